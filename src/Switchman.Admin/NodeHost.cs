@@ -1,0 +1,101 @@
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Switchman.Core.Configuration;
+using Switchman.Proxy;
+
+namespace Switchman.Admin;
+
+/// <summary>
+/// One Switchman node in a process: the admin web host (the process's main host, owner of signals and shutdown) and
+/// the data plane it runs as a hosted service.
+/// </summary>
+public sealed class NodeHost : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private NodeHost(WebApplication app, DataPlane dataPlane)
+    {
+        _app = app;
+        DataPlane = dataPlane;
+    }
+
+    public DataPlane DataPlane { get; }
+
+    public IServiceProvider Services => _app.Services;
+
+    /// <summary>The admin listener's bound address, e.g. http://127.0.0.1:9090.</summary>
+    public string AdminUrl => _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+
+    public static NodeHost Create(SwitchmanConfig config, Action<ILoggingBuilder>? configureLogging = null, TimeProvider? time = null)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        {
+            ApplicationName = "switchman",
+            ContentRootPath = AppContext.BaseDirectory,
+        });
+        builder.Logging.ClearProviders();
+        if (configureLogging is not null)
+        {
+            configureLogging(builder.Logging);
+        }
+        else
+        {
+            builder.Logging.AddSimpleConsole(o =>
+            {
+                o.SingleLine = true;
+                o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+                o.UseUtcTimestamp = true;
+            });
+        }
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft.Hosting", LogLevel.Warning);
+        builder.Logging.AddFilter("Yarp", LogLevel.Warning);
+
+        var admin = HostPort.Parse(config.Admin.Listen);
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.AddServerHeader = false;
+            k.Listen(new IPEndPoint(admin.Address ?? IPAddress.Loopback, admin.Port));
+        });
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
+        builder.Services.AddSingleton(time ?? TimeProvider.System);
+        builder.Services.AddHttpForwarder();
+        builder.Services.AddSwitchmanMetrics();
+        builder.Services.AddSingleton(config);
+        builder.Services.AddSingleton<DataPlane>(sp => new DataPlane(
+            config,
+            sp.GetRequiredService<ILoggerFactory>(),
+            sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<Yarp.ReverseProxy.Forwarder.IHttpForwarder>()));
+        builder.Services.AddHostedService<DataPlaneService>();
+
+        var app = builder.Build();
+        var dataPlane = app.Services.GetRequiredService<DataPlane>();
+        app.MapSwitchmanAdmin(dataPlane);
+        return new NodeHost(app, dataPlane);
+    }
+
+    public Task StartAsync(CancellationToken cancellationToken = default) => _app.StartAsync(cancellationToken);
+
+    public Task StopAsync(CancellationToken cancellationToken = default) => _app.StopAsync(cancellationToken);
+
+    /// <summary>After <see cref="StartAsync"/>: waits for SIGTERM/SIGINT (or the token), then stops gracefully.</summary>
+    public Task WaitForShutdownAsync(CancellationToken cancellationToken = default) => _app.WaitForShutdownAsync(cancellationToken);
+
+    public async ValueTask DisposeAsync() => await _app.DisposeAsync().ConfigureAwait(false);
+
+    /// <summary>Starts the data plane with the host and stops it (letting requests finish) when the host stops.</summary>
+    private sealed class DataPlaneService(DataPlane dataPlane) : IHostedService
+    {
+        public Task StartAsync(CancellationToken cancellationToken) => dataPlane.StartAsync(cancellationToken);
+
+        public Task StopAsync(CancellationToken cancellationToken) => dataPlane.StopAsync(cancellationToken);
+    }
+}

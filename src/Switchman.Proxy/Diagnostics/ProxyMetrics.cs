@@ -1,0 +1,90 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using Switchman.Proxy.Runtime;
+
+namespace Switchman.Proxy.Diagnostics;
+
+/// <summary>
+/// The data plane's instruments, created through IMeterFactory with OpenTelemetry-style names and units.
+/// The Prometheus exporter turns <c>switchman.proxy.requests</c> into <c>switchman_proxy_requests_total</c>.
+/// </summary>
+internal sealed class ProxyMetrics
+{
+    public const string MeterName = "Switchman.Proxy";
+
+    private readonly Counter<long> _requests;
+    private readonly Histogram<double> _requestDuration;
+    private readonly Counter<long> _retries;
+    private readonly Counter<long> _redispatches;
+    private readonly Counter<long> _serverFailures;
+    private readonly Counter<long> _healthTransitions;
+    private readonly Counter<long> _ejections;
+    private readonly UpDownCounter<long> _activeRequests;
+
+    public ProxyMetrics(IMeterFactory meterFactory)
+    {
+        var meter = meterFactory.Create(MeterName);
+        _requests = meter.CreateCounter<long>("switchman.proxy.requests", "{request}",
+            "Requests answered, by frontend, backend, server and status class.");
+        _requestDuration = meter.CreateHistogram<double>("switchman.proxy.request.duration", "s",
+            "Time from request arrival to the end of the response, all attempts included.",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30] });
+        _retries = meter.CreateCounter<long>("switchman.proxy.retries", "{attempt}",
+            "Attempts that failed and were tried again, by backend and the server that failed.");
+        _redispatches = meter.CreateCounter<long>("switchman.proxy.redispatches", "{attempt}",
+            "Retries that went to a different server than the failed attempt.");
+        _serverFailures = meter.CreateCounter<long>("switchman.server.failures", "{failure}",
+            "Failed attempts on a server, by kind: connect, timeout, reset, status.");
+        _healthTransitions = meter.CreateCounter<long>("switchman.server.health.transitions", "{transition}",
+            "Active health check transitions, by the state entered (up or down).");
+        _ejections = meter.CreateCounter<long>("switchman.server.ejections", "{ejection}",
+            "Passive health ejections (outlier detection).");
+        _activeRequests = meter.CreateUpDownCounter<long>("switchman.server.active_requests", "{request}",
+            "Requests in flight to a server.");
+    }
+
+    public void RequestCompleted(string frontend, string backend, string server, int status, TimeSpan duration)
+    {
+        var statusClass = StatusClass(status);
+        var tags = new TagList
+        {
+            { "frontend", frontend },
+            { "backend", backend },
+            { "server", server },
+            { "status_class", statusClass },
+        };
+        _requests.Add(1, tags);
+        _requestDuration.Record(duration.TotalSeconds, new TagList { { "frontend", frontend }, { "backend", backend }, { "status_class", statusClass } });
+    }
+
+    public void Retry(ServerRuntime failed, bool redispatched)
+    {
+        var tags = new TagList { { "backend", failed.BackendName }, { "server", failed.Name } };
+        _retries.Add(1, tags);
+        if (redispatched)
+        {
+            _redispatches.Add(1, tags);
+        }
+    }
+
+    public void ServerFailure(ServerRuntime server, string kind) =>
+        _serverFailures.Add(1, new TagList { { "backend", server.BackendName }, { "server", server.Name }, { "kind", kind } });
+
+    public void HealthTransition(ServerRuntime server, bool up) =>
+        _healthTransitions.Add(1, new TagList { { "backend", server.BackendName }, { "server", server.Name }, { "state", up ? "up" : "down" } });
+
+    public void Ejected(ServerRuntime server) =>
+        _ejections.Add(1, new TagList { { "backend", server.BackendName }, { "server", server.Name } });
+
+    public void ActiveRequestsChanged(ServerRuntime server, int delta) =>
+        _activeRequests.Add(delta, new TagList { { "backend", server.BackendName }, { "server", server.Name } });
+
+    private static string StatusClass(int status) => status switch
+    {
+        < 200 => "1xx",
+        < 300 => "2xx",
+        < 400 => "3xx",
+        < 500 => "4xx",
+        _ => "5xx",
+    };
+}

@@ -1,0 +1,166 @@
+using System.Buffers;
+using System.Net;
+using Switchman.Core.Configuration;
+using Switchman.Proxy.Balancing;
+using Yarp.ReverseProxy.Forwarder;
+
+namespace Switchman.Proxy.Runtime;
+
+/// <summary>
+/// One backend pool at run time: its servers, its balancer, the HTTP client that talks to its servers and the
+/// forwarding settings derived from its configuration. Chooses the server for each attempt.
+/// </summary>
+internal sealed class BackendRuntime : IDisposable
+{
+    private readonly ILoadBalancer _balancer;
+    private readonly TimeProvider _time;
+
+    public BackendRuntime(BackendConfig config, TimeProvider time)
+    {
+        _time = time;
+        Config = config;
+        var initiallyHealthy = config.Health?.Initial != InitialHealth.Down;
+        Servers = [.. config.Servers.Select(s => new ServerRuntime(config.Name, s, initiallyHealthy, time))];
+        _balancer = CreateBalancer(config, Servers);
+        HttpClient = CreateHttpClient(config);
+        ForwarderConfig = new ForwarderRequestConfig
+        {
+            ActivityTimeout = config.Timeouts.PerTry,
+            // Backends are plain HTTP/1.1 REST servers; HTTP/2 towards them would need prior knowledge.
+            Version = HttpVersion.Version11,
+            VersionPolicy = HttpVersionPolicy.RequestVersionOrLower,
+        };
+        RetryOnStatus = [.. config.Retry.OnStatus];
+    }
+
+    public BackendConfig Config { get; }
+
+    public string Name => Config.Name;
+
+    public ServerRuntime[] Servers { get; }
+
+    public HttpMessageInvoker HttpClient { get; }
+
+    public ForwarderRequestConfig ForwarderConfig { get; }
+
+    public HashSet<int> RetryOnStatus { get; }
+
+    public ServerRuntime? FindServer(string name)
+    {
+        foreach (var server in Servers)
+        {
+            if (server.Name == name)
+            {
+                return server;
+            }
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// Picks the server for the next attempt. Preference order:
+    /// the sticky server if it still serves (drain included, as HAProxy does); available primaries not yet tried;
+    /// backups not yet tried (only when no primary is available, or every available primary already failed this request);
+    /// finally any available server again, so a lone server still gets its retry.
+    /// </summary>
+    public ServerRuntime? Pick(in BalancingKey key, string? stickyServer, ReadOnlySpan<ServerRuntime?> tried)
+    {
+        var now = _time.GetTimestamp();
+        if (stickyServer is not null)
+        {
+            var sticky = FindServer(stickyServer);
+            if (sticky is not null && sticky.IsServing(now) && !Contains(tried, sticky))
+            {
+                return sticky;
+            }
+        }
+
+        var servers = Servers;
+        var buffer = ArrayPool<ServerRuntime>.Shared.Rent(servers.Length);
+        try
+        {
+            return PickFrom(servers, buffer, key, tried, now);
+        }
+        finally
+        {
+            Array.Clear(buffer, 0, servers.Length);
+            ArrayPool<ServerRuntime>.Shared.Return(buffer);
+        }
+    }
+
+    private ServerRuntime? PickFrom(ServerRuntime[] servers, ServerRuntime[] buffer, in BalancingKey key, ReadOnlySpan<ServerRuntime?> tried, long now)
+    {
+        var anyPrimaryAvailable = false;
+        var count = 0;
+        foreach (var server in servers)
+        {
+            if (!server.IsBackup && server.IsAvailable(now))
+            {
+                anyPrimaryAvailable = true;
+                if (!Contains(tried, server))
+                {
+                    buffer[count++] = server;
+                }
+            }
+        }
+        if (count == 0)
+        {
+            foreach (var server in servers)
+            {
+                if (server.IsBackup && server.IsAvailable(now) && !Contains(tried, server))
+                {
+                    buffer[count++] = server;
+                }
+            }
+        }
+        if (count == 0)
+        {
+            // Everything available has been tried once; a second try on the same server beats giving up.
+            foreach (var server in servers)
+            {
+                if (server.IsBackup != anyPrimaryAvailable && server.IsAvailable(now))
+                {
+                    buffer[count++] = server;
+                }
+            }
+        }
+        return count == 0 ? null : _balancer.Pick(buffer.AsSpan(0, count), key, now);
+    }
+
+    private static bool Contains(ReadOnlySpan<ServerRuntime?> tried, ServerRuntime server)
+    {
+        foreach (var t in tried)
+        {
+            if (ReferenceEquals(t, server))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static ILoadBalancer CreateBalancer(BackendConfig config, IReadOnlyList<ServerRuntime> servers) => config.Balance switch
+    {
+        BalanceAlgorithm.RoundRobin => new SmoothWeightedRoundRobin(config.SlowStart),
+        BalanceAlgorithm.LeastConn => new LeastConnections(config.SlowStart),
+        BalanceAlgorithm.Random => new RandomTwoChoices(config.SlowStart),
+        BalanceAlgorithm.Source => ConsistentHash.BySource(servers),
+        BalanceAlgorithm.Uri => ConsistentHash.ByUri(servers),
+        _ => throw new ArgumentOutOfRangeException(nameof(config), config.Balance, "unknown balance algorithm"),
+    };
+
+    private static HttpMessageInvoker CreateHttpClient(BackendConfig config) => new(new SocketsHttpHandler
+    {
+        UseProxy = false,
+        AllowAutoRedirect = false,
+        AutomaticDecompression = DecompressionMethods.None,
+        UseCookies = false,
+        ConnectTimeout = config.Timeouts.Connect,
+        // Keep-alive to the servers, like HAProxy's http-reuse: idle connections are recycled before servers drop them.
+        PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30),
+        EnableMultipleHttp2Connections = true,
+        ActivityHeadersPropagator = null,
+    }, disposeHandler: true);
+
+    public void Dispose() => HttpClient.Dispose();
+}

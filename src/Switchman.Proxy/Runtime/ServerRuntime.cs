@@ -1,0 +1,157 @@
+using Switchman.Core.Configuration;
+
+namespace Switchman.Proxy.Runtime;
+
+/// <summary>
+/// The live state of one server: what the configuration says plus what health checks, passive checks, operators and
+/// in-flight requests changed since. Read on the request hot path without locks: every field is a single word that is
+/// written atomically; composite decisions (is this server available?) tolerate reading a slightly stale mix.
+/// </summary>
+internal sealed class ServerRuntime
+{
+    private readonly TimeProvider _time;
+    private int _inFlight;
+    private int _weight;
+    private int _adminState;
+    private int _healthy;
+    private long _upSinceTimestamp;
+    private long _ejectedUntilTimestamp;
+    private int _consecutivePassiveFailures;
+    private long _requestsTotal;
+    private HealthCheckResult? _lastCheck;
+
+    public ServerRuntime(string backendName, ServerConfig config, bool initiallyHealthy, TimeProvider time)
+    {
+        _time = time;
+        BackendName = backendName;
+        Config = config;
+        Address = HostPort.Parse(config.Address);
+        DestinationPrefix = $"http://{Address}/";
+        _weight = config.Weight;
+        _adminState = (int)config.State;
+        _healthy = initiallyHealthy ? 1 : 0;
+        // A server that is up from the start is not ramping: slow start applies to servers that come back.
+        _upSinceTimestamp = long.MinValue;
+    }
+
+    public string BackendName { get; }
+
+    public ServerConfig Config { get; }
+
+    public string Name => Config.Name;
+
+    public HostPort Address { get; }
+
+    /// <summary>The URL prefix YARP forwards to, e.g. http://127.0.0.1:9001/.</summary>
+    public string DestinationPrefix { get; }
+
+    public bool IsBackup => Config.Backup;
+
+    public int InFlight => Volatile.Read(ref _inFlight);
+
+    public long RequestsTotal => Interlocked.Read(ref _requestsTotal);
+
+    public int Weight
+    {
+        get => Volatile.Read(ref _weight);
+        set => Volatile.Write(ref _weight, value);
+    }
+
+    public ServerAdminState AdminState
+    {
+        get => (ServerAdminState)Volatile.Read(ref _adminState);
+        set => Volatile.Write(ref _adminState, (int)value);
+    }
+
+    /// <summary>Health as decided by active checks (rise/fall).</summary>
+    public bool IsHealthy => Volatile.Read(ref _healthy) == 1;
+
+    public HealthCheckResult? LastCheck => Volatile.Read(ref _lastCheck);
+
+    public bool IsEjected(long nowTimestamp) => nowTimestamp < Interlocked.Read(ref _ejectedUntilTimestamp);
+
+    public DateTimeOffset? EjectedUntil
+    {
+        get
+        {
+            var until = Interlocked.Read(ref _ejectedUntilTimestamp);
+            var now = _time.GetTimestamp();
+            return until > now ? _time.GetUtcNow() + _time.GetElapsedTime(now, until) : null;
+        }
+    }
+
+    /// <summary>Healthy, not ejected, and not in maintenance: may serve requests (drain still serves sticky ones).</summary>
+    public bool IsServing(long nowTimestamp) =>
+        IsHealthy && AdminState != ServerAdminState.Maint && !IsEjected(nowTimestamp);
+
+    /// <summary>May take new, non-sticky requests.</summary>
+    public bool IsAvailable(long nowTimestamp) =>
+        AdminState == ServerAdminState.Ready && Weight > 0 && IsHealthy && !IsEjected(nowTimestamp);
+
+    /// <summary>
+    /// The weight the balancer uses now: the configured weight, ramped linearly from 10% to 100% over the slow-start
+    /// period after the server came up (like HAProxy's slowstart), never below 1 while the weight is positive.
+    /// </summary>
+    public double EffectiveWeight(long nowTimestamp, TimeSpan slowStart)
+    {
+        var weight = Weight;
+        if (weight <= 0 || slowStart <= TimeSpan.Zero)
+        {
+            return weight;
+        }
+        var upSince = Interlocked.Read(ref _upSinceTimestamp);
+        if (upSince == long.MinValue)
+        {
+            return weight;
+        }
+        var elapsed = _time.GetElapsedTime(upSince, nowTimestamp);
+        if (elapsed >= slowStart)
+        {
+            return weight;
+        }
+        var fraction = 0.1 + (0.9 * elapsed.Ticks / slowStart.Ticks);
+        return Math.Max(weight * fraction, Math.Min(1, weight));
+    }
+
+    public void BeginRequest()
+    {
+        Interlocked.Increment(ref _inFlight);
+        Interlocked.Increment(ref _requestsTotal);
+    }
+
+    public void EndRequest() => Interlocked.Decrement(ref _inFlight);
+
+    /// <summary>Called by the active health checker when rise/fall decides a transition.</summary>
+    public void SetHealthy(bool healthy)
+    {
+        var previous = Interlocked.Exchange(ref _healthy, healthy ? 1 : 0);
+        if (healthy && previous == 0)
+        {
+            Interlocked.Exchange(ref _upSinceTimestamp, _time.GetTimestamp());
+            Interlocked.Exchange(ref _consecutivePassiveFailures, 0);
+        }
+    }
+
+    public void RecordCheck(HealthCheckResult result) => Volatile.Write(ref _lastCheck, result);
+
+    /// <summary>A successful exchange resets the passive failure count.</summary>
+    public void RecordPassiveSuccess()
+    {
+        if (Volatile.Read(ref _consecutivePassiveFailures) != 0)
+        {
+            Interlocked.Exchange(ref _consecutivePassiveFailures, 0);
+        }
+    }
+
+    /// <summary>Counts a transport failure or 5xx; returns the new consecutive count.</summary>
+    public int RecordPassiveFailure() => Interlocked.Increment(ref _consecutivePassiveFailures);
+
+    public void Eject(long untilTimestamp)
+    {
+        Interlocked.Exchange(ref _ejectedUntilTimestamp, untilTimestamp);
+        Interlocked.Exchange(ref _consecutivePassiveFailures, 0);
+    }
+}
+
+/// <summary>The outcome of one active health probe, kept for status reports.</summary>
+internal sealed record HealthCheckResult(bool Success, string Detail, DateTimeOffset Time, TimeSpan Duration);

@@ -1,0 +1,44 @@
+using System.CommandLine;
+using Switchman.Admin;
+using Switchman.Core.Configuration;
+using Switchman.Core.Configuration.Loading;
+
+namespace Switchman.Commands;
+
+/// <summary><c>switchman run -c FILE</c>: validate, then run the node until SIGTERM/SIGINT. Refuses to start on any error.</summary>
+internal static class RunCommand
+{
+    public static Command Create()
+    {
+        var config = CommonOptions.Config();
+        var command = new Command("run", "Run a Switchman node with the given configuration.")
+        {
+            config,
+        };
+        command.SetAction(async (parseResult, cancellationToken) =>
+        {
+            var path = parseResult.GetValue(config)!;
+            var result = ConfigLoader.LoadFile(path);
+            if (!result.IsValid)
+            {
+                ConfigErrorPrinter.Print(result.Errors, parseResult.InvocationConfiguration.Error);
+                return ExitCodes.Invalid;
+            }
+            await using var node = NodeHost.Create(result.Config!);
+            await node.StartAsync(cancellationToken);
+            var output = parseResult.InvocationConfiguration.Output;
+            output.WriteLine($"switchman: admin listening on {node.AdminUrl}");
+            foreach (var (frontend, urls) in node.DataPlane.FrontendUrls)
+            {
+                foreach (var url in urls)
+                {
+                    output.WriteLine($"switchman: frontend {frontend} listening on {url}");
+                }
+            }
+            output.Flush();
+            await node.WaitForShutdownAsync(cancellationToken);
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+}

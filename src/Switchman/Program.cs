@@ -1,0 +1,11 @@
+using System.CommandLine;
+using Switchman.Commands;
+
+// The executable is a thin shell: every command lives in its own file and calls into the libraries.
+var root = new RootCommand("Switchman: a highly available load balancer and cluster manager for REST services.")
+{
+    RunCommand.Create(),
+    CheckCommand.Create(),
+    DemoBackendCommand.Create(),
+};
+return await root.Parse(args).InvokeAsync();
