@@ -76,6 +76,23 @@ public sealed class DataPlane : IAsyncDisposable
         await _accessLog.DisposeAsync().ConfigureAwait(false);
     }
 
+    /// <summary>Sets a server's administrative state (ready, drain, maint). False when there is no such server.</summary>
+    public bool TrySetServerState(string backend, string server, ServerAdminState state)
+    {
+        if (FindServer(backend, server) is not { } found)
+        {
+            return false;
+        }
+        found.AdminState = state;
+        return true;
+    }
+
+    /// <summary>Requests in flight to one server, or null when there is no such server.</summary>
+    public int? InFlight(string backend, string server) => FindServer(backend, server)?.InFlight;
+
+    private ServerRuntime? FindServer(string backend, string server) =>
+        _runtime.Backends.TryGetValue(backend, out var found) ? found.FindServer(server) : null;
+
     public StatusReport GetStatus()
     {
         var now = _time.GetTimestamp();

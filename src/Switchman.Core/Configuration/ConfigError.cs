@@ -8,6 +8,11 @@ namespace Switchman.Core.Configuration;
 /// <param name="Message">What is wrong, in words an operator understands.</param>
 public sealed record ConfigError(string File, int Line, int Column, string Path, string Message)
 {
-    public override string ToString() =>
-        Line > 0 ? $"{File}:{Line}:{Column} {Path}: {Message}" : $"{File} {Path}: {Message}";
+    /// <summary><c>file:line:col path: message</c>, the form editors and CI logs turn into links. Parts that are
+    /// unknown are left out (a syntax error has no field path; a configuration built in code has no line).</summary>
+    public override string ToString()
+    {
+        var location = Line > 0 ? $"{File}:{Line}:{Column}" : File;
+        return Path.Length > 0 ? $"{location} {Path}: {Message}" : $"{location}: {Message}";
+    }
 }

@@ -60,7 +60,15 @@ internal sealed class ServerRuntime
     public ServerAdminState AdminState
     {
         get => (ServerAdminState)Volatile.Read(ref _adminState);
-        set => Volatile.Write(ref _adminState, (int)value);
+        set
+        {
+            var previous = (ServerAdminState)Interlocked.Exchange(ref _adminState, (int)value);
+            if (value == ServerAdminState.Ready && previous != ServerAdminState.Ready)
+            {
+                // Back from drain or maintenance: ramp up like a server that just came up (HAProxy does the same).
+                Interlocked.Exchange(ref _upSinceTimestamp, _time.GetTimestamp());
+            }
+        }
     }
 
     /// <summary>Health as decided by active checks (rise/fall).</summary>

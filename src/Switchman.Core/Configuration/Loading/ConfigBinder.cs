@@ -1,0 +1,264 @@
+using YamlDotNet.RepresentationModel;
+
+namespace Switchman.Core.Configuration.Loading;
+
+/// <summary>
+/// Turns the YAML tree into configuration records, one method per record. Hand-written rather than reflective so the
+/// YAML shape (short forms, maps keyed by name, relative paths) is plain to read. Defaults come from the records
+/// themselves; a field that is absent or wrong keeps its default, the error having been reported.
+/// </summary>
+internal sealed class ConfigBinder(YamlValueReader values, string baseDirectory)
+{
+    private static readonly SwitchmanConfig DefaultConfig = new();
+    private static readonly FrontendConfig DefaultFrontend = new() { Name = "", Listen = "" };
+    private static readonly FrontendTimeouts DefaultFrontendTimeouts = new();
+    private static readonly RouteConfig DefaultRoute = new() { Backend = "" };
+    private static readonly BackendConfig DefaultBackend = new() { Name = "" };
+    private static readonly ServerConfig DefaultServer = new() { Name = "", Address = "" };
+    private static readonly HealthCheckConfig DefaultHealth = new();
+    private static readonly PassiveHealthConfig DefaultPassive = new();
+    private static readonly RetryConfig DefaultRetry = new();
+    private static readonly BackendTimeouts DefaultBackendTimeouts = new();
+    private static readonly StickyConfig DefaultSticky = new();
+
+    private const string StandardOutput = "stdout";
+
+    public SwitchmanConfig Bind(YamlNode? root)
+    {
+        if (root is null)
+        {
+            return DefaultConfig;
+        }
+        var map = values.Map(root, "", nullIsEmpty: true);
+        if (map is null)
+        {
+            return DefaultConfig;
+        }
+        var config = new SwitchmanConfig
+        {
+            Admin = map.Map("admin") is { } admin ? BindAdmin(admin) : DefaultConfig.Admin,
+            AccessLog = map.Find("access_log") is { } accessLog ? BindAccessLog(accessLog, map.ChildPath("access_log")) : DefaultConfig.AccessLog,
+            Frontends = map.Map("frontends") is { } frontends ? BindNamed(frontends, BindFrontend) : DefaultConfig.Frontends,
+            Backends = map.Map("backends") is { } backends ? BindNamed(backends, BindBackend) : DefaultConfig.Backends,
+        };
+        map.ReportUnknownKeys();
+        return config;
+    }
+
+    private static AdminConfig BindAdmin(YamlMapReader map)
+    {
+        var admin = new AdminConfig { Listen = map.String("listen") ?? DefaultConfig.Admin.Listen };
+        map.ReportUnknownKeys();
+        return admin;
+    }
+
+    /// <summary>Short form <c>access_log: stdout</c> or <c>access_log: /var/log/x.log</c>; long form <c>{ path: … }</c>.</summary>
+    private AccessLogConfig BindAccessLog(YamlNode node, string path)
+    {
+        string? target;
+        if (node is YamlMappingNode)
+        {
+            var map = values.Map(node, path)!;
+            target = map.String("path");
+            map.ReportUnknownKeys();
+        }
+        else
+        {
+            target = values.String(node, path);
+        }
+        return new AccessLogConfig { Path = target is null or StandardOutput ? target : ResolvePath(target) };
+    }
+
+    /// <summary>A map keyed by name (frontends, backends): the key becomes Name, file order is kept.</summary>
+    private ValueList<T> BindNamed<T>(YamlMapReader map, Func<string, YamlMapReader, T> bind)
+    {
+        var items = new List<T>();
+        foreach (var (name, node) in map.Entries)
+        {
+            if (values.Map(node, map.ChildPath(name), nullIsEmpty: true) is { } item)
+            {
+                items.Add(bind(name, item));
+            }
+        }
+        return new ValueList<T>(items);
+    }
+
+    /// <summary>A list of maps (servers, routes, certificates); items that are not maps are reported and skipped.</summary>
+    private ValueList<T>? BindListOfMaps<T>(YamlMapReader parent, string key, Func<YamlMapReader, T> bind)
+    {
+        if (parent.List(key) is not { } items)
+        {
+            return null;
+        }
+        var result = new List<T>();
+        foreach (var (node, path) in items)
+        {
+            if (values.Map(node, path) is { } map)
+            {
+                result.Add(bind(map));
+            }
+        }
+        return new ValueList<T>(result);
+    }
+
+    private FrontendConfig BindFrontend(string name, YamlMapReader map)
+    {
+        var frontend = new FrontendConfig
+        {
+            Name = name,
+            Listen = map.RequiredString("listen"),
+            Protocols = map.List("protocols", values.Enum<HttpProtocol>) ?? DefaultFrontend.Protocols,
+            Tls = map.Map("tls") is { } tls ? BindTls(tls) : null,
+            Timeouts = map.Map("timeouts") is { } timeouts ? BindFrontendTimeouts(timeouts) : DefaultFrontend.Timeouts,
+            Routes = BindListOfMaps(map, "routes", BindRoute) ?? DefaultFrontend.Routes,
+            DefaultBackend = map.String("default_backend"),
+        };
+        map.ReportUnknownKeys();
+        return frontend;
+    }
+
+    private TlsConfig BindTls(YamlMapReader map)
+    {
+        var tls = new TlsConfig { Certificates = BindListOfMaps(map, "certificates", BindCertificate) ?? ValueList<CertificateConfig>.Empty };
+        map.ReportUnknownKeys();
+        return tls;
+    }
+
+    private CertificateConfig BindCertificate(YamlMapReader map)
+    {
+        var cert = map.RequiredString("cert");
+        var key = map.RequiredString("key");
+        var certificate = new CertificateConfig
+        {
+            // Relative to the configuration file, not to wherever the process happens to be started.
+            Cert = cert.Length > 0 ? ResolvePath(cert) : cert,
+            Key = key.Length > 0 ? ResolvePath(key) : key,
+            Hosts = BindStrings(map, "hosts") ?? ValueList<string>.Empty,
+        };
+        map.ReportUnknownKeys();
+        return certificate;
+    }
+
+    private static FrontendTimeouts BindFrontendTimeouts(YamlMapReader map)
+    {
+        var timeouts = new FrontendTimeouts
+        {
+            ClientIdle = map.Duration("client_idle") ?? DefaultFrontendTimeouts.ClientIdle,
+            RequestHeaders = map.Duration("request_headers") ?? DefaultFrontendTimeouts.RequestHeaders,
+        };
+        map.ReportUnknownKeys();
+        return timeouts;
+    }
+
+    private static RouteConfig BindRoute(YamlMapReader map)
+    {
+        var route = new RouteConfig
+        {
+            Host = map.String("host"),
+            Path = map.String("path") ?? DefaultRoute.Path,
+            Backend = map.RequiredString("backend"),
+        };
+        map.ReportUnknownKeys();
+        return route;
+    }
+
+    private BackendConfig BindBackend(string name, YamlMapReader map)
+    {
+        var backend = new BackendConfig
+        {
+            Name = name,
+            Balance = map.Enum<BalanceAlgorithm>("balance") ?? DefaultBackend.Balance,
+            Servers = BindListOfMaps(map, "servers", BindServer) ?? DefaultBackend.Servers,
+            Health = map.Map("health") is { } health ? BindHealth(health) : null,
+            Passive = map.Map("passive") is { } passive ? BindPassive(passive) : null,
+            Retry = map.Map("retry") is { } retry ? BindRetry(retry) : DefaultBackend.Retry,
+            Timeouts = map.Map("timeouts") is { } timeouts ? BindBackendTimeouts(timeouts) : DefaultBackend.Timeouts,
+            SlowStart = map.Duration("slow_start") ?? DefaultBackend.SlowStart,
+            Sticky = map.Map("sticky") is { } sticky ? BindSticky(sticky) : null,
+        };
+        map.ReportUnknownKeys();
+        return backend;
+    }
+
+    private static ServerConfig BindServer(YamlMapReader map)
+    {
+        var server = new ServerConfig
+        {
+            Name = map.RequiredString("name"),
+            Address = map.RequiredString("address"),
+            Weight = map.Int("weight") ?? DefaultServer.Weight,
+            Backup = map.Bool("backup") ?? DefaultServer.Backup,
+            State = map.Enum<ServerAdminState>("state") ?? DefaultServer.State,
+        };
+        map.ReportUnknownKeys();
+        return server;
+    }
+
+    private HealthCheckConfig BindHealth(YamlMapReader map)
+    {
+        var health = new HealthCheckConfig
+        {
+            Type = map.Enum<HealthCheckType>("type") ?? DefaultHealth.Type,
+            Method = map.String("method") ?? DefaultHealth.Method,
+            Path = map.String("path") ?? DefaultHealth.Path,
+            Host = map.String("host"),
+            ExpectStatus = map.List("expect_status", values.StatusRange) ?? DefaultHealth.ExpectStatus,
+            Interval = map.Duration("interval") ?? DefaultHealth.Interval,
+            FastInterval = map.Duration("fast_interval"),
+            DownInterval = map.Duration("down_interval"),
+            Timeout = map.Duration("timeout") ?? DefaultHealth.Timeout,
+            Rise = map.Int("rise") ?? DefaultHealth.Rise,
+            Fall = map.Int("fall") ?? DefaultHealth.Fall,
+            Initial = map.Enum<InitialHealth>("initial") ?? DefaultHealth.Initial,
+        };
+        map.ReportUnknownKeys();
+        return health;
+    }
+
+    private static PassiveHealthConfig BindPassive(YamlMapReader map)
+    {
+        var passive = new PassiveHealthConfig
+        {
+            ConsecutiveFailures = map.Int("consecutive_failures") ?? DefaultPassive.ConsecutiveFailures,
+            EjectFor = map.Duration("eject_for") ?? DefaultPassive.EjectFor,
+        };
+        map.ReportUnknownKeys();
+        return passive;
+    }
+
+    private RetryConfig BindRetry(YamlMapReader map)
+    {
+        var retry = new RetryConfig
+        {
+            Retries = map.Int("retries") ?? DefaultRetry.Retries,
+            OnStatus = map.List("on_status", values.Int) ?? DefaultRetry.OnStatus,
+            BufferBody = map.Size("buffer_body") ?? DefaultRetry.BufferBody,
+        };
+        map.ReportUnknownKeys();
+        return retry;
+    }
+
+    private static BackendTimeouts BindBackendTimeouts(YamlMapReader map)
+    {
+        var timeouts = new BackendTimeouts
+        {
+            Connect = map.Duration("connect") ?? DefaultBackendTimeouts.Connect,
+            PerTry = map.Duration("per_try") ?? DefaultBackendTimeouts.PerTry,
+            Total = map.Duration("total") ?? DefaultBackendTimeouts.Total,
+        };
+        map.ReportUnknownKeys();
+        return timeouts;
+    }
+
+    private static StickyConfig BindSticky(YamlMapReader map)
+    {
+        var sticky = new StickyConfig { Cookie = map.String("cookie") ?? DefaultSticky.Cookie };
+        map.ReportUnknownKeys();
+        return sticky;
+    }
+
+    private ValueList<string>? BindStrings(YamlMapReader map, string key) =>
+        map.List(key) is { } items ? new ValueList<string>(items.Select(item => values.String(item.Node, item.Path)).OfType<string>()) : null;
+
+    private string ResolvePath(string path) => System.IO.Path.GetFullPath(path, baseDirectory);
+}

@@ -1,0 +1,76 @@
+using Switchman.Core.Configuration.Validation;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace Switchman.Core.Configuration.Loading;
+
+/// <summary>
+/// Loads a Switchman YAML configuration: parse, bind to records, validate. Every error is collected with its file,
+/// line, column and field path; a configuration is returned only when there are none.
+/// </summary>
+public static class ConfigLoader
+{
+    /// <summary>Loads a file. Errors name the file as <paramref name="path"/> was written; relative paths inside the
+    /// configuration (TLS certificates and keys, the access log) are resolved against the file's directory.</summary>
+    public static ConfigLoadResult LoadFile(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        string yaml;
+        try
+        {
+            yaml = File.ReadAllText(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            return new ConfigLoadResult(null, [new ConfigError(path, 0, 0, "", $"cannot read the file: {e.Message}")]);
+        }
+        var baseDirectory = Path.GetDirectoryName(Path.GetFullPath(path)) ?? Directory.GetCurrentDirectory();
+        return LoadYaml(yaml, path, baseDirectory);
+    }
+
+    /// <summary>Loads YAML text. <paramref name="sourceName"/> names the source in errors; relative paths inside the
+    /// configuration are resolved against <paramref name="baseDirectory"/>.</summary>
+    public static ConfigLoadResult LoadYaml(string yaml, string sourceName, string baseDirectory)
+    {
+        ArgumentNullException.ThrowIfNull(yaml);
+        ArgumentNullException.ThrowIfNull(sourceName);
+        ArgumentNullException.ThrowIfNull(baseDirectory);
+
+        var errors = new ConfigErrorCollector(new ConfigSourceMap(sourceName));
+        if (Parse(yaml, errors) is not { } stream)
+        {
+            return new ConfigLoadResult(null, errors.ToList());
+        }
+        var root = stream.Documents.Count > 0 ? stream.Documents[0].RootNode : null;
+        if (root is not null)
+        {
+            errors.SourceMap.Remember("", (int)root.Start.Line, (int)root.Start.Column);
+        }
+        if (stream.Documents.Count > 1)
+        {
+            var extra = stream.Documents[1].RootNode.Start;
+            errors.AddAt((int)extra.Line, (int)extra.Column, "", "a configuration is one YAML document; remove the '---' and what follows, or merge it into the first");
+        }
+
+        var binder = new ConfigBinder(new YamlValueReader(errors), Path.GetFullPath(baseDirectory));
+        var config = binder.Bind(root);
+        ConfigValidator.Validate(config, errors);
+        return new ConfigLoadResult(config, errors.ToList());
+    }
+
+    private static YamlStream? Parse(string yaml, ConfigErrorCollector errors)
+    {
+        var stream = new YamlStream();
+        try
+        {
+            stream.Load(new DuplicateKeyFilter(new Parser(new StringReader(yaml)), errors));
+            return stream;
+        }
+        catch (YamlException e)
+        {
+            // A syntax error ends parsing: what follows it cannot be read reliably, so this is the one error we stop at.
+            errors.AddAt((int)e.Start.Line, (int)e.Start.Column, "", e.Message);
+            return null;
+        }
+    }
+}

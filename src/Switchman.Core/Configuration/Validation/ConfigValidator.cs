@@ -1,0 +1,351 @@
+namespace Switchman.Core.Configuration.Validation;
+
+/// <summary>
+/// Checks a bound configuration for values that are well-formed but wrong: out of range, dangling references,
+/// colliding listeners, unloadable certificates. Collects every error rather than stopping at the first.
+/// </summary>
+public static class ConfigValidator
+{
+    private const int MaxWeight = 256;
+    private const int MaxRetries = 10;
+
+    /// <summary>Validates a configuration that did not come from a file (built in code, or received as JSON);
+    /// the errors carry field paths but no line numbers.</summary>
+    public static IReadOnlyList<ConfigError> Validate(SwitchmanConfig config, string sourceName)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        var errors = new ConfigErrorCollector(new ConfigSourceMap(sourceName));
+        Validate(config, errors);
+        return errors.ToList();
+    }
+
+    /// <summary>Validates into a collector whose source map locates each path in the file it was loaded from.</summary>
+    internal static void Validate(SwitchmanConfig config, ConfigErrorCollector errors)
+    {
+        var listeners = new List<ListenEndpoint>();
+        foreach (var frontend in config.Frontends)
+        {
+            ValidateFrontend(frontend, config, listeners, errors);
+        }
+        foreach (var backend in config.Backends)
+        {
+            ValidateBackend(backend, errors);
+        }
+        ValidateAdmin(config.Admin, listeners, errors);
+        if (config.AccessLog.Path is { Length: 0 })
+        {
+            errors.AddUnlessFailed("access_log.path", "must be 'stdout' or a file path");
+        }
+    }
+
+    private static void ValidateFrontend(FrontendConfig frontend, SwitchmanConfig config, List<ListenEndpoint> listeners, ConfigErrorCollector errors)
+    {
+        var path = ConfigPath.Child("frontends", frontend.Name);
+        CheckName(path, frontend.Name, errors);
+
+        var listenPath = ConfigPath.Child(path, "listen");
+        if (ParseListen(listenPath, frontend.Listen, errors) is { } listen)
+        {
+            var endpoint = new ListenEndpoint($"frontend '{frontend.Name}'", listen);
+            CheckNoCollision(listenPath, endpoint, listeners, errors);
+            listeners.Add(endpoint);
+        }
+
+        if (frontend.Protocols.Count == 0)
+        {
+            errors.AddUnlessFailed(ConfigPath.Child(path, "protocols"), "needs at least one protocol: http1, http2");
+        }
+        if (frontend.Tls is { } tls)
+        {
+            ValidateTls(ConfigPath.Child(path, "tls"), tls, errors);
+        }
+        var timeoutsPath = ConfigPath.Child(path, "timeouts");
+        CheckPositive(ConfigPath.Child(timeoutsPath, "client_idle"), frontend.Timeouts.ClientIdle, errors);
+        CheckPositive(ConfigPath.Child(timeoutsPath, "request_headers"), frontend.Timeouts.RequestHeaders, errors);
+
+        var routesPath = ConfigPath.Child(path, "routes");
+        for (var i = 0; i < frontend.Routes.Count; i++)
+        {
+            ValidateRoute(ConfigPath.Item(routesPath, i), frontend.Routes[i], config, errors);
+        }
+        if (frontend.DefaultBackend is { } defaultBackend)
+        {
+            CheckBackendExists(ConfigPath.Child(path, "default_backend"), defaultBackend, config, errors);
+        }
+        else if (frontend.Routes.Count == 0)
+        {
+            errors.AddUnlessFailed(path, "has neither routes nor a default_backend, so it could only answer 404");
+        }
+    }
+
+    private static void ValidateTls(string path, TlsConfig tls, ConfigErrorCollector errors)
+    {
+        var certificatesPath = ConfigPath.Child(path, "certificates");
+        if (tls.Certificates.Count == 0)
+        {
+            errors.AddUnlessFailed(certificatesPath, "TLS needs at least one certificate");
+        }
+        for (var i = 0; i < tls.Certificates.Count; i++)
+        {
+            var certificate = tls.Certificates[i];
+            var itemPath = ConfigPath.Item(certificatesPath, i);
+            var certExists = CheckFileExists(ConfigPath.Child(itemPath, "cert"), certificate.Cert, errors);
+            var keyExists = CheckFileExists(ConfigPath.Child(itemPath, "key"), certificate.Key, errors);
+            if (certExists && keyExists && CertificateFiles.Check(certificate.Cert, certificate.Key) is { } problem)
+            {
+                errors.AddUnlessFailed(itemPath, problem);
+            }
+            var hostsPath = ConfigPath.Child(itemPath, "hosts");
+            for (var h = 0; h < certificate.Hosts.Count; h++)
+            {
+                CheckHostPattern(ConfigPath.Item(hostsPath, h), certificate.Hosts[h], errors);
+            }
+        }
+    }
+
+    private static bool CheckFileExists(string path, string file, ConfigErrorCollector errors)
+    {
+        if (file.Length == 0)
+        {
+            return false; // already reported as missing
+        }
+        if (File.Exists(file))
+        {
+            return true;
+        }
+        errors.AddUnlessFailed(path, $"file '{file}' does not exist");
+        return false;
+    }
+
+    private static void ValidateRoute(string path, RouteConfig route, SwitchmanConfig config, ConfigErrorCollector errors)
+    {
+        if (route.Host is { } host)
+        {
+            CheckHostPattern(ConfigPath.Child(path, "host"), host, errors);
+        }
+        if (!route.Path.StartsWith('/'))
+        {
+            errors.AddUnlessFailed(ConfigPath.Child(path, "path"), $"'{route.Path}' must start with '/'");
+        }
+        CheckBackendExists(ConfigPath.Child(path, "backend"), route.Backend, config, errors);
+    }
+
+    private static void CheckBackendExists(string path, string name, SwitchmanConfig config, ConfigErrorCollector errors)
+    {
+        if (name.Length == 0 || config.FindBackend(name) is not null)
+        {
+            return;
+        }
+        var known = config.Backends.Count == 0
+            ? "no backends are defined"
+            : "defined backends: " + string.Join(", ", config.Backends.Select(b => b.Name));
+        errors.AddUnlessFailed(path, $"backend '{name}' does not exist; {known}");
+    }
+
+    private static void ValidateBackend(BackendConfig backend, ConfigErrorCollector errors)
+    {
+        var path = ConfigPath.Child("backends", backend.Name);
+        CheckName(path, backend.Name, errors);
+
+        var serversPath = ConfigPath.Child(path, "servers");
+        if (backend.Servers.Count == 0)
+        {
+            errors.AddUnlessFailed(serversPath, "a backend needs at least one server");
+        }
+        var firstIndexByName = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (var i = 0; i < backend.Servers.Count; i++)
+        {
+            var server = backend.Servers[i];
+            var serverPath = ConfigPath.Item(serversPath, i);
+            ValidateServer(serverPath, server, errors);
+            if (server.Name.Length > 0 && !firstIndexByName.TryAdd(server.Name, i))
+            {
+                errors.AddUnlessFailed(
+                    ConfigPath.Child(serverPath, "name"),
+                    $"server name '{server.Name}' is already used by servers[{firstIndexByName[server.Name]}]");
+            }
+        }
+
+        if (backend.Health is { } health)
+        {
+            ValidateHealth(ConfigPath.Child(path, "health"), health, errors);
+        }
+        if (backend.Passive is { } passive)
+        {
+            var passivePath = ConfigPath.Child(path, "passive");
+            CheckAtLeast(ConfigPath.Child(passivePath, "consecutive_failures"), passive.ConsecutiveFailures, 1, errors);
+            CheckPositive(ConfigPath.Child(passivePath, "eject_for"), passive.EjectFor, errors);
+        }
+        ValidateRetry(ConfigPath.Child(path, "retry"), backend.Retry, errors);
+
+        var timeoutsPath = ConfigPath.Child(path, "timeouts");
+        CheckPositive(ConfigPath.Child(timeoutsPath, "connect"), backend.Timeouts.Connect, errors);
+        CheckPositive(ConfigPath.Child(timeoutsPath, "per_try"), backend.Timeouts.PerTry, errors);
+        CheckPositive(ConfigPath.Child(timeoutsPath, "total"), backend.Timeouts.Total, errors);
+
+        if (backend.SlowStart < TimeSpan.Zero)
+        {
+            errors.AddUnlessFailed(ConfigPath.Child(path, "slow_start"), "must not be negative");
+        }
+        if (backend.Sticky is { } sticky && !Syntax.IsToken(sticky.Cookie))
+        {
+            errors.AddUnlessFailed(ConfigPath.Child(ConfigPath.Child(path, "sticky"), "cookie"), $"'{sticky.Cookie}' is not a valid cookie name");
+        }
+    }
+
+    private static void ValidateServer(string path, ServerConfig server, ConfigErrorCollector errors)
+    {
+        if (server.Name.Length > 0 && !Syntax.IsName(server.Name))
+        {
+            errors.AddUnlessFailed(ConfigPath.Child(path, "name"), $"'{server.Name}' is not a valid name; {Syntax.NameRule}");
+        }
+        var addressPath = ConfigPath.Child(path, "address");
+        if (server.Address.Length > 0)
+        {
+            if (!HostPort.TryParse(server.Address, out var address, out var error))
+            {
+                errors.AddUnlessFailed(addressPath, error);
+            }
+            else if (address.Value.Port == 0)
+            {
+                errors.AddUnlessFailed(addressPath, $"'{server.Address}' needs a port from 1 to 65535");
+            }
+            else if (address.Value.Host == "*")
+            {
+                errors.AddUnlessFailed(addressPath, $"'{server.Address}' must name a host or IP address, not *");
+            }
+        }
+        if (server.Weight is < 0 or > MaxWeight)
+        {
+            errors.AddUnlessFailed(ConfigPath.Child(path, "weight"), $"must be from 0 to {MaxWeight}");
+        }
+    }
+
+    private static void ValidateHealth(string path, HealthCheckConfig health, ConfigErrorCollector errors)
+    {
+        if (health.Type == HealthCheckType.Http)
+        {
+            if (!Syntax.IsToken(health.Method))
+            {
+                errors.AddUnlessFailed(ConfigPath.Child(path, "method"), $"'{health.Method}' is not a valid HTTP method");
+            }
+            if (!health.Path.StartsWith('/'))
+            {
+                errors.AddUnlessFailed(ConfigPath.Child(path, "path"), $"'{health.Path}' must start with '/'");
+            }
+            var expectPath = ConfigPath.Child(path, "expect_status");
+            if (health.ExpectStatus.Count == 0)
+            {
+                errors.AddUnlessFailed(expectPath, "needs at least one status or range");
+            }
+            for (var i = 0; i < health.ExpectStatus.Count; i++)
+            {
+                var range = health.ExpectStatus[i];
+                if (range.From is < 100 or > 599 || range.To is < 100 or > 599 || range.From > range.To)
+                {
+                    errors.AddUnlessFailed(ConfigPath.Item(expectPath, i), $"'{range}' must be a status from 100 to 599 or a range low-high within it");
+                }
+            }
+        }
+        CheckPositive(ConfigPath.Child(path, "interval"), health.Interval, errors);
+        if (health.FastInterval is { } fast)
+        {
+            CheckPositive(ConfigPath.Child(path, "fast_interval"), fast, errors);
+        }
+        if (health.DownInterval is { } down)
+        {
+            CheckPositive(ConfigPath.Child(path, "down_interval"), down, errors);
+        }
+        CheckPositive(ConfigPath.Child(path, "timeout"), health.Timeout, errors);
+        CheckAtLeast(ConfigPath.Child(path, "rise"), health.Rise, 1, errors);
+        CheckAtLeast(ConfigPath.Child(path, "fall"), health.Fall, 1, errors);
+    }
+
+    private static void ValidateRetry(string path, RetryConfig retry, ConfigErrorCollector errors)
+    {
+        if (retry.Retries is < 0 or > MaxRetries)
+        {
+            errors.AddUnlessFailed(ConfigPath.Child(path, "retries"), $"must be from 0 to {MaxRetries}");
+        }
+        var onStatusPath = ConfigPath.Child(path, "on_status");
+        for (var i = 0; i < retry.OnStatus.Count; i++)
+        {
+            if (retry.OnStatus[i] is < 400 or > 599)
+            {
+                errors.AddUnlessFailed(ConfigPath.Item(onStatusPath, i), $"{retry.OnStatus[i]} is not an error status; retry on statuses from 400 to 599");
+            }
+        }
+        if (retry.BufferBody < 0)
+        {
+            errors.AddUnlessFailed(ConfigPath.Child(path, "buffer_body"), "must not be negative");
+        }
+    }
+
+    private static void ValidateAdmin(AdminConfig admin, List<ListenEndpoint> listeners, ConfigErrorCollector errors)
+    {
+        const string path = "admin.listen";
+        if (ParseListen(path, admin.Listen, errors) is { } listen)
+        {
+            CheckNoCollision(path, new ListenEndpoint("the admin listener", listen), listeners, errors);
+        }
+    }
+
+    private static HostPort? ParseListen(string path, string text, ConfigErrorCollector errors)
+    {
+        if (text.Length == 0)
+        {
+            return null; // already reported as missing
+        }
+        if (!HostPort.TryParse(text, out var address, out var error))
+        {
+            errors.AddUnlessFailed(path, error);
+            return null;
+        }
+        if (!ListenEndpoint.IsBindable(address.Value))
+        {
+            errors.AddUnlessFailed(path, $"'{address.Value.Host}' is not a local address; listen on an IP address, * or localhost");
+            return null;
+        }
+        return address;
+    }
+
+    private static void CheckNoCollision(string path, ListenEndpoint endpoint, List<ListenEndpoint> existing, ConfigErrorCollector errors)
+    {
+        if (existing.FirstOrDefault(endpoint.CollidesWith) is { } other)
+        {
+            errors.AddUnlessFailed(path, $"{endpoint.Address} collides with {other.Owner}, which listens on {other.Address}");
+        }
+    }
+
+    private static void CheckName(string path, string name, ConfigErrorCollector errors)
+    {
+        if (!Syntax.IsName(name))
+        {
+            errors.AddUnlessFailed(path, $"'{name}' is not a valid name; {Syntax.NameRule}");
+        }
+    }
+
+    private static void CheckHostPattern(string path, string host, ConfigErrorCollector errors)
+    {
+        if (!Syntax.IsHostPattern(host))
+        {
+            errors.AddUnlessFailed(path, $"'{host}' must be a host name like api.example.com or a wildcard like *.example.com");
+        }
+    }
+
+    private static void CheckAtLeast(string path, int value, int minimum, ConfigErrorCollector errors)
+    {
+        if (value < minimum)
+        {
+            errors.AddUnlessFailed(path, $"must be ≥ {minimum}");
+        }
+    }
+
+    private static void CheckPositive(string path, TimeSpan value, ConfigErrorCollector errors)
+    {
+        if (value <= TimeSpan.Zero)
+        {
+            errors.AddUnlessFailed(path, "must be greater than 0");
+        }
+    }
+}

@@ -1,0 +1,48 @@
+using System.Text.RegularExpressions;
+using Switchman.Core.Configuration;
+using Switchman.Core.Configuration.Loading;
+
+namespace Switchman.Core.Tests.Configuration;
+
+/// <summary>The shipped example and the example at the top of the reference must keep loading without errors.</summary>
+public partial class ExampleConfigTests
+{
+    [Fact]
+    public void LoadFile_Quickstart_HasNoErrors()
+    {
+        var result = ConfigLoader.LoadFile(Path.Combine(AppContext.BaseDirectory, "examples", "quickstart.yaml"));
+
+        Assert.True(result.IsValid, string.Join("\n", result.Errors));
+        var config = result.Config!;
+        Assert.Equal("127.0.0.1:9090", config.Admin.Listen);
+        Assert.Equal("stdout", config.AccessLog.Path);
+        var web = Assert.Single(config.Frontends);
+        Assert.Equal(("web", "127.0.0.1:8080", "api"), (web.Name, web.Listen, web.DefaultBackend));
+        var api = Assert.Single(config.Backends);
+        Assert.Equal(BalanceAlgorithm.RoundRobin, api.Balance);
+        Assert.Equal([("a", "127.0.0.1:9001"), ("b", "127.0.0.1:9002")], api.Servers.Select(s => (s.Name, s.Address)));
+        Assert.Equal(
+            new HealthCheckConfig { Type = HealthCheckType.Http, Path = "/healthz", Interval = TimeSpan.FromSeconds(1), Rise = 2, Fall = 2 },
+            api.Health);
+        Assert.NotNull(api.Passive);
+        Assert.Equal(2, api.Retry.Retries);
+    }
+
+    [Fact]
+    public void LoadYaml_ReferenceExample_HasNoErrors()
+    {
+        var markdown = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "docs", "configuration.md"));
+        var yaml = FirstYamlBlock().Match(markdown).Groups["yaml"].Value;
+        using var dir = new TempDirectory();
+        TestCertificates.Write(dir.File("certs/example.com.pem"), dir.File("certs/example.com.key"));
+
+        var config = TestConfigs.LoadValid(yaml, dir.Path);
+
+        Assert.Equal(["public", "internal"], config.Frontends.Select(f => f.Name));
+        Assert.Equal(["api", "static"], config.Backends.Select(b => b.Name));
+        Assert.Equal(dir.File("certs/example.com.pem"), config.Frontends[0].Tls!.Certificates[0].Cert);
+    }
+
+    [GeneratedRegex("```yaml\n(?<yaml>.*?)```", RegexOptions.Singleline)]
+    private static partial Regex FirstYamlBlock();
+}

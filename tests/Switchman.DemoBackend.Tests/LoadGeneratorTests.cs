@@ -1,0 +1,117 @@
+using Microsoft.Extensions.Time.Testing;
+using Switchman.Testing;
+
+namespace Switchman.DemoBackend.Tests;
+
+public class LoadGeneratorTests
+{
+    private static readonly TimeSpan WaitTimeout = TimeSpan.FromSeconds(30);
+
+    [Fact]
+    public async Task RunAsync_EveryOtherRequestFails_CountsSuccessesFailuresStatusesAndServers()
+    {
+        await using var server = await StartAsync("a");
+        var options = new LoadOptions { Concurrency = 4, MaxRequests = 200, MaxDuration = WaitTimeout };
+
+        var result = await LoadGenerator.RunAsync(
+            options,
+            i => new HttpRequestMessage(HttpMethod.Get, new Uri(server.BaseAddress, i % 2 == 1 ? "/x?status=500" : "/x")));
+
+        Assert.Equal(200, result.Total);
+        Assert.Equal(100, result.Succeeded);
+        Assert.Equal(100, result.Failed);
+        Assert.Equal(0, result.Exceptions);
+        Assert.Equal(100, result.StatusCounts[200]);
+        Assert.Equal(100, result.StatusCounts[500]);
+        Assert.Equal(200, result.CountFrom("a"));
+        Assert.Equal(200, result.Latencies.Count);
+        Assert.Equal(LoadResult.MaxFailureDescriptions, result.FirstFailures.Count);
+        Assert.StartsWith("#1 GET ", result.FirstFailures[0], StringComparison.Ordinal);
+        Assert.Contains("500", result.FirstFailures[0], StringComparison.Ordinal);
+        Assert.Equal(200, server.RequestsServed);
+    }
+
+    [Fact]
+    public async Task Start_BackendAbortedMidRun_CountsTransportFailuresAsExceptions()
+    {
+        await using var server = await StartAsync("a");
+        var options = new LoadOptions { Concurrency = 4, MaxRequests = 400, MaxDuration = WaitTimeout };
+        await using var load = LoadGenerator.Start(options, _ => new HttpRequestMessage(HttpMethod.Get, new Uri(server.BaseAddress, "/x")));
+
+        await load.WaitForCompletedAsync(50, WaitTimeout);
+        await server.AbortAsync();
+        var result = await load.Completion;
+
+        Assert.Equal(400, result.Total);
+        Assert.True(result.Succeeded >= 50, result.ToString());
+        Assert.True(result.Exceptions > 0, result.ToString());
+        Assert.Equal(result.Total, result.Succeeded + result.Failed);
+        Assert.Contains(result.FirstFailures, failure => failure.Contains("HttpRequestException", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Start_DurationElapses_StopsIssuingRequests()
+    {
+        await using var server = await StartAsync("a");
+        var time = new FakeTimeProvider();
+        var options = new LoadOptions { Concurrency = 2, MaxRequests = int.MaxValue, MaxDuration = TimeSpan.FromSeconds(5), TimeProvider = time };
+        await using var load = LoadGenerator.Start(options, _ => new HttpRequestMessage(HttpMethod.Get, new Uri(server.BaseAddress, "/x")));
+
+        await load.WaitForCompletedAsync(20, WaitTimeout);
+        time.Advance(TimeSpan.FromSeconds(5));
+        var result = await load.Completion.WaitAsync(WaitTimeout);
+
+        Assert.InRange(result.Total, 20, int.MaxValue - 1);
+        Assert.Equal(0, result.Failed);
+    }
+
+    [Fact]
+    public async Task Start_CallerCancels_CompletionIsCancelled()
+    {
+        await using var server = await StartAsync("a");
+        using var cancellation = new CancellationTokenSource();
+        var options = new LoadOptions { Concurrency = 2, MaxRequests = 1000, MaxDuration = WaitTimeout };
+        await using var load = LoadGenerator.Start(
+            options, _ => new HttpRequestMessage(HttpMethod.Get, new Uri(server.BaseAddress, "/x?delay=1m")), cancellation.Token);
+
+        await Await.UntilAsync(() => server.InFlight == 2, WaitTimeout, "both clients to have a request in flight");
+        await cancellation.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => load.Completion);
+    }
+
+    [Fact]
+    public async Task WaitForCompletedAsync_RunEndsFirst_SaysSo()
+    {
+        await using var server = await StartAsync("a");
+        var options = new LoadOptions { Concurrency = 1, MaxRequests = 5, MaxDuration = WaitTimeout };
+        await using var load = LoadGenerator.Start(options, _ => new HttpRequestMessage(HttpMethod.Get, new Uri(server.BaseAddress, "/x")));
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => load.WaitForCompletedAsync(10, WaitTimeout));
+
+        Assert.Contains("ended after 5 requests", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RunAsync_ProxyStyleFailureWithoutServerName_IsNotCountedPerServer()
+    {
+        await using var blackHole = new BlackHoleListener();
+        var options = new LoadOptions
+        {
+            Concurrency = 2,
+            MaxRequests = 2,
+            MaxDuration = WaitTimeout,
+            RequestTimeout = TimeSpan.FromMilliseconds(200),
+        };
+
+        var result = await LoadGenerator.RunAsync(options, _ => new HttpRequestMessage(HttpMethod.Get, blackHole.BaseAddress));
+
+        Assert.Equal(2, result.Failed);
+        Assert.Equal(2, result.Exceptions);
+        Assert.Empty(result.ServerCounts);
+        Assert.All(result.FirstFailures, failure => Assert.Contains("Timeout", failure, StringComparison.Ordinal));
+    }
+
+    private static Task<DemoBackendServer> StartAsync(string name) =>
+        DemoBackendServer.StartAsync(new DemoBackendOptions { Name = name }, CancellationToken.None);
+}
