@@ -35,6 +35,14 @@ public class ConfigErrorTests
         Assert.Equal("test.yaml:4:4: While parsing a block mapping, did not find expected key.", error.ToString());
     }
 
+    [Theory]
+    [InlineData("a:\n : b\n", 3, 1)]
+    [InlineData("frontends:\n  web:\n    listen: 127.0.0.1:1\n {   default_backend: api\nbackends: {}\n", 4, 2)]
+    public void LoadYaml_InputYamlDotNetFailsOnWithoutPosition_ReportsLastParsedPosition(string yaml, int line, int column)
+    {
+        TestConfigs.SingleError(yaml, line, column, "", "malformed YAML after this point");
+    }
+
     [Fact]
     public void LoadYaml_UnclosedFlowList_ReportsSyntaxError()
     {
@@ -157,6 +165,18 @@ public class ConfigErrorTests
     }
 
     [Theory]
+    [InlineData("listen: ''", "frontends.web.listen")]
+    [InlineData("listen: [127.0.0.1:1]", "frontends.web.listen")]
+    public void LoadYaml_RequiredKeyEmptyOrWrongType_ReportedOnceAtKey(string listen, string path)
+    {
+        var yaml = $"frontends:\n  web:\n    {listen}\n    default_backend: api\nbackends:\n  api:\n    servers: [{{ name: a, address: '127.0.0.1:1' }}]\n";
+
+        var error = TestConfigs.SingleError(yaml, 3, 5, path, "");
+
+        Assert.True(error.Message is "must not be empty" or "expected a string, not a list", error.Message);
+    }
+
+    [Theory]
     [InlineData("balance: fastest", "backends.api.balance", "'fastest' is not one of: roundrobin, leastconn, random, source, uri")]
     [InlineData("health:\n  type: udp", "backends.api.health.type", "'udp' is not one of: http, tcp")]
     [InlineData("health:\n  initial: maybe", "backends.api.health.initial", "'maybe' is not one of: up, down")]
@@ -229,6 +249,12 @@ public class ConfigErrorTests
                 "test.yaml:13:5 backends.other.servers: a backend needs at least one server",
             ],
             result.Errors.Select(e => e.ToString()));
+    }
+
+    [Fact]
+    public void LoadYaml_DuplicateTopLevelKey_IsReported()
+    {
+        TestConfigs.SingleError("admin: {}\naccess_log: stdout\nadmin:\n  listen: 127.0.0.1:1\n", 3, 1, "admin", "duplicate key 'admin' (first written on line 1)");
     }
 
     [Fact]

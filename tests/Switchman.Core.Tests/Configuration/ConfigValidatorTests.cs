@@ -149,8 +149,9 @@ public class ConfigValidatorTests
     }
 
     [Fact]
-    public void Validate_BackendWithoutServers_IsReported()
+    public void Validate_BackendWithoutServersKey_PointsAtNearestWrittenKey()
     {
+        // servers was never written, so the error points at the backend's key.
         TestConfigs.SingleError("backends:\n  api: {}\n", 2, 3, "backends.api.servers", "a backend needs at least one server");
     }
 
@@ -185,14 +186,6 @@ public class ConfigValidatorTests
     }
 
     [Fact]
-    public void Validate_DefaultedFieldWrong_PointsAtNearestWrittenParent()
-    {
-        // interval is left at its default; only the enclosing health map was written.
-        var config = TestConfigs.LoadValid(TestConfigs.Minimal(backendExtra: "health:\n  rise: 1"));
-        Assert.Equal(TimeSpan.FromSeconds(2), config.Backends[0].Health!.Interval);
-    }
-
-    [Fact]
     public void Validate_ConfigBuiltInCode_ReportsPathsWithoutPositions()
     {
         var config = new SwitchmanConfig
@@ -216,6 +209,27 @@ public class ConfigValidatorTests
                 "api-request backends.api.slow_start: must not be negative",
             ],
             errors.Select(e => e.ToString()));
+    }
+
+    [Fact]
+    public void Validate_EmptyRequiredValuesBuiltInCode_AreReported()
+    {
+        var config = new SwitchmanConfig
+        {
+            Frontends = ValueList.Create(new FrontendConfig { Name = "web", Listen = "", Routes = ValueList.Create(new RouteConfig { Backend = "" }) }),
+            Backends = ValueList.Create(new BackendConfig { Name = "api", Servers = ValueList.Create(new ServerConfig { Name = "", Address = "" }) }),
+        };
+
+        var errors = ConfigValidator.Validate(config, "code");
+
+        Assert.Equal(
+            [
+                "frontends.web.listen",
+                "frontends.web.routes[0].backend",
+                "backends.api.servers[0].name",
+                "backends.api.servers[0].address",
+            ],
+            errors.Select(e => e.Path));
     }
 
     [Fact]

@@ -66,7 +66,7 @@ internal sealed class ConfigBinder(YamlValueReader values, string baseDirectory)
         {
             target = values.String(node, path);
         }
-        return new AccessLogConfig { Path = target is null or StandardOutput ? target : ResolvePath(target) };
+        return new AccessLogConfig { Path = target is null or "" or StandardOutput ? target : ResolvePath(target) };
     }
 
     /// <summary>A map keyed by name (frontends, backends): the key becomes Name, file order is kept.</summary>

@@ -34,7 +34,7 @@ public static class ConfigLoader
     {
         ArgumentNullException.ThrowIfNull(yaml);
         ArgumentNullException.ThrowIfNull(sourceName);
-        ArgumentNullException.ThrowIfNull(baseDirectory);
+        ArgumentException.ThrowIfNullOrEmpty(baseDirectory);
 
         var errors = new ConfigErrorCollector(new ConfigSourceMap(sourceName));
         if (Parse(yaml, errors) is not { } stream)
@@ -61,15 +61,24 @@ public static class ConfigLoader
     private static YamlStream? Parse(string yaml, ConfigErrorCollector errors)
     {
         var stream = new YamlStream();
+        var parser = new DuplicateKeyFilter(new Parser(new StringReader(yaml)), errors);
         try
         {
-            stream.Load(new DuplicateKeyFilter(new Parser(new StringReader(yaml)), errors));
+            stream.Load(parser);
             return stream;
         }
         catch (YamlException e)
         {
             // A syntax error ends parsing: what follows it cannot be read reliably, so this is the one error we stop at.
             errors.AddAt((int)e.Start.Line, (int)e.Start.Column, "", e.Message);
+            return null;
+        }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException)
+        {
+            // YamlDotNet 16.3 throws these, with no position, on some malformed input (e.g. "a:\n : b"); bad YAML must
+            // still get a located error, so point just after the last part that did parse.
+            var at = parser.LastPosition;
+            errors.AddAt((int)at.Line, (int)at.Column, "", "malformed YAML after this point (check the indentation and any stray ':', '{' or '[' on the next lines)");
             return null;
         }
     }

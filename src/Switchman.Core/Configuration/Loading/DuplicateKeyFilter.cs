@@ -14,6 +14,10 @@ internal sealed class DuplicateKeyFilter(IParser inner, ConfigErrorCollector err
 
     public ParsingEvent Current => inner.Current!;
 
+    /// <summary>Where the last event handed on ended: the best position to report when the parser fails without
+    /// saying where.</summary>
+    public Mark LastPosition { get; private set; } = Mark.Empty;
+
     public bool MoveNext()
     {
         while (inner.MoveNext())
@@ -24,6 +28,7 @@ internal sealed class DuplicateKeyFilter(IParser inner, ConfigErrorCollector err
                 continue;
             }
             Track(inner.Current!);
+            LastPosition = inner.Current!.End;
             return true;
         }
         return false;

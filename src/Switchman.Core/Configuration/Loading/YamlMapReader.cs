@@ -53,12 +53,18 @@ internal sealed class YamlMapReader
 
     public string? String(string key) => Find(key) is { } node ? _values.String(node, ChildPath(key)) : null;
 
-    /// <summary>A string that must be there; when it is not, the error points at this map and "" stands in.</summary>
+    /// <summary>A string that must be there and not be empty; when it is not, the error points at this map (or at
+    /// the empty value) and "" stands in.</summary>
     public string RequiredString(string key)
     {
         if (Find(key) is { } node)
         {
-            return _values.String(node, ChildPath(key)) ?? "";
+            var value = _values.String(node, ChildPath(key));
+            if (value is { Length: 0 })
+            {
+                _values.Errors.Add(ChildPath(key), "must not be empty");
+            }
+            return value ?? "";
         }
         _values.Errors.Add(Path, $"missing required key '{key}'");
         _values.Errors.MarkFailed(ChildPath(key));

@@ -105,10 +105,6 @@ public static class ConfigValidator
 
     private static bool CheckFileExists(string path, string file, ConfigErrorCollector errors)
     {
-        if (file.Length == 0)
-        {
-            return false; // already reported as missing
-        }
         if (File.Exists(file))
         {
             return true;
@@ -132,7 +128,7 @@ public static class ConfigValidator
 
     private static void CheckBackendExists(string path, string name, SwitchmanConfig config, ConfigErrorCollector errors)
     {
-        if (name.Length == 0 || config.FindBackend(name) is not null)
+        if (config.FindBackend(name) is not null)
         {
             return;
         }
@@ -195,25 +191,19 @@ public static class ConfigValidator
 
     private static void ValidateServer(string path, ServerConfig server, ConfigErrorCollector errors)
     {
-        if (server.Name.Length > 0 && !Syntax.IsName(server.Name))
-        {
-            errors.AddUnlessFailed(ConfigPath.Child(path, "name"), $"'{server.Name}' is not a valid name; {Syntax.NameRule}");
-        }
+        CheckName(ConfigPath.Child(path, "name"), server.Name, errors);
         var addressPath = ConfigPath.Child(path, "address");
-        if (server.Address.Length > 0)
+        if (!HostPort.TryParse(server.Address, out var address, out var error))
         {
-            if (!HostPort.TryParse(server.Address, out var address, out var error))
-            {
-                errors.AddUnlessFailed(addressPath, error);
-            }
-            else if (address.Value.Port == 0)
-            {
-                errors.AddUnlessFailed(addressPath, $"'{server.Address}' needs a port from 1 to 65535");
-            }
-            else if (address.Value.Host == "*")
-            {
-                errors.AddUnlessFailed(addressPath, $"'{server.Address}' must name a host or IP address, not *");
-            }
+            errors.AddUnlessFailed(addressPath, error);
+        }
+        else if (address.Value.Port == 0)
+        {
+            errors.AddUnlessFailed(addressPath, $"'{server.Address}' needs a port from 1 to 65535");
+        }
+        else if (address.Value.Host == "*")
+        {
+            errors.AddUnlessFailed(addressPath, $"'{server.Address}' must name a host or IP address, not *");
         }
         if (server.Weight is < 0 or > MaxWeight)
         {
@@ -292,10 +282,6 @@ public static class ConfigValidator
 
     private static HostPort? ParseListen(string path, string text, ConfigErrorCollector errors)
     {
-        if (text.Length == 0)
-        {
-            return null; // already reported as missing
-        }
         if (!HostPort.TryParse(text, out var address, out var error))
         {
             errors.AddUnlessFailed(path, error);

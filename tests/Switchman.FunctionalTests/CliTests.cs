@@ -1,0 +1,113 @@
+using System.Net;
+using System.Text.RegularExpressions;
+using Switchman.Testing;
+
+namespace Switchman.FunctionalTests;
+
+/// <summary>The real executable: <c>switchman check</c> and <c>switchman run</c>, as an operator types them.</summary>
+public class CliTests
+{
+    private static readonly TimeSpan ExitTimeout = TimeSpan.FromSeconds(30);
+
+    public static TheoryData<string> BrokenConfigs()
+    {
+        var data = new TheoryData<string>();
+        foreach (var file in Directory.GetFiles(Path.Combine(AppContext.BaseDirectory, "BrokenConfigs"), "*.yaml").Order())
+        {
+            data.Add(Path.GetFileName(file));
+        }
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(BrokenConfigs))]
+    public async Task Check_BrokenFile_Exit1_AndNamesFileLineAndField(string fileName)
+    {
+        var path = Path.Combine("BrokenConfigs", fileName);
+        var expectation = ExpectationOf(Path.Combine(AppContext.BaseDirectory, path));
+
+        await using var check = SwitchmanExecutable.Start(["check", "-c", path], new ChildProcessOptions { WorkingDirectory = AppContext.BaseDirectory });
+        var exitCode = await check.WaitForExitAsync(ExitTimeout);
+
+        Assert.Equal(1, exitCode);
+        var errors = string.Join('\n', check.StandardErrorLines);
+        // e.g. "BrokenConfigs/rise-below-one.yaml:12:7 backends.api.health.rise: must be ≥ 1"
+        var located = expectation.Path.Length > 0 ? $"{path}:{expectation.Location} {expectation.Path}:" : $"{path}:{expectation.Location}:";
+        Assert.Contains(located, errors, StringComparison.Ordinal);
+        Assert.Contains(expectation.Message, errors, StringComparison.Ordinal);
+        Assert.Contains("configuration refused", errors, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Check_Quickstart_Exit0()
+    {
+        await using var check = SwitchmanExecutable.Start("check", "-c", Path.Combine(AppContext.BaseDirectory, "examples", "quickstart.yaml"));
+
+        Assert.Equal(0, await check.WaitForExitAsync(ExitTimeout));
+        Assert.Contains(check.StandardOutputLines, l => l.Contains("configuration is valid", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Run_InvalidFile_RefusesToStart()
+    {
+        var path = Path.Combine(AppContext.BaseDirectory, "BrokenConfigs", "rise-below-one.yaml");
+
+        await using var run = SwitchmanExecutable.Start("run", "-c", path);
+
+        Assert.Equal(1, await run.WaitForExitAsync(ExitTimeout));
+        Assert.Contains(run.StandardErrorLines, l => l.Contains("backends.api.health.rise", StringComparison.Ordinal));
+        Assert.DoesNotContain(run.StandardOutputLines, l => l.Contains("listening", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Run_ServesTraffic_AndStopsCleanlyOnSigterm()
+    {
+        await using var a = await DemoBackendProcess.StartAsync("a");
+        await using var b = await DemoBackendProcess.StartAsync("b");
+        using var dir = new TempDirectory();
+        var config = Path.Combine(dir.Path, "switchman.yaml");
+        await File.WriteAllTextAsync(config, $"""
+            admin:
+              listen: 127.0.0.1:0
+            frontends:
+              web:
+                listen: 127.0.0.1:0
+                default_backend: api
+            backends:
+              api:
+                servers:
+                  - name: a
+                    address: {a.Address}
+                  - name: b
+                    address: {b.Address}
+                health:
+                  path: /healthz
+                  interval: 500ms
+            """);
+
+        await using var run = SwitchmanExecutable.Start("run", "-c", config);
+        var adminLine = await run.WaitForOutputLineAsync(l => l.StartsWith("switchman: admin listening on ", StringComparison.Ordinal), ExitTimeout, "the admin listener");
+        var frontendLine = await run.WaitForOutputLineAsync(l => l.StartsWith("switchman: frontend web listening on ", StringComparison.Ordinal), ExitTimeout, "the frontend listener");
+        using var admin = new HttpClient { BaseAddress = new Uri(adminLine.Split(' ').Last()) };
+        using var client = new HttpClient { BaseAddress = new Uri(frontendLine.Split(' ').Last()) };
+
+        await Await.UntilAsync(async () => (await admin.GetAsync("/readyz")).StatusCode == HttpStatusCode.OK, ExitTimeout, "readiness after the first health checks");
+        var servers = new HashSet<string>();
+        for (var i = 0; i < 4; i++)
+        {
+            servers.Add(BalancingTests.ServerOf(await client.GetStringAsync("/hello")));
+        }
+        Assert.Equal(["a", "b"], servers.Order());
+
+        run.Terminate();
+        Assert.Equal(0, await run.WaitForExitAsync(ExitTimeout));
+    }
+
+    private static (string Location, string Path, string Message) ExpectationOf(string file)
+    {
+        // First line of each broken file: "# expect: <line>:<col> <path>: <message fragment>"
+        var match = Regex.Match(File.ReadLines(file).First(), @"^# expect: (\d+:\d+) ?(\S*): (.+)$");
+        Assert.True(match.Success, $"{file} lacks an '# expect:' first line");
+        return (match.Groups[1].Value, match.Groups[2].Value, match.Groups[3].Value);
+    }
+}
