@@ -65,12 +65,14 @@ public class ProtocolTests(ITestOutputHelper output) : IAsyncLifetime
         using var dir = new TempDirectory();
         var logPath = Path.Combine(dir.Path, "access.log");
         var config = TestConfig.Single(Backend) with { AccessLog = new AccessLogConfig { Path = logPath } };
+        byte[] body;
         await using (var node = await TestNode.StartAsync(config, output))
         {
             using var client = node.CreateClient();
             using var request = new HttpRequestMessage(HttpMethod.Post, "/orders") { Content = new StringContent("{}") };
             request.Headers.Add("X-Request-Id", "log-me-1");
-            (await client.SendAsync(request)).EnsureSuccessStatusCode();
+            using var response = (await client.SendAsync(request)).EnsureSuccessStatusCode();
+            body = await response.Content.ReadAsByteArrayAsync();
         }
 
         var line = JsonDocument.Parse(File.ReadAllLines(logPath).Single()).RootElement;
@@ -82,6 +84,7 @@ public class ProtocolTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Equal("/orders", line.GetProperty("path").GetString());
         Assert.Equal(200, line.GetProperty("status").GetInt32());
         Assert.Equal(1, line.GetProperty("attempts").GetInt32());
+        Assert.Equal(body.Length, line.GetProperty("bytes").GetInt64());
         Assert.Equal("log-me-1", line.GetProperty("request_id").GetString());
         Assert.True(line.GetProperty("duration_ms").GetDouble() > 0);
         Assert.True(line.TryGetProperty("time", out _));

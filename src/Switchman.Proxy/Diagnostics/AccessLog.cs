@@ -7,7 +7,7 @@ namespace Switchman.Proxy.Diagnostics;
 /// <summary>One line of the access log.</summary>
 internal sealed record AccessLogEntry(
     DateTimeOffset Time, string Client, string Frontend, string? Backend, string? Server, string Method, string Path,
-    int Status, long? Bytes, TimeSpan Duration, int Attempts, string RequestId);
+    int Status, long Bytes, TimeSpan Duration, int Attempts, string RequestId);
 
 /// <summary>
 /// The access log: JSON lines written to stdout or a file by one background writer, so request threads only enqueue.
@@ -95,14 +95,7 @@ internal sealed class AccessLog : IAsyncDisposable
         json.WriteString("method", entry.Method);
         json.WriteString("path", entry.Path);
         json.WriteNumber("status", entry.Status);
-        if (entry.Bytes is { } bytes)
-        {
-            json.WriteNumber("bytes", bytes);
-        }
-        else
-        {
-            json.WriteNull("bytes");
-        }
+        json.WriteNumber("bytes", entry.Bytes);
         json.WriteNumber("duration_ms", Math.Round(entry.Duration.TotalMilliseconds, 3));
         json.WriteNumber("attempts", entry.Attempts);
         json.WriteString("request_id", entry.RequestId);

@@ -39,12 +39,13 @@ internal sealed class ProxyRequestHandler
     {
         var started = _time.GetTimestamp();
         var request = context.Request;
+        var counter = _accessLog.Enabled ? ResponseByteCounter.Attach(context) : null;
         var requestId = RequestIdOf(request);
         var backend = routes.Match(request.Host.Host, request.Path.Value ?? "/");
         if (backend is null)
         {
             await WriteErrorAsync(context, StatusCodes.Status404NotFound, "no route matches this host and path", requestId).ConfigureAwait(false);
-            Complete(context, frontend, null, null, requestId, attempts: 0, started);
+            Complete(context, frontend, null, null, requestId, attempts: 0, started, counter);
             return;
         }
 
@@ -122,7 +123,7 @@ internal sealed class ProxyRequestHandler
             ResetResponse(context);
         }
 
-        Complete(context, frontend, backend, server, requestId, attempt, started);
+        Complete(context, frontend, backend, server, requestId, attempt, started, counter);
     }
 
     private async ValueTask<ForwarderError> ForwardAsync(HttpContext context, BackendRuntime backend, ServerRuntime server, ExchangeTransformer transformer, TimeSpan remaining)
@@ -178,7 +179,7 @@ internal sealed class ProxyRequestHandler
         context.Features.Set<IForwarderErrorFeature>(null);
     }
 
-    private void Complete(HttpContext context, string frontend, BackendRuntime? backend, ServerRuntime? server, string requestId, int attempts, long started)
+    private void Complete(HttpContext context, string frontend, BackendRuntime? backend, ServerRuntime? server, string requestId, int attempts, long started, ResponseByteCounter? counter)
     {
         var duration = _time.GetElapsedTime(started);
         var status = context.Response.StatusCode;
@@ -187,7 +188,7 @@ internal sealed class ProxyRequestHandler
         {
             _accessLog.Write(new AccessLogEntry(
                 _time.GetUtcNow(), context.Connection.RemoteIpAddress?.ToString() ?? "", frontend, backend?.Name, server?.Name,
-                context.Request.Method, context.Request.Path.Value ?? "/", status, context.Response.ContentLength, duration, attempts, requestId));
+                context.Request.Method, context.Request.Path.Value ?? "/", status, counter?.BytesWritten ?? 0, duration, attempts, requestId));
         }
     }
 

@@ -93,7 +93,7 @@ internal sealed class FrontendServer : IAsyncDisposable
 
         var address = HostPort.Parse(config.Listen);
         var endpoint = new IPEndPoint(address.Address ?? IPAddress.Loopback, address.Port);
-        var protocols = ProtocolsOf(config.Protocols);
+        var protocols = ProtocolsOf(config.Protocols, tls: config.Tls is not null);
         var certificates = config.Tls is { } tls ? new CertificateSelector(tls) : null;
         kestrel.Listen(endpoint, listen =>
         {
@@ -108,13 +108,14 @@ internal sealed class FrontendServer : IAsyncDisposable
         });
     }
 
-    private static HttpProtocols ProtocolsOf(ValueList<HttpProtocol> protocols)
+    private static HttpProtocols ProtocolsOf(ValueList<HttpProtocol> protocols, bool tls)
     {
         var http1 = protocols.Contains(HttpProtocol.Http1);
         var http2 = protocols.Contains(HttpProtocol.Http2);
         return (http1, http2) switch
         {
-            (true, true) => HttpProtocols.Http1AndHttp2,
+            // Without TLS there is no ALPN to choose between them: HTTP/1.1 it is (h2c needs [http2] alone).
+            (true, true) => tls ? HttpProtocols.Http1AndHttp2 : HttpProtocols.Http1,
             (false, true) => HttpProtocols.Http2,
             _ => HttpProtocols.Http1,
         };

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Runtime.InteropServices;
 using Switchman.DemoBackend;
 
 namespace Switchman.Commands;
@@ -7,8 +8,8 @@ namespace Switchman.Commands;
 internal static class DemoBackendCommand
 {
     /// <summary>
-    /// System.CommandLine gives an action 2 seconds after SIGTERM/Ctrl+C before it gives up on it, so the graceful stop
-    /// must fit well inside that; connections still open afterwards are aborted.
+    /// When a host configures System.CommandLine's termination handling, it gives an action 2 seconds after SIGTERM/Ctrl+C
+    /// before it gives up on it, so the graceful stop fits well inside that; connections still open afterwards are aborted.
     /// </summary>
     private static readonly TimeSpan GracefulStopTimeout = TimeSpan.FromSeconds(1.5);
 
@@ -79,10 +80,27 @@ internal static class DemoBackendCommand
             var output = parseResult.InvocationConfiguration.Output;
             var error = parseResult.InvocationConfiguration.Error;
 
+            // System.CommandLine 2.0.0 turns SIGTERM/Ctrl+C into the action's token only when the caller of InvokeAsync sets
+            // InvocationConfiguration.ProcessTerminationTimeout; listen for them here too, so the backend stops cleanly
+            // (exit 0) under any host. Marking the signal handled keeps the runtime from exiting with 143 straight away.
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            void OnStopSignal(PosixSignalContext context)
+            {
+                context.Cancel = true;
+                stop.Cancel();
+            }
+            using var onSigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnStopSignal);
+            using var onSigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnStopSignal);
+
             DemoBackendServer server;
             try
             {
-                server = await DemoBackendServer.StartAsync(options, cancellationToken);
+                server = await DemoBackendServer.StartAsync(options, stop.Token);
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                // Told to stop while starting: nothing is running, which is what was asked.
+                return 0;
             }
             catch (FormatException e)
             {
@@ -102,8 +120,7 @@ internal static class DemoBackendCommand
                     $"demo-backend {server.Name} listening on {server.BaseAddress.GetLeftPart(UriPartial.Authority)}");
                 await output.FlushAsync(CancellationToken.None);
 
-                // Run until SIGTERM or Ctrl+C, which System.CommandLine turns into this token.
-                await WaitForCancellationAsync(cancellationToken);
+                await WaitForCancellationAsync(stop.Token);
 
                 using var stopTimeout = new CancellationTokenSource(GracefulStopTimeout);
                 await server.StopAsync(stopTimeout.Token);

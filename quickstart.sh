@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Starts the quickstart: two demo REST backends on 127.0.0.1:9001 and :9002, and Switchman on 127.0.0.1:8080
+# (admin on 127.0.0.1:9090) with examples/quickstart.yaml. Ctrl+C stops everything.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+out=artifacts/switchman
+echo "building Switchman (Release) into $out ..."
+dotnet build src/Switchman -c Release -o "$out" --nologo -v quiet
+switchman=(dotnet "$out/switchman.dll")
+
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+}
+trap cleanup EXIT INT TERM
+
+"${switchman[@]}" demo-backend --listen 127.0.0.1:9001 --name a & pids+=($!)
+"${switchman[@]}" demo-backend --listen 127.0.0.1:9002 --name b & pids+=($!)
+
+"${switchman[@]}" check -c examples/quickstart.yaml
+"${switchman[@]}" run -c examples/quickstart.yaml & pids+=($!)
+
+for _ in $(seq 1 100); do
+  curl -fs http://127.0.0.1:9090/readyz >/dev/null 2>&1 && break
+  sleep 0.2
+done
+cat <<'MSG'
+
+Switchman is up:
+  curl http://127.0.0.1:8080/hello                  # answered by backend a or b
+  curl http://127.0.0.1:9090/api/v1/status          # servers, health, in-flight
+  curl http://127.0.0.1:9090/metrics                # Prometheus metrics
+Press Ctrl+C to stop.
+MSG
+wait "${pids[2]}"
