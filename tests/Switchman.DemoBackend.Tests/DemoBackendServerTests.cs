@@ -118,6 +118,20 @@ public class DemoBackendServerTests
     }
 
     [Theory]
+    [InlineData("/x")]
+    [InlineData("/healthz")]
+    public async Task Head_AnswersStatusWithoutBody(string target)
+    {
+        await using var server = await StartAsync("a");
+        using var client = ClientFor(server);
+
+        using var response = await client.SendAsync(new HttpRequestMessage(HttpMethod.Head, target));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Empty(await response.Content.ReadAsByteArrayAsync());
+    }
+
+    [Theory]
     [InlineData("/x?status=99")]
     [InlineData("/x?status=abc")]
     [InlineData("/x?delay=5")]

@@ -112,6 +112,32 @@ public class LoadGeneratorTests
         Assert.All(result.FirstFailures, failure => Assert.Contains("Timeout", failure, StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task RunAsync_RequestFactoryThrows_FailsTheRunInsteadOfCountingIt()
+    {
+        await using var server = await StartAsync("a");
+        var options = new LoadOptions { Concurrency = 2, MaxRequests = 100, MaxDuration = WaitTimeout };
+
+        await Assert.ThrowsAsync<InvalidOperationException>(() => LoadGenerator.RunAsync(
+            options,
+            i => i == 10 ? throw new InvalidOperationException("bad factory") : new HttpRequestMessage(HttpMethod.Get, new Uri(server.BaseAddress, "/x"))));
+    }
+
+    [Fact]
+    public async Task StopAsync_RunInProgress_LetsInFlightRequestsFinishAndReturnsResult()
+    {
+        await using var server = await StartAsync("a");
+        var options = new LoadOptions { Concurrency = 2, MaxRequests = int.MaxValue, MaxDuration = WaitTimeout };
+        await using var load = LoadGenerator.Start(options, _ => new HttpRequestMessage(HttpMethod.Get, new Uri(server.BaseAddress, "/x")));
+        await load.WaitForCompletedAsync(10, WaitTimeout);
+
+        var result = await load.StopAsync();
+
+        Assert.True(result.Total >= 10, result.ToString());
+        Assert.Equal(0, result.Failed);
+        Assert.Equal(result.Total, result.CountFrom("a"));
+    }
+
     private static Task<DemoBackendServer> StartAsync(string name) =>
         DemoBackendServer.StartAsync(new DemoBackendOptions { Name = name }, CancellationToken.None);
 }

@@ -10,12 +10,15 @@ namespace Switchman.FunctionalTests;
 /// <summary>Backends die or stop answering while clients send requests: clients must not notice.</summary>
 public class FailoverTests(ITestOutputHelper output)
 {
+    /// <summary>Load runs stop on their own after a fixed count past the fault; the duration is only a safety bound.</summary>
     private static readonly LoadOptions EightClients = new()
     {
         Concurrency = 8,
-        MaxDuration = TimeSpan.FromSeconds(4),
+        MaxDuration = TimeSpan.FromSeconds(60),
         MaxRequests = 100_000,
     };
+
+    private static readonly TimeSpan LoadBarrierTimeout = TimeSpan.FromSeconds(45);
 
     [Fact]
     public async Task BackendProcessKilled_UnderLoad_NoGetFails_AndMetricsCountRetries()
@@ -28,9 +31,10 @@ public class FailoverTests(ITestOutputHelper output)
         var url = node.FrontendUrl();
 
         await using var load = LoadGenerator.Start(EightClients, i => new HttpRequestMessage(HttpMethod.Get, new Uri(url, $"/items/{i}")));
-        await load.WaitForCompletedAsync(300, TimeSpan.FromSeconds(20));
+        await load.WaitForCompletedAsync(300, LoadBarrierTimeout);
         await b.KillAndWaitAsync();
-        var result = await load.Completion;
+        await load.WaitForCompletedAsync(load.Completed + 1_000, LoadBarrierTimeout);
+        var result = await load.StopAsync();
 
         output.WriteLine(result.ToString());
         Assert.Equal(0, result.Failed);
@@ -54,9 +58,10 @@ public class FailoverTests(ITestOutputHelper output)
         var url = node.FrontendUrl();
 
         await using var load = LoadGenerator.Start(EightClients, i => new HttpRequestMessage(HttpMethod.Get, new Uri(url, $"/items/{i}")));
-        await load.WaitForCompletedAsync(300, TimeSpan.FromSeconds(20));
+        await load.WaitForCompletedAsync(300, LoadBarrierTimeout);
         await c.AbortAsync();
-        var result = await load.Completion;
+        await load.WaitForCompletedAsync(load.Completed + 1_000, LoadBarrierTimeout);
+        var result = await load.StopAsync();
 
         output.WriteLine(result.ToString());
         Assert.Equal(0, result.Failed);
@@ -96,7 +101,7 @@ public class FailoverTests(ITestOutputHelper output)
         await using var node = await TestNode.StartAsync(TestConfig.Single(backend), output);
         var url = node.FrontendUrl();
 
-        var result = await LoadGenerator.RunAsync(EightClients with { MaxDuration = TimeSpan.FromSeconds(3) },
+        var result = await LoadGenerator.RunAsync(EightClients with { MaxRequests = 200 },
             i => new HttpRequestMessage(HttpMethod.Get, new Uri(url, $"/items/{i}")));
 
         output.WriteLine(result.ToString());

@@ -227,6 +227,9 @@ public sealed class ChildProcess : IAsyncDisposable
         try
         {
             await _process.WaitForExitAsync(waiting.Token).ConfigureAwait(false);
+            // The process is gone, but its last lines may still be in the pipes: read them to the end so callers that
+            // look at the output right after the exit see all of it.
+            await Task.WhenAll(_readStandardOutput, _readStandardError).WaitAsync(waiting.Token).ConfigureAwait(false);
             return true;
         }
         catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)

@@ -46,7 +46,7 @@ public sealed class LoadRun : IAsyncDisposable
     private readonly CancellationTokenSource _durationElapsed;
     private readonly CancellationTokenSource _stopIssuing;
 
-    private int _issued;
+    private long _issued;
     private long _completed;
     private int _disposed;
 
@@ -101,27 +101,26 @@ public sealed class LoadRun : IAsyncDisposable
     }
 
     /// <summary>Starts no new requests, lets those in flight complete, and returns the result.</summary>
-    public Task<LoadResult> StopAsync()
+    public async Task<LoadResult> StopAsync()
     {
-        _stopIssuing.Cancel();
-        return Completion;
+        await _stopIssuing.CancelAsync().ConfigureAwait(false);
+        return await Completion.ConfigureAwait(false);
     }
 
-    /// <summary>Cancels requests still in flight, waits for every client to finish, and releases the HttpClient.</summary>
+    /// <summary>
+    /// Cancels requests still in flight, waits for every client to finish, and releases the HttpClient. How the run
+    /// ended (result, cancellation or failure) is reported by <see cref="Completion"/>, not here.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 1)
         {
             return;
         }
-        _abort.Cancel();
+        await _abort.CancelAsync().ConfigureAwait(false);
         try
         {
-            await Completion.ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (_callerToken.IsCancellationRequested)
-        {
-            // The caller cancelled the run and has seen (or will see) that through Completion.
+            await ((Task)Completion).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
         finally
         {
@@ -146,16 +145,25 @@ public sealed class LoadRun : IAsyncDisposable
     private async Task<ClientTally> RunClientAsync()
     {
         var tally = new ClientTally();
-        while (!_stopIssuing.IsCancellationRequested)
+        try
         {
-            var sequence = Interlocked.Increment(ref _issued) - 1;
-            if (sequence >= _options.MaxRequests || !await SendOneAsync(sequence, tally).ConfigureAwait(false))
+            while (!_stopIssuing.IsCancellationRequested)
             {
-                break;
+                var sequence = Interlocked.Increment(ref _issued) - 1;
+                if (sequence >= _options.MaxRequests || !await SendOneAsync((int)sequence, tally).ConfigureAwait(false))
+                {
+                    break;
+                }
+                Interlocked.Increment(ref _completed);
             }
-            Interlocked.Increment(ref _completed);
+            return tally;
         }
-        return tally;
+        catch (Exception)
+        {
+            // A bug in the test (a request factory that throws, say) fails the run: stop the other clients too, then report it.
+            await _stopIssuing.CancelAsync().ConfigureAwait(false);
+            throw;
+        }
     }
 
     /// <summary>Sends one request and records its outcome; false when the run was aborted meanwhile (nothing recorded).</summary>
