@@ -207,7 +207,7 @@ internal sealed class DemoBackendRequestHandler(DemoBackendServer server)
                     request.Method,
                     request.Path.Value ?? "/",
                     request.QueryString.Value ?? "",
-                    EchoedHeaders.ToDictionary(name => name, name => FirstOrNull(request.Headers[name])),
+                    EchoedHeaders.ToDictionary(name => name, name => JoinedOrNull(request.Headers[name])),
                     bodyBytes);
                 await context.Response.WriteAsJsonAsync(echo, DemoBackendJsonContext.Default.DemoEchoResponse, contentType: null, cancellationToken)
                     .ConfigureAwait(false);
@@ -351,5 +351,5 @@ internal sealed class DemoBackendRequestHandler(DemoBackendServer server)
     /// <summary>HTTP forbids a body on 204, 205 and 304, and Kestrel refuses to write one.</summary>
     private static bool StatusAllowsBody(int status) => status is not (204 or 205 or 304);
 
-    private static string? FirstOrNull(StringValues values) => values.Count == 0 ? null : values.ToString();
+    private static string? JoinedOrNull(StringValues values) => values.Count == 0 ? null : values.ToString();
 }

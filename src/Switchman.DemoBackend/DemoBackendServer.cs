@@ -30,6 +30,7 @@ public sealed class DemoBackendServer : IAsyncDisposable
     private readonly CancellationTokenSource _abortStop = new();
     private readonly Lock _stopGate = new();
     private Task? _stopping;
+    private int _disposeStarted;
     private bool _disposed;
 
     private DemoBackendBehavior _behavior;
@@ -153,14 +154,11 @@ public sealed class DemoBackendServer : IAsyncDisposable
     /// <summary>Stops (gracefully for up to a few seconds, then abruptly) and releases the server.</summary>
     public async ValueTask DisposeAsync()
     {
-        lock (_stopGate)
+        if (Interlocked.Exchange(ref _disposeStarted, 1) == 1)
         {
-            if (_disposed)
-            {
-                return;
-            }
-            _abortStop.CancelAfter(DisposeGracePeriod);
+            return;
         }
+        _abortStop.CancelAfter(DisposeGracePeriod);
         await EnsureStoppingAsync().ConfigureAwait(false);
         await _app.DisposeAsync().ConfigureAwait(false);
         lock (_stopGate)

@@ -36,5 +36,3 @@ internal sealed class ProxyDiagnostics
         HealthChanged?.Invoke(new ServerHealthChange(server.BackendName, server.Name, up, detail));
     }
 }
-
-public sealed record ServerHealthChange(string Backend, string Server, bool Up, string Detail);

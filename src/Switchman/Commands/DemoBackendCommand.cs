@@ -27,8 +27,7 @@ internal static class DemoBackendCommand
         };
         var delay = new Option<TimeSpan>("--delay")
         {
-            Description = "Delay added to every application request, e.g. 200ms or 1s.",
-            DefaultValueFactory = _ => TimeSpan.Zero,
+            Description = "Delay added to every application request, e.g. 200ms or 1s (none by default).",
             CustomParser = result =>
             {
                 var text = result.Tokens.Count == 1 ? result.Tokens[0].Value : null;
