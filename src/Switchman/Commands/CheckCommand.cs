@@ -1,6 +1,4 @@
 using System.CommandLine;
-using Switchman.Core.Configuration;
-using Switchman.Core.Configuration.Loading;
 
 namespace Switchman.Commands;
 
@@ -17,13 +15,11 @@ internal static class CheckCommand
         command.SetAction(parseResult =>
         {
             var path = parseResult.GetValue(config)!;
-            var result = ConfigLoader.LoadFile(path);
-            if (!result.IsValid)
+            if (ConfigFile.LoadOrReport(path, parseResult.InvocationConfiguration.Error) is not { } loaded)
             {
-                ConfigErrorPrinter.Print(result.Errors, parseResult.InvocationConfiguration.Error);
                 return ExitCodes.Invalid;
             }
-            parseResult.InvocationConfiguration.Output.WriteLine($"{path}: configuration is valid ({result.Config!.Frontends.Count} frontends, {result.Config.Backends.Count} backends)");
+            parseResult.InvocationConfiguration.Output.WriteLine($"{path}: configuration is valid ({loaded.Frontends.Count} frontends, {loaded.Backends.Count} backends)");
             return ExitCodes.Ok;
         });
         return command;

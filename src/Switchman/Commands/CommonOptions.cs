@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Switchman.Core.Configuration;
+using Switchman.Core.Configuration.Loading;
 
 namespace Switchman.Commands;
 
@@ -19,9 +20,21 @@ internal static class ExitCodes
     public const int Unreachable = 2;
 }
 
-internal static class ConfigErrorPrinter
+internal static class ConfigFile
 {
-    public static void Print(IReadOnlyList<ConfigError> errors, TextWriter writer)
+    /// <summary>Loads and validates a configuration file; on any error prints every one of them and returns null.</summary>
+    public static SwitchmanConfig? LoadOrReport(string path, TextWriter errorOutput)
+    {
+        var result = ConfigLoader.LoadFile(path);
+        if (result.IsValid)
+        {
+            return result.Config;
+        }
+        PrintErrors(result.Errors, errorOutput);
+        return null;
+    }
+
+    public static void PrintErrors(IReadOnlyList<ConfigError> errors, TextWriter writer)
     {
         foreach (var error in errors)
         {

@@ -1,7 +1,5 @@
 using System.CommandLine;
 using Switchman.Admin;
-using Switchman.Core.Configuration;
-using Switchman.Core.Configuration.Loading;
 
 namespace Switchman.Commands;
 
@@ -18,13 +16,11 @@ internal static class RunCommand
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             var path = parseResult.GetValue(config)!;
-            var result = ConfigLoader.LoadFile(path);
-            if (!result.IsValid)
+            if (ConfigFile.LoadOrReport(path, parseResult.InvocationConfiguration.Error) is not { } loaded)
             {
-                ConfigErrorPrinter.Print(result.Errors, parseResult.InvocationConfiguration.Error);
                 return ExitCodes.Invalid;
             }
-            await using var node = NodeHost.Create(result.Config!);
+            await using var node = NodeHost.Create(loaded);
             await node.StartAsync(cancellationToken);
             var output = parseResult.InvocationConfiguration.Output;
             output.WriteLine($"switchman: admin listening on {node.AdminUrl}");
