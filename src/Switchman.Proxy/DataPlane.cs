@@ -12,30 +12,40 @@ namespace Switchman.Proxy;
 
 /// <summary>
 /// The data plane of one node: frontends (Kestrel listeners), backends with their live server state, active health
-/// checks, and the access log. It owns all of them: <see cref="StartAsync"/> brings them up in dependency order,
-/// <see cref="StopAsync"/> takes them down in reverse and lets in-flight requests finish.
+/// checks, and the access log. It owns all of them: <see cref="StartAsync"/> brings them up, <see cref="ApplyAsync"/>
+/// moves them to a new configuration without dropping requests, <see cref="StopAsync"/> takes them down and lets
+/// in-flight requests finish.
 /// </summary>
 public sealed class DataPlane : IAsyncDisposable
 {
-    private readonly ProxyRuntime _runtime;
+    /// <summary>How long a replaced listener or backend may take to finish its in-flight requests.</summary>
+    public static readonly TimeSpan RetireTimeout = TimeSpan.FromSeconds(60);
+
+    private readonly Dictionary<string, FrontendServer> _frontends = new(StringComparer.Ordinal);
+    private readonly List<Task> _retiring = [];
+    private readonly SemaphoreSlim _applyLock = new(1, 1);
+    private readonly CancellationTokenSource _stopping = new();
     private readonly ActiveHealthMonitor _health;
     private readonly AccessLog _accessLog;
-    private readonly List<FrontendServer> _frontends = [];
+    private readonly ProxyRequestHandler _handler;
     private readonly ProxyDiagnostics _diagnostics;
+    private readonly ILoggerFactory _loggerFactory;
     private readonly TimeProvider _time;
+    private volatile ProxyRuntime _runtime;
     private int _stopped;
 
     public DataPlane(SwitchmanConfig config, ILoggerFactory loggerFactory, IMeterFactory meterFactory, TimeProvider time, IHttpForwarder forwarder)
     {
         _time = time;
+        _loggerFactory = loggerFactory;
         _diagnostics = new ProxyDiagnostics(loggerFactory.CreateLogger("Switchman.Proxy"), new ProxyMetrics(meterFactory));
         _runtime = new ProxyRuntime(config, time);
         _health = new ActiveHealthMonitor(_runtime.Backends.Values, time, _diagnostics);
         _accessLog = AccessLog.Open(config.AccessLog.Path, _diagnostics.Logger);
-        var handler = new ProxyRequestHandler(forwarder, new PassiveHealthPolicy(time, _diagnostics), _diagnostics, _accessLog, time);
+        _handler = new ProxyRequestHandler(forwarder, new PassiveHealthPolicy(time, _diagnostics), _diagnostics, _accessLog, time);
         foreach (var frontend in config.Frontends)
         {
-            _frontends.Add(FrontendServer.Create(frontend, () => _runtime, handler, loggerFactory));
+            _frontends[frontend.Name] = CreateFrontend(frontend);
         }
     }
 
@@ -46,34 +56,169 @@ public sealed class DataPlane : IAsyncDisposable
         remove => _diagnostics.HealthChanged -= value;
     }
 
+    /// <summary>The configuration the data plane runs now.</summary>
+    public SwitchmanConfig Config => _runtime.Config;
+
     /// <summary>Completes when every server has had its first health probe.</summary>
     public Task FirstHealthRound => _health.FirstRoundCompleted;
 
     public bool IsReady => _health.FirstRoundCompleted.IsCompletedSuccessfully;
 
-    public IReadOnlyDictionary<string, IReadOnlyList<string>> FrontendUrls =>
-        _frontends.ToDictionary(f => f.Name, f => f.Urls);
+    public IReadOnlyDictionary<string, IReadOnlyList<string>> FrontendUrls
+    {
+        get
+        {
+            lock (_frontends)
+            {
+                return _frontends.ToDictionary(f => f.Key, f => f.Value.Urls);
+            }
+        }
+    }
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         _accessLog.Start();
         _health.Start();
-        foreach (var frontend in _frontends)
+        foreach (var frontend in _frontends.Values)
         {
             await frontend.StartAsync(cancellationToken).ConfigureAwait(false);
         }
     }
 
-    /// <summary>Stops listening, waits for in-flight requests until the token fires, then stops checks and logging. Safe to call twice.</summary>
-    public async Task StopAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Moves the running data plane to <paramref name="config"/> (already validated) as a diff: unchanged frontends keep
+    /// their sockets and connections, changed listeners are bound anew before the old ones let go, removed frontends and
+    /// servers finish their in-flight requests, unchanged servers keep their health and counters.
+    /// If a new listener cannot be bound, nothing changes and the errors are returned.
+    /// </summary>
+    public async Task<IReadOnlyList<ConfigError>> ApplyAsync(SwitchmanConfig config, CancellationToken cancellationToken)
     {
-        if (Interlocked.Exchange(ref _stopped, 1) == 1)
+        await _applyLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
         {
-            return;
+            var previous = _runtime;
+            var next = new ProxyRuntime(config, _time, previous);
+            var plan = PlanFrontends(config);
+
+            var errors = await StartAllAsync(plan.Start, cancellationToken).ConfigureAwait(false);
+            if (errors.Count > 0)
+            {
+                foreach (var created in next.Backends.Values.Where(b => !previous.Backends.Values.Contains(b)))
+                {
+                    created.Dispose();
+                }
+                return errors;
+            }
+
+            _runtime = next;
+            lock (_frontends)
+            {
+                foreach (var (frontend, updated) in plan.Keep)
+                {
+                    frontend.UpdateRouting(updated);
+                }
+                foreach (var retired in plan.Retire)
+                {
+                    _frontends.Remove(retired.Name);
+                }
+                foreach (var started in plan.Start)
+                {
+                    _frontends[started.Name] = started;
+                }
+            }
+            if (config.AccessLog != previous.Config.AccessLog)
+            {
+                DataPlaneLog.AccessLogNeedsRestart(_diagnostics.Logger);
+            }
+            await _health.ReconcileAsync(next.Backends.Values).ConfigureAwait(false);
+
+            lock (_retiring)
+            {
+                _retiring.RemoveAll(t => t.IsCompleted);
+                _retiring.AddRange(plan.Retire.Select(RetireFrontendAsync));
+                _retiring.AddRange(previous.BackendsDroppedBy(next).Select(RetireBackendAsync));
+            }
+            return [];
         }
-        await Task.WhenAll(_frontends.Select(f => f.StopAsync(cancellationToken))).ConfigureAwait(false);
-        await _health.StopAsync().ConfigureAwait(false);
-        await _accessLog.DisposeAsync().ConfigureAwait(false);
+        finally
+        {
+            _applyLock.Release();
+        }
+    }
+
+    private FrontendPlan PlanFrontends(SwitchmanConfig config)
+    {
+        var plan = new FrontendPlan();
+        lock (_frontends)
+        {
+            foreach (var frontend in config.Frontends)
+            {
+                if (_frontends.TryGetValue(frontend.Name, out var existing) && existing.HasSameListener(frontend))
+                {
+                    plan.Keep.Add((existing, frontend));
+                    continue;
+                }
+                plan.Start.Add(CreateFrontend(frontend));
+                if (existing is not null)
+                {
+                    plan.Retire.Add(existing);
+                }
+            }
+            plan.Retire.AddRange(_frontends.Values.Where(f => config.Frontends.All(n => n.Name != f.Name)));
+        }
+        return plan;
+    }
+
+    private static async Task<IReadOnlyList<ConfigError>> StartAllAsync(List<FrontendServer> servers, CancellationToken cancellationToken)
+    {
+        var errors = new List<ConfigError>();
+        var started = new List<FrontendServer>();
+        foreach (var server in servers)
+        {
+            try
+            {
+                await server.StartAsync(cancellationToken).ConfigureAwait(false);
+                started.Add(server);
+            }
+            catch (IOException ex)
+            {
+                errors.Add(new ConfigError("", 0, 0, $"frontends.{server.Name}.listen", $"cannot listen on {server.Config.Listen}: {ex.Message}"));
+            }
+        }
+        if (errors.Count > 0)
+        {
+            foreach (var server in servers)
+            {
+                await server.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+        return errors;
+    }
+
+    private async Task RetireFrontendAsync(FrontendServer frontend)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
+        timeout.CancelAfter(RetireTimeout);
+        await frontend.StopAsync(timeout.Token).ConfigureAwait(false);
+        await frontend.DisposeAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>Waits until no request is forwarded through a dropped backend any more, then releases its connections.</summary>
+    private async Task RetireBackendAsync(BackendRuntime backend)
+    {
+        var deadline = _time.GetTimestamp() + (long)(RetireTimeout.TotalSeconds * _time.TimestampFrequency);
+        try
+        {
+            while (backend.InFlight > 0 && _time.GetTimestamp() < deadline)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(100), _time, _stopping.Token).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+        {
+            // Shutting down: release it now.
+        }
+        backend.Dispose();
     }
 
     /// <summary>Sets a server's administrative state (ready, drain, maint). False when there is no such server.</summary>
@@ -87,17 +232,59 @@ public sealed class DataPlane : IAsyncDisposable
         return true;
     }
 
+    /// <summary>Sets a server's weight (0..256). False when there is no such server.</summary>
+    public bool TrySetServerWeight(string backend, string server, int weight)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(weight);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(weight, 256);
+        if (FindServer(backend, server) is not { } found)
+        {
+            return false;
+        }
+        found.Weight = weight;
+        return true;
+    }
+
     /// <summary>Requests in flight to one server, or null when there is no such server.</summary>
     public int? InFlight(string backend, string server) => FindServer(backend, server)?.InFlight;
 
     private ServerRuntime? FindServer(string backend, string server) =>
         _runtime.Backends.TryGetValue(backend, out var found) ? found.FindServer(server) : null;
 
+    /// <summary>Stops listening, waits for in-flight requests until the token fires, then stops checks and logging. Safe to call twice.</summary>
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (Interlocked.Exchange(ref _stopped, 1) == 1)
+        {
+            return;
+        }
+        List<FrontendServer> frontends;
+        lock (_frontends)
+        {
+            frontends = [.. _frontends.Values];
+        }
+        await Task.WhenAll(frontends.Select(f => f.StopAsync(cancellationToken))).ConfigureAwait(false);
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        List<Task> retiring;
+        lock (_retiring)
+        {
+            retiring = [.. _retiring];
+        }
+        await Task.WhenAll(retiring).ConfigureAwait(false);
+        await _health.StopAsync().ConfigureAwait(false);
+        await _accessLog.DisposeAsync().ConfigureAwait(false);
+    }
+
     public StatusReport GetStatus()
     {
         var now = _time.GetTimestamp();
-        var frontends = _frontends.Select(f => new FrontendStatus(f.Name, f.Config.Listen, f.Urls)).ToList();
-        var backends = _runtime.Backends.Values.Select(b => new BackendStatus(
+        var runtime = _runtime;
+        List<FrontendStatus> frontends;
+        lock (_frontends)
+        {
+            frontends = [.. _frontends.Values.Select(f => new FrontendStatus(f.Name, f.Config.Listen, f.Urls))];
+        }
+        var backends = runtime.Backends.Values.Select(b => new BackendStatus(
             b.Name,
             b.Config.Balance.ToString().ToLowerInvariant(),
             b.Servers.Count(s => s.IsAvailable(now)),
@@ -122,14 +309,34 @@ public sealed class DataPlane : IAsyncDisposable
             check is null ? null : new CheckStatus(check.Success, check.Detail, check.Time, check.Duration.TotalMilliseconds));
     }
 
+    private FrontendServer CreateFrontend(FrontendConfig config) =>
+        FrontendServer.Create(config, () => _runtime, _handler, _loggerFactory);
+
     public async ValueTask DisposeAsync()
     {
         await StopAsync(CancellationToken.None).ConfigureAwait(false);
-        foreach (var frontend in _frontends)
+        foreach (var frontend in _frontends.Values)
         {
             await frontend.DisposeAsync().ConfigureAwait(false);
         }
         await _health.DisposeAsync().ConfigureAwait(false);
         _runtime.Dispose();
+        _stopping.Dispose();
+        _applyLock.Dispose();
     }
+
+    private sealed class FrontendPlan
+    {
+        public List<(FrontendServer Server, FrontendConfig Config)> Keep { get; } = [];
+
+        public List<FrontendServer> Start { get; } = [];
+
+        public List<FrontendServer> Retire { get; } = [];
+    }
+}
+
+internal static partial class DataPlaneLog
+{
+    [LoggerMessage(EventId = 1401, Level = LogLevel.Warning, Message = "access_log changed: the new setting takes effect when the node restarts")]
+    public static partial void AccessLogNeedsRestart(ILogger logger);
 }

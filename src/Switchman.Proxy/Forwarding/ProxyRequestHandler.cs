@@ -134,6 +134,7 @@ internal sealed class ProxyRequestHandler
             config = config with { ActivityTimeout = remaining };
         }
         server.BeginRequest();
+        backend.BeginRequest();
         _diagnostics.Metrics.ActiveRequestsChanged(server, 1);
         try
         {
@@ -142,6 +143,7 @@ internal sealed class ProxyRequestHandler
         finally
         {
             server.EndRequest();
+            backend.EndRequest();
             _diagnostics.Metrics.ActiveRequestsChanged(server, -1);
         }
     }
@@ -197,6 +199,10 @@ internal sealed class ProxyRequestHandler
         var incoming = request.Headers[ExchangeTransformer.RequestIdHeader];
         return incoming.Count == 1 && incoming[0] is { Length: > 0 and <= 200 } id ? id : Guid.NewGuid().ToString("N");
     }
+
+    /// <summary>A request reached a frontend that a reload removed and that is finishing its last requests.</summary>
+    public static Task FrontendRetiringAsync(HttpContext context) =>
+        WriteErrorAsync(context, StatusCodes.Status503ServiceUnavailable, "this frontend is being removed", RequestIdOf(context.Request));
 
     private static bool IsIdempotent(string method) =>
         HttpMethods.IsGet(method) || HttpMethods.IsHead(method) || HttpMethods.IsOptions(method)

@@ -6,59 +6,105 @@ namespace Switchman.Proxy.Health;
 
 /// <summary>
 /// Owns the active-check loops of every server that has a health check: starts them, reports when the first round
-/// is done (readiness), and stops them — safely, more than once.
+/// is done (readiness), follows configuration changes (a new server gets a loop, a removed one loses it, an unchanged
+/// one keeps its loop and its rise/fall streak), and stops them all — safely, more than once.
 /// </summary>
 internal sealed class ActiveHealthMonitor : IAsyncDisposable
 {
-    private readonly List<ServerHealthChecker> _checkers = [];
-    private readonly List<Task> _loops = [];
-    private readonly CancellationTokenSource _stopping = new();
-    private int _stopped;
+    private readonly Dictionary<ServerRuntime, RunningCheck> _running = new(ReferenceEqualityComparer.Instance);
+    private readonly Lock _lock = new();
+    private readonly TimeProvider _time;
+    private readonly ProxyDiagnostics _diagnostics;
+    private readonly Func<BackendRuntime, IHealthProbe>? _probeFactory;
+    private readonly IReadOnlyList<BackendRuntime> _initial;
+    private Task _firstRound = Task.CompletedTask;
+    private bool _stopped;
 
     public ActiveHealthMonitor(IEnumerable<BackendRuntime> backends, TimeProvider time, ProxyDiagnostics diagnostics, Func<BackendRuntime, IHealthProbe>? probeFactory = null)
     {
-        foreach (var backend in backends)
-        {
-            if (backend.Config.Health is not { } health)
-            {
-                continue;
-            }
-            var probe = probeFactory?.Invoke(backend) ?? CreateProbe(health, backend);
-            foreach (var server in backend.Servers)
-            {
-                _checkers.Add(new ServerHealthChecker(server, health, probe, time, diagnostics));
-            }
-        }
+        _initial = [.. backends];
+        _time = time;
+        _diagnostics = diagnostics;
+        _probeFactory = probeFactory;
     }
 
-    public IReadOnlyList<ServerHealthChecker> Checkers => _checkers;
-
-    /// <summary>Completes when every server has had its first probe: the node's readiness signal.</summary>
-    public Task FirstRoundCompleted => Task.WhenAll(_checkers.Select(c => c.FirstCheckCompleted));
+    /// <summary>Completes when every server of the initial configuration has had its first probe: the node's readiness signal.</summary>
+    public Task FirstRoundCompleted => _firstRound;
 
     public void Start()
     {
-        foreach (var checker in _checkers)
+        var started = ReconcileCore(_initial, out _);
+        _firstRound = Task.WhenAll(started.Select(c => c.FirstCheckCompleted));
+    }
+
+    /// <summary>Brings the running loops in line with <paramref name="backends"/>; returns once removed loops have stopped.</summary>
+    public Task ReconcileAsync(IEnumerable<BackendRuntime> backends)
+    {
+        ReconcileCore(backends, out var stopped);
+        return Task.WhenAll(stopped);
+    }
+
+    private List<ServerHealthChecker> ReconcileCore(IEnumerable<BackendRuntime> backends, out List<Task> stopped)
+    {
+        var started = new List<ServerHealthChecker>();
+        stopped = [];
+        lock (_lock)
         {
-            _loops.Add(checker.RunAsync(_stopping.Token));
+            if (_stopped)
+            {
+                return started;
+            }
+            var wanted = new Dictionary<ServerRuntime, (BackendRuntime Backend, HealthCheckConfig Health)>(ReferenceEqualityComparer.Instance);
+            foreach (var backend in backends)
+            {
+                if (backend.Config.Health is { } health)
+                {
+                    foreach (var server in backend.Servers)
+                    {
+                        wanted[server] = (backend, health);
+                    }
+                }
+            }
+            foreach (var (server, running) in _running.ToList())
+            {
+                if (!wanted.TryGetValue(server, out var want) || want.Health != running.Health || want.Backend.HttpClient != running.Client)
+                {
+                    stopped.Add(running.StopAsync());
+                    _running.Remove(server);
+                }
+            }
+            foreach (var (server, (backend, health)) in wanted)
+            {
+                if (_running.ContainsKey(server))
+                {
+                    continue;
+                }
+                var probe = _probeFactory?.Invoke(backend) ?? CreateProbe(health, backend);
+                var checker = new ServerHealthChecker(server, health, probe, _time, _diagnostics);
+                _running[server] = RunningCheck.Start(checker, health, backend.HttpClient);
+                started.Add(checker);
+            }
         }
+        return started;
     }
 
     public async Task StopAsync()
     {
-        if (Interlocked.Exchange(ref _stopped, 1) == 1)
+        List<RunningCheck> running;
+        lock (_lock)
         {
-            return;
+            if (_stopped)
+            {
+                return;
+            }
+            _stopped = true;
+            running = [.. _running.Values];
+            _running.Clear();
         }
-        await _stopping.CancelAsync().ConfigureAwait(false);
-        await Task.WhenAll(_loops).ConfigureAwait(false);
+        await Task.WhenAll(running.Select(r => r.StopAsync())).ConfigureAwait(false);
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        await StopAsync().ConfigureAwait(false);
-        _stopping.Dispose();
-    }
+    public async ValueTask DisposeAsync() => await StopAsync().ConfigureAwait(false);
 
     private static IHealthProbe CreateProbe(HealthCheckConfig health, BackendRuntime backend) => health.Type switch
     {
@@ -66,4 +112,36 @@ internal sealed class ActiveHealthMonitor : IAsyncDisposable
         // Checks share the backend's connection pool and connect timeout: a check sees what traffic sees.
         _ => new HttpHealthProbe(health, backend.HttpClient),
     };
+
+    /// <summary>One server's check loop and the means to stop it.</summary>
+    private sealed class RunningCheck
+    {
+        private readonly CancellationTokenSource _stop;
+        private readonly Task _loop;
+
+        private RunningCheck(HealthCheckConfig health, HttpMessageInvoker client, CancellationTokenSource stop, Task loop)
+        {
+            Health = health;
+            Client = client;
+            _stop = stop;
+            _loop = loop;
+        }
+
+        public HealthCheckConfig Health { get; }
+
+        public HttpMessageInvoker Client { get; }
+
+        public static RunningCheck Start(ServerHealthChecker checker, HealthCheckConfig health, HttpMessageInvoker client)
+        {
+            var stop = new CancellationTokenSource();
+            return new RunningCheck(health, client, stop, checker.RunAsync(stop.Token));
+        }
+
+        public async Task StopAsync()
+        {
+            await _stop.CancelAsync().ConfigureAwait(false);
+            await _loop.ConfigureAwait(false);
+            _stop.Dispose();
+        }
+    }
 }

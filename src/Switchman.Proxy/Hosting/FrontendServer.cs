@@ -31,7 +31,22 @@ internal sealed class FrontendServer : IAsyncDisposable
         _logger = logger;
     }
 
-    public FrontendConfig Config { get; }
+    /// <summary>The frontend's configuration; routing changes are taken in place (see <see cref="HasSameListener"/>).</summary>
+    public FrontendConfig Config { get; private set; }
+
+    /// <summary>True when <paramref name="other"/> differs from this frontend at most in its routes, so this listener can stay.</summary>
+    public bool HasSameListener(FrontendConfig other) =>
+        Config with { Routes = other.Routes, DefaultBackend = other.DefaultBackend } == other;
+
+    /// <summary>Takes a configuration that only changes routing (routes are read from the runtime on every request).</summary>
+    public void UpdateRouting(FrontendConfig config)
+    {
+        if (!HasSameListener(config))
+        {
+            throw new ArgumentException("only routing may change in place", nameof(config));
+        }
+        Config = config;
+    }
 
     public string Name => Config.Name;
 
@@ -50,9 +65,15 @@ internal sealed class FrontendServer : IAsyncDisposable
         builder.Services.AddSingleton<IHostLifetime, EmbeddedHostLifetime>();
         builder.WebHost.ConfigureKestrel(kestrel => ConfigureKestrel(kestrel, config));
 
+        // SO_REUSEPORT lets a replacement listener bind the same address before this one lets go (seamless reload,
+        // as HAProxy does it).
+        builder.WebHost.UseSockets(sockets => sockets.CreateBoundListenSocket = ReusePortListenSocket.Create);
+
         var app = builder.Build();
         var name = config.Name;
-        app.Run(context => handler.HandleAsync(context, name, runtime().Routes[name]));
+        app.Run(context => runtime().Routes.TryGetValue(name, out var routes)
+            ? handler.HandleAsync(context, name, routes)
+            : ProxyRequestHandler.FrontendRetiringAsync(context));
         return new FrontendServer(config, app, loggerFactory.CreateLogger("Switchman.Proxy.Frontend"));
     }
 

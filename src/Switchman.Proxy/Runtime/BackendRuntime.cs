@@ -14,15 +14,25 @@ internal sealed class BackendRuntime : IDisposable
 {
     private readonly ILoadBalancer _balancer;
     private readonly TimeProvider _time;
+    private readonly SharedHttpClient _client;
+    private int _inFlight;
 
-    public BackendRuntime(BackendConfig config, TimeProvider time)
+    public BackendRuntime(BackendConfig config, TimeProvider time, BackendRuntime? previous = null)
     {
         _time = time;
         Config = config;
         var initiallyHealthy = config.Health?.Initial != InitialHealth.Down;
-        Servers = [.. config.Servers.Select(s => new ServerRuntime(config.Name, s, initiallyHealthy, time))];
+        // A server whose configuration did not change keeps its live state (health, ejection, in-flight count,
+        // operator overrides) across a reload; any other server starts afresh.
+        Servers = [.. config.Servers.Select(s =>
+            previous?.FindServer(s.Name) is { } kept && kept.Config == s && previous.Config.Health == config.Health
+                ? kept
+                : new ServerRuntime(config.Name, s, initiallyHealthy, time))];
         _balancer = CreateBalancer(config, Servers);
-        HttpClient = CreateHttpClient(config);
+        // The connection pool only depends on the connect timeout: keep it, and its warm connections, when that is unchanged.
+        _client = previous is not null && previous.Config.Timeouts.Connect == config.Timeouts.Connect
+            ? previous._client.Share()
+            : new SharedHttpClient(CreateHttpClient(config));
         ForwarderConfig = new ForwarderRequestConfig
         {
             ActivityTimeout = config.Timeouts.PerTry,
@@ -39,7 +49,14 @@ internal sealed class BackendRuntime : IDisposable
 
     public ServerRuntime[] Servers { get; }
 
-    public HttpMessageInvoker HttpClient { get; }
+    public HttpMessageInvoker HttpClient => _client.Invoker;
+
+    /// <summary>Requests being forwarded through this runtime right now (all servers, all attempts).</summary>
+    public int InFlight => Volatile.Read(ref _inFlight);
+
+    public void BeginRequest() => Interlocked.Increment(ref _inFlight);
+
+    public void EndRequest() => Interlocked.Decrement(ref _inFlight);
 
     public ForwarderRequestConfig ForwarderConfig { get; }
 
@@ -162,5 +179,5 @@ internal sealed class BackendRuntime : IDisposable
         ActivityHeadersPropagator = null,
     }, disposeHandler: true);
 
-    public void Dispose() => HttpClient.Dispose();
+    public void Dispose() => _client.Release();
 }

@@ -9,13 +9,16 @@ namespace Switchman.Proxy.Runtime;
 /// </summary>
 internal sealed class ProxyRuntime : IDisposable
 {
-    public ProxyRuntime(SwitchmanConfig config, TimeProvider time)
+    /// <param name="previous">The runtime this one replaces: unchanged backends are taken over whole, changed ones keep
+    /// the live state of their unchanged servers.</param>
+    public ProxyRuntime(SwitchmanConfig config, TimeProvider time, ProxyRuntime? previous = null)
     {
         Config = config;
         var backends = new Dictionary<string, BackendRuntime>(StringComparer.Ordinal);
         foreach (var backend in config.Backends)
         {
-            backends[backend.Name] = new BackendRuntime(backend, time);
+            var old = previous?.Backends.GetValueOrDefault(backend.Name);
+            backends[backend.Name] = old is not null && old.Config == backend ? old : new BackendRuntime(backend, time, old);
         }
         Backends = backends;
         Routes = config.Frontends.ToDictionary(f => f.Name, f => new RouteTable(f, backends), StringComparer.Ordinal);
@@ -27,6 +30,11 @@ internal sealed class ProxyRuntime : IDisposable
 
     public IReadOnlyDictionary<string, RouteTable> Routes { get; }
 
+    /// <summary>The backends of this runtime that <paramref name="next"/> no longer uses (removed or replaced).</summary>
+    public IEnumerable<BackendRuntime> BackendsDroppedBy(ProxyRuntime next) =>
+        Backends.Values.Where(b => !next.Backends.Values.Contains(b));
+
+    /// <summary>Disposes every backend; only for the last runtime, at shutdown (replaced ones are retired one by one).</summary>
     public void Dispose()
     {
         foreach (var backend in Backends.Values)
