@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Switchman.Admin.Control;
 using Switchman.Core.Configuration;
 using Switchman.Proxy;
 
@@ -27,12 +28,18 @@ public sealed class NodeHost : IAsyncDisposable
 
     public DataPlane DataPlane { get; }
 
+    public ConfigStore ConfigStore => _app.Services.GetRequiredService<ConfigStore>();
+
+    public NodeEvents Events => _app.Services.GetRequiredService<NodeEvents>();
+
     public IServiceProvider Services => _app.Services;
 
     /// <summary>The admin listener's bound address, e.g. http://127.0.0.1:9090.</summary>
     public string AdminUrl => _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
 
-    public static NodeHost Create(SwitchmanConfig config, Action<ILoggingBuilder>? configureLogging = null, TimeProvider? time = null)
+    /// <param name="config">The validated start-up configuration.</param>
+    /// <param name="sourceFile">The file it came from, which reloads read again; null when built in code.</param>
+    public static NodeHost Create(SwitchmanConfig config, string? sourceFile = null, Action<ILoggingBuilder>? configureLogging = null, TimeProvider? time = null)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {
@@ -74,7 +81,12 @@ public sealed class NodeHost : IAsyncDisposable
             sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(),
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<Yarp.ReverseProxy.Forwarder.IHttpForwarder>()));
+        builder.Services.AddSingleton<NodeEvents>();
+        builder.Services.AddSingleton(sp => new ConfigStore(
+            config, sourceFile, sp.GetRequiredService<DataPlane>(), sp.GetRequiredService<NodeEvents>(),
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<ConfigStore>>()));
         builder.Services.AddHostedService<DataPlaneService>();
+        builder.Services.AddHostedService<ReloadOnSignalService>();
 
         var app = builder.Build();
         var dataPlane = app.Services.GetRequiredService<DataPlane>();
@@ -92,9 +104,16 @@ public sealed class NodeHost : IAsyncDisposable
     public async ValueTask DisposeAsync() => await _app.DisposeAsync().ConfigureAwait(false);
 
     /// <summary>Starts the data plane with the host and stops it (letting requests finish) when the host stops.</summary>
-    private sealed class DataPlaneService(DataPlane dataPlane) : IHostedService
+    private sealed class DataPlaneService(DataPlane dataPlane, NodeEvents events) : IHostedService
     {
-        public Task StartAsync(CancellationToken cancellationToken) => dataPlane.StartAsync(cancellationToken);
+        public Task StartAsync(CancellationToken cancellationToken)
+        {
+            dataPlane.HealthChanged += change => events.Publish(
+                change.Up ? "server_up" : "server_down",
+                $"server {change.Backend}/{change.Server} is {(change.Up ? "UP" : "DOWN")}: {change.Detail}",
+                new Dictionary<string, object?> { ["backend"] = change.Backend, ["server"] = change.Server, ["check"] = change.Detail });
+            return dataPlane.StartAsync(cancellationToken);
+        }
 
         public Task StopAsync(CancellationToken cancellationToken) => dataPlane.StopAsync(cancellationToken);
     }

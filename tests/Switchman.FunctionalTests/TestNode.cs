@@ -23,12 +23,14 @@ internal sealed class TestNode : IAsyncDisposable
 
     public DataPlane DataPlane => _host.DataPlane;
 
+    public NodeHost Host => _host;
+
     public HttpClient Admin { get; }
 
-    public static async Task<TestNode> StartAsync(SwitchmanConfig config, ITestOutputHelper? output = null)
+    public static async Task<TestNode> StartAsync(SwitchmanConfig config, ITestOutputHelper? output = null, string? sourceFile = null)
     {
         config = config with { Admin = new AdminConfig { Listen = "127.0.0.1:0" } };
-        var host = NodeHost.Create(config, logging =>
+        var host = NodeHost.Create(config, sourceFile, logging =>
         {
             logging.SetMinimumLevel(LogLevel.Information);
             if (output is not null)

@@ -20,7 +20,7 @@ internal static class RunCommand
             {
                 return ExitCodes.Invalid;
             }
-            await using var node = NodeHost.Create(loaded);
+            await using var node = NodeHost.Create(loaded, path);
             await node.StartAsync(cancellationToken);
             var output = parseResult.InvocationConfiguration.Output;
             output.WriteLine($"switchman: admin listening on {node.AdminUrl}");

@@ -1,0 +1,144 @@
+using Microsoft.Extensions.Logging;
+using Switchman.Core.Configuration;
+using Switchman.Core.Configuration.Loading;
+using Switchman.Core.Configuration.Validation;
+using Switchman.Proxy;
+
+namespace Switchman.Admin.Control;
+
+/// <summary>The configuration a node runs, with the revision it has (1 at start, +1 for every accepted change).</summary>
+public sealed record ConfigRevision(long Revision, SwitchmanConfig Config, string Author, DateTimeOffset AppliedAt);
+
+/// <summary>What became of a proposed configuration.</summary>
+public abstract record ApplyOutcome
+{
+    private ApplyOutcome()
+    {
+    }
+
+    /// <summary>Accepted and running (or, for a dry run, would be accepted).</summary>
+    public sealed record Applied(ConfigRevision Current, ConfigDiff Diff, bool DryRun) : ApplyOutcome;
+
+    /// <summary>The caller based its change on <paramref name="ExpectedRevision"/>, but the node is at another.</summary>
+    public sealed record Conflict(long ExpectedRevision, long CurrentRevision) : ApplyOutcome;
+
+    /// <summary>Refused; every error is listed and nothing changed.</summary>
+    public sealed record Invalid(IReadOnlyList<ConfigError> Errors) : ApplyOutcome;
+}
+
+/// <summary>
+/// The single writer of a node's configuration: validates a proposal completely before anything changes, checks the
+/// revision it was based on (optimistic concurrency), applies it to the data plane as a diff, and publishes what
+/// happened. One change at a time. (In a cluster, the revision becomes the replicated log index.)
+/// </summary>
+public sealed class ConfigStore
+{
+    private readonly DataPlane _dataPlane;
+    private readonly NodeEvents _events;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private volatile ConfigRevision _current;
+
+    public ConfigStore(SwitchmanConfig initial, string? sourceFile, DataPlane dataPlane, NodeEvents events, TimeProvider time, ILogger<ConfigStore> logger)
+    {
+        _dataPlane = dataPlane;
+        _events = events;
+        _time = time;
+        _logger = logger;
+        SourceFile = sourceFile;
+        _current = new ConfigRevision(1, initial, "startup", time.GetUtcNow());
+    }
+
+    public ConfigRevision Current => _current;
+
+    /// <summary>The file the node was started with, which a reload reads again; null when started from code.</summary>
+    public string? SourceFile { get; }
+
+    /// <summary>Applies YAML text (as sent to <c>PUT /api/v1/config</c>); errors carry line numbers in <paramref name="sourceName"/>.</summary>
+    public Task<ApplyOutcome> ApplyYamlAsync(string yaml, string sourceName, long? expectedRevision, string author, bool dryRun, CancellationToken cancellationToken)
+    {
+        var baseDirectory = SourceFile is null ? Directory.GetCurrentDirectory() : Path.GetDirectoryName(Path.GetFullPath(SourceFile))!;
+        var loaded = ConfigLoader.LoadYaml(yaml, sourceName, baseDirectory);
+        return loaded.IsValid
+            ? ApplyAsync(loaded.Config!, expectedRevision, author, dryRun, cancellationToken)
+            : Task.FromResult<ApplyOutcome>(Refuse(loaded.Errors, author));
+    }
+
+    /// <summary>Reads the start-up file again and applies it (SIGHUP, <c>switchman reload</c>).</summary>
+    public Task<ApplyOutcome> ReloadAsync(string author, CancellationToken cancellationToken)
+    {
+        if (SourceFile is null)
+        {
+            return Task.FromResult<ApplyOutcome>(Refuse([new ConfigError("", 0, 0, "", "this node was not started from a file, so there is nothing to reload")], author));
+        }
+        var loaded = ConfigLoader.LoadFile(SourceFile);
+        return loaded.IsValid
+            ? ApplyAsync(loaded.Config!, null, author, dryRun: false, cancellationToken)
+            : Task.FromResult<ApplyOutcome>(Refuse(loaded.Errors, author));
+    }
+
+    /// <summary>Validates and applies a configuration built in code or from JSON.</summary>
+    public async Task<ApplyOutcome> ApplyAsync(SwitchmanConfig proposed, long? expectedRevision, string author, bool dryRun, CancellationToken cancellationToken)
+    {
+        var errors = ConfigValidator.Validate(proposed, "config");
+        if (errors.Count > 0)
+        {
+            return Refuse(errors, author);
+        }
+        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var current = _current;
+            if (expectedRevision is { } expected && expected != current.Revision)
+            {
+                return new ApplyOutcome.Conflict(expected, current.Revision);
+            }
+            var diff = ConfigDiff.Between(current.Config, proposed);
+            if (dryRun)
+            {
+                return new ApplyOutcome.Applied(current, diff, DryRun: true);
+            }
+            if (proposed.Admin != current.Config.Admin)
+            {
+                // The admin listener carries this very request; moving it is a restart, not a reload.
+                if (proposed.Admin.Listen != current.Config.Admin.Listen)
+                {
+                    return Refuse([new ConfigError("", 0, 0, "admin.listen", "the admin listener cannot move while the node runs; restart the node to change it")], author);
+                }
+            }
+            var applyErrors = await _dataPlane.ApplyAsync(proposed, cancellationToken).ConfigureAwait(false);
+            if (applyErrors.Count > 0)
+            {
+                return Refuse(applyErrors, author);
+            }
+            var next = new ConfigRevision(current.Revision + 1, proposed, author, _time.GetUtcNow());
+            _current = next;
+            ControlLog.ConfigApplied(_logger, next.Revision, author, diff.Summary);
+            _events.Publish("config_applied", $"configuration revision {next.Revision} applied by {author}: {diff.Summary}",
+                new Dictionary<string, object?> { ["revision"] = next.Revision, ["author"] = author, ["changes"] = diff.Changes });
+            return new ApplyOutcome.Applied(next, diff, DryRun: false);
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    private ApplyOutcome.Invalid Refuse(IReadOnlyList<ConfigError> errors, string author)
+    {
+        ControlLog.ConfigRefused(_logger, author, errors.Count, string.Join("; ", errors));
+        _events.Publish("config_refused", $"configuration from {author} refused: {errors.Count} error(s)",
+            new Dictionary<string, object?> { ["author"] = author, ["errors"] = errors.Select(e => e.ToString()).ToList() });
+        return new ApplyOutcome.Invalid(errors);
+    }
+}
+
+internal static partial class ControlLog
+{
+    [LoggerMessage(EventId = 2001, Level = LogLevel.Information, Message = "Configuration revision {Revision} applied by {Author}: {Summary}")]
+    public static partial void ConfigApplied(ILogger logger, long revision, string author, string summary);
+
+    [LoggerMessage(EventId = 2002, Level = LogLevel.Warning, Message = "Configuration from {Author} refused with {Count} error(s): {Errors}")]
+    public static partial void ConfigRefused(ILogger logger, string author, int count, string errors);
+}
