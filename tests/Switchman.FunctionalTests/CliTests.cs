@@ -103,6 +103,48 @@ public class CliTests
         Assert.Equal(0, await run.WaitForExitAsync(ExitTimeout));
     }
 
+    [Fact]
+    public async Task Sighup_ReloadsTheFile_AndRefusesABrokenOneKeepingTheOld()
+    {
+        await using var a = await DemoBackendProcess.StartAsync("a");
+        await using var b = await DemoBackendProcess.StartAsync("b");
+        using var dir = new TempDirectory();
+        var config = Path.Combine(dir.Path, "switchman.yaml");
+        string ConfigWith(string server, string address, int rise = 2) => $"""
+            admin:
+              listen: 127.0.0.1:0
+            frontends:
+              web:
+                listen: 127.0.0.1:0
+                default_backend: api
+            backends:
+              api:
+                servers:
+                  - name: {server}
+                    address: {address}
+                health:
+                  path: /healthz
+                  interval: 500ms
+                  rise: {rise}
+            """;
+        await File.WriteAllTextAsync(config, ConfigWith("a", a.Address));
+
+        await using var run = SwitchmanExecutable.Start("run", "-c", config);
+        var frontendLine = await run.WaitForOutputLineAsync(l => l.StartsWith("switchman: frontend web listening on ", StringComparison.Ordinal), ExitTimeout, "the frontend listener");
+        using var client = new HttpClient { BaseAddress = new Uri(frontendLine.Split(' ').Last()) };
+        Assert.Equal("a", BalancingTests.ServerOf(await client.GetStringAsync("/x")));
+
+        await File.WriteAllTextAsync(config, ConfigWith("b", b.Address));
+        run.SendHangup();
+        await Await.UntilAsync(async () => BalancingTests.ServerOf(await client.GetStringAsync("/x")) == "b", ExitTimeout, "traffic to move to b after SIGHUP");
+
+        await File.WriteAllTextAsync(config, ConfigWith("a", a.Address, rise: 0));
+        run.SendHangup();
+        await run.WaitForOutputLineAsync(l => l.Contains("rise", StringComparison.Ordinal) && l.Contains("refused", StringComparison.Ordinal), ExitTimeout, "the refused reload to be logged with its error");
+        Assert.Equal("b", BalancingTests.ServerOf(await client.GetStringAsync("/x")));
+        Assert.False(run.HasExited);
+    }
+
     private static (string Location, string Path, string Message) ExpectationOf(string file)
     {
         // First line of each broken file: "# expect: <line>:<col> <path>: <message fragment>"

@@ -144,6 +144,16 @@ public sealed class ChildProcess : IAsyncDisposable
     }
 
     /// <summary>Asks the process to shut down gracefully (SIGTERM; on Windows, which has no SIGTERM, a kill). Returns at once.</summary>
+    /// <summary>Sends SIGHUP (Linux), which Switchman, like HAProxy and nginx, takes as "reload the configuration file".</summary>
+    public void SendHangup()
+    {
+        if (NativeMethods.Kill(Pid, NativeMethods.SigHup) != 0)
+        {
+            var error = new Win32Exception();
+            throw new InvalidOperationException($"Could not send SIGHUP to {DisplayName} (pid {Pid}): {error.Message}", error);
+        }
+    }
+
     public void Terminate()
     {
         if (OperatingSystem.IsWindows())
