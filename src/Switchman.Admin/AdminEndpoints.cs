@@ -1,24 +1,33 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Switchman.Admin.Api;
 using Switchman.Proxy;
 
 namespace Switchman.Admin;
 
 /// <summary>
-/// The admin listener's endpoints: liveness, readiness (after the first round of health probes), Prometheus metrics
-/// and the status document.
+/// The admin listener's endpoints. Liveness, readiness (after the first round of health probes) and Prometheus
+/// metrics are open, as monitoring systems expect, and the listener is on loopback unless the operator says otherwise;
+/// everything under /api/v1 and the OpenAPI document needs a token (see <see cref="AdminApi"/>).
 /// </summary>
 public static class AdminEndpoints
 {
+    /// <summary>The endpoints that answer without a token.</summary>
+    public static readonly IReadOnlyList<string> OpenPaths = ["/healthz", "/readyz", "/metrics"];
+
     public static IEndpointRouteBuilder MapSwitchmanAdmin(this IEndpointRouteBuilder endpoints, DataPlane dataPlane)
     {
+        ArgumentNullException.ThrowIfNull(endpoints);
         endpoints.MapGet("/healthz", () => Results.Text("ok\n"));
         endpoints.MapGet("/readyz", () => dataPlane.IsReady
             ? Results.Text("ready\n")
             : Results.Text("not ready: waiting for the first round of health checks\n", statusCode: StatusCodes.Status503ServiceUnavailable));
-        endpoints.MapGet("/api/v1/status", () => Results.Json(dataPlane.GetStatus(), StatusJsonContext.Default.StatusReport));
         endpoints.MapPrometheusScrapingEndpoint("/metrics");
+        // Resolved now, as the host is about to start, so started_at is the node's start rather than the first status call.
+        endpoints.ServiceProvider.GetRequiredService<NodeInfo>();
+        endpoints.MapAdminApi();
         return endpoints;
     }
 }

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -6,6 +7,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Switchman.Admin.Api;
 using Switchman.Admin.Control;
 using Switchman.Core.Configuration;
 using Switchman.Proxy;
@@ -68,7 +70,14 @@ public sealed class NodeHost : IAsyncDisposable
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.AddServerHeader = false;
-            k.Listen(new IPEndPoint(admin.Address ?? IPAddress.Loopback, admin.Port));
+            k.Listen(new IPEndPoint(admin.Address ?? IPAddress.Loopback, admin.Port), listen =>
+            {
+                if (config.Admin.Tls is { } tls)
+                {
+                    // Loaded once at start: whether the listener speaks TLS cannot change while it runs.
+                    listen.UseHttps(X509Certificate2.CreateFromPemFile(tls.Cert, tls.Key));
+                }
+            });
         });
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
         builder.Services.AddSingleton(time ?? TimeProvider.System);
@@ -87,9 +96,12 @@ public sealed class NodeHost : IAsyncDisposable
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<ConfigStore>>()));
         builder.Services.AddHostedService<DataPlaneService>();
         builder.Services.AddHostedService<ReloadOnSignalService>();
+        builder.Services.AddSwitchmanAdminApi();
 
         var app = builder.Build();
         var dataPlane = app.Services.GetRequiredService<DataPlane>();
+        app.UseAuthentication();
+        app.UseAuthorization();
         app.MapSwitchmanAdmin(dataPlane);
         return new NodeHost(app, dataPlane);
     }

@@ -7,5 +7,10 @@ var root = new RootCommand("Switchman: a highly available load balancer and clus
     RunCommand.Create(),
     CheckCommand.Create(),
     DemoBackendCommand.Create(),
+    StatusCommand.Create(),
+    ConfigCommand.Create(),
+    ServerCommand.Create(),
+    EventsCommand.Create(),
+    ReloadCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync();

@@ -110,4 +110,20 @@ public class ConfigStoreTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Same(before, store.Current);
         Assert.Equal(["web"], node.DataPlane.FrontendUrls.Keys);
     }
+
+    [Fact]
+    public async Task Apply_RemovingEveryAdminToken_IsRefused_SoOperatorsAreNotLockedOut()
+    {
+        await using var node = await TestNode.StartAsync(Initial, output);
+        var store = node.Host.ConfigStore;
+        var before = store.Current;
+
+        var outcome = await store.ApplyAsync(before.Config with { Admin = before.Config.Admin with { Tokens = ValueList<AdminTokenConfig>.Empty } },
+            null, "tester", dryRun: false, CancellationToken.None);
+
+        var invalid = Assert.IsType<ApplyOutcome.Invalid>(outcome);
+        Assert.Equal("admin.tokens", Assert.Single(invalid.Errors).Path);
+        Assert.Same(before, store.Current);
+        Assert.Equal(System.Net.HttpStatusCode.OK, (await node.Admin.GetAsync("/api/v1/status")).StatusCode);
+    }
 }

@@ -15,10 +15,14 @@ internal sealed class TestNode : IAsyncDisposable
 {
     private readonly NodeHost _host;
 
+    /// <summary>The admin token every test node accepts (role admin).</summary>
+    public const string AdminToken = "functional-tests-admin-token";
+
     private TestNode(NodeHost host)
     {
         _host = host;
         Admin = new HttpClient { BaseAddress = new Uri(host.AdminUrl) };
+        Admin.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", AdminToken);
     }
 
     public DataPlane DataPlane => _host.DataPlane;
@@ -29,7 +33,19 @@ internal sealed class TestNode : IAsyncDisposable
 
     public static async Task<TestNode> StartAsync(SwitchmanConfig config, ITestOutputHelper? output = null, string? sourceFile = null)
     {
-        config = config with { Admin = new AdminConfig { Listen = "127.0.0.1:0" } };
+        config = config with
+        {
+            Admin = new AdminConfig
+            {
+                Listen = "127.0.0.1:0",
+                Tokens = ValueList.Create(new AdminTokenConfig
+                {
+                    Name = "tests",
+                    Role = AdminRole.Admin,
+                    Sha256 = Convert.ToHexStringLower(AdminTokenHash.Of(AdminToken)),
+                }),
+            },
+        };
         var host = NodeHost.Create(config, sourceFile, logging =>
         {
             logging.SetMinimumLevel(LogLevel.Information);

@@ -99,13 +99,9 @@ public sealed class ConfigStore
             {
                 return new ApplyOutcome.Applied(current, diff, DryRun: true);
             }
-            if (proposed.Admin != current.Config.Admin)
+            if (RefuseAdminChange(current.Config.Admin, proposed.Admin) is { } adminError)
             {
-                // The admin listener carries this very request; moving it is a restart, not a reload.
-                if (proposed.Admin.Listen != current.Config.Admin.Listen)
-                {
-                    return Refuse([new ConfigError("", 0, 0, "admin.listen", "the admin listener cannot move while the node runs; restart the node to change it")], author);
-                }
+                return Refuse([adminError], author);
             }
             var applyErrors = await _dataPlane.ApplyAsync(proposed, cancellationToken).ConfigureAwait(false);
             if (applyErrors.Count > 0)
@@ -123,6 +119,27 @@ public sealed class ConfigStore
         {
             _writeLock.Release();
         }
+    }
+
+    /// <summary>
+    /// Admin settings that a running node cannot take: the admin listener carries the very request that changes it, so
+    /// moving it or changing its TLS is a restart; and a change that leaves no admin token would lock every operator out.
+    /// </summary>
+    private static ConfigError? RefuseAdminChange(AdminConfig current, AdminConfig proposed)
+    {
+        if (proposed.Listen != current.Listen)
+        {
+            return new ConfigError("", 0, 0, "admin.listen", "the admin listener cannot move while the node runs; restart the node to change it");
+        }
+        if (proposed.Tls != current.Tls)
+        {
+            return new ConfigError("", 0, 0, "admin.tls", "the admin listener's TLS cannot change while the node runs; restart the node to change it");
+        }
+        if (current.Tokens.Any(t => t.Role == AdminRole.Admin) && !proposed.Tokens.Any(t => t.Role == AdminRole.Admin))
+        {
+            return new ConfigError("", 0, 0, "admin.tokens", "the change would leave no admin token, locking every operator out; keep at least one token with role admin");
+        }
+        return null;
     }
 
     private ApplyOutcome.Invalid Refuse(IReadOnlyList<ConfigError> errors, string author)

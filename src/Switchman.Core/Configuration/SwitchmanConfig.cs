@@ -28,11 +28,57 @@ public sealed record SwitchmanConfig
     }
 }
 
-/// <summary>The admin listener: health, readiness, metrics and the status API.</summary>
+/// <summary>The admin listener: health, readiness, metrics and the admin API.</summary>
 public sealed record AdminConfig
 {
     /// <summary>address:port; loopback unless the operator says otherwise.</summary>
     public string Listen { get; init; } = "127.0.0.1:9090";
+
+    /// <summary>Bearer tokens allowed on the admin API. None: the API refuses every request (secure by default).</summary>
+    public ValueList<AdminTokenConfig> Tokens { get; init; } = ValueList<AdminTokenConfig>.Empty;
+
+    /// <summary>HTTPS on the admin listener; absent means plain HTTP (fine on loopback).</summary>
+    public AdminTlsConfig? Tls { get; init; }
+}
+
+/// <summary>
+/// One admin API token: who holds it, what it may do, and where its secret is. The record never holds the secret
+/// itself, only its SHA-256 or where to read it (a file or an environment variable), so a configuration can be shown,
+/// logged and diffed without leaking a token. Exactly one of <see cref="Sha256"/>, <see cref="File"/> and
+/// <see cref="Env"/> is set.
+/// </summary>
+public sealed record AdminTokenConfig
+{
+    /// <summary>Who holds the token; the author of changes made with it in events and logs.</summary>
+    public required string Name { get; init; }
+
+    public required AdminRole Role { get; init; }
+
+    /// <summary>Hex SHA-256 of the token (<c>printf %s "$TOKEN" | sha256sum</c>).</summary>
+    public string? Sha256 { get; init; }
+
+    /// <summary>A file holding the token (surrounding white space is ignored); absolute once loaded.</summary>
+    public string? File { get; init; }
+
+    /// <summary>An environment variable holding the token.</summary>
+    public string? Env { get; init; }
+}
+
+public enum AdminRole
+{
+    /// <summary>GET requests: status, configuration, events, the OpenAPI document.</summary>
+    Read,
+
+    /// <summary>Everything, including changes.</summary>
+    Admin,
+}
+
+/// <summary>The admin listener's certificate and key (PEM files); absolute once loaded.</summary>
+public sealed record AdminTlsConfig
+{
+    public required string Cert { get; init; }
+
+    public required string Key { get; init; }
 }
 
 /// <summary>Where the access log goes: <c>stdout</c>, a file path, or nowhere when absent.</summary>

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Switchman.Core.Configuration;
 using Switchman.Core.Configuration.Loading;
+using Switchman.DemoBackend;
 
 namespace Switchman.Commands;
 
@@ -10,6 +11,26 @@ internal static class CommonOptions
     {
         Description = "Path to the YAML configuration file.",
         Required = true,
+    };
+
+    /// <summary>
+    /// An option that takes a duration as operators write it: 250ms, 30s, 2m. Null when not given: the caller applies
+    /// its default (and names it in <paramref name="description"/>, since help would show a TimeSpan as 00:01:00).
+    /// </summary>
+    public static Option<TimeSpan?> Duration(string name, string description) => new(name)
+    {
+        Description = description,
+        HelpName = "DURATION",
+        CustomParser = result =>
+        {
+            var text = result.Tokens.Count == 1 ? result.Tokens[0].Value : null;
+            if (DurationText.TryParse(text, out var duration, out var error))
+            {
+                return duration;
+            }
+            result.AddError($"{name}: {error}");
+            return null;
+        },
     };
 }
 

@@ -78,7 +78,7 @@ public class ConfigErrorTests
     {
         var error = TestConfigs.SingleError("admin:\n  bind: 127.0.0.1:9090\n", 2, 3, "admin.bind", "unknown key 'bind'");
 
-        Assert.EndsWith("known keys here: listen", error.Message, StringComparison.Ordinal);
+        Assert.EndsWith("known keys here: listen, tokens, tls", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -35,12 +35,17 @@ public partial class ExampleConfigTests
         var yaml = FirstYamlBlock().Match(markdown).Groups["yaml"].Value;
         using var dir = new TempDirectory();
         TestCertificates.Write(dir.File("certs/example.com.pem"), dir.File("certs/example.com.key"));
+        TestCertificates.Write(dir.File("certs/admin.pem"), dir.File("certs/admin.key"), "localhost");
+        File.WriteAllText(dir.File("grafana.token"), "grafana-secret-7f3a9c\n");
+        Environment.SetEnvironmentVariable("SWITCHMAN_CI_TOKEN", "ci-secret-51b2e8");
 
         var config = TestConfigs.LoadValid(yaml, dir.Path);
 
         Assert.Equal(["public", "internal"], config.Frontends.Select(f => f.Name));
         Assert.Equal(["api", "static"], config.Backends.Select(b => b.Name));
         Assert.Equal(dir.File("certs/example.com.pem"), config.Frontends[0].Tls!.Certificates[0].Cert);
+        Assert.Equal(["ops", "grafana", "ci"], config.Admin.Tokens.Select(t => t.Name));
+        Assert.Equal(dir.File("certs/admin.pem"), config.Admin.Tls!.Cert);
     }
 
     [GeneratedRegex("```yaml\n(?<yaml>.*?)```", RegexOptions.Singleline)]

@@ -45,11 +45,46 @@ internal sealed class ConfigBinder(YamlValueReader values, string baseDirectory)
         return config;
     }
 
-    private static AdminConfig BindAdmin(YamlMapReader map)
+    private AdminConfig BindAdmin(YamlMapReader map)
     {
-        var admin = new AdminConfig { Listen = map.String("listen") ?? DefaultConfig.Admin.Listen };
+        var admin = new AdminConfig
+        {
+            Listen = map.String("listen") ?? DefaultConfig.Admin.Listen,
+            Tokens = BindListOfMaps(map, "tokens", BindToken) ?? DefaultConfig.Admin.Tokens,
+            Tls = map.Map("tls") is { } tls ? BindAdminTls(tls) : null,
+        };
         map.ReportUnknownKeys();
         return admin;
+    }
+
+    /// <summary>Keeps where the secret is, never the secret: the validator and the admin API read files and variables.</summary>
+    private AdminTokenConfig BindToken(YamlMapReader map)
+    {
+        var file = map.String("file");
+        var token = new AdminTokenConfig
+        {
+            Name = map.RequiredString("name"),
+            // A token without a role would be a guess either way; read is the least harmful stand-in while reporting it.
+            Role = map.RequiredEnum("role", AdminRole.Read),
+            Sha256 = map.String("sha256"),
+            File = file is { Length: > 0 } ? ResolvePath(file) : file,
+            Env = map.String("env"),
+        };
+        map.ReportUnknownKeys();
+        return token;
+    }
+
+    private AdminTlsConfig BindAdminTls(YamlMapReader map)
+    {
+        var cert = map.RequiredString("cert");
+        var key = map.RequiredString("key");
+        var tls = new AdminTlsConfig
+        {
+            Cert = cert.Length > 0 ? ResolvePath(cert) : cert,
+            Key = key.Length > 0 ? ResolvePath(key) : key,
+        };
+        map.ReportUnknownKeys();
+        return tls;
     }
 
     /// <summary>Short form <c>access_log: stdout</c> or <c>access_log: /var/log/x.log</c>; long form <c>{ path: … }</c>.</summary>

@@ -3,7 +3,7 @@ using System.Globalization;
 namespace Switchman.Core.Configuration.Loading;
 
 /// <summary>Parses the text forms of configuration values: durations, byte sizes, status ranges, enum names.</summary>
-internal static class ScalarFormats
+public static class ScalarFormats
 {
     // TimeSpan counts ticks in a long; stay below that so the sum can never overflow.
     private const long MaxMilliseconds = long.MaxValue / TimeSpan.TicksPerMillisecond;

@@ -71,6 +71,20 @@ internal sealed class YamlMapReader
         return "";
     }
 
+    /// <summary>An enumeration value that must be there; when it is absent the error points at this map and
+    /// <paramref name="fallback"/> stands in.</summary>
+    public T RequiredEnum<T>(string key, T fallback)
+        where T : struct, Enum
+    {
+        if (Find(key) is { } node)
+        {
+            return _values.Enum<T>(node, ChildPath(key)) ?? fallback;
+        }
+        _values.Errors.Add(Path, $"missing required key '{key}'");
+        _values.Errors.MarkFailed(ChildPath(key));
+        return fallback;
+    }
+
     public int? Int(string key) => Find(key) is { } node ? _values.Int(node, ChildPath(key)) : null;
 
     public bool? Bool(string key) => Find(key) is { } node ? _values.Bool(node, ChildPath(key)) : null;

@@ -273,10 +273,58 @@ public static class ConfigValidator
 
     private static void ValidateAdmin(AdminConfig admin, List<ListenEndpoint> listeners, ConfigErrorCollector errors)
     {
-        const string path = "admin.listen";
-        if (ParseListen(path, admin.Listen, errors) is { } listen)
+        const string listenPath = "admin.listen";
+        if (ParseListen(listenPath, admin.Listen, errors) is { } listen)
         {
-            CheckNoCollision(path, new ListenEndpoint("the admin listener", listen), listeners, errors);
+            CheckNoCollision(listenPath, new ListenEndpoint("the admin listener", listen), listeners, errors);
+        }
+
+        const string tokensPath = "admin.tokens";
+        var firstIndexByName = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (var i = 0; i < admin.Tokens.Count; i++)
+        {
+            var token = admin.Tokens[i];
+            var tokenPath = ConfigPath.Item(tokensPath, i);
+            ValidateToken(tokenPath, token, errors);
+            if (token.Name.Length > 0 && !firstIndexByName.TryAdd(token.Name, i))
+            {
+                errors.AddUnlessFailed(ConfigPath.Child(tokenPath, "name"), $"token name '{token.Name}' is already used by tokens[{firstIndexByName[token.Name]}]");
+            }
+        }
+
+        if (admin.Tls is { } tls)
+        {
+            const string tlsPath = "admin.tls";
+            var certExists = tls.Cert.Length > 0 && CheckFileExists(ConfigPath.Child(tlsPath, "cert"), tls.Cert, errors);
+            var keyExists = tls.Key.Length > 0 && CheckFileExists(ConfigPath.Child(tlsPath, "key"), tls.Key, errors);
+            if (certExists && keyExists && CertificateFiles.Check(tls.Cert, tls.Key) is { } problem)
+            {
+                errors.AddUnlessFailed(tlsPath, problem);
+            }
+        }
+    }
+
+    /// <summary>Exactly one place for the secret, and that place usable now: a node must not start (or take a
+    /// change) with a token its admin API could not check.</summary>
+    private static void ValidateToken(string path, AdminTokenConfig token, ConfigErrorCollector errors)
+    {
+        CheckName(ConfigPath.Child(path, "name"), token.Name, errors);
+        var sources = new[] { ("sha256", token.Sha256), ("file", token.File), ("env", token.Env) }.Where(s => s.Item2 is not null).ToList();
+        if (sources.Count != 1)
+        {
+            errors.AddUnlessFailed(path, sources.Count == 0
+                ? "needs one of sha256, file or env, to say where the token's secret is"
+                : $"has {string.Join(" and ", sources.Select(s => s.Item1))}; keep exactly one of sha256, file or env");
+            return;
+        }
+        var sourcePath = ConfigPath.Child(path, sources[0].Item1);
+        if (sources[0].Item2!.Length == 0)
+        {
+            errors.AddUnlessFailed(sourcePath, "must not be empty");
+        }
+        else if (!AdminTokenHash.TryResolve(token, out _, out var problem))
+        {
+            errors.AddUnlessFailed(sourcePath, problem);
         }
     }
 

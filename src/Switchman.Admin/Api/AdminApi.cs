@@ -1,0 +1,93 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Switchman.Admin.Api.Auth;
+using Switchman.Admin.Control;
+
+namespace Switchman.Admin.Api;
+
+/// <summary>
+/// The admin API's route table: every endpoint, its method, and the role it needs, in one place. Anything under
+/// <c>/api/v1</c> or <c>/openapi</c> must name a policy here; the tests walk the app's endpoint table to hold that.
+/// </summary>
+public static class AdminApi
+{
+    public const string Prefix = "/api/v1";
+
+    public static IEndpointRouteBuilder MapAdminApi(this IEndpointRouteBuilder endpoints)
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        var api = endpoints.MapGroup(Prefix).WithTags("admin");
+
+        api.MapGet("/status", StatusEndpoints.GetStatus)
+            .RequireAuthorization(AdminPolicies.Read)
+            .WithSummary("The node, its frontends, backends and servers (state, health, weight, in-flight, request rate, last check).")
+            .Produces<NodeStatusDocument>();
+
+        api.MapGet("/config", ConfigEndpoints.GetConfig)
+            .RequireAuthorization(AdminPolicies.Read)
+            .WithSummary("The running configuration, YAML by default or JSON (Accept: application/json); the ETag names its revision.")
+            .Produces<string>(StatusCodes.Status200OK, "text/yaml", "application/json");
+
+        api.MapPut("/config", ConfigEndpoints.PutConfigAsync)
+            .RequireAuthorization(AdminPolicies.Admin)
+            .WithSummary("Replace the configuration (YAML or JSON body). If-Match: \"<revision>\" refuses a stale change with 409; ?dry_run=true only reports the diff.")
+            .DocumentsBody<string>("application/yaml", "application/json")
+            .Produces<ConfigChangeDocument>()
+            .Produces<ApiError>(StatusCodes.Status409Conflict)
+            .Produces<ApiError>(StatusCodes.Status422UnprocessableEntity);
+
+        api.MapPost("/reload", ConfigEndpoints.ReloadAsync)
+            .RequireAuthorization(AdminPolicies.Admin)
+            .WithSummary("Read the node's configuration file again and apply it.")
+            .Produces<ConfigChangeDocument>()
+            .Produces<ApiError>(StatusCodes.Status422UnprocessableEntity);
+
+        api.MapGet("/backends/{backend}/servers/{server}", StatusEndpoints.GetServer)
+            .RequireAuthorization(AdminPolicies.Read)
+            .WithSummary("One server's status.")
+            .Produces<ServerStatusDocument>()
+            .Produces<ApiError>(StatusCodes.Status404NotFound);
+
+        api.MapPost("/backends/{backend}/servers/{server}/state", ServerEndpoints.SetStateAsync)
+            .RequireAuthorization(AdminPolicies.Admin)
+            .WithSummary("Set a server to ready, drain or maint (a runtime override, not a configuration revision).")
+            .DocumentsBody<ServerStateRequest>("application/json")
+            .Produces<ServerStatusDocument>()
+            .Produces<ApiError>(StatusCodes.Status404NotFound)
+            .Produces<ApiError>(StatusCodes.Status422UnprocessableEntity);
+
+        api.MapPut("/backends/{backend}/servers/{server}/weight", ServerEndpoints.SetWeightAsync)
+            .RequireAuthorization(AdminPolicies.Admin)
+            .WithSummary("Set a server's weight, 0 to 256 (a runtime override, not a configuration revision).")
+            .DocumentsBody<ServerWeightRequest>("application/json")
+            .Produces<ServerStatusDocument>()
+            .Produces<ApiError>(StatusCodes.Status404NotFound)
+            .Produces<ApiError>(StatusCodes.Status422UnprocessableEntity);
+
+        api.MapPost("/backends/{backend}/servers", ServerEndpoints.AddAsync)
+            .RequireAuthorization(AdminPolicies.Admin)
+            .WithSummary("Add a server to a backend: a new configuration revision.")
+            .DocumentsBody<AddServerRequest>("application/json")
+            .Produces<ServerAddedDocument>(StatusCodes.Status201Created)
+            .Produces<ApiError>(StatusCodes.Status404NotFound)
+            .Produces<ApiError>(StatusCodes.Status409Conflict)
+            .Produces<ApiError>(StatusCodes.Status422UnprocessableEntity);
+
+        api.MapDelete("/backends/{backend}/servers/{server}", ServerEndpoints.RemoveAsync)
+            .RequireAuthorization(AdminPolicies.Admin)
+            .WithSummary("Drain a server, wait until it has no request in flight (?timeout=30s), then remove it: a new configuration revision.")
+            .Produces<ConfigChangeDocument>()
+            .Produces<ApiError>(StatusCodes.Status404NotFound)
+            .Produces<ApiError>(StatusCodes.Status409Conflict);
+
+        api.MapGet("/events", EventEndpoints.GetEventsAsync)
+            .RequireAuthorization(AdminPolicies.Read)
+            .WithSummary("Server-Sent Events of everything that changes (?since=<id> replays history); ?follow=false returns the history as JSON.")
+            .Produces<IReadOnlyList<NodeEvent>>(StatusCodes.Status200OK, "application/json")
+            .Produces<string>(StatusCodes.Status200OK, "text/event-stream");
+
+        endpoints.MapOpenApi().RequireAuthorization(AdminPolicies.Read);
+        return endpoints;
+    }
+}

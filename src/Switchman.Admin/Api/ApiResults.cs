@@ -1,0 +1,35 @@
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using Microsoft.AspNetCore.Http;
+using Switchman.Core.Configuration;
+
+namespace Switchman.Admin.Api;
+
+/// <summary>How the API answers: JSON in snake_case, errors always <c>{"error": "..."}</c>.</summary>
+public static class ApiResults
+{
+    /// <summary>The API's serializer options. Event data holds whatever values publishers put in it, so types the
+    /// source-generated context does not know fall back to reflection rather than failing.</summary>
+    public static readonly JsonSerializerOptions JsonOptions = new(AdminApiJson.Default.Options)
+    {
+        TypeInfoResolver = JsonTypeInfoResolver.Combine(AdminApiJson.Default, new DefaultJsonTypeInfoResolver()),
+        // Messages are for people reading a terminal: keep ' < > + as they are. The body is JSON, never HTML.
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
+
+    public static IResult Json<T>(T value, int statusCode = StatusCodes.Status200OK) =>
+        Results.Json(value, JsonOptions, contentType: "application/json; charset=utf-8", statusCode: statusCode);
+
+    public static IResult Error(int statusCode, string message) => Json(new ApiError(message), statusCode);
+
+    public static IResult Error(int statusCode, ApiError error) => Json(error, statusCode);
+
+    /// <summary>422 with every error; <paramref name="withFile"/> when the errors are in a file on the node (a reload).</summary>
+    public static IResult Invalid(string message, IReadOnlyList<ConfigError> errors, bool withFile) => Error(
+        StatusCodes.Status422UnprocessableEntity,
+        new ApiError(message)
+        {
+            Errors = [.. errors.Select(e => new ApiValidationError(withFile && e.File.Length > 0 ? e.File : null, e.Path, e.Line, e.Column, e.Message))],
+        });
+}

@@ -1,0 +1,251 @@
+using System.Globalization;
+using System.Security.Claims;
+using Microsoft.AspNetCore.Http;
+using Switchman.Admin.Control;
+using Switchman.Core.Configuration;
+using Switchman.Core.Configuration.Loading;
+using Switchman.Core.Configuration.Writing;
+using Switchman.Proxy;
+
+namespace Switchman.Admin.Api;
+
+/// <summary>
+/// Changes to one server. State and weight are runtime overrides of the data plane (no new revision; a later change
+/// of that server's configuration replaces them). Adding and removing a server are configuration changes through the
+/// store, each a new revision.
+/// </summary>
+internal static class ServerEndpoints
+{
+    public static readonly TimeSpan DefaultRemoveTimeout = TimeSpan.FromSeconds(30);
+    public static readonly TimeSpan MaxRemoveTimeout = TimeSpan.FromMinutes(10);
+    private static readonly TimeSpan InFlightPollInterval = TimeSpan.FromMilliseconds(100);
+
+    private static readonly string StateNames = ScalarFormats.EnumNames<ServerAdminState>();
+
+    public static async Task<IResult> SetStateAsync(
+        string backend, string server, HttpRequest request, ClaimsPrincipal user,
+        DataPlane dataPlane, NodeEvents events, RequestRates rates, CancellationToken cancellationToken)
+    {
+        if (ServerLookup.Find(dataPlane.Config, backend, server) is { } notFound)
+        {
+            return notFound;
+        }
+        var (body, error) = await JsonBody.ReadAsync(request, "{\"state\": \"drain\"}", cancellationToken).ConfigureAwait(false);
+        if (body is null)
+        {
+            return error!;
+        }
+        body.RejectUnknown("state");
+        var text = body.String("state", required: true);
+        ServerAdminState state = default;
+        if (text is not null && !ScalarFormats.TryParseEnum(text, out state))
+        {
+            body.Fail("state", $"must be one of: {StateNames}");
+        }
+        if (body.Errors.Count > 0)
+        {
+            return body.Invalid();
+        }
+        var previous = StatusEndpoints.FindStatus(dataPlane, rates, backend, server)?.State;
+        if (!dataPlane.TrySetServerState(backend, server, state))
+        {
+            return ServerLookup.NotFound(dataPlane.Config, backend, server);
+        }
+        PublishStateChanged(events, backend, server, state, previous, ConfigEndpoints.Author(user));
+        return ServerStatus(dataPlane, rates, backend, server);
+    }
+
+    public static async Task<IResult> SetWeightAsync(
+        string backend, string server, HttpRequest request, ClaimsPrincipal user,
+        DataPlane dataPlane, NodeEvents events, RequestRates rates, CancellationToken cancellationToken)
+    {
+        if (ServerLookup.Find(dataPlane.Config, backend, server) is { } notFound)
+        {
+            return notFound;
+        }
+        var (body, error) = await JsonBody.ReadAsync(request, "{\"weight\": 10}", cancellationToken).ConfigureAwait(false);
+        if (body is null)
+        {
+            return error!;
+        }
+        body.RejectUnknown("weight");
+        var weight = body.Int("weight", required: true, 0, 256);
+        if (body.Errors.Count > 0)
+        {
+            return body.Invalid();
+        }
+        var previous = StatusEndpoints.FindStatus(dataPlane, rates, backend, server)?.Weight;
+        if (!dataPlane.TrySetServerWeight(backend, server, weight!.Value))
+        {
+            return ServerLookup.NotFound(dataPlane.Config, backend, server);
+        }
+        var author = ConfigEndpoints.Author(user);
+        events.Publish("server_weight_changed", $"server {backend}/{server} weight set to {weight} by {author} (was {previous})",
+            new Dictionary<string, object?>
+            {
+                ["backend"] = backend, ["server"] = server, ["weight"] = weight, ["previous"] = previous, ["author"] = author,
+            });
+        return ServerStatus(dataPlane, rates, backend, server);
+    }
+
+    public static async Task<IResult> AddAsync(
+        string backend, HttpRequest request, ClaimsPrincipal user,
+        ConfigStore store, DataPlane dataPlane, NodeEvents events, RequestRates rates, CancellationToken cancellationToken)
+    {
+        var current = store.Current;
+        if (ServerLookup.Find(current.Config, backend) is { } notFound)
+        {
+            return notFound;
+        }
+        var (body, error) = await JsonBody.ReadAsync(request, "{\"name\": \"c\", \"address\": \"10.0.0.13:5000\"}", cancellationToken).ConfigureAwait(false);
+        if (body is null)
+        {
+            return error!;
+        }
+        body.RejectUnknown("name", "address", "weight", "backup", "state");
+        var name = body.String("name", required: true);
+        var address = body.String("address", required: true);
+        var weight = body.Int("weight", required: false, 0, 256);
+        var backup = body.Bool("backup");
+        var stateText = body.String("state", required: false);
+        ServerAdminState state = default;
+        if (stateText is not null && !ScalarFormats.TryParseEnum(stateText, out state))
+        {
+            body.Fail("state", $"must be one of: {StateNames}");
+        }
+        if (body.Errors.Count > 0)
+        {
+            return body.Invalid();
+        }
+        var pool = current.Config.FindBackend(backend)!;
+        if (pool.Servers.Any(s => s.Name == name))
+        {
+            return ApiResults.Error(StatusCodes.Status409Conflict, $"backend '{backend}' already has a server '{name}'");
+        }
+        var added = new ServerConfig
+        {
+            Name = name!,
+            Address = address!,
+            Weight = weight ?? 1,
+            Backup = backup ?? false,
+            State = stateText is null ? ServerAdminState.Ready : state,
+        };
+        var proposed = WithServers(current.Config, backend, [.. pool.Servers, added]);
+        var author = ConfigEndpoints.Author(user);
+        var outcome = await store.ApplyAsync(proposed, current.Revision, author, dryRun: false, cancellationToken).ConfigureAwait(false);
+        if (outcome is not ApplyOutcome.Applied applied)
+        {
+            return ConfigEndpoints.ToResult(request, outcome, errorsInFile: false);
+        }
+        events.Publish("server_added", $"server {backend}/{added.Name} ({added.Address}) added by {author} in revision {applied.Current.Revision}",
+            new Dictionary<string, object?>
+            {
+                ["backend"] = backend, ["server"] = added.Name, ["address"] = added.Address, ["revision"] = applied.Current.Revision, ["author"] = author,
+            });
+        request.HttpContext.Response.Headers.ETag = ConfigEndpoints.ETag(applied.Current.Revision);
+        request.HttpContext.Response.Headers.Location = $"{AdminApi.Prefix}/backends/{Uri.EscapeDataString(backend)}/servers/{Uri.EscapeDataString(added.Name)}";
+        return Results.Json(
+            new ServerAddedDocument(applied.Current.Revision, applied.Diff.Changes, StatusEndpoints.FindStatus(dataPlane, rates, backend, added.Name)),
+            ApiResults.JsonOptions,
+            "application/json; charset=utf-8",
+            StatusCodes.Status201Created);
+    }
+
+    /// <summary>
+    /// Drains the server, waits (bounded by <c>?timeout=</c>) until it has no request in flight, then applies a
+    /// configuration without it. The removal is validated before anything changes; if the wait runs out, the server
+    /// stays in drain and is not removed.
+    /// </summary>
+    public static async Task<IResult> RemoveAsync(
+        string backend, string server, HttpRequest request, ClaimsPrincipal user,
+        ConfigStore store, DataPlane dataPlane, NodeEvents events, RequestRates rates, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var current = store.Current;
+        if (ServerLookup.Find(current.Config, backend, server) is { } notFound)
+        {
+            return notFound;
+        }
+        if (!TryParseTimeout(request, out var timeout))
+        {
+            return ApiResults.Error(StatusCodes.Status400BadRequest,
+                $"timeout must be a duration such as {ScalarFormats.DurationForms}, at most {MaxRemoveTimeout.TotalMinutes:0}m");
+        }
+        var author = ConfigEndpoints.Author(user);
+        var check = await store.ApplyAsync(Without(current.Config, backend, server), current.Revision, author, dryRun: true, cancellationToken).ConfigureAwait(false);
+        if (check is not ApplyOutcome.Applied)
+        {
+            return ConfigEndpoints.ToResult(request, check, errorsInFile: false);
+        }
+
+        var previous = StatusEndpoints.FindStatus(dataPlane, rates, backend, server)?.State;
+        if (previous != "drain" && dataPlane.TrySetServerState(backend, server, ServerAdminState.Drain))
+        {
+            PublishStateChanged(events, backend, server, ServerAdminState.Drain, previous, author);
+        }
+        var started = time.GetTimestamp();
+        while (dataPlane.InFlight(backend, server) is > 0 and var inFlight)
+        {
+            if (time.GetElapsedTime(started) >= timeout)
+            {
+                return ApiResults.Error(StatusCodes.Status409Conflict, new ApiError(
+                    string.Create(CultureInfo.InvariantCulture,
+                        $"server {backend}/{server} still had {inFlight} request(s) in flight after {ConfigWriter.Duration(timeout)}; it stays in drain and was not removed (retry, or pass a longer ?timeout=)"))
+                {
+                    InFlight = inFlight,
+                });
+            }
+            await Task.Delay(InFlightPollInterval, time, cancellationToken).ConfigureAwait(false);
+        }
+
+        // Based on the revision running now: the wait may have outlasted other changes.
+        var latest = store.Current;
+        if (ServerLookup.Find(latest.Config, backend, server) is { } goneMeanwhile)
+        {
+            return goneMeanwhile;
+        }
+        var outcome = await store.ApplyAsync(Without(latest.Config, backend, server), latest.Revision, author, dryRun: false, cancellationToken).ConfigureAwait(false);
+        if (outcome is ApplyOutcome.Applied applied)
+        {
+            events.Publish("server_removed", $"server {backend}/{server} removed by {author} in revision {applied.Current.Revision}",
+                new Dictionary<string, object?>
+                {
+                    ["backend"] = backend, ["server"] = server, ["revision"] = applied.Current.Revision, ["author"] = author,
+                });
+        }
+        return ConfigEndpoints.ToResult(request, outcome, errorsInFile: false);
+    }
+
+    private static void PublishStateChanged(NodeEvents events, string backend, string server, ServerAdminState state, string? previous, string author)
+    {
+        var name = state.ToString().ToLowerInvariant();
+        events.Publish("server_state_changed", $"server {backend}/{server} set to {name} by {author} (was {previous})",
+            new Dictionary<string, object?>
+            {
+                ["backend"] = backend, ["server"] = server, ["state"] = name, ["previous"] = previous, ["author"] = author,
+            });
+    }
+
+    private static IResult ServerStatus(DataPlane dataPlane, RequestRates rates, string backend, string server) =>
+        StatusEndpoints.FindStatus(dataPlane, rates, backend, server) is { } status
+            ? ApiResults.Json(status)
+            : ServerLookup.NotFound(dataPlane.Config, backend, server);
+
+    private static SwitchmanConfig Without(SwitchmanConfig config, string backend, string server) =>
+        WithServers(config, backend, [.. config.FindBackend(backend)!.Servers.Where(s => s.Name != server)]);
+
+    private static SwitchmanConfig WithServers(SwitchmanConfig config, string backend, ServerConfig[] servers) => config with
+    {
+        Backends = new ValueList<BackendConfig>(config.Backends.Select(b => b.Name == backend ? b with { Servers = servers } : b)),
+    };
+
+    private static bool TryParseTimeout(HttpRequest request, out TimeSpan timeout)
+    {
+        var text = request.Query["timeout"].ToString();
+        if (text.Length == 0)
+        {
+            timeout = DefaultRemoveTimeout;
+            return true;
+        }
+        return ScalarFormats.TryParseDuration(text, out timeout) && timeout <= MaxRemoveTimeout;
+    }
+}

@@ -1,0 +1,342 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Switchman.Core.Configuration.Loading;
+using YamlDotNet.Core;
+using YamlDotNet.Core.Events;
+using YamlDotNet.RepresentationModel;
+
+namespace Switchman.Core.Configuration.Writing;
+
+/// <summary>
+/// Writes a configuration back out in the shape <see cref="ConfigLoader"/> reads (<c>GET /api/v1/config</c>):
+/// loading what it writes gives an equal record. It mirrors <c>ConfigBinder</c> field by field and leaves out values
+/// that are at their defaults, so the output reads like a file an operator would write. Token secrets cannot appear:
+/// the records only hold their SHA-256 or where they are read from.
+/// One tree serves both forms: YAML (the loader's own format) and JSON (which the loader also reads, JSON being YAML).
+/// </summary>
+public static class ConfigWriter
+{
+    private static readonly SwitchmanConfig DefaultConfig = new();
+    private static readonly AdminConfig DefaultAdmin = new();
+    private static readonly FrontendConfig DefaultFrontend = new() { Name = "", Listen = "" };
+    private static readonly FrontendTimeouts DefaultFrontendTimeouts = new();
+    private static readonly RouteConfig DefaultRoute = new() { Backend = "" };
+    private static readonly BackendConfig DefaultBackend = new() { Name = "" };
+    private static readonly ServerConfig DefaultServer = new() { Name = "", Address = "" };
+    private static readonly HealthCheckConfig DefaultHealth = new();
+    private static readonly PassiveHealthConfig DefaultPassive = new();
+    private static readonly RetryConfig DefaultRetry = new();
+    private static readonly BackendTimeouts DefaultBackendTimeouts = new();
+    private static readonly StickyConfig DefaultSticky = new();
+    private static readonly JsonSerializerOptions IndentedJson = new() { WriteIndented = true };
+
+    public static string ToYaml(SwitchmanConfig config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        using var writer = new StringWriter(CultureInfo.InvariantCulture);
+        new YamlStream(new YamlDocument(ToYamlNode(ToTree(config)))).Save(writer, assignAnchors: false);
+        var yaml = writer.ToString();
+        // The stream ends with an explicit document end marker ("...") that nobody writes by hand.
+        return yaml.EndsWith("...\n", StringComparison.Ordinal) ? yaml[..^4] : yaml;
+    }
+
+    public static string ToJson(SwitchmanConfig config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        return ToTree(config).ToJsonString(IndentedJson) + "\n";
+    }
+
+    /// <summary>The configuration as a tree of maps, lists and scalars, keys in the order the reference documents them.</summary>
+    public static JsonObject ToTree(SwitchmanConfig config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        var root = new JsonObject();
+        if (config.Admin != DefaultAdmin)
+        {
+            root["admin"] = Admin(config.Admin);
+        }
+        if (config.AccessLog.Path is { } accessLog)
+        {
+            root["access_log"] = accessLog;
+        }
+        if (config.Frontends.Count > 0)
+        {
+            root["frontends"] = Named(config.Frontends, f => f.Name, Frontend);
+        }
+        if (config.Backends.Count > 0)
+        {
+            root["backends"] = Named(config.Backends, b => b.Name, Backend);
+        }
+        return root;
+    }
+
+    private static JsonObject Admin(AdminConfig admin)
+    {
+        var map = new JsonObject();
+        Add(map, "listen", admin.Listen, DefaultAdmin.Listen);
+        if (admin.Tokens.Count > 0)
+        {
+            map["tokens"] = List(admin.Tokens, token =>
+            {
+                var item = new JsonObject { ["name"] = token.Name, ["role"] = Enum(token.Role) };
+                AddIfSet(item, "sha256", token.Sha256);
+                AddIfSet(item, "file", token.File);
+                AddIfSet(item, "env", token.Env);
+                return item;
+            });
+        }
+        if (admin.Tls is { } tls)
+        {
+            map["tls"] = new JsonObject { ["cert"] = tls.Cert, ["key"] = tls.Key };
+        }
+        return map;
+    }
+
+    private static JsonObject Frontend(FrontendConfig frontend)
+    {
+        var map = new JsonObject { ["listen"] = frontend.Listen };
+        if (!frontend.Protocols.Equals(DefaultFrontend.Protocols))
+        {
+            map["protocols"] = List(frontend.Protocols, p => JsonValue.Create(Enum(p)));
+        }
+        if (frontend.Tls is { } tls)
+        {
+            map["tls"] = new JsonObject
+            {
+                ["certificates"] = List(tls.Certificates, certificate =>
+                {
+                    var item = new JsonObject { ["cert"] = certificate.Cert, ["key"] = certificate.Key };
+                    if (certificate.Hosts.Count > 0)
+                    {
+                        item["hosts"] = List(certificate.Hosts, h => JsonValue.Create(h));
+                    }
+                    return item;
+                }),
+            };
+        }
+        if (frontend.Timeouts != DefaultFrontend.Timeouts)
+        {
+            var timeouts = new JsonObject();
+            Add(timeouts, "client_idle", frontend.Timeouts.ClientIdle, DefaultFrontendTimeouts.ClientIdle);
+            Add(timeouts, "request_headers", frontend.Timeouts.RequestHeaders, DefaultFrontendTimeouts.RequestHeaders);
+            map["timeouts"] = timeouts;
+        }
+        if (frontend.Routes.Count > 0)
+        {
+            map["routes"] = List(frontend.Routes, route =>
+            {
+                var item = new JsonObject();
+                AddIfSet(item, "host", route.Host);
+                Add(item, "path", route.Path, DefaultRoute.Path);
+                item["backend"] = route.Backend;
+                return item;
+            });
+        }
+        AddIfSet(map, "default_backend", frontend.DefaultBackend);
+        return map;
+    }
+
+    private static JsonObject Backend(BackendConfig backend)
+    {
+        var map = new JsonObject();
+        if (backend.Balance != DefaultBackend.Balance)
+        {
+            map["balance"] = Enum(backend.Balance);
+        }
+        map["servers"] = List(backend.Servers, Server);
+        if (backend.Health is { } health)
+        {
+            map["health"] = Health(health);
+        }
+        if (backend.Passive is { } passive)
+        {
+            var item = new JsonObject();
+            Add(item, "consecutive_failures", passive.ConsecutiveFailures, DefaultPassive.ConsecutiveFailures);
+            Add(item, "eject_for", passive.EjectFor, DefaultPassive.EjectFor);
+            map["passive"] = item;
+        }
+        // Lists are ValueList: compare with Equals (content), not == (reference).
+        if (backend.Retry != DefaultBackend.Retry)
+        {
+            var retry = new JsonObject();
+            Add(retry, "retries", backend.Retry.Retries, DefaultRetry.Retries);
+            if (!backend.Retry.OnStatus.Equals(DefaultRetry.OnStatus))
+            {
+                retry["on_status"] = List(backend.Retry.OnStatus, s => JsonValue.Create(s));
+            }
+            if (backend.Retry.BufferBody != DefaultRetry.BufferBody)
+            {
+                retry["buffer_body"] = Size(backend.Retry.BufferBody);
+            }
+            map["retry"] = retry;
+        }
+        if (backend.Timeouts != DefaultBackend.Timeouts)
+        {
+            var timeouts = new JsonObject();
+            Add(timeouts, "connect", backend.Timeouts.Connect, DefaultBackendTimeouts.Connect);
+            Add(timeouts, "per_try", backend.Timeouts.PerTry, DefaultBackendTimeouts.PerTry);
+            Add(timeouts, "total", backend.Timeouts.Total, DefaultBackendTimeouts.Total);
+            map["timeouts"] = timeouts;
+        }
+        Add(map, "slow_start", backend.SlowStart, DefaultBackend.SlowStart);
+        if (backend.Sticky is { } sticky)
+        {
+            var item = new JsonObject();
+            Add(item, "cookie", sticky.Cookie, DefaultSticky.Cookie);
+            map["sticky"] = item;
+        }
+        return map;
+    }
+
+    private static JsonObject Server(ServerConfig server)
+    {
+        var map = new JsonObject { ["name"] = server.Name, ["address"] = server.Address };
+        Add(map, "weight", server.Weight, DefaultServer.Weight);
+        if (server.Backup != DefaultServer.Backup)
+        {
+            map["backup"] = server.Backup;
+        }
+        if (server.State != DefaultServer.State)
+        {
+            map["state"] = Enum(server.State);
+        }
+        return map;
+    }
+
+    private static JsonObject Health(HealthCheckConfig health)
+    {
+        var map = new JsonObject();
+        if (health.Type != DefaultHealth.Type)
+        {
+            map["type"] = Enum(health.Type);
+        }
+        Add(map, "method", health.Method, DefaultHealth.Method);
+        Add(map, "path", health.Path, DefaultHealth.Path);
+        AddIfSet(map, "host", health.Host);
+        if (!health.ExpectStatus.Equals(DefaultHealth.ExpectStatus))
+        {
+            map["expect_status"] = List(health.ExpectStatus, r => r.From == r.To ? JsonValue.Create(r.From) : JsonValue.Create(r.ToString()));
+        }
+        Add(map, "interval", health.Interval, DefaultHealth.Interval);
+        if (health.FastInterval is { } fast)
+        {
+            map["fast_interval"] = Duration(fast);
+        }
+        if (health.DownInterval is { } down)
+        {
+            map["down_interval"] = Duration(down);
+        }
+        Add(map, "timeout", health.Timeout, DefaultHealth.Timeout);
+        Add(map, "rise", health.Rise, DefaultHealth.Rise);
+        Add(map, "fall", health.Fall, DefaultHealth.Fall);
+        if (health.Initial != DefaultHealth.Initial)
+        {
+            map["initial"] = Enum(health.Initial);
+        }
+        return map;
+    }
+
+    private static JsonObject Named<T>(IEnumerable<T> items, Func<T, string> nameOf, Func<T, JsonObject> write)
+    {
+        var map = new JsonObject();
+        foreach (var item in items)
+        {
+            map[nameOf(item)] = write(item);
+        }
+        return map;
+    }
+
+    private static JsonArray List<T>(IEnumerable<T> items, Func<T, JsonNode?> write) => new([.. items.Select(write)]);
+
+    private static void Add(JsonObject map, string key, string value, string defaultValue)
+    {
+        if (value != defaultValue)
+        {
+            map[key] = value;
+        }
+    }
+
+    private static void Add(JsonObject map, string key, int value, int defaultValue)
+    {
+        if (value != defaultValue)
+        {
+            map[key] = value;
+        }
+    }
+
+    private static void Add(JsonObject map, string key, TimeSpan value, TimeSpan defaultValue)
+    {
+        if (value != defaultValue)
+        {
+            map[key] = Duration(value);
+        }
+    }
+
+    private static void AddIfSet(JsonObject map, string key, string? value)
+    {
+        if (value is not null)
+        {
+            map[key] = value;
+        }
+    }
+
+    private static string Enum<T>(T value)
+        where T : struct, Enum => value.ToString().ToLowerInvariant();
+
+    /// <summary>The duration form the loader reads: 1h2m3s400ms, largest units first; "0" for zero.</summary>
+    public static string Duration(TimeSpan value)
+    {
+        var milliseconds = (long)value.TotalMilliseconds;
+        if (milliseconds <= 0)
+        {
+            return "0";
+        }
+        var text = new System.Text.StringBuilder();
+        foreach (var (unit, size) in new[] { ("h", 3_600_000L), ("m", 60_000L), ("s", 1_000L), ("ms", 1L) })
+        {
+            if (milliseconds >= size)
+            {
+                text.Append((milliseconds / size).ToString(CultureInfo.InvariantCulture)).Append(unit);
+                milliseconds %= size;
+            }
+        }
+        return text.ToString();
+    }
+
+    /// <summary>Bytes with the largest binary suffix that divides them exactly (64KiB), else plain bytes.</summary>
+    private static JsonNode Size(long bytes)
+    {
+        foreach (var (suffix, size) in new[] { ("GiB", 1L << 30), ("MiB", 1L << 20), ("KiB", 1L << 10) })
+        {
+            if (bytes > 0 && bytes % size == 0)
+            {
+                return (bytes / size).ToString(CultureInfo.InvariantCulture) + suffix;
+            }
+        }
+        return bytes;
+    }
+
+    private static YamlNode ToYamlNode(JsonNode? node) => node switch
+    {
+        JsonObject map => new YamlMappingNode(map.Select(p => new KeyValuePair<YamlNode, YamlNode>(Scalar(p.Key), ToYamlNode(p.Value))))
+        {
+            // An empty map is how a section is turned on with its defaults (passive: {}); block style cannot write it.
+            Style = map.Count == 0 ? MappingStyle.Flow : MappingStyle.Block,
+        },
+        JsonArray list => new YamlSequenceNode(list.Select(ToYamlNode))
+        {
+            // Lists of plain values read best on one line: protocols: [http1, http2].
+            Style = list.All(i => i is JsonValue) ? SequenceStyle.Flow : SequenceStyle.Block,
+        },
+        JsonValue value when value.TryGetValue<string>(out var text) => Scalar(text),
+        JsonValue value => new YamlScalarNode(value.ToJsonString()) { Style = ScalarStyle.Plain },
+        _ => Scalar(""),
+    };
+
+    private static YamlScalarNode Scalar(string text) => new(text)
+    {
+        // Text the loader would read as "not written" must be quoted; for anything else the emitter quotes what needs it.
+        Style = text is "" or "~" || text.Equals("null", StringComparison.OrdinalIgnoreCase) ? ScalarStyle.DoubleQuoted : ScalarStyle.Any,
+    };
+}

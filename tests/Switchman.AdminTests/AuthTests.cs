@@ -1,0 +1,242 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http.Metadata;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.AspNetCore.Routing.Patterns;
+using Microsoft.Extensions.DependencyInjection;
+using Switchman.Admin;
+using Xunit.Abstractions;
+
+namespace Switchman.AdminTests;
+
+/// <summary>Who may call what: every endpoint of the admin listener, taken from the app's own endpoint table.</summary>
+public class AuthTests(ITestOutputHelper output) : IAsyncLifetime
+{
+    private readonly Backends _backends = new();
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync() => await _backends.DisposeAsync();
+
+    /// <summary>Values for route parameters: names that exist on the test node, so a request reaches its handler.</summary>
+    private static readonly Dictionary<string, string> RouteValues = new(StringComparer.Ordinal)
+    {
+        ["backend"] = "api",
+        ["server"] = "a",
+        ["documentName"] = "v1",
+    };
+
+    [Fact]
+    public async Task EveryEndpoint_WithoutToken_401_ReadTokenOnWrite_403()
+    {
+        var a = await _backends.StartAsync("a");
+        await using var node = await AdminNode.StartAsync(TestConfig.Single(TestConfig.Server("a", a)), output);
+        var endpoints = EndpointsOf(node);
+        var checkedProtected = new List<string>();
+
+        foreach (var (method, path) in endpoints)
+        {
+            if (AdminEndpoints.OpenPaths.Contains(path))
+            {
+                using var open = await SendAsync(node.Anonymous, method, path);
+                Assert.True(open.StatusCode is HttpStatusCode.OK or HttpStatusCode.ServiceUnavailable, $"{method} {path} is open but answered {open.StatusCode}");
+                continue;
+            }
+
+            using (var anonymous = await SendAsync(node.Anonymous, method, path))
+            {
+                Assert.True(anonymous.StatusCode == HttpStatusCode.Unauthorized, $"{method} {path} without a token answered {anonymous.StatusCode}, not 401");
+                Assert.Equal("Bearer", anonymous.Headers.WwwAuthenticate.Single().Scheme);
+                await AssertJsonErrorAsync(anonymous, "needs a token");
+            }
+            using (var wrongToken = await SendAsync(node.CreateClient("not-a-token"), method, path))
+            {
+                Assert.True(wrongToken.StatusCode == HttpStatusCode.Unauthorized, $"{method} {path} with an unknown token answered {wrongToken.StatusCode}, not 401");
+                await AssertJsonErrorAsync(wrongToken, "not valid");
+            }
+            using (var reader = await SendAsync(node.Reader, method, path))
+            {
+                if (method is "GET" or "HEAD")
+                {
+                    Assert.True(reader.StatusCode == HttpStatusCode.OK, $"{method} {path} with a read token answered {reader.StatusCode}, not 200");
+                }
+                else
+                {
+                    Assert.True(reader.StatusCode == HttpStatusCode.Forbidden, $"{method} {path} with a read token answered {reader.StatusCode}, not 403");
+                    await AssertJsonErrorAsync(reader, "needs an admin token");
+                }
+            }
+            checkedProtected.Add($"{method} {path}");
+        }
+
+        output.WriteLine(string.Join("\n", checkedProtected));
+        // The enumeration itself must not come up empty: these are the endpoints the API is known to have.
+        Assert.Superset(
+            new HashSet<string>
+            {
+                "GET /api/v1/status", "GET /api/v1/config", "PUT /api/v1/config", "POST /api/v1/reload",
+                "GET /api/v1/backends/api/servers/a", "POST /api/v1/backends/api/servers/a/state", "PUT /api/v1/backends/api/servers/a/weight",
+                "POST /api/v1/backends/api/servers", "DELETE /api/v1/backends/api/servers/a", "GET /api/v1/events", "GET /openapi/v1.json",
+            },
+            checkedProtected.ToHashSet());
+        // The read token's 403s changed nothing.
+        var server = await node.ServerStatusAsync("api", "a");
+        Assert.Equal("ready", server.GetProperty("state").GetString());
+        Assert.Equal(1, node.Host.ConfigStore.Current.Revision);
+    }
+
+    [Fact]
+    public async Task TokensFromHashFileAndEnv_EachAuthenticates_AuthorIsTokenName()
+    {
+        var a = await _backends.StartAsync("a");
+        await using var node = await AdminNode.StartAsync(TestConfig.Single(TestConfig.Server("a", a)), output);
+
+        foreach (var (token, name) in new[] { (AdminNode.AdminToken, "ops"), (AdminNode.CiToken, "ci") })
+        {
+            using var client = node.CreateClient(token);
+            using var response = await client.PostAsync("/api/v1/backends/api/servers/a/state", Json("""{"state":"ready"}"""));
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal(name, node.Host.Events.Since(0).Last(e => e.Type == "server_state_changed").Data["author"]);
+        }
+        Assert.Equal(HttpStatusCode.OK, (await node.Reader.GetAsync("/api/v1/status")).StatusCode);
+    }
+
+    [Fact]
+    public async Task TokenFileRotated_ReloadTakesTheNewToken_OldOneRefused()
+    {
+        var a = await _backends.StartAsync("a");
+        await using var node = await AdminNode.StartAsync(TestConfig.Single(TestConfig.Server("a", a)), output, writeFile: true);
+        Assert.Equal(HttpStatusCode.OK, (await node.Reader.GetAsync("/api/v1/status")).StatusCode);
+
+        File.WriteAllText(Path.Combine(node.Directory, "viewer.token"), "viewer-token-rotated\n");
+        (await node.Admin.PostAsync("/api/v1/reload", null)).EnsureSuccessStatusCode();
+
+        Assert.Equal(HttpStatusCode.Unauthorized, (await node.Reader.GetAsync("/api/v1/status")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await node.CreateClient("viewer-token-rotated").GetAsync("/api/v1/status")).StatusCode);
+    }
+
+    [Fact]
+    public async Task NoTokensConfigured_EveryApiRequestRefused_BodySaysHowToConfigure()
+    {
+        var a = await _backends.StartAsync("a");
+        await using var node = await AdminNode.StartAsync(TestConfig.Single(TestConfig.Server("a", a)), output, withTokens: false);
+
+        foreach (var client in new[] { node.Anonymous, node.Admin })
+        {
+            using var response = await client.GetAsync("/api/v1/status");
+            Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+            var error = await AssertJsonErrorAsync(response, "no token is configured");
+            Assert.Contains("admin.tokens", error, StringComparison.Ordinal);
+            Assert.Contains("sha256sum", error, StringComparison.Ordinal);
+        }
+        Assert.Equal(HttpStatusCode.OK, (await node.Anonymous.GetAsync("/healthz")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await node.Anonymous.GetAsync("/metrics")).StatusCode);
+    }
+
+    [Fact]
+    public async Task Tokens_NeverInLogs_NorInConfig()
+    {
+        var a = await _backends.StartAsync("a");
+        await using var node = await AdminNode.StartAsync(TestConfig.Single(TestConfig.Server("a", a)), output);
+        using var ci = node.CreateClient(AdminNode.CiToken);
+
+        // Good tokens, bad tokens, a malformed header, changes that log: everything that could echo a token.
+        (await node.Reader.GetAsync("/api/v1/status")).Dispose();
+        (await ci.PostAsync("/api/v1/backends/api/servers/a/state", Json("""{"state":"drain"}"""))).Dispose();
+        (await node.Reader.PostAsync("/api/v1/backends/api/servers/a/state", Json("""{"state":"ready"}"""))).Dispose();
+        (await node.CreateClient(AdminNode.ReadToken + "x").GetAsync("/api/v1/status")).Dispose();
+        using (var malformed = new HttpRequestMessage(HttpMethod.Get, "/api/v1/status"))
+        {
+            malformed.Headers.TryAddWithoutValidation("Authorization", "Token " + AdminNode.AdminToken);
+            (await node.Anonymous.SendAsync(malformed)).Dispose();
+        }
+        (await node.Admin.PutAsync("/api/v1/config", new StringContent("backends: {api: {servers: []}}\n"))).Dispose();
+        (await node.Admin.PostAsync("/api/v1/reload", null)).Dispose();
+        var yaml = await node.Reader.GetStringAsync("/api/v1/config");
+        using var jsonRequest = new HttpRequestMessage(HttpMethod.Get, "/api/v1/config");
+        jsonRequest.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+        var json = await (await node.Reader.SendAsync(jsonRequest)).Content.ReadAsStringAsync();
+        var events = await node.Reader.GetStringAsync("/api/v1/events?follow=false");
+
+        var logs = node.LogLines().ToList();
+        Assert.NotEmpty(logs);
+        foreach (var token in AdminNode.AllTokens)
+        {
+            Assert.DoesNotContain(logs, line => line.Contains(token, StringComparison.Ordinal));
+            Assert.DoesNotContain(token, yaml, StringComparison.Ordinal);
+            Assert.DoesNotContain(token, json, StringComparison.Ordinal);
+            Assert.DoesNotContain(token, events, StringComparison.Ordinal);
+        }
+        // What the configuration does show: where each secret is, which is not a secret.
+        Assert.Contains("viewer.token", yaml, StringComparison.Ordinal);
+        Assert.Contains("SWITCHMAN_TEST_CI_TOKEN_", yaml, StringComparison.Ordinal);
+    }
+
+    /// <summary>Every endpoint as (method, path) with its route parameters filled in.</summary>
+    private static List<(string Method, string Path)> EndpointsOf(AdminNode node)
+    {
+        var source = node.Host.Services.GetRequiredService<EndpointDataSource>();
+        var result = new List<(string, string)>();
+        foreach (var endpoint in source.Endpoints.OfType<RouteEndpoint>())
+        {
+            var methods = endpoint.Metadata.GetMetadata<IHttpMethodMetadata>()?.HttpMethods ?? ["GET"];
+            foreach (var method in methods)
+            {
+                result.Add((method, Fill(endpoint.RoutePattern)));
+            }
+        }
+        Assert.True(result.Count >= 14, "the endpoint table looks incomplete: " + string.Join(", ", result));
+        return result;
+    }
+
+    private static string Fill(RoutePattern pattern)
+    {
+        var path = new StringBuilder();
+        foreach (var segment in pattern.PathSegments)
+        {
+            path.Append('/');
+            foreach (var part in segment.Parts)
+            {
+                path.Append(part switch
+                {
+                    RoutePatternLiteralPart literal => literal.Content,
+                    RoutePatternSeparatorPart separator => separator.Content,
+                    RoutePatternParameterPart parameter => RouteValues.TryGetValue(parameter.Name, out var value)
+                        ? value
+                        : throw new InvalidOperationException($"no test value for route parameter '{parameter.Name}' in {pattern.RawText}; add one"),
+                    _ => throw new InvalidOperationException($"unexpected route part in {pattern.RawText}"),
+                });
+            }
+        }
+        return path.ToString();
+    }
+
+    /// <summary>Sends the request a client of that endpoint would; streams (events) are judged on their headers alone.</summary>
+    private static async Task<HttpResponseMessage> SendAsync(HttpClient client, string method, string path)
+    {
+        using var request = new HttpRequestMessage(new HttpMethod(method), path);
+        if (method is "POST" or "PUT")
+        {
+            request.Content = new StringContent("{}", Encoding.UTF8, "application/json");
+        }
+        var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        if (response.Content.Headers.ContentType?.MediaType == "text/event-stream")
+        {
+            response.Content.Dispose(); // closes the stream
+            response.Content = new StringContent("");
+        }
+        return response;
+    }
+
+    private static async Task<string> AssertJsonErrorAsync(HttpResponseMessage response, string fragment)
+    {
+        Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
+        var error = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("error").GetString()!;
+        Assert.Contains(fragment, error, StringComparison.Ordinal);
+        return error;
+    }
+
+    private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
+}

@@ -1,0 +1,37 @@
+using System.Net;
+using System.Text.Json;
+using Xunit.Abstractions;
+
+namespace Switchman.AdminTests;
+
+public class OpenApiTests(ITestOutputHelper output) : IAsyncLifetime
+{
+    private readonly Backends _backends = new();
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync() => await _backends.DisposeAsync();
+
+    [Fact]
+    public async Task Document_ReadToken_DescribesEveryApiEndpoint_InSnakeCase()
+    {
+        var a = await _backends.StartAsync("a");
+        await using var node = await AdminNode.StartAsync(TestConfig.Single(TestConfig.Server("a", a)), output);
+
+        using var response = await node.Reader.GetAsync("/openapi/v1.json");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var text = await response.Content.ReadAsStringAsync();
+        var document = JsonDocument.Parse(text).RootElement;
+        var paths = document.GetProperty("paths");
+        Assert.Equal(
+            ["/api/v1/backends/{backend}/servers", "/api/v1/backends/{backend}/servers/{server}", "/api/v1/backends/{backend}/servers/{server}/state",
+             "/api/v1/backends/{backend}/servers/{server}/weight", "/api/v1/config", "/api/v1/events", "/api/v1/reload", "/api/v1/status", "/healthz", "/readyz"],
+            paths.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
+        Assert.True(paths.GetProperty("/api/v1/backends/{backend}/servers/{server}/state").GetProperty("post").TryGetProperty("requestBody", out _));
+        var serverSchema = document.GetProperty("components").GetProperty("schemas").GetProperty("ServerStatusDocument").GetProperty("properties");
+        Assert.True(serverSchema.TryGetProperty("in_flight", out _), "schemas use the API's snake_case names");
+        Assert.True(serverSchema.TryGetProperty("request_rate", out _));
+        Assert.Equal("bearer", document.GetProperty("components").GetProperty("securitySchemes").GetProperty("bearer").GetProperty("scheme").GetString());
+    }
+}

@@ -1,0 +1,235 @@
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using Switchman.Testing;
+using Xunit.Abstractions;
+
+namespace Switchman.AdminTests;
+
+/// <summary>Changing one server of a running node: state, weight, add, remove (drained first).</summary>
+public class ServerApiTests(ITestOutputHelper output) : IAsyncLifetime
+{
+    private readonly Backends _backends = new();
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync() => await _backends.DisposeAsync();
+
+    [Fact]
+    public async Task SetState_Drain_StatusShowsDrain_TrafficAvoidsIt_ReadyBringsItBack()
+    {
+        var a = await _backends.StartAsync("a");
+        var b = await _backends.StartAsync("b");
+        await using var node = await AdminNode.StartAsync(TestConfig.Single(TestConfig.Server("a", a), TestConfig.Server("b", b)), output);
+
+        using var response = await node.Admin.PostAsync("/api/v1/backends/api/servers/a/state", Json("""{"state": "drain"}"""));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var server = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+        Assert.Equal(("a", "drain", false), (server.GetProperty("name").GetString(), server.GetProperty("state").GetString(), server.GetProperty("available").GetBoolean()));
+        Assert.Equal("drain", (await node.ServerStatusAsync("api", "a")).GetProperty("state").GetString());
+        Assert.Equal(["b"], await ServersReachedAsync(node));
+        var evt = node.Host.Events.Since(0).Last(e => e.Type == "server_state_changed");
+        Assert.Equal(("api", "a", "drain", "ready", "ops"), (evt.Data["backend"], evt.Data["server"], evt.Data["state"], evt.Data["previous"], evt.Data["author"]));
+        Assert.Equal(1, node.Host.ConfigStore.Current.Revision); // a runtime override, not a revision
+
+        (await node.Admin.PostAsync("/api/v1/backends/api/servers/a/state", Json("""{"state": "ready"}"""))).EnsureSuccessStatusCode();
+        Assert.Equal(["a", "b"], await ServersReachedAsync(node));
+    }
+
+    [Fact]
+    public async Task SetWeight_VisibleInStatus_AndInTraffic()
+    {
+        var a = await _backends.StartAsync("a");
+        var b = await _backends.StartAsync("b");
+        await using var node = await AdminNode.StartAsync(TestConfig.Single(TestConfig.Server("a", a), TestConfig.Server("b", b)), output);
+
+        using var response = await node.Admin.PutAsync("/api/v1/backends/api/servers/b/weight", Json("""{"weight": 0}"""));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(0, JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("weight").GetInt32());
+        Assert.Equal(0, (await node.ServerStatusAsync("api", "b")).GetProperty("weight").GetInt32());
+        Assert.Equal(["a"], await ServersReachedAsync(node));
+        var evt = node.Host.Events.Since(0).Last(e => e.Type == "server_weight_changed");
+        Assert.Equal(("b", 0, 1), (evt.Data["server"], evt.Data["weight"], evt.Data["previous"]));
+    }
+
+    [Theory]
+    [InlineData("/api/v1/backends/api/servers/nope/state", "backend 'api' has no server 'nope'; its servers: a", "servers", "a")]
+    [InlineData("/api/v1/backends/nope/servers/a/state", "backend 'nope' does not exist; backends: api", "backends", "api")]
+    public async Task UnknownServerOrBackend_404_NamesWhatExists(string path, string message, string listField, string existing)
+    {
+        var a = await _backends.StartAsync("a");
+        await using var node = await AdminNode.StartAsync(TestConfig.Single(TestConfig.Server("a", a)), output);
+
+        using var response = await node.Admin.PostAsync(path, Json("""{"state": "drain"}"""));
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+        Assert.Equal(message, body.GetProperty("error").GetString());
+        Assert.Equal([existing], body.GetProperty(listField).EnumerateArray().Select(e => e.GetString()));
+        Assert.Equal(HttpStatusCode.NotFound, (await node.Reader.GetAsync("/api/v1/backends/api/servers/nope")).StatusCode);
+    }
+
+    [Theory]
+    [InlineData("state", """{"state": "sleep"}""", "state must be one of: ready, drain, maint")]
+    [InlineData("state", """{"stat": "drain"}""", "stat is not a known field")]
+    [InlineData("state", """{}""", "state is required")]
+    [InlineData("weight", """{"weight": 257}""", "weight must be a whole number from 0 to 256")]
+    [InlineData("weight", """{"weight": "10"}""", "weight must be a whole number from 0 to 256")]
+    public async Task BadValue_422_NothingChanges(string what, string body, string message)
+    {
+        var a = await _backends.StartAsync("a");
+        await using var node = await AdminNode.StartAsync(TestConfig.Single(TestConfig.Server("a", a)), output);
+        var path = $"/api/v1/backends/api/servers/a/{what}";
+
+        using var response = what == "state" ? await node.Admin.PostAsync(path, Json(body)) : await node.Admin.PutAsync(path, Json(body));
+
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, response.StatusCode);
+        Assert.Contains(message, JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("error").GetString(), StringComparison.Ordinal);
+        var server = await node.ServerStatusAsync("api", "a");
+        Assert.Equal(("ready", 1), (server.GetProperty("state").GetString(), server.GetProperty("weight").GetInt32()));
+    }
+
+    [Fact]
+    public async Task MalformedJson_400InJson()
+    {
+        var a = await _backends.StartAsync("a");
+        await using var node = await AdminNode.StartAsync(TestConfig.Single(TestConfig.Server("a", a)), output);
+
+        using var response = await node.Admin.PostAsync("/api/v1/backends/api/servers/a/state", Json("{state: drain"));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("not valid JSON", JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("error").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AddServer_NewRevision_201_TakesTraffic()
+    {
+        var a = await _backends.StartAsync("a");
+        var c = await _backends.StartAsync("c");
+        await using var node = await AdminNode.StartAsync(TestConfig.Single(TestConfig.Server("a", a, weight: 0)), output);
+        var body = $$"""{"name": "c", "address": "{{c.BaseAddress.Authority}}", "weight": 2}""";
+
+        using var response = await node.Admin.PostAsync("/api/v1/backends/api/servers", Json(body));
+
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        var document = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+        Assert.Equal(2, document.GetProperty("revision").GetInt64());
+        Assert.Equal(2, document.GetProperty("server").GetProperty("weight").GetInt32());
+        Assert.Equal(["c"], await ServersReachedAsync(node));
+        Assert.Contains(node.Host.Events.Since(0), e => e.Type == "server_added" && (string?)e.Data["server"] == "c");
+        Assert.Contains(node.Host.Events.Since(0), e => e.Type == "config_applied");
+
+        using var again = await node.Admin.PostAsync("/api/v1/backends/api/servers", Json(body));
+        Assert.Equal(HttpStatusCode.Conflict, again.StatusCode);
+        using var invalid = await node.Admin.PostAsync("/api/v1/backends/api/servers", Json("""{"name": "d", "address": "nowhere"}"""));
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, invalid.StatusCode);
+        var error = JsonDocument.Parse(await invalid.Content.ReadAsStringAsync()).RootElement.GetProperty("errors").EnumerateArray().Single();
+        Assert.Equal("backends.api.servers[2].address", error.GetProperty("path").GetString());
+        Assert.Equal(2, node.Host.ConfigStore.Current.Revision);
+    }
+
+    [Fact]
+    public async Task RemoveServer_DrainsWaitsForInFlight_ThenNewRevisionWithoutIt()
+    {
+        var a = await _backends.StartAsync("a");
+        var c = await _backends.StartAsync("c");
+        // a has weight 0, so the slow request goes to c.
+        await using var node = await AdminNode.StartAsync(TestConfig.Single(TestConfig.Server("a", a, weight: 0), TestConfig.Server("c", c)), output);
+        using var client = node.CreateFrontendClient();
+        var slow = client.GetAsync("/slow?delay=1500ms");
+        await Await.UntilAsync(() => c.InFlight == 1, TimeSpan.FromSeconds(10), "the slow request in flight on c");
+
+        using var response = await node.Admin.DeleteAsync("/api/v1/backends/api/servers/c");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.True(slow.IsCompleted, "DELETE answered before c's in-flight request finished");
+        using (var slowResponse = await slow)
+        {
+            Assert.Equal(HttpStatusCode.OK, slowResponse.StatusCode);
+        }
+        var document = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+        Assert.Equal(2, document.GetProperty("revision").GetInt64());
+        Assert.Equal(["backend api changed: server c removed"], document.GetProperty("changes").EnumerateArray().Select(e => e.GetString()));
+        Assert.DoesNotContain(node.Host.ConfigStore.Current.Config.Backends[0].Servers, s => s.Name == "c");
+        Assert.Equal(HttpStatusCode.NotFound, (await node.Reader.GetAsync("/api/v1/backends/api/servers/c")).StatusCode);
+        Assert.Single(c.ReceivedRequests);
+        var types = node.Host.Events.Since(0).Select(e => e.Type).ToList();
+        Assert.Equal(["server_state_changed", "config_applied", "server_removed"], types.Where(t => t is "server_state_changed" or "config_applied" or "server_removed"));
+    }
+
+    [Fact]
+    public async Task RemoveServer_InFlightOutlastsTimeout_409_StaysDrained()
+    {
+        var a = await _backends.StartAsync("a");
+        var c = await _backends.StartAsync("c");
+        await using var node = await AdminNode.StartAsync(TestConfig.Single(TestConfig.Server("a", a, weight: 0), TestConfig.Server("c", c)), output);
+        using var client = node.CreateFrontendClient();
+        var slow = client.GetAsync("/slow?delay=3s");
+        await Await.UntilAsync(() => c.InFlight == 1, TimeSpan.FromSeconds(10), "the slow request in flight on c");
+
+        using var response = await node.Admin.DeleteAsync("/api/v1/backends/api/servers/c?timeout=200ms");
+
+        Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);
+        var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+        Assert.Equal(1, body.GetProperty("in_flight").GetInt32());
+        Assert.Contains("stays in drain", body.GetProperty("error").GetString(), StringComparison.Ordinal);
+        Assert.Equal("drain", (await node.ServerStatusAsync("api", "c")).GetProperty("state").GetString());
+        Assert.Equal(1, node.Host.ConfigStore.Current.Revision);
+        (await slow).Dispose();
+    }
+
+    [Fact]
+    public async Task RemoveServer_LastOne_422BeforeDraining()
+    {
+        var a = await _backends.StartAsync("a");
+        await using var node = await AdminNode.StartAsync(TestConfig.Single(TestConfig.Server("a", a)), output);
+
+        using var response = await node.Admin.DeleteAsync("/api/v1/backends/api/servers/a");
+
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, response.StatusCode);
+        Assert.Contains("at least one server", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal("ready", (await node.ServerStatusAsync("api", "a")).GetProperty("state").GetString());
+    }
+
+    [Fact]
+    public async Task Status_RequestRate_CountsRecentRequests()
+    {
+        var a = await _backends.StartAsync("a");
+        await using var node = await AdminNode.StartAsync(TestConfig.Single(TestConfig.Server("a", a)), output);
+        using var client = node.CreateFrontendClient();
+
+        // Requests keep coming until the sampler has seen them across at least two of its one-second ticks.
+        await Await.UntilAsync(async () =>
+        {
+            for (var i = 0; i < 20; i++)
+            {
+                (await client.GetAsync("/x")).Dispose();
+            }
+            return (await node.ServerStatusAsync("api", "a")).GetProperty("request_rate").GetDouble() > 0;
+        }, TimeSpan.FromSeconds(15), "a request rate above 0 for server a");
+
+        var status = await node.StatusAsync();
+        var nodeInfo = status.GetProperty("node");
+        Assert.Equal(1, nodeInfo.GetProperty("revision").GetInt64());
+        Assert.NotEmpty(nodeInfo.GetProperty("version").GetString()!);
+        Assert.True(nodeInfo.TryGetProperty("started_at", out _));
+        Assert.True((await node.ServerStatusAsync("api", "a")).GetProperty("requests_total").GetInt64() >= 20);
+    }
+
+    private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
+
+    private static async Task<List<string>> ServersReachedAsync(AdminNode node)
+    {
+        using var client = node.CreateFrontendClient();
+        var servers = new SortedSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < 10; i++)
+        {
+            using var response = await client.GetAsync($"/items/{i}");
+            response.EnsureSuccessStatusCode();
+            servers.Add(response.Headers.GetValues("X-Server").Single());
+        }
+        return [.. servers];
+    }
+}
