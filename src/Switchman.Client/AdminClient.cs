@@ -157,13 +157,30 @@ public sealed class AdminClient : IDisposable
         return Read(body, AdminJsonContext.Default.ConfigChange);
     }
 
-    /// <summary><c>GET /api/v1/events?follow=false</c>: the events still in the node's history, after <paramref name="since"/> when given.</summary>
-    public async Task<AdminResponse<IReadOnlyList<AdminEvent>>> GetEventsAsync(long? since, CancellationToken cancellationToken)
+    /// <summary><c>GET /api/v1/events?follow=false</c>: the events still in the node's history, after <paramref name="since"/> when given, oldest first.</summary>
+    public async Task<IReadOnlyList<AdminEventItem>> GetEventsAsync(long? since, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, EventsPath(since, follow: false));
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
         var (_, body) = await SendAsync(request, cancellationToken).ConfigureAwait(false);
-        return Read(body, AdminJsonContext.Default.IReadOnlyListAdminEvent);
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(body);
+        }
+        catch (JsonException e)
+        {
+            throw NotTheApi(e);
+        }
+        using (document)
+        {
+            if (document.RootElement.ValueKind != JsonValueKind.Array)
+            {
+                throw NotTheApi(new JsonException("expected an array of events"));
+            }
+            // Each event keeps its own JSON, as the event stream's do, so both can be printed the same way.
+            return [.. document.RootElement.EnumerateArray().Select(e => ReadEvent(e.GetRawText()))];
+        }
     }
 
     /// <summary>
@@ -196,7 +213,10 @@ public sealed class AdminClient : IDisposable
 
     public void Dispose() => _http.Dispose();
 
-    /// <summary>The next event of the stream, or null at its end. Items that are not JSON objects (keep-alives) are skipped.</summary>
+    /// <summary>
+    /// The next event of the stream, or null at its end. SSE comments (the node's heartbeats) never get here; messages
+    /// whose data is not a JSON object (a ping from some proxy in between) are skipped.
+    /// </summary>
     private async Task<AdminEventItem?> NextEventAsync(IAsyncEnumerator<SseItem<string>> items, CancellationToken cancellationToken)
     {
         while (true)
@@ -217,8 +237,7 @@ public sealed class AdminClient : IDisposable
             {
                 continue;
             }
-            var evt = Read(data, AdminJsonContext.Default.AdminEvent);
-            return new AdminEventItem(evt.Value, data);
+            return ReadEvent(data);
         }
     }
 
@@ -320,11 +339,15 @@ public sealed class AdminClient : IDisposable
         }
         catch (JsonException e)
         {
-            // The serializer's message names .NET types, which would only confuse; it stays in the inner exception.
-            throw new AdminProtocolException(
-                $"{Settings.Endpoint} answered, but not with the admin API's JSON: is this the admin listener (admin.listen), not a frontend?", e);
+            throw NotTheApi(e);
         }
     }
+
+    private AdminEventItem ReadEvent(string json) => new(Read(json, AdminJsonContext.Default.AdminEvent).Value, json);
+
+    private AdminProtocolException NotTheApi(JsonException e) =>
+        // The serializer's message names .NET types, which would only confuse; it stays in the inner exception.
+        new($"{Settings.Endpoint} answered, but not with the admin API's JSON: is this the admin listener (admin.listen), not a frontend?", e);
 
     /// <summary>application/yaml is the registered YAML type (RFC 9512), and the one the node declares it accepts.</summary>
     private static string MediaTypeOf(ConfigFormat format) => format == ConfigFormat.Json ? "application/json" : "application/yaml";

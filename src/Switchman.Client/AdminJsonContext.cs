@@ -11,7 +11,6 @@ namespace Switchman.Client;
 [JsonSerializable(typeof(ServerStatus))]
 [JsonSerializable(typeof(ConfigChange))]
 [JsonSerializable(typeof(AdminEvent))]
-[JsonSerializable(typeof(IReadOnlyList<AdminEvent>))]
 [JsonSerializable(typeof(ApiError))]
 [JsonSerializable(typeof(StateRequest))]
 [JsonSerializable(typeof(WeightRequest))]

@@ -18,7 +18,7 @@ internal static class EventsCommand
         };
         var since = new Option<long?>("--since")
         {
-            Description = "Only events after this id (the first column of --output json); resumes where an earlier run stopped.",
+            Description = "Only events after this id (the \"id\" of --output json), to resume where an earlier run stopped.",
             HelpName = "ID",
         };
         var command = new Command(
@@ -34,12 +34,9 @@ internal static class EventsCommand
             var after = parseResult.GetValue(since);
             if (!parseResult.GetValue(follow))
             {
-                var history = await context.Client.GetEventsAsync(after, cancellationToken);
-                using var document = JsonDocument.Parse(history.Json);
-                var elements = document.RootElement.ValueKind == JsonValueKind.Array ? document.RootElement.EnumerateArray().ToList() : [];
-                for (var i = 0; i < history.Value.Count; i++)
+                foreach (var item in await context.Client.GetEventsAsync(after, cancellationToken))
                 {
-                    await context.Output.WriteLineAsync(context.Json ? Compact(elements[i]) : Line(history.Value[i]));
+                    await context.Output.WriteLineAsync(Format(context, item));
                 }
                 return ExitCodes.Ok;
             }
@@ -48,8 +45,7 @@ internal static class EventsCommand
             {
                 await foreach (var item in context.Client.FollowEventsAsync(after, cancellationToken))
                 {
-                    using var document = JsonDocument.Parse(item.Json);
-                    await context.Output.WriteLineAsync(context.Json ? Compact(document.RootElement) : Line(item.Event));
+                    await context.Output.WriteLineAsync(Format(context, item));
                     // Each event as it comes, even when the output is a pipe.
                     await context.Output.FlushAsync(cancellationToken);
                 }
@@ -65,19 +61,23 @@ internal static class EventsCommand
         return command;
     }
 
-    /// <summary>"2025-06-01T10:00:00.123Z server_down server api/a is DOWN: connection refused".</summary>
-    private static string Line(AdminEvent evt) =>
-        $"{evt.Time.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture)} {evt.Type} {evt.Message}";
-
-    /// <summary>The event's JSON on one line, however the node laid it out, so scripts can read one object per line.</summary>
-    private static string Compact(JsonElement element)
+    /// <summary>
+    /// For people, "2025-06-01T10:00:00.123Z server_down server api/a is DOWN: connection refused"; for scripts, the
+    /// event's JSON on one line however the node laid it out. The relaxed encoder leaves '+' and non-ASCII text as they
+    /// are, so the lines stay readable: they go to a terminal or a file, never into HTML.
+    /// </summary>
+    private static string Format(AdminContext context, AdminEventItem item)
     {
-        using var buffer = new MemoryStream();
-        // The relaxed encoder leaves '+' and non-ASCII text as they are, so lines stay readable: they are written to a
-        // terminal or a file, never embedded in HTML.
-        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = false, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        if (!context.Json)
         {
-            element.WriteTo(writer);
+            var time = item.Event.Time.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+            return $"{time} {item.Event.Type} {item.Event.Message}";
+        }
+        using var document = JsonDocument.Parse(item.Json);
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        {
+            document.RootElement.WriteTo(writer);
         }
         return Encoding.UTF8.GetString(buffer.ToArray());
     }
