@@ -30,8 +30,12 @@ cat <<'MSG'
 
 Switchman is up:
   curl http://127.0.0.1:8080/hello                  # answered by backend a or b
-  curl http://127.0.0.1:9090/api/v1/status          # servers, health, in-flight
   curl http://127.0.0.1:9090/metrics                # Prometheus metrics
+In another shell, the CLI (the quickstart's demo admin token is in examples/quickstart.yaml):
+  export SWITCHMAN_TOKEN=quickstart-demo-token
+  dotnet artifacts/switchman/switchman.dll status
+  dotnet artifacts/switchman/switchman.dll server drain api a --wait
+  dotnet artifacts/switchman/switchman.dll events --follow
 Press Ctrl+C to stop.
 MSG
 wait "${pids[2]}"
