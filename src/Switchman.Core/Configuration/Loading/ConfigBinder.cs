@@ -1,4 +1,5 @@
 using YamlDotNet.RepresentationModel;
+using static Switchman.Core.Configuration.ConfigDefaults;
 
 namespace Switchman.Core.Configuration.Loading;
 
@@ -9,17 +10,6 @@ namespace Switchman.Core.Configuration.Loading;
 /// </summary>
 internal sealed class ConfigBinder(YamlValueReader values, string baseDirectory)
 {
-    private static readonly SwitchmanConfig DefaultConfig = new();
-    private static readonly FrontendConfig DefaultFrontend = new() { Name = "", Listen = "" };
-    private static readonly FrontendTimeouts DefaultFrontendTimeouts = new();
-    private static readonly RouteConfig DefaultRoute = new() { Backend = "" };
-    private static readonly BackendConfig DefaultBackend = new() { Name = "" };
-    private static readonly ServerConfig DefaultServer = new() { Name = "", Address = "" };
-    private static readonly HealthCheckConfig DefaultHealth = new();
-    private static readonly PassiveHealthConfig DefaultPassive = new();
-    private static readonly RetryConfig DefaultRetry = new();
-    private static readonly BackendTimeouts DefaultBackendTimeouts = new();
-    private static readonly StickyConfig DefaultSticky = new();
 
     private const string StandardOutput = "stdout";
 

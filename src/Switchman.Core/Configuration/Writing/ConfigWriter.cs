@@ -5,6 +5,7 @@ using Switchman.Core.Configuration.Loading;
 using YamlDotNet.Core;
 using YamlDotNet.Core.Events;
 using YamlDotNet.RepresentationModel;
+using static Switchman.Core.Configuration.ConfigDefaults;
 
 namespace Switchman.Core.Configuration.Writing;
 
@@ -17,18 +18,6 @@ namespace Switchman.Core.Configuration.Writing;
 /// </summary>
 public static class ConfigWriter
 {
-    private static readonly SwitchmanConfig DefaultConfig = new();
-    private static readonly AdminConfig DefaultAdmin = new();
-    private static readonly FrontendConfig DefaultFrontend = new() { Name = "", Listen = "" };
-    private static readonly FrontendTimeouts DefaultFrontendTimeouts = new();
-    private static readonly RouteConfig DefaultRoute = new() { Backend = "" };
-    private static readonly BackendConfig DefaultBackend = new() { Name = "" };
-    private static readonly ServerConfig DefaultServer = new() { Name = "", Address = "" };
-    private static readonly HealthCheckConfig DefaultHealth = new();
-    private static readonly PassiveHealthConfig DefaultPassive = new();
-    private static readonly RetryConfig DefaultRetry = new();
-    private static readonly BackendTimeouts DefaultBackendTimeouts = new();
-    private static readonly StickyConfig DefaultSticky = new();
     private static readonly JsonSerializerOptions IndentedJson = new() { WriteIndented = true };
 
     public static string ToYaml(SwitchmanConfig config)
