@@ -1,0 +1,314 @@
+# bench/lib.sh — shared by bench/compare.sh and bench/profile.sh (sourced, not run).
+#
+# The caller sets ROOT, BENCH and the tunables (THREADS, CONNECTIONS, KEEP_TMP, SKIP_BUILD, REQUEST_PATH) before
+# sourcing. Everything started goes through `start`, which records the PID; the EXIT trap ends each one by PID
+# (SIGTERM, then SIGKILL after 5 s) and removes the temp dir.
+
+SWITCHMAN_DLL=$ROOT/src/Switchman/bin/Release/net10.0/switchman.dll
+YARP_DLL=$BENCH/PlainYarp/bin/Release/net10.0/plain-yarp.dll
+CLK_TCK=$(getconf CLK_TCK)
+LOG_TAG=${LOG_TAG:-bench}
+
+log() { printf '[%s %s] %s\n' "$LOG_TAG" "$(date -u +%H:%M:%S)" "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Process bookkeeping and cleanup
+
+PIDS=()
+TMP=""
+cleanup() {
+  local rc=$?
+  trap - EXIT INT TERM
+  local pid
+  for pid in "${PIDS[@]}"; do
+    kill -TERM "$pid" 2>/dev/null || true
+  done
+  local deadline=$((SECONDS + 5))
+  for pid in "${PIDS[@]}"; do
+    while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.1; done
+    if kill -0 "$pid" 2>/dev/null; then
+      log "process $pid did not stop on SIGTERM; sending SIGKILL"
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+    wait "$pid" 2>/dev/null || true
+  done
+  if [[ -n $TMP && -d $TMP ]]; then
+    if [[ ${KEEP_TMP:-0} == 1 ]]; then log "kept $TMP"; else rm -rf "$TMP"; fi
+  fi
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+trap 'exit 129' HUP
+trap 'exit 141' PIPE
+
+# start NAME CMD...: runs CMD in the background (output in $TMP/NAME.log), records its PID in PIDS and STARTED_PID.
+start() {
+  local name=$1
+  shift
+  "$@" >"$TMP/$name.log" 2>&1 &
+  STARTED_PID=$!
+  PIDS+=("$STARTED_PID")
+}
+
+# forget PID: drops a reaped PID from PIDS so the cleanup never signals a recycled PID.
+forget() {
+  local keep=() p
+  for p in "${PIDS[@]}"; do [[ $p == "$1" ]] || keep+=("$p"); done
+  PIDS=("${keep[@]}")
+}
+
+# run_bounded LIMIT_S OUTFILE CMD...: runs CMD under timeout in the background, killable by the trap; waits for it.
+run_bounded() {
+  local limit=$1 out=$2
+  shift 2
+  timeout --kill-after=5 "$limit" "$@" >"$out" 2>&1 &
+  local pid=$!
+  PIDS+=("$pid")
+  local rc=0
+  wait "$pid" || rc=$?
+  forget "$pid"
+  return "$rc"
+}
+
+make_tmp() {
+  TMP=$(mktemp -d /tmp/switchman-bench.XXXXXX)
+  chmod 755 "$TMP" # NGINX workers run as nobody
+  mkdir -p "$TMP/nginx"
+}
+
+require_tools() {
+  local tool
+  for tool in "$@"; do
+    command -v "$tool" >/dev/null || die "$tool not found (apt-get install -y haproxy nginx wrk curl python3)"
+  done
+}
+
+build_all() {
+  if [[ ${SKIP_BUILD:-0} != 1 ]]; then
+    log "building Switchman and PlainYarp (Release)"
+    local project
+    for project in "$ROOT/src/Switchman" "$BENCH/PlainYarp"; do
+      if ! dotnet build -c Release "$project" -nologo -v quiet >"$TMP/build.log" 2>&1; then
+        tail -30 "$TMP/build.log" >&2
+        die "build of $project failed"
+      fi
+    done
+  fi
+  [[ -f $SWITCHMAN_DLL ]] || die "$SWITCHMAN_DLL missing (dotnet build -c Release src/Switchman)"
+  [[ -f $YARP_DLL ]] || die "$YARP_DLL missing (dotnet build -c Release bench/PlainYarp)"
+}
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Small helpers
+
+# free_ports N: N distinct free TCP ports on 127.0.0.1 (held open together while chosen, so they differ).
+free_ports() {
+  python3 - "$1" <<'EOF'
+import socket, sys
+socks = []
+for _ in range(int(sys.argv[1])):
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    socks.append(s)
+print(" ".join(str(s.getsockname()[1]) for s in socks))
+for s in socks:
+    s.close()
+EOF
+}
+
+# wait_http URL PID [SECONDS]: until URL answers 2xx (bounded), failing early if PID died.
+wait_http() {
+  local url=$1 pid=$2 limit=${3:-30}
+  local deadline=$((SECONDS + limit))
+  while ((SECONDS < deadline)); do
+    kill -0 "$pid" 2>/dev/null || return 1
+    if curl -fsS -o /dev/null --max-time 1 "$url" 2>/dev/null; then return 0; fi
+    sleep 0.2
+  done
+  return 1
+}
+
+# children PID: direct children of PID (the NGINX workers of the master).
+children() {
+  local pid=$1 f rest
+  for f in /proc/[0-9]*/stat; do
+    rest=$(cat "$f" 2>/dev/null) || continue
+    rest=${rest##*) } # the command name (field 2) may hold spaces: split after the last ')'
+    set -- $rest       # now $1 = state (field 3), $2 = ppid (field 4)
+    [[ ${2:-} == "$pid" ]] && { f=${f#/proc/}; echo "${f%/stat}"; }
+  done
+  return 0
+}
+
+# cpu_ticks PID...: sum of utime+stime (clock ticks) of the given processes, all threads included.
+cpu_ticks() {
+  local total=0 pid stat
+  for pid in "$@"; do
+    stat=$(cat "/proc/$pid/stat" 2>/dev/null) || continue
+    stat=${stat##*) }
+    set -- $stat # utime and stime are fields 14 and 15, i.e. 12 and 13 after the ')'
+    total=$((total + ${12} + ${13}))
+  done
+  echo "$total"
+}
+
+# busy_ticks: clock ticks all CPUs spent not idle (user+nice+system+irq+softirq+steal), from /proc/stat.
+busy_ticks() {
+  local _cpu user nice system idle iowait irq softirq steal _rest
+  read -r _cpu user nice system idle iowait irq softirq steal _rest </proc/stat
+  echo $((user + nice + system + irq + softirq + steal))
+}
+
+# own_child_ticks: cutime+cstime of this shell: its reaped children (wrk via timeout, helpers).
+own_child_ticks() {
+  local stat
+  stat=$(cat /proc/$$/stat)
+  stat=${stat##*) }
+  set -- $stat
+  echo $((${14} + ${15}))
+}
+
+# rss_kb PID...: sum of VmRSS in kB.
+rss_kb() {
+  local total=0 pid kb
+  for pid in "$@"; do
+    kb=$(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status" 2>/dev/null || true)
+    total=$((total + ${kb:-0}))
+  done
+  echo "$total"
+}
+
+# seconds DURATION: wrk-style duration (10, 10s, 2m) in seconds.
+seconds() {
+  case $1 in
+    *m) echo $((${1%m} * 60)) ;;
+    *s) echo "${1%s}" ;;
+    *) echo "$1" ;;
+  esac
+}
+
+# run_wrk OUTFILE DURATION URL [wrk options]: wrk -t$THREADS -c$CONNECTIONS, bounded by timeout.
+run_wrk() {
+  local out=$1 duration=$2 url=$3
+  shift 3
+  run_bounded $(($(seconds "$duration") + 30)) "$out" wrk -t"$THREADS" -c"$CONNECTIONS" -d"$duration" "$@" "$url" \
+    || die "wrk failed: $(cat "$out")"
+}
+
+# parse_wrk FILE: "requests rps p50_ms p90_ms p99_ms elapsed_s non2xx socket_errors" from wrk --latency output.
+parse_wrk() {
+  awk '
+    function ms(v) {
+      if (v ~ /us$/) return substr(v, 1, length(v) - 2) / 1000
+      if (v ~ /ms$/) return substr(v, 1, length(v) - 2) + 0
+      if (v ~ /m$/)  return substr(v, 1, length(v) - 1) * 60000
+      if (v ~ /s$/)  return substr(v, 1, length(v) - 1) * 1000
+      return v + 0
+    }
+    /requests in/ { requests = $1; elapsed = $4; sub(/s,$/, "", elapsed) }
+    /^Requests\/sec:/ { rps = $2 }
+    /^ +50%/ { p50 = ms($2) }
+    /^ +90%/ { p90 = ms($2) }
+    /^ +99%/ { p99 = ms($2) }
+    /Non-2xx or 3xx responses:/ { non2xx = $NF }
+    /Socket errors:/ { gsub(/,/, ""); errors = $4 + $6 + $8 + $10 }
+    END { printf "%d %.2f %.3f %.3f %.3f %s %d %d\n", requests, rps, p50, p90, p99, elapsed, non2xx, errors }
+  ' "$1"
+}
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Backends and proxies
+
+# start_backends: two demo backends (a, b) on free ports; sets PORT_A, PORT_B, BACKEND_PIDS.
+start_backends() {
+  read -r PORT_A PORT_B <<<"$(free_ports 2)"
+  start backend-a dotnet "$SWITCHMAN_DLL" demo-backend --listen "127.0.0.1:$PORT_A" --name a
+  BACKEND_PIDS=("$STARTED_PID")
+  start backend-b dotnet "$SWITCHMAN_DLL" demo-backend --listen "127.0.0.1:$PORT_B" --name b
+  BACKEND_PIDS+=("$STARTED_PID")
+  wait_http "http://127.0.0.1:$PORT_A/healthz" "${BACKEND_PIDS[0]}" || die "backend a did not start: $(cat "$TMP/backend-a.log")"
+  wait_http "http://127.0.0.1:$PORT_B/healthz" "${BACKEND_PIDS[1]}" || die "backend b did not start: $(cat "$TMP/backend-b.log")"
+  log "backends a=127.0.0.1:$PORT_A b=127.0.0.1:$PORT_B (pids ${BACKEND_PIDS[*]})"
+}
+
+# backend_requests: application requests served so far by both backends (from their /_control counters).
+backend_requests() {
+  local total=0 port n
+  for port in "$PORT_A" "$PORT_B"; do
+    n=$(curl -fsS --max-time 2 "http://127.0.0.1:$port/_control" | python3 -c 'import json,sys; print(json.load(sys.stdin)["requests_served"])')
+    total=$((total + n))
+  done
+  echo "$total"
+}
+
+# render TEMPLATE PROXY_PORT OUTFILE [ADMIN_PORT]
+render() {
+  sed -e "s|@@TMP@@|$TMP|g" -e "s|@@PROXY_PORT@@|$2|g" -e "s|@@ADMIN_PORT@@|${4:-0}|g" \
+    -e "s|@@BACKEND_A_PORT@@|$PORT_A|g" -e "s|@@BACKEND_B_PORT@@|$PORT_B|g" "$BENCH/$1" >"$3"
+}
+
+declare -A PROXY_PID PROXY_URL
+
+# start_proxy NAME [ENV=VALUE...]: starts one of switchman|switchman2|haproxy|nginx|yarp in front of the backends on a free
+# port, waits until it answers and spreads requests over both servers. Extra ENV applies to .NET proxies only.
+start_proxy() {
+  local p=$1
+  shift
+  local port admin
+  read -r port admin <<<"$(free_ports 2)"
+  case $p in
+    switchman)
+      render switchman.yaml.template "$port" "$TMP/switchman.yaml" "$admin"
+      start switchman env "$@" dotnet "$SWITCHMAN_DLL" run -c "$TMP/switchman.yaml"
+      wait_http "http://127.0.0.1:$admin/readyz" "$STARTED_PID" || die "switchman not ready: $(cat "$TMP/switchman.log")"
+      ;;
+    switchman2)
+      # A second Switchman for A/B runs: another build (SWITCHMAN2_DLL) and/or runtime settings (SWITCHMAN2_ENV,
+      # e.g. "DOTNET_gcServer=1 DOTNET_GCgen0size=0x4000000").
+      render switchman.yaml.template "$port" "$TMP/switchman2.yaml" "$admin"
+      local -a env2
+      read -r -a env2 <<<"${SWITCHMAN2_ENV:-}"
+      start switchman2 env "$@" "${env2[@]}" dotnet "${SWITCHMAN2_DLL:-$SWITCHMAN_DLL}" run -c "$TMP/switchman2.yaml"
+      wait_http "http://127.0.0.1:$admin/readyz" "$STARTED_PID" || die "switchman2 not ready: $(cat "$TMP/switchman2.log")"
+      ;;
+    haproxy)
+      render haproxy.cfg.template "$port" "$TMP/haproxy.cfg"
+      haproxy -c -q -f "$TMP/haproxy.cfg" || die "haproxy rejected $TMP/haproxy.cfg"
+      start haproxy haproxy -db -f "$TMP/haproxy.cfg"
+      ;;
+    nginx)
+      render nginx.conf.template "$port" "$TMP/nginx.conf"
+      nginx -q -t -p "$TMP/nginx/" -c "$TMP/nginx.conf" 2>"$TMP/nginx-test.log" || die "nginx rejected its config: $(cat "$TMP/nginx-test.log")"
+      start nginx nginx -p "$TMP/nginx/" -c "$TMP/nginx.conf"
+      ;;
+    yarp)
+      start yarp env "$@" dotnet "$YARP_DLL" --listen "127.0.0.1:$port" \
+        --destination "127.0.0.1:$PORT_A" --destination "127.0.0.1:$PORT_B"
+      ;;
+    *) die "unknown proxy '$p'" ;;
+  esac
+  PROXY_PID[$p]=$STARTED_PID
+  PROXY_URL[$p]=http://127.0.0.1:$port
+  wait_http "${PROXY_URL[$p]}$REQUEST_PATH" "$STARTED_PID" || die "$p did not start: $(cat "$TMP/$p.log")"
+  # Both servers must answer through the proxy (round robin, both healthy) before anything is measured.
+  local seen="" i deadline=$((SECONDS + 15))
+  while ((SECONDS < deadline)); do
+    for i in 1 2 3 4 5 6; do
+      seen+=$(curl -fsS -D - -o /dev/null --max-time 2 "${PROXY_URL[$p]}$REQUEST_PATH" | tr -d '\r' | awk 'tolower($1) == "x-server:" {print $2}')
+    done
+    [[ $seen == *a* && $seen == *b* ]] && break
+    sleep 0.5
+  done
+  [[ $seen == *a* && $seen == *b* ]] || die "$p does not spread requests over a and b (saw '$seen')"
+  log "$p up (pid ${PROXY_PID[$p]}) at ${PROXY_URL[$p]}"
+}
+
+# proxy_pids NAME: the processes whose CPU and memory count for a proxy (NGINX: master + workers).
+proxy_pids() {
+  local pid=${PROXY_PID[$1]}
+  echo "$pid"
+  if [[ $1 == nginx ]]; then children "$pid"; fi
+}
