@@ -17,6 +17,7 @@ die() { log "error: $*"; exit 1; }
 
 PIDS=()
 TMP=""
+CLEAN_FILES=() # files outside $TMP to remove at exit (e.g. /tmp/perf-PID.map of profiled processes)
 cleanup() {
   local rc=$?
   trap - EXIT INT TERM
@@ -33,6 +34,7 @@ cleanup() {
     fi
     wait "$pid" 2>/dev/null || true
   done
+  if ((${#CLEAN_FILES[@]} > 0)); then rm -f -- "${CLEAN_FILES[@]}"; fi
   if [[ -n $TMP && -d $TMP ]]; then
     if [[ ${KEEP_TMP:-0} == 1 ]]; then log "kept $TMP"; else rm -rf "$TMP"; fi
   fi

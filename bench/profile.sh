@@ -58,7 +58,11 @@ for p in $PROFILE $SYSCALLS; do WANT[$p]=1; done
 for p in switchman haproxy nginx yarp; do
   [[ -n ${WANT[$p]:-} ]] || continue
   case $p in
-    switchman | yarp) start_proxy "$p" "${PERF_ENV[@]}" ;;
+    switchman | yarp)
+      start_proxy "$p" "${PERF_ENV[@]}"
+      # The runtime writes its perf map to /tmp; perf script needs it until the end, the cleanup removes it.
+      CLEAN_FILES+=("/tmp/perf-${PROXY_PID[$p]}.map" "/tmp/perfinfo-${PROXY_PID[$p]}.map")
+      ;;
     *) start_proxy "$p" ;;
   esac
 done
