@@ -197,7 +197,7 @@ internal sealed class ProxyRequestHandler
     private static string RequestIdOf(HttpRequest request)
     {
         var incoming = request.Headers[ExchangeTransformer.RequestIdHeader];
-        return incoming.Count == 1 && incoming[0] is { Length: > 0 and <= 200 } id ? id : Guid.NewGuid().ToString("N");
+        return incoming.Count == 1 && incoming[0] is { Length: > 0 and <= 200 } id ? id : RequestIds.Next();
     }
 
     /// <summary>A request reached a frontend that a reload removed and that is finishing its last requests.</summary>
