@@ -136,32 +136,3 @@ internal sealed class CliTestNode : IAsyncDisposable
 
     private static string Sha256Hex(string token) => Convert.ToHexStringLower(AdminTokenHash.Of(token));
 }
-
-/// <summary>Node logs into the test's output, so a failure shows what the node saw.</summary>
-internal sealed class TestOutputLoggerProvider(ITestOutputHelper output) : ILoggerProvider
-{
-    public ILogger CreateLogger(string categoryName) => new TestOutputLogger(output, categoryName);
-
-    public void Dispose()
-    {
-    }
-
-    private sealed class TestOutputLogger(ITestOutputHelper output, string category) : ILogger
-    {
-        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Information;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-        {
-            try
-            {
-                output.WriteLine($"{logLevel} {category}[{eventId.Id}] {formatter(state, exception)}");
-            }
-            catch (InvalidOperationException)
-            {
-                // The test already finished; xunit refuses late output.
-            }
-        }
-    }
-}

@@ -1,3 +1,4 @@
+using Switchman.Testing;
 using System.Net.Http.Json;
 using Microsoft.Extensions.Logging;
 using Switchman.Admin;
@@ -120,32 +121,4 @@ internal static class TestConfig
         Rise = 2,
         Fall = 2,
     };
-}
-
-internal sealed class TestOutputLoggerProvider(ITestOutputHelper output) : ILoggerProvider
-{
-    public ILogger CreateLogger(string categoryName) => new TestOutputLogger(output, categoryName);
-
-    public void Dispose()
-    {
-    }
-
-    private sealed class TestOutputLogger(ITestOutputHelper output, string category) : ILogger
-    {
-        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Information;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-        {
-            try
-            {
-                output.WriteLine($"{logLevel} {category}[{eventId.Id}] {formatter(state, exception)}{(exception is null ? "" : " " + exception.Message)}");
-            }
-            catch (InvalidOperationException)
-            {
-                // The test already finished; xunit refuses late output.
-            }
-        }
-    }
 }

@@ -1,0 +1,33 @@
+using Microsoft.Extensions.Logging;
+using Xunit.Abstractions;
+
+namespace Switchman.Testing;
+
+/// <summary>Sends a node's logs to the test's output, so a failing test shows what the node saw.</summary>
+public sealed class TestOutputLoggerProvider(ITestOutputHelper output) : ILoggerProvider
+{
+    public ILogger CreateLogger(string categoryName) => new TestOutputLogger(output, categoryName);
+
+    public void Dispose()
+    {
+    }
+
+    private sealed class TestOutputLogger(ITestOutputHelper output, string category) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Information;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            try
+            {
+                output.WriteLine($"{logLevel} {category}[{eventId.Id}] {formatter(state, exception)}{(exception is null ? "" : " " + exception.Message)}");
+            }
+            catch (InvalidOperationException)
+            {
+                // The test already finished; xunit refuses late output.
+            }
+        }
+    }
+}
