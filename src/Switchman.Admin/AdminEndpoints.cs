@@ -17,6 +17,9 @@ public static class AdminEndpoints
     /// <summary>The endpoints that answer without a token.</summary>
     public static readonly IReadOnlyList<string> OpenPaths = ["/healthz", "/readyz", "/metrics"];
 
+    /// <summary>Node-to-node calls of a cluster live under this prefix: no bearer token, a signature made with the cluster secret.</summary>
+    public const string NodeToNodePrefix = "/_cluster/";
+
     public static IEndpointRouteBuilder MapSwitchmanAdmin(this IEndpointRouteBuilder endpoints, DataPlane dataPlane)
     {
         ArgumentNullException.ThrowIfNull(endpoints);

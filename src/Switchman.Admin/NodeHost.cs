@@ -8,6 +8,8 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Switchman.Admin.Api;
+using Switchman.Admin.Cluster;
+using Switchman.Cluster;
 using Switchman.Admin.Control;
 using Switchman.Core.Configuration;
 using Switchman.Proxy;
@@ -35,6 +37,9 @@ public sealed class NodeHost : IAsyncDisposable
     public NodeEvents Events => _app.Services.GetRequiredService<NodeEvents>();
 
     public IServiceProvider Services => _app.Services;
+
+    /// <summary>This node's cluster member; null when it runs alone.</summary>
+    public ClusterNode? Cluster => _app.Services.GetRequiredService<ClusterContext>().Node;
 
     /// <summary>The admin listener's bound address, e.g. http://127.0.0.1:9090.</summary>
     public string AdminUrl => _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
@@ -65,6 +70,9 @@ public sealed class NodeHost : IAsyncDisposable
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.Hosting", LogLevel.Warning);
         builder.Logging.AddFilter("Yarp", LogLevel.Warning);
+        // DotNext logs every failed request to an unreachable peer as a warning with a stack trace; the cluster's own
+        // events and logs (member_unreachable, leader changes) say the same once.
+        builder.Logging.AddFilter("DotNext", LogLevel.Error);
 
         var admin = HostPort.Parse(config.Admin.Listen);
         builder.WebHost.ConfigureKestrel(k =>
@@ -84,8 +92,11 @@ public sealed class NodeHost : IAsyncDisposable
         builder.Services.AddHttpForwarder();
         builder.Services.AddSwitchmanMetrics();
         builder.Services.AddSingleton(config);
+        var clustered = config.Cluster is not null;
+        var witness = config.Cluster?.Role == ClusterRole.Witness;
         builder.Services.AddSingleton<DataPlane>(sp => new DataPlane(
-            config,
+            // A witness votes and serves no traffic: its data plane stays empty whatever the configuration says.
+            witness ? config with { Frontends = ValueList<FrontendConfig>.Empty, Backends = ValueList<BackendConfig>.Empty } : config,
             sp.GetRequiredService<ILoggerFactory>(),
             sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(),
             sp.GetRequiredService<TimeProvider>(),
@@ -93,8 +104,23 @@ public sealed class NodeHost : IAsyncDisposable
         builder.Services.AddSingleton<NodeEvents>();
         builder.Services.AddSingleton(sp => new ConfigStore(
             config, sourceFile, sp.GetRequiredService<DataPlane>(), sp.GetRequiredService<NodeEvents>(),
-            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<ConfigStore>>()));
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<ConfigStore>>(),
+            clustered ? sp.GetRequiredService<ClusterReplication>() : null));
+        if (config.Cluster is { } cluster)
+        {
+            // Before the data plane: a restarted node re-applies what it agreed to, and stops its cluster member last.
+            builder.Services.AddSwitchmanCluster(cluster, config.Admin);
+        }
+        else
+        {
+            builder.Services.AddSingleton(ClusterContext.Alone);
+        }
         builder.Services.AddHostedService<DataPlaneService>();
+        if (clustered)
+        {
+            builder.Services.AddHostedService(sp => sp.GetRequiredService<ClusterApplier>());
+            builder.Services.AddHostedService<LeaderDuties>();
+        }
         builder.Services.AddHostedService<ReloadOnSignalService>();
         builder.Services.AddSwitchmanAdminApi();
 

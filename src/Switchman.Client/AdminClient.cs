@@ -18,6 +18,16 @@ public sealed class AdminClient : IDisposable
 {
     private const string EventStreamMediaType = "text/event-stream";
 
+    private const string ClusterPath = "api/v1/cluster";
+
+    private const string ClusterMembersPath = ClusterPath + "/members";
+
+    /// <summary>
+    /// What a membership change may take beyond the request timeout: the leader brings a new member up to date with the
+    /// log (in several rounds when the log is long) before it counts it in.
+    /// </summary>
+    public static readonly TimeSpan MembershipChangeTime = TimeSpan.FromSeconds(60);
+
     private readonly HttpClient _http;
 
     /// <param name="settings">Where the node is and the token to send.</param>
@@ -155,6 +165,49 @@ public sealed class AdminClient : IDisposable
         using var request = new HttpRequestMessage(HttpMethod.Delete, $"{ServerPath(backend, server)}?timeout={seconds}s");
         var (_, body) = await SendAsync(request, Settings.RequestTimeout + drainTimeout, cancellationToken).ConfigureAwait(false);
         return Read(body, AdminJsonContext.Default.ConfigChange);
+    }
+
+    /// <summary><c>GET /api/v1/cluster</c>: the cluster as the node sees it, with each member's report (<see cref="ClusterStatus.Enabled"/> false when the node runs alone).</summary>
+    public async Task<AdminResponse<ClusterStatus>> GetClusterAsync(CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, ClusterPath);
+        var (_, body) = await SendAsync(request, cancellationToken).ConfigureAwait(false);
+        return Read(body, AdminJsonContext.Default.ClusterStatus);
+    }
+
+    /// <summary>
+    /// <c>POST /api/v1/cluster/members</c>: adds the node whose cluster listener is at <paramref name="address"/> (started
+    /// with <c>cluster.join: true</c>) as a voter. The leader first brings it up to date with the log, so the call may
+    /// last a while: its timeout is stretched by <see cref="MembershipChangeTime"/>.
+    /// </summary>
+    /// <param name="address">The new member's cluster address, IP:port.</param>
+    /// <param name="id">The node id it must report (its <c>cluster.node_id</c>); any when null.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <exception cref="AdminApiException">
+    /// 400/422 a bad address or id; 409 already a member, another membership change running, or the node did not catch
+    /// up; 503 no leader or no quorum now (see <see cref="AdminApiException.RetryAfter"/>).
+    /// </exception>
+    public async Task<AdminResponse<MembershipChange>> AddMemberAsync(string address, string? id, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(address);
+        using var request = new HttpRequestMessage(HttpMethod.Post, ClusterMembersPath)
+        {
+            Content = JsonContent.Create(new AddMemberRequest(address, id), AdminJsonContext.Default.AddMemberRequest),
+        };
+        var (_, body) = await SendAsync(request, Settings.RequestTimeout + MembershipChangeTime, cancellationToken).ConfigureAwait(false);
+        return Read(body, AdminJsonContext.Default.MembershipChange);
+    }
+
+    /// <summary><c>DELETE /api/v1/cluster/members/{id-or-address}</c>: removes a member from the cluster.</summary>
+    /// <param name="idOrAddress">The member's node id, or its cluster address (IP:port).</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <exception cref="AdminApiException">404 no such member; 409 another membership change running; 503 no leader or no quorum now.</exception>
+    public async Task<AdminResponse<MembershipChange>> RemoveMemberAsync(string idOrAddress, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(idOrAddress);
+        using var request = new HttpRequestMessage(HttpMethod.Delete, $"{ClusterMembersPath}/{Uri.EscapeDataString(idOrAddress)}");
+        var (_, body) = await SendAsync(request, Settings.RequestTimeout + MembershipChangeTime, cancellationToken).ConfigureAwait(false);
+        return Read(body, AdminJsonContext.Default.MembershipChange);
     }
 
     /// <summary><c>GET /api/v1/events?follow=false</c>: the events still in the node's history, after <paramref name="since"/> when given, oldest first.</summary>
@@ -326,8 +379,16 @@ public sealed class AdminClient : IDisposable
         }
         var status = $"{(int)response.StatusCode} {response.ReasonPhrase}";
         var message = string.IsNullOrWhiteSpace(error?.Error) ? status : error.Error;
-        return new AdminApiException(response.StatusCode, error, body, message);
+        return new AdminApiException(response.StatusCode, error, body, message) { RetryAfter = RetryAfterOf(response.Headers) };
     }
+
+    /// <summary>Retry-After as a delay: given in seconds, or as a date (taken against the answer's own Date); null when absent or past.</summary>
+    private static TimeSpan? RetryAfterOf(HttpResponseHeaders headers) => headers.RetryAfter switch
+    {
+        { Delta: { } delta } => delta,
+        { Date: { } date } when headers.Date is { } now && date > now => date - now,
+        _ => null,
+    };
 
     private AdminResponse<T> Read<T>(string json, JsonTypeInfo<T> typeInfo)
     {

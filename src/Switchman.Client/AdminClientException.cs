@@ -39,6 +39,9 @@ public sealed class AdminApiException : AdminClientException
     /// <summary>The body exactly as received.</summary>
     public string Body { get; }
 
+    /// <summary>How long the node asks us to wait before trying again (its Retry-After, with a 503); null when it did not say.</summary>
+    public TimeSpan? RetryAfter { get; init; }
+
     /// <summary>401 or 403: the token is missing, unknown, or may not do this.</summary>
     public bool IsUnauthorized => StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden;
 }

@@ -16,6 +16,9 @@ namespace Switchman.Client;
 [JsonSerializable(typeof(WeightRequest))]
 [JsonSerializable(typeof(NewServer))]
 [JsonSerializable(typeof(ServerAdded))]
+[JsonSerializable(typeof(ClusterStatus))]
+[JsonSerializable(typeof(MembershipChange))]
+[JsonSerializable(typeof(AddMemberRequest))]
 internal sealed partial class AdminJsonContext : JsonSerializerContext;
 
 internal sealed record StateRequest(string State);

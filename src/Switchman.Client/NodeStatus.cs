@@ -3,7 +3,7 @@ namespace Switchman.Client;
 // The documents of GET /api/v1/status, as the client reads them. The few fields marked required are the ones every
 // node has always sent: an answer without them is not from an admin API (say, a frontend port given by mistake, whose
 // backend echoes JSON back). Every other field has a default, so a node that does not send it (an older node, or a
-// field added later) still parses; the fields not every node reports (node, request_rate) are nullable.
+// field added later) still parses; the fields not every node reports (node, request_rate, cluster) are nullable.
 
 /// <summary><c>GET /api/v1/status</c>: the node, its frontends, and every backend with its servers.</summary>
 public sealed record NodeStatus
@@ -17,6 +17,12 @@ public sealed record NodeStatus
     public required IReadOnlyList<FrontendStatus> Frontends { get; init; }
 
     public required IReadOnlyList<BackendStatus> Backends { get; init; }
+
+    /// <summary>
+    /// The node's place in its cluster (no per-member reports: see <see cref="AdminClient.GetClusterAsync"/>); null
+    /// when the node runs alone, or does not report it.
+    /// </summary>
+    public ClusterStatus? Cluster { get; init; }
 
     /// <summary>The server <paramref name="server"/> of backend <paramref name="backend"/>, or null when there is no such server.</summary>
     public ServerStatus? FindServer(string backend, string server) =>

@@ -5,11 +5,13 @@ using Switchman.Commands;
 var root = new RootCommand("Switchman: a highly available load balancer and cluster manager for REST services.")
 {
     RunCommand.Create(),
+    RunCommand.CreateWitness(),
     CheckCommand.Create(),
     DemoBackendCommand.Create(),
     StatusCommand.Create(),
     ConfigCommand.Create(),
     ServerCommand.Create(),
+    MembersCommand.Create(),
     EventsCommand.Create(),
     ReloadCommand.Create(),
 };

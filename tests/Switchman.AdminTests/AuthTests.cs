@@ -26,6 +26,7 @@ public class AuthTests(ITestOutputHelper output) : IAsyncLifetime
         ["backend"] = "api",
         ["server"] = "a",
         ["documentName"] = "v1",
+        ["member"] = "n9",
     };
 
     [Fact]
@@ -45,6 +46,14 @@ public class AuthTests(ITestOutputHelper output) : IAsyncLifetime
                 continue;
             }
 
+            if (path.StartsWith(AdminEndpoints.NodeToNodePrefix, StringComparison.Ordinal))
+            {
+                // Node-to-node calls take no bearer token but a signature made with the cluster secret.
+                using var unsigned = await SendAsync(node.Admin, method, path);
+                Assert.True(unsigned.StatusCode == HttpStatusCode.Unauthorized, $"{method} {path} unsigned answered {unsigned.StatusCode}, not 401");
+                await AssertJsonErrorAsync(unsigned, "node-to-node");
+                continue;
+            }
             using (var anonymous = await SendAsync(node.Anonymous, method, path))
             {
                 Assert.True(anonymous.StatusCode == HttpStatusCode.Unauthorized, $"{method} {path} without a token answered {anonymous.StatusCode}, not 401");

@@ -4,9 +4,10 @@ using Xunit.Abstractions;
 namespace Switchman.Testing;
 
 /// <summary>Sends a node's logs to the test's output, so a failing test shows what the node saw.</summary>
-public sealed class TestOutputLoggerProvider(ITestOutputHelper output) : ILoggerProvider
+/// <param name="prefix">Put before every line: which node it is, when a test runs several.</param>
+public sealed class TestOutputLoggerProvider(ITestOutputHelper output, string prefix = "") : ILoggerProvider
 {
-    public ILogger CreateLogger(string categoryName) => new TestOutputLogger(output, categoryName);
+    public ILogger CreateLogger(string categoryName) => new TestOutputLogger(output, prefix + categoryName);
 
     public void Dispose()
     {

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Switchman.Admin.Api.Auth;
+using Switchman.Admin.Cluster;
 using Switchman.Admin.Control;
 
 namespace Switchman.Admin.Api;
@@ -18,8 +19,9 @@ public static class AdminApi
     {
         ArgumentNullException.ThrowIfNull(endpoints);
         var api = endpoints.MapGroup(Prefix).WithTags("admin");
+        api.AddEndpointFilter(ClusterUnavailable.FilterAsync);
 
-        api.MapGet("/status", StatusEndpoints.GetStatus)
+        api.MapGet("/status", StatusEndpoints.GetStatusAsync)
             .RequireAuthorization(AdminPolicies.Read)
             .WithSummary("The node, its frontends, backends and servers (state, health, weight, in-flight, request rate, last check).")
             .Produces<NodeStatusDocument>();
@@ -87,6 +89,29 @@ public static class AdminApi
             .Produces<IReadOnlyList<NodeEvent>>(StatusCodes.Status200OK, "application/json")
             .Produces<string>(StatusCodes.Status200OK, "text/event-stream");
 
+        api.MapGet("/cluster", ClusterEndpoints.GetClusterAsync)
+            .RequireAuthorization(AdminPolicies.Read)
+            .WithSummary("The cluster as this node sees it: members, roles, leader, term, and each member's revision, applied index, lag and last contact.")
+            .Produces<ClusterStatusDocument>();
+
+        api.MapPost("/cluster/members", ClusterEndpoints.AddMemberAsync)
+            .RequireAuthorization(AdminPolicies.Admin)
+            .WithSummary("Add a voter by its cluster address (start it with cluster.join: true first). One membership change at a time.")
+            .DocumentsBody<AddMemberRequest>("application/json")
+            .Produces<MembershipChangeDocument>()
+            .Produces<ApiError>(StatusCodes.Status409Conflict)
+            .Produces<ApiError>(StatusCodes.Status422UnprocessableEntity)
+            .Produces<ApiError>(StatusCodes.Status503ServiceUnavailable);
+
+        api.MapDelete("/cluster/members/{member}", ClusterEndpoints.RemoveMemberAsync)
+            .RequireAuthorization(AdminPolicies.Admin)
+            .WithSummary("Remove a member by id or cluster address; stop that node afterwards.")
+            .Produces<MembershipChangeDocument>()
+            .Produces<ApiError>(StatusCodes.Status404NotFound)
+            .Produces<ApiError>(StatusCodes.Status409Conflict)
+            .Produces<ApiError>(StatusCodes.Status503ServiceUnavailable);
+
+        ClusterEndpoints.MapInternal(endpoints);
         endpoints.MapOpenApi().RequireAuthorization(AdminPolicies.Read);
         return endpoints;
     }

@@ -6,7 +6,9 @@ namespace Switchman.Admin.Api;
 // The JSON documents of the admin API. Property names become snake_case (AdminApiJson); absent values are left out.
 
 /// <summary><c>GET /api/v1/status</c>.</summary>
-public sealed record NodeStatusDocument(NodeInfoDocument Node, bool Ready, IReadOnlyList<FrontendStatus> Frontends, IReadOnlyList<BackendStatusDocument> Backends);
+/// <param name="Cluster">The cluster summary (no per-member reports; see <c>GET /api/v1/cluster</c>); null when the node runs alone.</param>
+public sealed record NodeStatusDocument(
+    NodeInfoDocument Node, bool Ready, IReadOnlyList<FrontendStatus> Frontends, IReadOnlyList<BackendStatusDocument> Backends, ClusterStatusDocument? Cluster = null);
 
 /// <param name="Revision">The configuration revision the node runs.</param>
 public sealed record NodeInfoDocument(long Revision, DateTimeOffset StartedAt, string Version);
@@ -81,6 +83,10 @@ public sealed record AddServerRequest(string Name, string Address, int? Weight, 
 [JsonSerializable(typeof(ConfigChangeDocument))]
 [JsonSerializable(typeof(ServerAddedDocument))]
 [JsonSerializable(typeof(ApiError))]
+[JsonSerializable(typeof(ClusterStatusDocument))]
+[JsonSerializable(typeof(AddMemberRequest))]
+[JsonSerializable(typeof(MembershipChangeDocument))]
+[JsonSerializable(typeof(ClusterSelfDocument))]
 [JsonSerializable(typeof(ServerStateRequest))]
 [JsonSerializable(typeof(ServerWeightRequest))]
 [JsonSerializable(typeof(AddServerRequest))]

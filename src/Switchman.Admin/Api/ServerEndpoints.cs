@@ -24,7 +24,7 @@ internal static class ServerEndpoints
 
     public static async Task<IResult> SetStateAsync(
         string backend, string server, HttpRequest request, ClaimsPrincipal user,
-        DataPlane dataPlane, NodeEvents events, RequestRates rates, CancellationToken cancellationToken)
+        ConfigStore store, DataPlane dataPlane, NodeEvents events, RequestRates rates, CancellationToken cancellationToken)
     {
         if (ServerLookup.Find(dataPlane.Config, backend, server) is { } notFound)
         {
@@ -46,6 +46,12 @@ internal static class ServerEndpoints
         {
             return body.Invalid();
         }
+        if (store.Replication is { } replication)
+        {
+            // Every node (this one included) applies it when committed, and publishes the change then.
+            await replication.ProposeServerStateAsync(backend, server, state, ConfigEndpoints.Author(user), cancellationToken).ConfigureAwait(false);
+            return ServerStatus(dataPlane, rates, backend, server);
+        }
         var previous = StatusEndpoints.FindStatus(dataPlane, rates, backend, server)?.State;
         if (!dataPlane.TrySetServerState(backend, server, state))
         {
@@ -57,7 +63,7 @@ internal static class ServerEndpoints
 
     public static async Task<IResult> SetWeightAsync(
         string backend, string server, HttpRequest request, ClaimsPrincipal user,
-        DataPlane dataPlane, NodeEvents events, RequestRates rates, CancellationToken cancellationToken)
+        ConfigStore store, DataPlane dataPlane, NodeEvents events, RequestRates rates, CancellationToken cancellationToken)
     {
         if (ServerLookup.Find(dataPlane.Config, backend, server) is { } notFound)
         {
@@ -73,6 +79,11 @@ internal static class ServerEndpoints
         if (body.Errors.Count > 0)
         {
             return body.Invalid();
+        }
+        if (store.Replication is { } replication)
+        {
+            await replication.ProposeServerWeightAsync(backend, server, weight!.Value, ConfigEndpoints.Author(user), cancellationToken).ConfigureAwait(false);
+            return ServerStatus(dataPlane, rates, backend, server);
         }
         var previous = StatusEndpoints.FindStatus(dataPlane, rates, backend, server)?.Weight;
         if (!dataPlane.TrySetServerWeight(backend, server, weight!.Value))
@@ -178,7 +189,12 @@ internal static class ServerEndpoints
         }
 
         var previous = StatusEndpoints.FindStatus(dataPlane, rates, backend, server)?.State;
-        if (previous != "drain" && dataPlane.TrySetServerState(backend, server, ServerAdminState.Drain))
+        if (store.Replication is { } replication)
+        {
+            // Drained on every node; the wait below watches this node's in-flight requests.
+            await replication.ProposeServerStateAsync(backend, server, ServerAdminState.Drain, author, cancellationToken).ConfigureAwait(false);
+        }
+        else if (previous != "drain" && dataPlane.TrySetServerState(backend, server, ServerAdminState.Drain))
         {
             PublishStateChanged(events, backend, server, ServerAdminState.Drain, previous, author);
         }

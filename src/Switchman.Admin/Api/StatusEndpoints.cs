@@ -17,15 +17,20 @@ public sealed class NodeInfo(TimeProvider time)
 /// <summary><c>GET /api/v1/status</c> and <c>GET /api/v1/backends/{backend}/servers/{server}</c>.</summary>
 internal static class StatusEndpoints
 {
-    public static IResult GetStatus(DataPlane dataPlane, ConfigStore store, RequestRates rates, NodeInfo node)
+    public static async Task<IResult> GetStatusAsync(
+        DataPlane dataPlane, ConfigStore store, RequestRates rates, NodeInfo node, Cluster.ClusterContext cluster, CancellationToken cancellationToken)
     {
+        var clusterSummary = cluster.Node is null
+            ? null
+            : await Cluster.ClusterEndpoints.BuildStatusAsync(cluster, store, withMembers: false, cancellationToken).ConfigureAwait(false);
         var status = dataPlane.GetStatus();
         var document = new NodeStatusDocument(
             new NodeInfoDocument(store.Current.Revision, node.StartedAt, node.Version),
             status.Ready,
             status.Frontends,
             [.. status.Backends.Select(b => new BackendStatusDocument(
-                b.Name, b.Balance, b.AvailableServers, [.. b.Servers.Select(s => ToDocument(b.Name, s, rates))]))]);
+                b.Name, b.Balance, b.AvailableServers, [.. b.Servers.Select(s => ToDocument(b.Name, s, rates))]))],
+            clusterSummary);
         return ApiResults.Json(document);
     }
 

@@ -6,7 +6,10 @@ using Switchman.Proxy;
 
 namespace Switchman.Admin.Control;
 
-/// <summary>The configuration a node runs, with the revision it has (1 at start, +1 for every accepted change).</summary>
+/// <summary>
+/// The configuration a node runs, with its revision: alone, 1 at start and +1 for every accepted change; in a cluster,
+/// the log index of the entry that set it (0 until the first replicated configuration is applied).
+/// </summary>
 public sealed record ConfigRevision(long Revision, SwitchmanConfig Config, string Author, DateTimeOffset AppliedAt);
 
 /// <summary>What became of a proposed configuration.</summary>
@@ -29,7 +32,10 @@ public abstract record ApplyOutcome
 /// <summary>
 /// The single writer of a node's configuration: validates a proposal completely before anything changes, checks the
 /// revision it was based on (optimistic concurrency), applies it to the data plane as a diff, and publishes what
-/// happened. One change at a time. (In a cluster, the revision becomes the replicated log index.)
+/// happened. One change at a time.
+/// In a cluster the same validation runs here, before proposing; an accepted change then goes through the replicated
+/// log (<see cref="IConfigReplication"/>), and every node, this one included, applies it when it is committed
+/// (<see cref="ApplyCommittedAsync"/>).
 /// </summary>
 public sealed class ConfigStore
 {
@@ -37,18 +43,26 @@ public sealed class ConfigStore
     private readonly NodeEvents _events;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
+    private readonly IConfigReplication? _replication;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private volatile ConfigRevision _current;
 
-    public ConfigStore(SwitchmanConfig initial, string? sourceFile, DataPlane dataPlane, NodeEvents events, TimeProvider time, ILogger<ConfigStore> logger)
+    /// <param name="replication">The cluster's replicated log; null when the node runs alone.</param>
+    public ConfigStore(
+        SwitchmanConfig initial, string? sourceFile, DataPlane dataPlane, NodeEvents events, TimeProvider time, ILogger<ConfigStore> logger,
+        IConfigReplication? replication = null)
     {
         _dataPlane = dataPlane;
         _events = events;
         _time = time;
         _logger = logger;
+        _replication = replication;
         SourceFile = sourceFile;
-        _current = new ConfigRevision(1, initial, "startup", time.GetUtcNow());
+        _current = new ConfigRevision(replication is null ? 1 : 0, initial, "startup", time.GetUtcNow());
     }
+
+    /// <summary>The cluster's replicated log that changes go through; null when the node runs alone.</summary>
+    public IConfigReplication? Replication => _replication;
 
     public ConfigRevision Current => _current;
 
@@ -81,10 +95,23 @@ public sealed class ConfigStore
     /// <summary>Validates and applies a configuration built in code or from JSON.</summary>
     public async Task<ApplyOutcome> ApplyAsync(SwitchmanConfig proposed, long? expectedRevision, string author, bool dryRun, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(proposed);
+        if (_replication is not null)
+        {
+            if (NodeLocalSections.Refuse(proposed, _current.Config) is { } localError)
+            {
+                return Refuse([localError], author);
+            }
+            proposed = NodeLocalSections.Fill(proposed, _current.Config);
+        }
         var errors = ConfigValidator.Validate(proposed, "config");
         if (errors.Count > 0)
         {
             return Refuse(errors, author);
+        }
+        if (_replication is not null && !dryRun)
+        {
+            return await ProposeAsync(_replication, proposed, expectedRevision, author, cancellationToken).ConfigureAwait(false);
         }
         await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
@@ -122,6 +149,73 @@ public sealed class ConfigStore
     }
 
     /// <summary>
+    /// Applies a committed revision of the cluster's configuration (called in log order by the node's applier).
+    /// <paramref name="shared"/> is the replicated part; this node's own <c>admin</c> and <c>cluster</c> sections are
+    /// kept. A data-plane failure (a port this node cannot bind, a certificate missing here) leaves the node on its
+    /// previous configuration, reported, while the cluster moves on.
+    /// </summary>
+    public async Task<IReadOnlyList<ConfigError>> ApplyCommittedAsync(
+        long revision, SwitchmanConfig shared, string author, DateTimeOffset changedAt, bool applyToDataPlane, CancellationToken cancellationToken)
+    {
+        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var current = _current;
+            var proposed = NodeLocalSections.Fill(shared, current.Config);
+            var diff = ConfigDiff.Between(current.Config, proposed);
+            if (applyToDataPlane)
+            {
+                var applyErrors = await _dataPlane.ApplyAsync(proposed, cancellationToken).ConfigureAwait(false);
+                if (applyErrors.Count > 0)
+                {
+                    ControlLog.CommittedApplyFailed(_logger, revision, string.Join("; ", applyErrors));
+                    _events.Publish("config_apply_failed", $"configuration revision {revision} could not be applied on this node: {applyErrors.Count} error(s); it keeps revision {current.Revision}",
+                        new Dictionary<string, object?> { ["revision"] = revision, ["running"] = current.Revision, ["errors"] = applyErrors.Select(e => e.ToString()).ToList() });
+                    return applyErrors;
+                }
+            }
+            _current = new ConfigRevision(revision, proposed, author, changedAt);
+            ControlLog.ConfigApplied(_logger, revision, author, diff.Summary);
+            _events.Publish("config_applied", $"configuration revision {revision} applied (by {author}): {diff.Summary}",
+                new Dictionary<string, object?> { ["revision"] = revision, ["author"] = author, ["changes"] = diff.Changes });
+            return [];
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    /// <summary>
+    /// Validated and based on the revision this node runs: proposed through the cluster, which accepts it only if it is
+    /// still at that revision. Returns once this node has applied the committed change.
+    /// </summary>
+    private async Task<ApplyOutcome> ProposeAsync(
+        IConfigReplication replication, SwitchmanConfig proposed, long? expectedRevision, string author, CancellationToken cancellationToken)
+    {
+        var current = _current;
+        if (expectedRevision is { } expected && expected != current.Revision)
+        {
+            return new ApplyOutcome.Conflict(expected, current.Revision);
+        }
+        var diff = ConfigDiff.Between(current.Config, proposed);
+        var result = await replication.ProposeConfigAsync(
+            NodeLocalSections.Strip(proposed), current.Revision, NodeLocalSections.ServersChanged(current.Config, proposed), author, cancellationToken).ConfigureAwait(false);
+        if (!result.Accepted)
+        {
+            // Without If-Match the caller did not ask for optimistic concurrency: the cluster moved meanwhile (another
+            // node's change), so base the same change on the new revision, once.
+            return expectedRevision is null && result.Revision != current.Revision && _current.Revision == result.Revision
+                ? await ProposeAsync(replication, proposed, result.Revision, author, cancellationToken).ConfigureAwait(false)
+                : new ApplyOutcome.Conflict(expectedRevision ?? current.Revision, result.Revision);
+        }
+        var applied = _current;
+        return applied.Revision >= result.Revision
+            ? new ApplyOutcome.Applied(applied, diff, DryRun: false)
+            : Refuse([new ConfigError("", 0, 0, "", $"revision {result.Revision} was committed by the cluster but could not be applied on this node; see its events")], author);
+    }
+
+    /// <summary>
     /// Admin settings that a running node cannot take: the admin listener carries the very request that changes it, so
     /// moving it or changing its TLS is a restart; and a change that leaves no admin token would lock every operator out.
     /// </summary>
@@ -155,6 +249,9 @@ internal static partial class ControlLog
 {
     [LoggerMessage(EventId = 2001, Level = LogLevel.Information, Message = "Configuration revision {Revision} applied by {Author}: {Summary}")]
     public static partial void ConfigApplied(ILogger logger, long revision, string author, string summary);
+
+    [LoggerMessage(EventId = 2003, Level = LogLevel.Error, Message = "Committed configuration revision {Revision} could not be applied on this node: {Errors}")]
+    public static partial void CommittedApplyFailed(ILogger logger, long revision, string errors);
 
     [LoggerMessage(EventId = 2002, Level = LogLevel.Warning, Message = "Configuration from {Author} refused with {Count} error(s): {Errors}")]
     public static partial void ConfigRefused(ILogger logger, string author, int count, string errors);

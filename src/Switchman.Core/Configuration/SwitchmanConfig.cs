@@ -15,6 +15,9 @@ public sealed record SwitchmanConfig
 
     public ValueList<BackendConfig> Backends { get; init; } = ValueList<BackendConfig>.Empty;
 
+    /// <summary>Membership in a cluster of nodes; null: the node runs alone.</summary>
+    public ClusterConfig? Cluster { get; init; }
+
     public BackendConfig? FindBackend(string name)
     {
         foreach (var backend in Backends)

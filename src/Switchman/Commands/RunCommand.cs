@@ -1,9 +1,13 @@
 using System.CommandLine;
 using Switchman.Admin;
+using Switchman.Core.Configuration;
 
 namespace Switchman.Commands;
 
-/// <summary><c>switchman run -c FILE</c>: validate, then run the node until SIGTERM/SIGINT. Refuses to start on any error.</summary>
+/// <summary>
+/// <c>switchman run -c FILE</c>: validate, then run the node until SIGTERM/SIGINT. Refuses to start on any error.
+/// <c>switchman witness -c FILE</c>: the same file's <c>cluster:</c> section as a witness: votes, never leads, serves no traffic.
+/// </summary>
 internal static class RunCommand
 {
     public static Command Create()
@@ -13,28 +17,55 @@ internal static class RunCommand
         {
             config,
         };
-        command.SetAction(async (parseResult, cancellationToken) =>
+        command.SetAction((parseResult, cancellationToken) => RunAsync(parseResult, parseResult.GetValue(config)!, asWitness: false, cancellationToken));
+        return command;
+    }
+
+    public static Command CreateWitness()
+    {
+        var config = CommonOptions.Config();
+        var command = new Command("witness",
+            "Run a cluster witness: a voter that never leads and serves no traffic, so two load balancers keep quorum when either dies. Needs a cluster: section.")
         {
-            var path = parseResult.GetValue(config)!;
-            if (ConfigFile.LoadOrReport(path, parseResult.InvocationConfiguration.Error) is not { } loaded)
+            config,
+        };
+        command.SetAction((parseResult, cancellationToken) => RunAsync(parseResult, parseResult.GetValue(config)!, asWitness: true, cancellationToken));
+        return command;
+    }
+
+    private static async Task<int> RunAsync(ParseResult parseResult, string path, bool asWitness, CancellationToken cancellationToken)
+    {
+        var error = parseResult.InvocationConfiguration.Error;
+        if (ConfigFile.LoadOrReport(path, error) is not { } loaded)
+        {
+            return ExitCodes.Invalid;
+        }
+        if (asWitness)
+        {
+            if (loaded.Cluster is null)
             {
+                await error.WriteLineAsync($"{path}: a witness needs a cluster: section (node_id, listen, peers, data_dir, secret_file)");
                 return ExitCodes.Invalid;
             }
-            await using var node = NodeHost.Create(loaded, path);
-            await node.StartAsync(cancellationToken);
-            var output = parseResult.InvocationConfiguration.Output;
-            output.WriteLine($"switchman: admin listening on {node.AdminUrl}");
-            foreach (var (frontend, urls) in node.DataPlane.FrontendUrls)
+            loaded = loaded with { Cluster = loaded.Cluster with { Role = ClusterRole.Witness } };
+        }
+        await using var node = NodeHost.Create(loaded, path);
+        await node.StartAsync(cancellationToken);
+        var output = parseResult.InvocationConfiguration.Output;
+        output.WriteLine($"switchman: admin listening on {node.AdminUrl}");
+        if (node.Cluster is { } cluster)
+        {
+            output.WriteLine($"switchman: cluster node {cluster.NodeId} ({cluster.Role.ToString().ToLowerInvariant()}) on {cluster.LocalAddress}");
+        }
+        foreach (var (frontend, urls) in node.DataPlane.FrontendUrls)
+        {
+            foreach (var url in urls)
             {
-                foreach (var url in urls)
-                {
-                    output.WriteLine($"switchman: frontend {frontend} listening on {url}");
-                }
+                output.WriteLine($"switchman: frontend {frontend} listening on {url}");
             }
-            output.Flush();
-            await node.WaitForShutdownAsync(cancellationToken);
-            return ExitCodes.Ok;
-        });
-        return command;
+        }
+        output.Flush();
+        await node.WaitForShutdownAsync(cancellationToken);
+        return ExitCodes.Ok;
     }
 }

@@ -14,6 +14,10 @@ internal static class StatusView
     public static void Render(IAnsiConsole console, NodeStatus status)
     {
         console.MarkupLine(NodeLine(status));
+        if (status.Cluster is { Enabled: true } cluster)
+        {
+            console.MarkupLine(ClusterLine(cluster));
+        }
 
         console.WriteLine();
         console.MarkupLine("[bold]Frontends[/]");
@@ -75,6 +79,39 @@ internal static class StatusView
         return $"[bold]Node[/]: {string.Join(", ", parts)}";
     }
 
+    /// <summary>
+    /// "Cluster: node lb1 (voter), term 3, leader lb2, revision 40, commit index 42" (and ", applied 41" while this
+    /// node has committed entries still to apply); "no leader" in red while there is none.
+    /// </summary>
+    public static string ClusterLine(ClusterStatus cluster)
+    {
+        var node = Markup.Escape(cluster.NodeId ?? "?");
+        var parts = new List<string> { cluster.Role is { Length: > 0 } role ? $"node {node} ({Markup.Escape(role)})" : $"node {node}" };
+        if (cluster.Term is { } term)
+        {
+            parts.Add($"term {term}");
+        }
+        parts.Add(cluster.Leader switch
+        {
+            null or "" => "[red]no leader[/]",
+            var leader when leader == cluster.NodeId => $"leader {Markup.Escape(leader)} (this node)",
+            var leader => $"leader {Markup.Escape(leader)}",
+        });
+        if (cluster.Revision is { } revision)
+        {
+            parts.Add($"revision {revision}");
+        }
+        if (cluster.CommitIndex is { } commit)
+        {
+            parts.Add($"commit index {commit}");
+            if (cluster.AppliedIndex is { } applied && applied != commit)
+            {
+                parts.Add($"applied {applied}");
+            }
+        }
+        return $"[bold]Cluster[/]: {string.Join(", ", parts)}";
+    }
+
     /// <summary>"1.0.0+1d78c7bdd844…" → "1.0.0+1d78c7b": the commit's short form, as git shows it.</summary>
     private static string ShortVersion(string version)
     {
@@ -82,7 +119,7 @@ internal static class StatusView
         return plus >= 0 && version.Length > plus + 8 ? version[..(plus + 8)] : version;
     }
 
-    private static Table NewTable(params string[] headers)
+    public static Table NewTable(params string[] headers)
     {
         var table = new Table { Border = TableBorder.Rounded };
         foreach (var header in headers)
@@ -117,11 +154,11 @@ internal static class StatusView
         ? "-"
         : $"{(check.Success ? "" : "failed: ")}{check.Detail}, {check.DurationMs.ToString("0.0", CultureInfo.InvariantCulture)} ms";
 
-    private static string Timestamp(DateTimeOffset time) =>
+    public static string Timestamp(DateTimeOffset time) =>
         time.ToUniversalTime().ToString("yyyy-MM-dd HH:mm:ss'Z'", CultureInfo.InvariantCulture);
 
-    private static Markup Number(long value) => Text(value.ToString(CultureInfo.InvariantCulture));
+    public static Markup Number(long value) => Text(value.ToString(CultureInfo.InvariantCulture));
 
     /// <summary>Text shown as is: names and details may contain [brackets], which markup would take for styles.</summary>
-    private static Markup Text(string text) => new(Markup.Escape(text));
+    public static Markup Text(string text) => new(Markup.Escape(text));
 }

@@ -17,6 +17,7 @@ public partial class ConfigWriterTests
         var reloaded = TestConfigs.LoadValid(yaml, example.Directory);
 
         Assert.Equal(example.Config, reloaded);
+        Assert.NotNull(reloaded.Cluster);
     }
 
     [Fact]
@@ -45,6 +46,7 @@ public partial class ConfigWriterTests
             Assert.DoesNotContain(secret, json, StringComparison.Ordinal);
         }
         Assert.Contains("env: SWITCHMAN_CI_TOKEN", yaml, StringComparison.Ordinal);
+        Assert.Contains($"secret_file: {Path.Combine(example.Directory, "cluster.key")}", yaml, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -129,7 +131,7 @@ public partial class ConfigWriterTests
 
         public string Directory => _dir.Path;
 
-        public IReadOnlyList<string> Secrets { get; } = ["grafana-secret-7f3a9c", "ci-secret-51b2e8"];
+        public IReadOnlyList<string> Secrets { get; } = ["grafana-secret-7f3a9c", "ci-secret-51b2e8", "cluster-secret-0d4e6a91b7c2"];
 
         public static ReferenceExample Create()
         {
@@ -140,6 +142,7 @@ public partial class ConfigWriterTests
             TestCertificates.Write(example._dir.File("certs/admin.pem"), example._dir.File("certs/admin.key"), "localhost");
             File.WriteAllText(example._dir.File("grafana.token"), example.Secrets[0] + "\n");
             Environment.SetEnvironmentVariable("SWITCHMAN_CI_TOKEN", example.Secrets[1]);
+            File.WriteAllText(example._dir.File("cluster.key"), example.Secrets[2] + "\n");
             example.Config = TestConfigs.LoadValid(yaml, example.Directory);
             return example;
         }

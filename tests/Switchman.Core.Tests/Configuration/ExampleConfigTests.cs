@@ -38,6 +38,7 @@ public partial class ExampleConfigTests
         TestCertificates.Write(dir.File("certs/admin.pem"), dir.File("certs/admin.key"), "localhost");
         File.WriteAllText(dir.File("grafana.token"), "grafana-secret-7f3a9c\n");
         Environment.SetEnvironmentVariable("SWITCHMAN_CI_TOKEN", "ci-secret-51b2e8");
+        File.WriteAllText(dir.File("cluster.key"), "cluster-secret-0d4e6a91b7c2\n");
 
         var config = TestConfigs.LoadValid(yaml, dir.Path);
 
@@ -46,6 +47,8 @@ public partial class ExampleConfigTests
         Assert.Equal(dir.File("certs/example.com.pem"), config.Frontends[0].Tls!.Certificates[0].Cert);
         Assert.Equal(["ops", "grafana", "ci"], config.Admin.Tokens.Select(t => t.Name));
         Assert.Equal(dir.File("certs/admin.pem"), config.Admin.Tls!.Cert);
+        Assert.Equal(("lb1", dir.File("cluster.key")), (config.Cluster!.NodeId, config.Cluster.SecretFile));
+        Assert.Equal(["lb2", "w1"], config.Cluster.Peers.Select(p => p.Id));
     }
 
     [GeneratedRegex("```yaml\n(?<yaml>.*?)```", RegexOptions.Singleline)]

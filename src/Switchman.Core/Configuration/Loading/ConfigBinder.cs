@@ -30,6 +30,7 @@ internal sealed class ConfigBinder(YamlValueReader values, string baseDirectory)
             AccessLog = map.Find("access_log") is { } accessLog ? BindAccessLog(accessLog, map.ChildPath("access_log")) : DefaultConfig.AccessLog,
             Frontends = map.Map("frontends") is { } frontends ? BindNamed(frontends, BindFrontend) : DefaultConfig.Frontends,
             Backends = map.Map("backends") is { } backends ? BindNamed(backends, BindBackend) : DefaultConfig.Backends,
+            Cluster = map.Map("cluster") is { } cluster ? BindCluster(cluster) : null,
         };
         map.ReportUnknownKeys();
         return config;
@@ -75,6 +76,45 @@ internal sealed class ConfigBinder(YamlValueReader values, string baseDirectory)
         };
         map.ReportUnknownKeys();
         return tls;
+    }
+
+    /// <summary>Keeps where the shared secret is, never the secret, as for admin tokens.</summary>
+    private ClusterConfig BindCluster(YamlMapReader map)
+    {
+        // Read in the documented order, so that "known keys here: …" lists them that way.
+        var nodeId = map.RequiredString("node_id");
+        var listen = map.RequiredString("listen");
+        var peers = BindListOfMaps(map, "peers", BindClusterPeer) ?? DefaultCluster.Peers;
+        var dataDir = map.RequiredString("data_dir");
+        var secretFile = map.String("secret_file");
+        var cluster = new ClusterConfig
+        {
+            NodeId = nodeId,
+            Listen = listen,
+            Peers = peers,
+            DataDir = dataDir.Length > 0 ? ResolvePath(dataDir) : dataDir,
+            SecretFile = secretFile is { Length: > 0 } ? ResolvePath(secretFile) : secretFile,
+            SecretEnv = map.String("secret_env"),
+            Role = map.Enum<ClusterRole>("role") ?? DefaultCluster.Role,
+            Join = map.Bool("join") ?? DefaultCluster.Join,
+            ElectionTimeoutMin = map.Duration("election_timeout_min") ?? DefaultCluster.ElectionTimeoutMin,
+            ElectionTimeoutMax = map.Duration("election_timeout_max") ?? DefaultCluster.ElectionTimeoutMax,
+            RequestTimeout = map.Duration("request_timeout") ?? DefaultCluster.RequestTimeout,
+            SnapshotEvery = map.Int("snapshot_every") ?? DefaultCluster.SnapshotEvery,
+        };
+        map.ReportUnknownKeys();
+        return cluster;
+    }
+
+    private static ClusterPeerConfig BindClusterPeer(YamlMapReader map)
+    {
+        var peer = new ClusterPeerConfig
+        {
+            Id = map.RequiredString("id"),
+            Address = map.RequiredString("address"),
+        };
+        map.ReportUnknownKeys();
+        return peer;
     }
 
     /// <summary>Short form <c>access_log: stdout</c> or <c>access_log: /var/log/x.log</c>; long form <c>{ path: … }</c>.</summary>

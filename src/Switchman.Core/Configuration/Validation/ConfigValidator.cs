@@ -32,6 +32,10 @@ public static class ConfigValidator
             ValidateBackend(backend, errors);
         }
         ValidateAdmin(config.Admin, listeners, errors);
+        if (config.Cluster is { } cluster)
+        {
+            ClusterRules.Validate(cluster, listeners, errors);
+        }
         if (config.AccessLog.Path is { Length: 0 })
         {
             errors.AddUnlessFailed("access_log.path", "must be 'stdout' or a file path");
@@ -271,12 +275,15 @@ public static class ConfigValidator
         }
     }
 
+    /// <summary>Adds the admin listener to <paramref name="listeners"/>, for the cluster listener to be checked against.</summary>
     private static void ValidateAdmin(AdminConfig admin, List<ListenEndpoint> listeners, ConfigErrorCollector errors)
     {
         const string listenPath = "admin.listen";
         if (ParseListen(listenPath, admin.Listen, errors) is { } listen)
         {
-            CheckNoCollision(listenPath, new ListenEndpoint("the admin listener", listen), listeners, errors);
+            var endpoint = new ListenEndpoint("the admin listener", listen);
+            CheckNoCollision(listenPath, endpoint, listeners, errors);
+            listeners.Add(endpoint);
         }
 
         const string tokensPath = "admin.tokens";
@@ -343,7 +350,7 @@ public static class ConfigValidator
         return address;
     }
 
-    private static void CheckNoCollision(string path, ListenEndpoint endpoint, List<ListenEndpoint> existing, ConfigErrorCollector errors)
+    internal static void CheckNoCollision(string path, ListenEndpoint endpoint, List<ListenEndpoint> existing, ConfigErrorCollector errors)
     {
         if (existing.FirstOrDefault(endpoint.CollidesWith) is { } other)
         {

@@ -57,6 +57,10 @@ public static class ConfigWriter
         {
             root["backends"] = Named(config.Backends, b => b.Name, Backend);
         }
+        if (config.Cluster is { } cluster)
+        {
+            root["cluster"] = Cluster(cluster);
+        }
         return root;
     }
 
@@ -79,6 +83,32 @@ public static class ConfigWriter
         {
             map["tls"] = new JsonObject { ["cert"] = tls.Cert, ["key"] = tls.Key };
         }
+        return map;
+    }
+
+    /// <summary>Like the admin tokens, the section holds where the shared secret is, never the secret.</summary>
+    private static JsonObject Cluster(ClusterConfig cluster)
+    {
+        var map = new JsonObject { ["node_id"] = cluster.NodeId, ["listen"] = cluster.Listen };
+        if (cluster.Peers.Count > 0)
+        {
+            map["peers"] = List(cluster.Peers, peer => new JsonObject { ["id"] = peer.Id, ["address"] = peer.Address });
+        }
+        map["data_dir"] = cluster.DataDir;
+        AddIfSet(map, "secret_file", cluster.SecretFile);
+        AddIfSet(map, "secret_env", cluster.SecretEnv);
+        if (cluster.Role != DefaultCluster.Role)
+        {
+            map["role"] = Enum(cluster.Role);
+        }
+        if (cluster.Join != DefaultCluster.Join)
+        {
+            map["join"] = cluster.Join;
+        }
+        Add(map, "election_timeout_min", cluster.ElectionTimeoutMin, DefaultCluster.ElectionTimeoutMin);
+        Add(map, "election_timeout_max", cluster.ElectionTimeoutMax, DefaultCluster.ElectionTimeoutMax);
+        Add(map, "request_timeout", cluster.RequestTimeout, DefaultCluster.RequestTimeout);
+        Add(map, "snapshot_every", cluster.SnapshotEvery, DefaultCluster.SnapshotEvery);
         return map;
     }
 

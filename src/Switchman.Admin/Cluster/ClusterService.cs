@@ -1,0 +1,46 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Switchman.Admin.Control;
+using Switchman.Cluster;
+
+namespace Switchman.Admin.Cluster;
+
+/// <summary>
+/// Starts this node's cluster member before the data plane (so a restarted node serves what it last agreed to) and
+/// stops it after; turns what happens in the cluster into node events.
+/// </summary>
+public sealed class ClusterService(ClusterNode node, NodeEvents events, ILogger<ClusterService> logger) : IHostedService
+{
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        node.LeaderChanged += (leader, term) => events.Publish(
+            "leader_changed",
+            leader is null ? $"no leader in term {term}" : $"{Name(leader)} is the leader in term {term}",
+            new Dictionary<string, object?> { ["leader"] = leader is null ? null : Name(leader), ["address"] = leader?.Address, ["term"] = term });
+        node.MemberAdded += member => events.Publish(
+            "member_joined", $"member {Name(member)} joined the cluster", Data(member));
+        node.MemberRemoved += member => events.Publish(
+            "member_left", $"member {Name(member)} left the cluster", Data(member));
+        node.MemberReachabilityChanged += (member, reachable) =>
+        {
+            ClusterServiceLog.Reachability(logger, Name(member), member.Address, reachable ? "reachable again" : "unreachable");
+            events.Publish(
+                reachable ? "member_reachable" : "member_unreachable",
+                $"member {Name(member)} is {(reachable ? "reachable again" : "unreachable")}", Data(member));
+        };
+        await node.StartAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => node.StopAsync(cancellationToken);
+
+    private static string Name(ClusterMemberView member) => member.Id ?? member.Address;
+
+    private static Dictionary<string, object?> Data(ClusterMemberView member) =>
+        new() { ["member"] = Name(member), ["address"] = member.Address, ["role"] = member.Role };
+}
+
+internal static partial class ClusterServiceLog
+{
+    [LoggerMessage(EventId = 2131, Level = LogLevel.Warning, Message = "Cluster member {Member} ({Address}) is {Reachability}")]
+    public static partial void Reachability(ILogger logger, string member, string address, string reachability);
+}

@@ -1,0 +1,50 @@
+using System.Net;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Switchman.Cluster;
+using Switchman.Core.Configuration;
+
+namespace Switchman.Admin.Cluster;
+
+public static class ClusterServices
+{
+    /// <summary>Node-to-node admin calls wait at most this long (a forwarded change includes its commit).</summary>
+    private static readonly TimeSpan ForwardTimeout = TimeSpan.FromSeconds(15);
+
+    /// <summary>The cluster member and what connects it to the node: the applier, the replication, forwarding, signatures.</summary>
+    public static IServiceCollection AddSwitchmanCluster(this IServiceCollection services, ClusterConfig cluster, AdminConfig admin)
+    {
+        var secret = ClusterSecret.Load(cluster);
+        var options = new ClusterNodeOptions { Config = cluster, Secret = secret, AdminUrl = AdvertisedAdminUrl(cluster, admin) };
+        services.AddSingleton(sp => new ClusterNode(options, sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(sp => new ClusterSignature(secret, sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(sp => new LeaderForwarder(
+            sp.GetRequiredService<ClusterNode>(), sp.GetRequiredService<ClusterSignature>(),
+            new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5), ConnectTimeout = cluster.RequestTimeout })
+            {
+                Timeout = ForwardTimeout,
+            },
+            sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<AppliedProgress>();
+        services.AddSingleton<ClusterApplier>();
+        services.AddSingleton<ClusterReplication>();
+        services.AddSingleton(sp => new ClusterContext(
+            sp.GetRequiredService<ClusterNode>(), sp.GetRequiredService<LeaderForwarder>(), sp.GetRequiredService<ClusterSignature>()));
+        services.AddHostedService<ClusterService>();
+        return services;
+    }
+
+    /// <summary>
+    /// The admin URL peers use: the admin listener's address, or, when it listens on every address, this node's
+    /// cluster address with the admin port.
+    /// </summary>
+    public static string AdvertisedAdminUrl(ClusterConfig cluster, AdminConfig admin)
+    {
+        var listen = HostPort.Parse(admin.Listen);
+        var host = listen.Address is { } address && !address.Equals(IPAddress.Any) && !address.Equals(IPAddress.IPv6Any)
+            ? address
+            : IPEndPoint.Parse(cluster.Listen).Address;
+        var scheme = admin.Tls is null ? "http" : "https";
+        return new UriBuilder(scheme, host.ToString(), listen.Port).Uri.ToString().TrimEnd('/');
+    }
+}

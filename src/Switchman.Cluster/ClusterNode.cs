@@ -1,0 +1,407 @@
+using System.Net;
+using DotNext.Net.Cluster;
+using DotNext.Net.Cluster.Consensus.Raft;
+using DotNext.Net.Cluster.Consensus.Raft.Membership;
+using DotNext.Net.Cluster.Consensus.Raft.StateMachine;
+using Microsoft.Extensions.Logging;
+using Switchman.Cluster.Membership;
+using Switchman.Cluster.Replication;
+using Switchman.Cluster.Transport;
+using Switchman.Core.Configuration;
+
+namespace Switchman.Cluster;
+
+/// <summary>
+/// This process's member of the Raft cluster: owns the authenticated transport, the write-ahead log, the state
+/// machine, the membership file and the DotNext <see cref="RaftCluster"/>. Proposes changes (on the leader), reports
+/// members, leader and term, and raises what changes. Started and stopped by its host.
+/// </summary>
+public sealed class ClusterNode : IAsyncDisposable
+{
+    private const string MetadataId = "id";
+    private const string MetadataAdmin = "admin";
+    private const string MetadataRole = "role";
+    private static readonly TimeSpan MetadataPollInterval = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan MetadataRequestTimeout = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan CatchUpRetryDelay = TimeSpan.FromMilliseconds(50);
+
+    private readonly ClusterNodeOptions _options;
+    private readonly ILoggerFactory _loggerFactory;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+    private readonly ConfigStateMachine _stateMachine;
+    private readonly MembershipFile _membership;
+    private readonly ClusterTransport _transport;
+    private readonly IPEndPoint _localAddress;
+    private readonly CancellationTokenSource _stopping = new();
+    private WriteAheadLog? _log;
+    private RaftCluster? _cluster;
+    private readonly HashSet<RaftClusterMember> _watched = new(ReferenceEqualityComparer.Instance);
+    private Task _metadataLoop = Task.CompletedTask;
+    private volatile bool _announceMembers;
+    private int _stopped;
+
+    public ClusterNode(ClusterNodeOptions options, ILoggerFactory loggerFactory, TimeProvider time)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _options = options;
+        _loggerFactory = loggerFactory;
+        _logger = loggerFactory.CreateLogger<ClusterNode>();
+        _time = time;
+        var config = options.Config;
+        _localAddress = ClusterAddress.Parse(config.Listen);
+        Directory.CreateDirectory(config.DataDir);
+        _stateMachine = new ConfigStateMachine(new DirectoryInfo(Path.Combine(config.DataDir, "snapshots")), config.SnapshotEvery, _logger);
+        _stateMachine.Applied += state => StateApplied?.Invoke(state);
+        _membership = new MembershipFile(Path.Combine(config.DataDir, "members"));
+        _transport = new ClusterTransport(
+            new ClusterTransportOptions(config.NodeId, _localAddress, options.Secret, config.RequestTimeout),
+            loggerFactory, time);
+    }
+
+    public string NodeId => _options.Config.NodeId;
+
+    public ClusterRole Role => _options.Config.Role;
+
+    public string LocalAddress => ClusterAddress.Format(_localAddress);
+
+    /// <summary>The fault hook that cuts this node's cluster traffic (tests isolate a node with it).</summary>
+    public ClusterTrafficGate TrafficGate => _transport.Gate;
+
+    /// <summary>Connections refused for failing authentication since start.</summary>
+    public long RefusedConnections => _transport.RefusedConnections;
+
+    /// <summary>The replicated state as applied on this node (possibly behind the leader's).</summary>
+    public ReplicatedState State => _stateMachine.Current;
+
+    public long Term => _cluster?.Term ?? 0;
+
+    /// <summary>The highest log index this node knows to be committed.</summary>
+    public long CommitIndex => _log?.LastCommittedEntryIndex ?? 0;
+
+    public bool IsLeader => _cluster?.Leader is { IsRemote: false };
+
+    /// <summary>Valid while this node leads and has committed in its term; cancelled the moment leadership (or the majority) is lost.</summary>
+    public CancellationToken LeadershipToken => _cluster?.LeadershipToken ?? new CancellationToken(canceled: true);
+
+    /// <summary>Raised on DotNext's threads after each applied entry; handlers must be quick.</summary>
+    public event Action<ReplicatedState>? StateApplied;
+
+    /// <summary>The new leader (null: none known) and the term.</summary>
+    public event Action<ClusterMemberView?, long>? LeaderChanged;
+
+    public event Action<ClusterMemberView>? MemberAdded;
+
+    public event Action<ClusterMemberView>? MemberRemoved;
+
+    /// <summary>A member became unreachable (false) or reachable again (true).</summary>
+    public event Action<ClusterMemberView, bool>? MemberReachabilityChanged;
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var config = _options.Config;
+        // The snapshot first: the log replays only the entries after it.
+        await _stateMachine.RestoreAsync(cancellationToken).ConfigureAwait(false);
+        _log = new WriteAheadLog(new WriteAheadLog.Options { Location = Path.Combine(config.DataDir, "wal"), ChunkSize = 64 * 1024 }, _stateMachine);
+        await SeedMembershipAsync(cancellationToken).ConfigureAwait(false);
+
+        var raft = new RaftCluster.CustomTransportConfiguration(_localAddress, _transport, _transport)
+        {
+            LowerElectionTimeout = (int)config.ElectionTimeoutMin.TotalMilliseconds,
+            UpperElectionTimeout = (int)config.ElectionTimeoutMax.TotalMilliseconds,
+            RequestTimeout = config.RequestTimeout,
+            ConnectTimeout = config.RequestTimeout,
+            // A node never forms a cluster on its own: the membership file (seeded from peers) says who votes.
+            ColdStart = false,
+            Standby = config.Role == ClusterRole.Witness,
+            ConfigurationStorage = _membership,
+            LoggerFactory = _loggerFactory,
+        };
+        raft.Metadata[MetadataId] = config.NodeId;
+        raft.Metadata[MetadataAdmin] = _options.AdminUrl;
+        raft.Metadata[MetadataRole] = config.Role.ToString().ToLowerInvariant();
+        _cluster = new RaftCluster(raft) { AuditTrail = _log };
+        _cluster.LeaderChanged += OnLeaderChanged;
+        _cluster.MemberAdded += (_, e) => OnMemberAdded(e.Member);
+        _cluster.MemberRemoved += (_, e) => MemberRemoved?.Invoke(View(e.Member));
+        await _cluster.StartAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var member in _cluster.Members)
+        {
+            Watch(member);
+        }
+        // Members loaded from the membership file at start are not news; members added from now on are.
+        _announceMembers = true;
+
+        // Entries committed before a restart are applied again (on DotNext's applier) from the snapshot on: wait for
+        // them, so the node serves the configuration it last agreed to rather than its file's.
+        using var replay = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        replay.CancelAfter(_options.ReplayTimeout);
+        await _log.WaitForApplyAsync(_log.LastCommittedEntryIndex, replay.Token).ConfigureAwait(false);
+        ClusterLog.Started(_logger, config.NodeId, LocalAddress, config.Role.ToString().ToLowerInvariant(), State.Revision, _log.LastCommittedEntryIndex);
+        _metadataLoop = LearnMetadataLoopAsync(_stopping.Token);
+    }
+
+    /// <summary>Leaves leadership first (a planned failover is faster than an election), then stops.</summary>
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (Interlocked.Exchange(ref _stopped, 1) != 0 || _cluster is null)
+        {
+            return;
+        }
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        await _metadataLoop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        if (IsLeader)
+        {
+            try
+            {
+                await ((ICluster)_cluster).ResignAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is OperationCanceledException or InvalidOperationException)
+            {
+                ClusterLog.ResignFailed(_logger, e.Message);
+            }
+        }
+        await _cluster.StopAsync(cancellationToken).ConfigureAwait(false);
+        ClusterLog.Stopped(_logger, NodeId);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync(CancellationToken.None).ConfigureAwait(false);
+        if (_cluster is not null)
+        {
+            await _cluster.DisposeAsync().ConfigureAwait(false);
+        }
+        if (_log is not null)
+        {
+            await _log.DisposeAsync().ConfigureAwait(false);
+        }
+        await _stateMachine.DisposeAsync().ConfigureAwait(false);
+        _membership.Dispose();
+        await _transport.DisposeAsync().ConfigureAwait(false);
+        _stopping.Dispose();
+    }
+
+    /// <summary>Waits until this node leads (and has committed in its term); returns the leadership token.</summary>
+    public async Task<CancellationToken> WaitForLeadershipAsync(CancellationToken cancellationToken) =>
+        await Started.WaitForLeadershipAsync(cancellationToken).ConfigureAwait(false);
+
+    public ClusterMemberView? Leader => Started.Leader is { } leader ? View(leader) : null;
+
+    public IReadOnlyList<ClusterMemberView> Members => [.. Started.Members.Select(View).OrderBy(m => m.Id ?? m.Address, StringComparer.Ordinal)];
+
+    /// <summary>
+    /// Appends a command through Raft and returns once it is committed and applied on this node (the leader).
+    /// Throws <see cref="ClusterNotLeaderException"/> when nothing was written, and
+    /// <see cref="ClusterOutcomeUnknownException"/> when it was written but may not commit.
+    /// </summary>
+    public async Task<ChangeOutcome> ProposeAsync(ClusterCommand command, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        var cluster = Started;
+        if (State.FindChange(command.ChangeId) is { } done)
+        {
+            return done;
+        }
+        var leadership = cluster.LeadershipToken;
+        if (leadership.IsCancellationRequested)
+        {
+            throw new ClusterNotLeaderException(Leader);
+        }
+        using var scope = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, leadership);
+        scope.CancelAfter(_options.CommitTimeout);
+        var appended = false;
+        try
+        {
+            var entry = new BinaryLogEntry { Term = cluster.Term, Content = command.ToBytes() };
+            appended = true;
+            await cluster.ReplicateAsync(entry, scope.Token).ConfigureAwait(false);
+        }
+        catch (NotLeaderException e)
+        {
+            throw new ClusterOutcomeUnknownException(command.ChangeId, "leadership was lost while the change was replicated", e);
+        }
+        catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested && appended)
+        {
+            throw new ClusterOutcomeUnknownException(command.ChangeId,
+                leadership.IsCancellationRequested ? "leadership or the majority was lost before it committed" : $"it did not commit within {_options.CommitTimeout.TotalSeconds:0.#}s", e);
+        }
+        return State.FindChange(command.ChangeId)
+            ?? throw new ClusterOutcomeUnknownException(command.ChangeId, "it was applied but its outcome was not recorded");
+    }
+
+    /// <summary>
+    /// Brings this node's state up to what the leader has committed (a read barrier), so a change validated here is
+    /// validated against the cluster's latest revision rather than a lagging copy.
+    /// </summary>
+    public async Task CatchUpAsync(CancellationToken cancellationToken)
+    {
+        var cluster = Started;
+        using var scope = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        scope.CancelAfter(_options.CommitTimeout);
+        while (true)
+        {
+            try
+            {
+                await cluster.ApplyReadBarrierAsync(ReadBarrierType.Weak, scope.Token).ConfigureAwait(false);
+                return;
+            }
+            catch (Exception e) when (e is MemberUnavailableException or QuorumUnreachableException or NotLeaderException or InvalidOperationException)
+            {
+                // The leader we asked is gone (or there is none yet): ask again once the others have elected one.
+                try
+                {
+                    await Task.Delay(CatchUpRetryDelay, _time, scope.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                {
+                    throw new ClusterNotLeaderException(Leader);
+                }
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw new ClusterNotLeaderException(Leader);
+            }
+        }
+    }
+
+    /// <summary>Adds a voter (run on the leader). False: the new node did not catch up in time, and is not a member.</summary>
+    public async Task<bool> AddMemberAsync(IPEndPoint address, CancellationToken cancellationToken)
+    {
+        var cluster = Started;
+        if (!IsLeader)
+        {
+            throw new ClusterNotLeaderException(Leader);
+        }
+        // A node with a long log may need more than one round of warm-up; each attempt resumes where it stopped.
+        for (var attempt = 1; attempt <= 3; attempt++)
+        {
+            if (await cluster.AddMemberAsync(address, cancellationToken).ConfigureAwait(false))
+            {
+                return true;
+            }
+            ClusterLog.AddMemberRetry(_logger, ClusterAddress.Format(address), attempt);
+        }
+        return false;
+    }
+
+    /// <summary>Removes a voter (run on the leader).</summary>
+    public Task<bool> RemoveMemberAsync(IPEndPoint address, CancellationToken cancellationToken)
+    {
+        var cluster = Started;
+        return IsLeader ? cluster.RemoveMemberAsync(address, cancellationToken) : throw new ClusterNotLeaderException(Leader);
+    }
+
+    private RaftCluster Started => _cluster ?? throw new InvalidOperationException("the cluster node has not started");
+
+    private async Task SeedMembershipAsync(CancellationToken cancellationToken)
+    {
+        var config = _options.Config;
+        IClusterConfigurationStorage<EndPoint> storage = _membership;
+        var current = await storage.LoadConfigurationAsync(cancellationToken).ConfigureAwait(false);
+        if (current.Members.Count > 0 || config.Join)
+        {
+            // Authoritative once written; a joining node waits, member-less, until the leader adds it.
+            return;
+        }
+        IClusterConfiguration<EndPoint> seed = current;
+        seed = seed.Add(_localAddress);
+        foreach (var peer in config.Peers)
+        {
+            seed = seed.Add(ClusterAddress.Parse(peer.Address));
+        }
+        await ((IClusterConfigurationStorage)_membership).SaveConfigurationAsync(seed, 0L, cancellationToken).ConfigureAwait(false);
+        ClusterLog.MembershipSeeded(_logger, config.Peers.Count + 1);
+    }
+
+    private void OnLeaderChanged(RaftCluster<RaftClusterMember> cluster, RaftClusterMember? leader)
+    {
+        var view = leader is null ? null : View(leader);
+        ClusterLog.LeaderChanged(_logger, view?.Id ?? view?.Address ?? "(none)", cluster.Term);
+        LeaderChanged?.Invoke(view, cluster.Term);
+    }
+
+    private void OnMemberAdded(RaftClusterMember member)
+    {
+        Watch(member);
+        if (_announceMembers)
+        {
+            MemberAdded?.Invoke(View(member));
+        }
+    }
+
+    /// <summary>Reports the member's reachability changes, once per member however often it is seen.</summary>
+    private void Watch(RaftClusterMember member)
+    {
+        lock (_watched)
+        {
+            if (!_watched.Add(member))
+            {
+                return;
+            }
+        }
+        member.MemberStatusChanged += e =>
+        {
+            if (e.NewStatus is ClusterMemberStatus.Available or ClusterMemberStatus.Unavailable && e.PreviousStatus != e.NewStatus)
+            {
+                MemberReachabilityChanged?.Invoke(View(e.Member), e.NewStatus == ClusterMemberStatus.Available);
+            }
+        };
+    }
+
+    private ClusterMemberView View(RaftClusterMember member)
+    {
+        var address = ClusterAddress.Format(member.EndPoint);
+        if (!member.IsRemote)
+        {
+            return new ClusterMemberView(address, NodeId, _options.AdminUrl, Role.ToString().ToLowerInvariant(), IsLocal: true, member.IsLeader, "available", null);
+        }
+        var metadata = member.TryGetMetadata();
+        DateTimeOffset? contact = _transport.TryGetLastContact(address, out var at) ? at : null;
+        return new ClusterMemberView(
+            address,
+            metadata?.GetValueOrDefault(MetadataId),
+            metadata?.GetValueOrDefault(MetadataAdmin),
+            metadata?.GetValueOrDefault(MetadataRole),
+            IsLocal: false,
+            member.IsLeader,
+            member.Status.ToString().ToLowerInvariant(),
+            contact);
+    }
+
+    /// <summary>Asks every member whose metadata (id, admin URL, role) is not known yet; one that does not answer stays unknown.</summary>
+    public async Task LearnMetadataAsync(CancellationToken cancellationToken)
+    {
+        await Task.WhenAll(Started.Members
+            .Where(m => m.IsRemote && m.TryGetMetadata() is null)
+            .Select(async member =>
+            {
+                using var request = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                request.CancelAfter(MetadataRequestTimeout);
+                try
+                {
+                    await member.GetMetadataAsync(refresh: false, request.Token).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+                {
+                    // Unreachable for now: asked again later.
+                }
+            })).ConfigureAwait(false);
+    }
+
+    /// <summary>Keeps asking members whose metadata is unknown (new members, members that were down), once a second.</summary>
+    private async Task LearnMetadataLoopAsync(CancellationToken stopping)
+    {
+        try
+        {
+            while (!stopping.IsCancellationRequested)
+            {
+                await LearnMetadataAsync(stopping).ConfigureAwait(false);
+                await Task.Delay(MetadataPollInterval, _time, stopping).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+        }
+    }
+}

@@ -1,0 +1,73 @@
+using System.Text.Json;
+using DotNext.IO;
+using DotNext.Net.Cluster.Consensus.Raft.StateMachine;
+using Microsoft.Extensions.Logging;
+
+namespace Switchman.Cluster.Replication;
+
+/// <summary>
+/// Applies committed log entries to the <see cref="ReplicatedState"/> and snapshots it. Apply is pure and fast (no
+/// I/O, no data-plane work): the node's data plane follows <see cref="Current"/> on its own, so a slow or failing
+/// local apply never stalls replication. Entries re-applied after a restart give the same state.
+/// </summary>
+internal sealed class ConfigStateMachine : SimpleStateMachine
+{
+    private static readonly JsonSerializerOptions SnapshotJson = new(JsonSerializerDefaults.Web);
+
+    private readonly int _snapshotEvery;
+    private readonly ILogger _logger;
+    private volatile ReplicatedState _current = ReplicatedState.Empty;
+    private long _appliedSinceSnapshot;
+
+    public ConfigStateMachine(DirectoryInfo location, int snapshotEvery, ILogger logger)
+        : base(location)
+    {
+        _snapshotEvery = snapshotEvery;
+        _logger = logger;
+    }
+
+    public ReplicatedState Current => _current;
+
+    /// <summary>Raised after each applied entry (on DotNext's apply loop: handlers must be quick).</summary>
+    public event Action<ReplicatedState>? Applied;
+
+    protected override ValueTask<bool> ApplyAsync(LogEntry entry, CancellationToken token)
+    {
+        var state = _current;
+        if (!entry.IsConfiguration && entry.TryGetPayload(out var payload) && payload.Length > 0)
+        {
+            // Commands are a few KiB: copying one to a contiguous buffer is cheaper than reasoning about segments.
+            var command = ClusterCommand.FromBytes(payload.IsSingleSegment ? payload.FirstSpan : System.Buffers.BuffersExtensions.ToArray(payload));
+            if (command is null)
+            {
+                ClusterLog.UnknownEntrySkipped(_logger, entry.Index);
+                state = state.Skip(entry.Index);
+            }
+            else
+            {
+                state = state.Apply(command, entry.Index);
+            }
+        }
+        else
+        {
+            state = state.Skip(entry.Index);
+        }
+        _current = state;
+        Applied?.Invoke(state);
+        // true: DotNext takes a snapshot now and may drop the log up to here.
+        return new(++_appliedSinceSnapshot % _snapshotEvery == 0);
+    }
+
+    protected override async ValueTask RestoreAsync(FileInfo snapshotFile, CancellationToken token)
+    {
+        await using var stream = snapshotFile.OpenRead();
+        var restored = await JsonSerializer.DeserializeAsync<ReplicatedState>(stream, SnapshotJson, token).ConfigureAwait(false)
+            ?? throw new InvalidDataException($"snapshot {snapshotFile.FullName} is empty");
+        _current = restored;
+        ClusterLog.SnapshotRestored(_logger, snapshotFile.Name, restored.AppliedIndex, restored.Revision);
+        Applied?.Invoke(restored);
+    }
+
+    protected override ValueTask PersistAsync(IAsyncBinaryWriter writer, CancellationToken token) =>
+        writer.WriteAsync(JsonSerializer.SerializeToUtf8Bytes(_current, SnapshotJson), lengthFormat: null, token);
+}

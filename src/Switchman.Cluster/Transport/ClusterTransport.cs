@@ -1,0 +1,341 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
+using Microsoft.Extensions.Logging;
+
+namespace Switchman.Cluster.Transport;
+
+/// <summary>
+/// The cluster plane's network transport, for DotNext's <c>RaftCluster.CustomTransportConfiguration</c> (as both the
+/// listener factory and the client factory): TCP in which every connection starts with a mutual HMAC-SHA256
+/// challenge–response keyed with the cluster's shared secret (<see cref="ClusterHandshake"/>). Only a connection whose
+/// peer proved it knows the secret reaches Raft; a refused one is closed, logged (event 5101) and counted.
+/// After the handshake a socket becomes a Kestrel socket connection (its pipes and memory pool).
+/// <para>
+/// Also records, per authenticated peer address, when bytes last arrived from that peer (<see cref="TryGetLastContact"/>),
+/// and carries the <see cref="Gate"/> fault hook. Configure DotNext's <c>ConnectTimeout</c> at least as long as the
+/// handshake takes (its default, a fraction of the election timeout, is too short for a handshake on a busy host).
+/// </para>
+/// </summary>
+public sealed class ClusterTransport : IConnectionListenerFactory, IConnectionFactory, IAsyncDisposable
+{
+    private const int ListenBacklog = 512;
+
+    private readonly byte[] _secret;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _timeProvider;
+    private readonly SocketConnectionContextFactory _contextFactory;
+    private readonly ConcurrentDictionary<string, PeerContact> _contacts = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<AuthenticatedConnection, byte> _connections = new();
+    private readonly ConcurrentDictionary<ClusterConnectionListener, byte> _listeners = new();
+    private readonly PendingWork _outbound = new();
+    private readonly CancellationTokenSource _disposing = new();
+    private readonly Lock _sync = new();
+    private EndPoint _localAddress;
+    private long _refusedConnections;
+    private Task? _disposal;
+
+    public ClusterTransport(ClusterTransportOptions options, ILoggerFactory loggerFactory, TimeProvider timeProvider)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(options.LocalAddress);
+        ArgumentNullException.ThrowIfNull(loggerFactory);
+        ArgumentNullException.ThrowIfNull(timeProvider);
+        if (options.NodeId is null || !ClusterHandshake.IsValidName(options.NodeId))
+        {
+            throw new ArgumentException(
+                $"The node id must be 1–{ClusterHandshake.MaxNameLength} bytes of UTF-8 without control characters.", nameof(options));
+        }
+        if (!ClusterHandshake.IsValidName(FormatAddress(options.LocalAddress)))
+        {
+            throw new ArgumentException($"The local address must be at most {ClusterHandshake.MaxNameLength} bytes once formatted.", nameof(options));
+        }
+        if (options.Secret.Length < ClusterTransportOptions.MinimumSecretLength)
+        {
+            throw new ArgumentException($"The cluster secret must be at least {ClusterTransportOptions.MinimumSecretLength} bytes.", nameof(options));
+        }
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(options.HandshakeTimeout, TimeSpan.Zero, nameof(options));
+
+        // Our own copy: the caller may reuse or clear its buffer. Cleared when the transport is disposed.
+        _secret = options.Secret.ToArray();
+        Options = options with { Secret = _secret };
+        _localAddress = options.LocalAddress;
+        LocalIdentity = new ClusterPeerIdentity(options.NodeId, FormatAddress(_localAddress));
+        _timeProvider = timeProvider;
+        _logger = loggerFactory.CreateLogger<ClusterTransport>();
+        Gate = new ClusterTrafficGate(_logger);
+        _contextFactory = new SocketConnectionContextFactory(
+            new SocketConnectionFactoryOptions(), loggerFactory.CreateLogger("Switchman.Cluster.Transport.Sockets"));
+    }
+
+    /// <summary>The fault hook: isolates this node's cluster traffic, in both directions, until healed.</summary>
+    public ClusterTrafficGate Gate { get; }
+
+    /// <summary>Inbound connections refused because the peer failed the handshake (isolation does not count).</summary>
+    public long RefusedConnections => Interlocked.Read(ref _refusedConnections);
+
+    /// <summary>This node's cluster address as sent to peers: the configured one, or the port bound for a configured port 0.</summary>
+    public EndPoint LocalAddress
+    {
+        get
+        {
+            lock (_sync)
+            {
+                return _localAddress;
+            }
+        }
+    }
+
+    internal ClusterTransportOptions Options { get; }
+
+    internal ClusterPeerIdentity LocalIdentity
+    {
+        get
+        {
+            lock (_sync)
+            {
+                return field;
+            }
+        }
+        private set
+        {
+            lock (_sync)
+            {
+                field = value;
+            }
+        }
+    }
+
+    /// <summary>How addresses are spelled in handshakes and in <see cref="TryGetLastContact"/>: "ip:port", "[ipv6]:port", "host:port".</summary>
+    public static string FormatAddress(EndPoint address)
+    {
+        ArgumentNullException.ThrowIfNull(address);
+        return address switch
+        {
+            IPEndPoint ip => ip.ToString(),
+            DnsEndPoint dns => $"{dns.Host}:{dns.Port}",
+            _ => address.ToString() ?? "",
+        };
+    }
+
+    /// <summary>
+    /// When bytes last arrived from the peer whose authenticated cluster address is <paramref name="peerAddress"/>
+    /// (as <see cref="FormatAddress"/> spells it), over any connection, in either direction; a completed handshake counts.
+    /// </summary>
+    public bool TryGetLastContact(string peerAddress, out DateTimeOffset at)
+    {
+        ArgumentNullException.ThrowIfNull(peerAddress);
+        if (_contacts.TryGetValue(peerAddress, out var contact))
+        {
+            return contact.TryGet(out at);
+        }
+        at = default;
+        return false;
+    }
+
+    /// <summary>Listens on <paramref name="endpoint"/>; the listener's <c>AcceptAsync</c> returns authenticated connections only.</summary>
+    public async ValueTask<IConnectionListener> BindAsync(EndPoint endpoint, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(endpoint);
+        ObjectDisposedException.ThrowIf(_disposing.IsCancellationRequested, this);
+        var bindTo = await ResolveAsync(endpoint, cancellationToken).ConfigureAwait(false);
+        var socket = new Socket(bindTo.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        ClusterConnectionListener listener;
+        try
+        {
+            if (bindTo.Address.Equals(IPAddress.IPv6Any))
+            {
+                socket.DualMode = true;
+            }
+            socket.Bind(bindTo);
+            socket.Listen(ListenBacklog);
+            listener = new ClusterConnectionListener(this, socket, _logger, _timeProvider);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+        _listeners.TryAdd(listener, 0);
+        if (_disposing.IsCancellationRequested)
+        {
+            await listener.DisposeAsync().ConfigureAwait(false);
+            throw new ObjectDisposedException(nameof(ClusterTransport));
+        }
+        if (Options.LocalAddress is IPEndPoint { Port: 0 } && Options.LocalAddress.Equals(endpoint) && listener.EndPoint is IPEndPoint bound)
+        {
+            lock (_sync)
+            {
+                _localAddress = bound;
+                LocalIdentity = LocalIdentity with { Address = FormatAddress(bound) };
+            }
+        }
+        listener.Start();
+        return listener;
+    }
+
+    /// <summary>Connects to the cluster peer at <paramref name="endpoint"/> and authenticates both ends.</summary>
+    /// <exception cref="ClusterHandshakeException">The peer refused us, failed authentication or did not answer in time; or this node is isolated.</exception>
+    /// <exception cref="SocketException">The peer could not be reached at all.</exception>
+    public async ValueTask<ConnectionContext> ConnectAsync(EndPoint endpoint, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(endpoint);
+        var peerName = FormatAddress(endpoint);
+        if (Gate.IsIsolated)
+        {
+            throw Failed(peerName, new ClusterHandshakeException($"Not connecting to cluster peer {peerName}: this node's cluster traffic is isolated (fault hook)."));
+        }
+        if (!_outbound.TryEnter())
+        {
+            throw new ObjectDisposedException(nameof(ClusterTransport));
+        }
+        try
+        {
+            return await ConnectCoreAsync(endpoint, peerName, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _outbound.Exit();
+        }
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        lock (_sync)
+        {
+            _disposal ??= DisposeCoreAsync();
+            return new ValueTask(_disposal);
+        }
+    }
+
+    /// <summary>Counts and logs an inbound connection refused by the handshake.</summary>
+    internal void Refuse(string remote, RefusalReason reason, string detail)
+    {
+        Interlocked.Increment(ref _refusedConnections);
+        var text = reason switch
+        {
+            RefusalReason.WrongSecret => "wrong secret",
+            RefusalReason.BadMagicOrVersion => "bad magic or version",
+            RefusalReason.Timeout => "handshake timed out",
+            RefusalReason.Malformed => "malformed handshake",
+            RefusalReason.Overloaded => "too many handshakes in progress",
+            _ => reason.ToString(),
+        };
+        _logger.ConnectionRefused(remote, $"{text} ({detail})");
+    }
+
+    /// <summary>Turns an authenticated socket into the connection handed to Raft; the connection owns the socket from here.</summary>
+    internal AuthenticatedConnection Adopt(Socket socket, ClusterPeerIdentity peer, CancellationToken gateToken, bool inbound)
+    {
+        var contact = _contacts.GetOrAdd(peer.Address, static (_, time) => new PeerContact(time), _timeProvider);
+        contact.Touch();
+        var connection = new AuthenticatedConnection(_contextFactory.Create(socket), peer, contact, OnConnectionDisposed);
+        _connections.TryAdd(connection, 0);
+        connection.AbortOnIsolation(gateToken);
+        _logger.Authenticated(
+            inbound ? "inbound" : "outbound", peer.NodeId, peer.Address, connection.RemoteEndPoint is { } remote ? FormatAddress(remote) : "(unknown)");
+        return connection;
+    }
+
+    internal void OnListenerDisposed(ClusterConnectionListener listener) => _listeners.TryRemove(listener, out _);
+
+    private void OnConnectionDisposed(AuthenticatedConnection connection) => _connections.TryRemove(connection, out _);
+
+    private async Task<ConnectionContext> ConnectCoreAsync(EndPoint endpoint, string peerName, CancellationToken cancellationToken)
+    {
+        var gateToken = Gate.Token;
+        using var timeout = new CancellationTokenSource(Options.HandshakeTimeout, _timeProvider);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token, gateToken, _disposing.Token);
+        Socket? socket = endpoint is IPEndPoint ip
+            ? new Socket(ip.AddressFamily, SocketType.Stream, ProtocolType.Tcp)
+            : new Socket(SocketType.Stream, ProtocolType.Tcp);
+        var connected = false;
+        try
+        {
+            socket.NoDelay = true;
+            await socket.ConnectAsync(endpoint, linked.Token).ConfigureAwait(false);
+            connected = true;
+            var peer = await ClusterHandshake.RunClientAsync(socket, LocalIdentity, Options.Secret, peerName, linked.Token).ConfigureAwait(false);
+            if (!string.Equals(peer.Address, peerName, StringComparison.Ordinal))
+            {
+                _logger.PeerAddressMismatch(peerName, peer.NodeId, peer.Address);
+            }
+            var connection = Adopt(socket, peer, gateToken, inbound: false);
+            socket = null;
+            return connection;
+        }
+        catch (ClusterHandshakeException e)
+        {
+            throw Failed(peerName, e);
+        }
+        catch (Exception e) when (linked.IsCancellationRequested && !cancellationToken.IsCancellationRequested
+            && e is OperationCanceledException or SocketException or ObjectDisposedException)
+        {
+            if (_disposing.IsCancellationRequested)
+            {
+                throw new ObjectDisposedException(nameof(ClusterTransport));
+            }
+            if (gateToken.IsCancellationRequested)
+            {
+                throw Failed(peerName, new ClusterHandshakeException(
+                    $"Connection to cluster peer {peerName} aborted: this node's cluster traffic is isolated (fault hook).", e));
+            }
+            throw Failed(peerName, new ClusterHandshakeException(
+                $"Cluster peer {peerName} did not complete the handshake within {Options.HandshakeTimeout.TotalMilliseconds:0} ms "
+                + "(it refused us, is overloaded, or is not a Switchman cluster endpoint).", e));
+        }
+        catch (SocketException e) when (connected)
+        {
+            throw Failed(peerName, new ClusterHandshakeException(
+                $"Cluster peer {peerName} refused the connection: it closed or reset it during the handshake ({e.SocketErrorCode}).", e));
+        }
+        finally
+        {
+            socket?.Dispose();
+        }
+    }
+
+    private ClusterHandshakeException Failed(string peerName, ClusterHandshakeException exception)
+    {
+        _logger.OutboundFailed(peerName, exception.Message);
+        return exception;
+    }
+
+    private static async ValueTask<IPEndPoint> ResolveAsync(EndPoint endpoint, CancellationToken cancellationToken)
+    {
+        switch (endpoint)
+        {
+            case IPEndPoint ip:
+                return ip;
+            case DnsEndPoint dns:
+                var addresses = await Dns.GetHostAddressesAsync(dns.Host, cancellationToken).ConfigureAwait(false);
+                return addresses.Length > 0
+                    ? new IPEndPoint(addresses[0], dns.Port)
+                    : throw new SocketException((int)SocketError.HostNotFound);
+            default:
+                throw new NotSupportedException($"Cluster endpoints must be IP or DNS endpoints, not {endpoint.GetType().Name}.");
+        }
+    }
+
+    private async Task DisposeCoreAsync()
+    {
+        await Task.Yield();
+        await _disposing.CancelAsync().ConfigureAwait(false);
+        await _outbound.CloseAsync().ConfigureAwait(false);
+        foreach (var listener in _listeners.Keys)
+        {
+            await listener.DisposeAsync().ConfigureAwait(false);
+        }
+        foreach (var connection in _connections.Keys)
+        {
+            connection.Abort(new ConnectionAbortedException("The cluster transport was disposed."));
+            await connection.DisposeAsync().ConfigureAwait(false);
+        }
+        _contextFactory.Dispose();
+        _disposing.Dispose();
+        CryptographicOperations.ZeroMemory(_secret);
+    }
+}

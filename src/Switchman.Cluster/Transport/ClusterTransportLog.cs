@@ -1,0 +1,47 @@
+using Microsoft.Extensions.Logging;
+
+namespace Switchman.Cluster.Transport;
+
+/// <summary>Log lines of the cluster transport; event ids 5101–5199. None of them ever carries the secret.</summary>
+internal static partial class ClusterTransportLog
+{
+    [LoggerMessage(EventId = 5101, EventName = "ClusterConnectionRefused", Level = LogLevel.Warning,
+        Message = "Refused cluster connection from {Remote}: {Reason}")]
+    public static partial void ConnectionRefused(this ILogger logger, string remote, string reason);
+
+    [LoggerMessage(EventId = 5102, EventName = "ClusterHandshakeFailed", Level = LogLevel.Debug,
+        Message = "Cluster connection to {Peer} failed: {Reason}")]
+    public static partial void OutboundFailed(this ILogger logger, string peer, string reason);
+
+    [LoggerMessage(EventId = 5103, EventName = "ClusterInboundDroppedWhileIsolated", Level = LogLevel.Debug,
+        Message = "Closed cluster connection from {Remote}: cluster traffic is isolated")]
+    public static partial void InboundDroppedWhileIsolated(this ILogger logger, string remote);
+
+    [LoggerMessage(EventId = 5104, EventName = "ClusterTrafficIsolated", Level = LogLevel.Warning,
+        Message = "Cluster traffic isolated (fault hook): every cluster connection aborted, new ones refused")]
+    public static partial void TrafficIsolated(this ILogger logger);
+
+    [LoggerMessage(EventId = 5105, EventName = "ClusterTrafficHealed", Level = LogLevel.Information,
+        Message = "Cluster traffic healed (fault hook): cluster connections allowed again")]
+    public static partial void TrafficHealed(this ILogger logger);
+
+    [LoggerMessage(EventId = 5106, EventName = "ClusterAcceptFailed", Level = LogLevel.Warning,
+        Message = "Accepting cluster connections on {EndPoint} failed; trying again")]
+    public static partial void AcceptFailed(this ILogger logger, string endPoint, Exception exception);
+
+    [LoggerMessage(EventId = 5107, EventName = "ClusterConnectionAuthenticated", Level = LogLevel.Debug,
+        Message = "Authenticated {Direction} cluster connection with node {NodeId} at {Address} ({Remote})")]
+    public static partial void Authenticated(this ILogger logger, string direction, string nodeId, string address, string remote);
+
+    [LoggerMessage(EventId = 5108, EventName = "ClusterPeerAddressMismatch", Level = LogLevel.Debug,
+        Message = "Cluster peer dialed at {Dialed} calls itself node {NodeId} at {Address}; its last contact is recorded under {Address}")]
+    public static partial void PeerAddressMismatch(this ILogger logger, string dialed, string nodeId, string address);
+
+    [LoggerMessage(EventId = 5109, EventName = "ClusterListening", Level = LogLevel.Information,
+        Message = "Listening for cluster connections on {EndPoint}")]
+    public static partial void Listening(this ILogger logger, string endPoint);
+
+    [LoggerMessage(EventId = 5110, EventName = "ClusterConnectionClosedBeforeHello", Level = LogLevel.Debug,
+        Message = "Cluster connection from {Remote} closed before sending anything")]
+    public static partial void ClosedBeforeHello(this ILogger logger, string remote);
+}
