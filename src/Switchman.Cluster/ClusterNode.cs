@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using System.Net;
 using DotNext.Net.Cluster;
 using DotNext.Net.Cluster.Consensus.Raft;
@@ -33,6 +34,7 @@ public sealed class ClusterNode : IAsyncDisposable
     private readonly MembershipFile _membership;
     private readonly ClusterTransport _transport;
     private readonly IPEndPoint _localAddress;
+    private readonly ClusterMetrics _metrics;
     private readonly CancellationTokenSource _stopping = new();
     private WriteAheadLog? _log;
     private RaftCluster? _cluster;
@@ -41,7 +43,7 @@ public sealed class ClusterNode : IAsyncDisposable
     private volatile bool _announceMembers;
     private int _stopped;
 
-    public ClusterNode(ClusterNodeOptions options, ILoggerFactory loggerFactory, TimeProvider time)
+    public ClusterNode(ClusterNodeOptions options, ILoggerFactory loggerFactory, IMeterFactory meterFactory, TimeProvider time)
     {
         ArgumentNullException.ThrowIfNull(options);
         _options = options;
@@ -57,6 +59,7 @@ public sealed class ClusterNode : IAsyncDisposable
         _transport = new ClusterTransport(
             new ClusterTransportOptions(config.NodeId, _localAddress, options.Secret, config.RequestTimeout),
             loggerFactory, time);
+        _metrics = new ClusterMetrics(meterFactory, this);
     }
 
     public string NodeId => _options.Config.NodeId;
@@ -190,6 +193,9 @@ public sealed class ClusterNode : IAsyncDisposable
 
     public IReadOnlyList<ClusterMemberView> Members => [.. Started.Members.Select(View).OrderBy(m => m.Id ?? m.Address, StringComparer.Ordinal)];
 
+    /// <summary>The members once started; none before (metrics are read at any time).</summary>
+    internal IReadOnlyList<ClusterMemberView> StartedMembers => _cluster is null ? [] : Members;
+
     /// <summary>
     /// Appends a command through Raft and returns once it is committed and applied on this node (the leader).
     /// Throws <see cref="ClusterNotLeaderException"/> when nothing was written, and
@@ -206,28 +212,32 @@ public sealed class ClusterNode : IAsyncDisposable
         var leadership = cluster.LeadershipToken;
         if (leadership.IsCancellationRequested)
         {
+            _metrics.Proposed("not_leader", TimeSpan.Zero);
             throw new ClusterNotLeaderException(Leader);
         }
         using var scope = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, leadership);
         scope.CancelAfter(_options.CommitTimeout);
-        var appended = false;
+        var started = _time.GetTimestamp();
         try
         {
             var entry = new BinaryLogEntry { Term = cluster.Term, Content = command.ToBytes() };
-            appended = true;
             await cluster.ReplicateAsync(entry, scope.Token).ConfigureAwait(false);
         }
         catch (NotLeaderException e)
         {
+            _metrics.Proposed("unknown", _time.GetElapsedTime(started));
             throw new ClusterOutcomeUnknownException(command.ChangeId, "leadership was lost while the change was replicated", e);
         }
-        catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested && appended)
+        catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
         {
+            _metrics.Proposed("unknown", _time.GetElapsedTime(started));
             throw new ClusterOutcomeUnknownException(command.ChangeId,
                 leadership.IsCancellationRequested ? "leadership or the majority was lost before it committed" : $"it did not commit within {_options.CommitTimeout.TotalSeconds:0.#}s", e);
         }
-        return State.FindChange(command.ChangeId)
+        var outcome = State.FindChange(command.ChangeId)
             ?? throw new ClusterOutcomeUnknownException(command.ChangeId, "it was applied but its outcome was not recorded");
+        _metrics.Proposed(outcome.Accepted ? "accepted" : "refused", _time.GetElapsedTime(started));
+        return outcome;
     }
 
     /// <summary>
@@ -318,6 +328,7 @@ public sealed class ClusterNode : IAsyncDisposable
     {
         var view = leader is null ? null : View(leader);
         ClusterLog.LeaderChanged(_logger, view?.Id ?? view?.Address ?? "(none)", cluster.Term);
+        _metrics.LeaderChanged();
         LeaderChanged?.Invoke(view, cluster.Term);
     }
 

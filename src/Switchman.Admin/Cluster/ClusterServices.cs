@@ -16,7 +16,8 @@ public static class ClusterServices
     {
         var secret = ClusterSecret.Load(cluster);
         var options = new ClusterNodeOptions { Config = cluster, Secret = secret, AdminUrl = AdvertisedAdminUrl(cluster, admin) };
-        services.AddSingleton(sp => new ClusterNode(options, sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(sp => new ClusterNode(
+            options, sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(sp => new ClusterSignature(secret, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(sp => new LeaderForwarder(
             sp.GetRequiredService<ClusterNode>(), sp.GetRequiredService<ClusterSignature>(),

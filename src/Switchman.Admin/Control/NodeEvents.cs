@@ -6,7 +6,8 @@ namespace Switchman.Admin.Control;
 /// <summary>One thing that changed on the node, as operators see it in <c>GET /api/v1/events</c>.</summary>
 /// <param name="Id">Increasing sequence number; <c>?since=Id</c> resumes after it.</param>
 /// <param name="Type">server_down, server_up, server_state_changed, server_weight_changed, server_added, server_removed,
-/// config_applied, config_refused.</param>
+/// config_applied, config_refused; in a cluster also config_apply_failed, leader_changed, member_joined, member_left,
+/// member_unreachable, member_reachable.</param>
 /// <param name="Message">One line for humans.</param>
 /// <param name="Data">Machine-readable details (backend, server, revision, author, reason, errors…).</param>
 public sealed record NodeEvent(
