@@ -42,6 +42,10 @@ public sealed class PartitionTests(ITestOutputHelper output)
 
         var newLeader = await cluster.WaitForLeaderAsync(majority);
         Assert.NotEqual(oldLeader, newLeader);
+        // The majority's event streams tell the story: the old leader unreachable, a new leader.
+        var witnessOfIt = cluster.Host(majority.First(n => n != newLeader)).Events.Since(0);
+        Assert.Contains(witnessOfIt, e => e.Type == "member_unreachable" && Equals(e.Data["member"], oldLeader.Id));
+        Assert.Contains(witnessOfIt, e => e.Type == "leader_changed" && Equals(e.Data["leader"], newLeader.Id));
         var added = await cluster.Lab.AddServerAsync(majority.First(n => n != newLeader), "during-partition");
         Assert.True(added.Status == HttpStatusCode.Created, added.Body);
 
@@ -60,6 +64,7 @@ public sealed class PartitionTests(ITestOutputHelper output)
             Assert.DoesNotContain("through-isolated", servers);
             Assert.Null(cluster.Member(node).State.Overrides.GetValueOrDefault(ReplicatedStateKey("api", "seed"))?.Weight);
         }
+        Assert.Contains(cluster.Host(oldLeader).Events.Since(0), e => e.Type == "config_applied" && Equals(e.Data["revision"], added.Revision));
     }
 
     [Fact]
@@ -126,6 +131,8 @@ public sealed class PartitionTests(ITestOutputHelper output)
             JsonContent($"{{\"address\": \"{newcomer.ClusterAddress}\", \"id\": \"n4\"}}"));
         Assert.True(add.IsSuccessStatusCode, await add.Content.ReadAsStringAsync());
         await Await.UntilAsync(() => cluster.Member(leader).Members.Count == 4, Converge, "the leader to list four members");
+        await Await.UntilAsync(() => cluster.Host(follower).Events.Since(0).Any(e => e.Type == "member_joined" && Equals(e.Data["address"], newcomer.ClusterAddress)),
+            Converge, "a member_joined event on the follower");
         await Await.UntilAsync(() => joining.ConfigStore.Current.Config.FindBackend("api")!.Servers.Any(s => s.Name == "before-14"), Converge,
             "the newcomer to catch up");
 
@@ -135,6 +142,7 @@ public sealed class PartitionTests(ITestOutputHelper output)
         using var remove = await cluster.Lab.Http.DeleteAsync(new Uri($"{follower.AdminUrl}/api/v1/cluster/members/n4"));
         Assert.True(remove.IsSuccessStatusCode, await remove.Content.ReadAsStringAsync());
         await Await.UntilAsync(() => cluster.Nodes.All(n => cluster.Member(n).Members.Count == 3), Converge, "every member to list three members");
+        Assert.Contains(cluster.Host(leader).Events.Since(0), e => e.Type == "member_left" && Equals(e.Data["address"], newcomer.ClusterAddress));
         await cluster.Lab.AddServerAcceptedAsync(follower, "after-leave");
     }
 

@@ -26,7 +26,7 @@ internal static class ServerEndpoints
         string backend, string server, HttpRequest request, ClaimsPrincipal user,
         ConfigStore store, DataPlane dataPlane, NodeEvents events, RequestRates rates, CancellationToken cancellationToken)
     {
-        if (ServerLookup.Find(dataPlane.Config, backend, server) is { } notFound)
+        if (ServerLookup.Find(store.Current.Config, backend, server) is { } notFound)
         {
             return notFound;
         }
@@ -50,7 +50,7 @@ internal static class ServerEndpoints
         {
             // Every node (this one included) applies it when committed, and publishes the change then.
             await replication.ProposeServerStateAsync(backend, server, state, ConfigEndpoints.Author(user), cancellationToken).ConfigureAwait(false);
-            return ServerStatus(dataPlane, rates, backend, server);
+            return ReplicatedServerStatus(store, dataPlane, rates, backend, server);
         }
         var previous = StatusEndpoints.FindStatus(dataPlane, rates, backend, server)?.State;
         if (!dataPlane.TrySetServerState(backend, server, state))
@@ -65,7 +65,7 @@ internal static class ServerEndpoints
         string backend, string server, HttpRequest request, ClaimsPrincipal user,
         ConfigStore store, DataPlane dataPlane, NodeEvents events, RequestRates rates, CancellationToken cancellationToken)
     {
-        if (ServerLookup.Find(dataPlane.Config, backend, server) is { } notFound)
+        if (ServerLookup.Find(store.Current.Config, backend, server) is { } notFound)
         {
             return notFound;
         }
@@ -83,7 +83,7 @@ internal static class ServerEndpoints
         if (store.Replication is { } replication)
         {
             await replication.ProposeServerWeightAsync(backend, server, weight!.Value, ConfigEndpoints.Author(user), cancellationToken).ConfigureAwait(false);
-            return ServerStatus(dataPlane, rates, backend, server);
+            return ReplicatedServerStatus(store, dataPlane, rates, backend, server);
         }
         var previous = StatusEndpoints.FindStatus(dataPlane, rates, backend, server)?.Weight;
         if (!dataPlane.TrySetServerWeight(backend, server, weight!.Value))
@@ -245,6 +245,27 @@ internal static class ServerEndpoints
         StatusEndpoints.FindStatus(dataPlane, rates, backend, server) is { } status
             ? ApiResults.Json(status)
             : ServerLookup.NotFound(dataPlane.Config, backend, server);
+
+    /// <summary>
+    /// After a replicated change: the server as this node's data plane runs it, or, on a witness (which runs no data
+    /// plane), as the configuration describes it, with the state and weight the cluster now holds.
+    /// </summary>
+    private static IResult ReplicatedServerStatus(ConfigStore store, DataPlane dataPlane, RequestRates rates, string backend, string server)
+    {
+        if (StatusEndpoints.FindStatus(dataPlane, rates, backend, server) is { } running)
+        {
+            return ApiResults.Json(running);
+        }
+        if (store.Current.Config.FindBackend(backend)?.Servers.FirstOrDefault(s => s.Name == server) is not { } configured)
+        {
+            return ServerLookup.NotFound(store.Current.Config, backend, server);
+        }
+        var replicated = store.Replication?.OverrideOf(backend, server);
+        return ApiResults.Json(new ServerStatusDocument(
+            configured.Name, configured.Address, configured.Backup,
+            replicated?.State ?? configured.State.ToString().ToLowerInvariant(), "unknown", Available: false,
+            replicated?.Weight ?? configured.Weight, InFlight: 0, RequestRate: 0, RequestsTotal: 0, EjectedUntil: null, LastCheck: null));
+    }
 
     private static SwitchmanConfig Without(SwitchmanConfig config, string backend, string server) =>
         WithServers(config, backend, [.. config.FindBackend(backend)!.Servers.Where(s => s.Name != server)]);

@@ -24,6 +24,9 @@ public sealed class ClusterReplication(ClusterNode node, LeaderForwarder forward
         await progress.WaitForAsync(node.State.AppliedIndex, wait.Token).ConfigureAwait(false);
     }
 
+    public (string? State, int? Weight)? OverrideOf(string backend, string server) =>
+        node.State.Overrides.TryGetValue(ReplicatedState.ServerKey(backend, server), out var found) ? (found.State, found.Weight) : null;
+
     public Task<ReplicationResult> ProposeConfigAsync(
         SwitchmanConfig shared, long basedOnRevision, IReadOnlyList<string> resetOverrides, string author, CancellationToken cancellationToken) =>
         ProposeAsync(new ApplyConfigCommand

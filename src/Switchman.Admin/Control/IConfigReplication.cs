@@ -21,6 +21,9 @@ public interface IConfigReplication
     Task<ReplicationResult> ProposeConfigAsync(
         SwitchmanConfig shared, long basedOnRevision, IReadOnlyList<string> resetOverrides, string author, CancellationToken cancellationToken);
 
+    /// <summary>The server's replicated state and weight overrides (null fields: not overridden).</summary>
+    (string? State, int? Weight)? OverrideOf(string backend, string server);
+
     Task<ReplicationResult> ProposeServerStateAsync(string backend, string server, ServerAdminState state, string author, CancellationToken cancellationToken);
 
     Task<ReplicationResult> ProposeServerWeightAsync(string backend, string server, int weight, string author, CancellationToken cancellationToken);

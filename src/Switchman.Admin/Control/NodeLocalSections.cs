@@ -1,3 +1,4 @@
+using Switchman.Cluster.Replication;
 using Switchman.Core.Configuration;
 
 namespace Switchman.Admin.Control;
@@ -47,7 +48,7 @@ public static class NodeLocalSections
             {
                 if (next?.Servers.FirstOrDefault(s => s.Name == server.Name) != server)
                 {
-                    changed.Add($"{backend.Name}/{server.Name}");
+                    changed.Add(ReplicatedState.ServerKey(backend.Name, server.Name));
                 }
             }
         }

@@ -1,0 +1,830 @@
+#!/usr/bin/env python3
+"""bench/cluster.py — leader failover time and commit latency of a 3-node Switchman cluster on loopback.
+
+Starts three `switchman run` processes (ports picked at run time, a temp directory, one shared secret), then:
+
+1. Failover, --trials times: with all three nodes up and caught up, SIGKILL the leader (t0) and send a weight change
+   (PUT /api/v1/backends/api/servers/seed/weight) to one survivor, again and again (each try bounded by
+   --client-timeout, a short pause between tries), until one answers 200 (t1): committed by a majority and applied on
+   that survivor. failover = t1 - t0. Meanwhile a thread per survivor polls its own view of the leader
+   (GET /api/v1/status, cluster.leader) every --poll-interval ms: election = t0 until a survivor first names a leader
+   other than the killed node. Then the killed node is restarted on its data directory, the script waits until every
+   node names the same leader and every member reports lag 0 at the same applied index, waits --settle seconds, and
+   runs the next trial.
+2. Commit latency: --commits sequential weight changes through the leader, then as many through a follower (each
+   after --commit-warmup unmeasured ones), on one keep-alive connection; wall time of each request.
+
+Prints a summary and writes result.json, summary.md, trials.csv, commits.csv and the nodes' logs to --out
+(default bench/results/cluster-<UTC>-<min>-<max>ms/). Every process it started is killed by its PID and the temp dir
+removed on exit, Ctrl-C and errors. Python 3 standard library only.
+"""
+
+import argparse
+import atexit
+import csv
+import datetime as dt
+import hashlib
+import http.client
+import json
+import math
+import os
+import platform
+import secrets
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+BACKEND = "api"
+SERVER = "seed"
+ADMIN_LINE = "switchman: admin listening on"
+NODE_IDS = ("n1", "n2", "n3")
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def log(msg):
+    print(f"[cluster {dt.datetime.now(dt.timezone.utc).strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+def utc_iso(ts=None):
+    ts = time.time() if ts is None else ts
+    return dt.datetime.fromtimestamp(ts, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")[:-4] + "Z"
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Processes and cleanup: every child is tracked by its PID, and ended by it.
+
+_children = {}  # node id -> subprocess.Popen (running or not yet reaped)
+_tmp = None
+_keep_tmp = False
+_cleaned = False
+
+
+def cleanup():
+    global _cleaned
+    if _cleaned:
+        return
+    _cleaned = True
+    for proc in list(_children.values()):
+        if proc.poll() is None:
+            try:
+                os.kill(proc.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+    deadline = time.monotonic() + 5
+    for node_id, proc in list(_children.items()):
+        try:
+            proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            log(f"{node_id} (pid {proc.pid}) did not stop on SIGTERM; sending SIGKILL")
+            try:
+                os.kill(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            try:
+                proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                log(f"{node_id} (pid {proc.pid}) still there after SIGKILL")
+    _children.clear()
+    if _tmp and os.path.isdir(_tmp):
+        if _keep_tmp:
+            log(f"kept {_tmp}")
+        else:
+            shutil.rmtree(_tmp, ignore_errors=True)
+
+
+def _on_signal(signum, _frame):
+    raise SystemExit(128 + signum)
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Small helpers
+
+
+def free_ports(n):
+    """n distinct free TCP ports on 127.0.0.1 (held open together while chosen, then released)."""
+    socks = []
+    try:
+        for _ in range(n):
+            s = socket.socket()
+            s.bind(("127.0.0.1", 0))
+            socks.append(s)
+        return [s.getsockname()[1] for s in socks]
+    finally:
+        for s in socks:
+            s.close()
+
+
+def pct(values, p):
+    """Nearest-rank percentile (p in 0..100) of a non-empty list."""
+    s = sorted(values)
+    return s[max(0, math.ceil(p / 100 * len(s)) - 1)]
+
+
+def stats(values):
+    if not values:
+        return None
+    return {
+        "n": len(values),
+        "min": min(values),
+        "median": statistics.median(values),
+        "p90": pct(values, 90),
+        "p99": pct(values, 99),
+        "max": max(values),
+        "mean": statistics.fmean(values),
+    }
+
+
+def busy_ticks():
+    """CPU ticks spent busy on the whole machine (all CPUs) since boot."""
+    with open("/proc/stat") as f:
+        fields = [int(x) for x in f.readline().split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
+    return sum(fields[:8]) - idle
+
+
+def proc_ticks(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            rest = f.read().rsplit(")", 1)[1].split()
+        return int(rest[11]) + int(rest[12])  # utime, stime (fields 14, 15)
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
+class Window:
+    """CPU use over a stretch of time: the whole machine, the nodes, and this script (100 = one core)."""
+
+    def __init__(self, pids):
+        self.pids = list(pids)
+        self.t = time.monotonic()
+        self.busy = busy_ticks()
+        self.nodes = sum(proc_ticks(p) for p in self.pids)
+        self.own = sum(os.times()[:2])
+
+    def end(self):
+        seconds = max(1e-6, time.monotonic() - self.t)
+        busy = (busy_ticks() - self.busy) / CLK_TCK
+        nodes = (sum(proc_ticks(p) for p in self.pids) - self.nodes) / CLK_TCK
+        own = sum(os.times()[:2]) - self.own
+        return {
+            "seconds": round(seconds, 3),
+            "machine_busy_pct": round(100 * busy / seconds, 1),
+            "nodes_cpu_pct": round(100 * nodes / seconds, 1),
+            "script_cpu_pct": round(100 * own / seconds, 1),
+            "other_cpu_pct": round(max(0.0, 100 * (busy - nodes - own) / seconds), 1),
+            "loadavg": [round(x, 2) for x in os.getloadavg()],
+        }
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Admin API
+
+
+class Admin:
+    """One keep-alive connection to one node's admin API; reconnects after any error."""
+
+    def __init__(self, port, token, timeout):
+        self.port = port
+        self.token = token
+        self.timeout = timeout
+        self.conn = None
+
+    def close(self):
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+
+    def request(self, method, path, body=None, timeout=None):
+        """(status, parsed JSON or text); raises OSError / http.client.HTTPException on transport errors."""
+        t = self.timeout if timeout is None else timeout
+        if self.conn is None:
+            self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=t)
+        elif self.conn.sock is not None:
+            self.conn.sock.settimeout(t)
+        else:
+            self.conn.timeout = t
+        headers = {"Authorization": f"Bearer {self.token}"}
+        data = None
+        if body is not None:
+            data = json.dumps(body).encode()
+            headers["Content-Type"] = "application/json"
+        try:
+            self.conn.request(method, path, body=data, headers=headers)
+            response = self.conn.getresponse()
+            raw = response.read()
+        except BaseException:
+            self.close()
+            raise
+        if response.getheader("Connection", "").lower() == "close":
+            self.close()
+        try:
+            return response.status, json.loads(raw) if raw else None
+        except ValueError:
+            return response.status, raw.decode(errors="replace")
+
+    def get(self, path, timeout=None):
+        try:
+            status, doc = self.request("GET", path, timeout=timeout)
+            return doc if status == 200 else None
+        except (OSError, http.client.HTTPException):
+            return None
+
+    def set_weight(self, weight, timeout=None):
+        return self.request("PUT", f"/api/v1/backends/{BACKEND}/servers/{SERVER}/weight", {"weight": weight}, timeout=timeout)
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# The cluster
+
+
+class Node:
+    def __init__(self, node_id, cluster_port, admin_port, root):
+        self.id = node_id
+        self.cluster_port = cluster_port
+        self.admin_port = admin_port
+        self.config = os.path.join(root, f"{node_id}.yaml")
+        self.data_dir = os.path.join(root, f"data-{node_id}")
+        self.stdout = os.path.join(root, f"{node_id}.log")
+        self.stderr = os.path.join(root, f"{node_id}.err")
+        self.proc = None
+        self.starts = 0
+
+    @property
+    def running(self):
+        return self.proc is not None and self.proc.poll() is None
+
+
+class Cluster:
+    def __init__(self, args, root):
+        self.args = args
+        self.root = root
+        self.token = secrets.token_hex(16)
+        self.secret_file = os.path.join(root, "cluster.key")
+        with open(self.secret_file, "w") as f:
+            f.write(secrets.token_hex(24) + "\n")  # 48 bytes
+        os.chmod(self.secret_file, 0o600)
+        ports = free_ports(7)
+        self.frontend_port = ports[6]
+        self.nodes = [Node(NODE_IDS[i], ports[i], ports[3 + i], root) for i in range(3)]
+        self.by_id = {n.id: n for n in self.nodes}
+        for node in self.nodes:
+            with open(node.config, "w") as f:
+                f.write(self.config_yaml(node))
+        self.env = dict(os.environ)
+        self.env.setdefault("DOTNET_CLI_TELEMETRY_OPTOUT", "1")
+        if args.raft_log_level:
+            # More specific than the host's own "DotNext" filter (Error), so it wins.
+            self.env["Logging__LogLevel__DotNext.Net.Cluster"] = args.raft_log_level
+
+    def config_yaml(self, node):
+        sha = hashlib.sha256(self.token.encode()).hexdigest()
+        a = self.args
+        lines = [
+            "admin:",
+            f"  listen: 127.0.0.1:{node.admin_port}",
+            "  tokens:",
+            f"    - {{ name: bench, role: admin, sha256: {sha} }}",
+            "cluster:",
+            f"  node_id: {node.id}",
+            f"  listen: 127.0.0.1:{node.cluster_port}",
+            "  peers:",
+        ]
+        lines += [f"    - {{ id: {p.id}, address: 127.0.0.1:{p.cluster_port} }}" for p in self.nodes if p is not node]
+        lines += [
+            f"  data_dir: {node.data_dir}",
+            f"  secret_file: {self.secret_file}",
+            f"  election_timeout_min: {a.election_min}ms",
+            f"  election_timeout_max: {a.election_max}ms",
+        ]
+        if a.request_timeout:
+            lines.append(f"  request_timeout: {a.request_timeout}ms")
+        lines += [
+            "frontends:",
+            "  web:",
+            f"    listen: 127.0.0.1:{self.frontend_port}",
+            "    routes:",
+            f"      - backend: {BACKEND}",
+            "backends:",
+            f"  {BACKEND}:",
+            "    servers:",
+            f"      - {{ name: {SERVER}, address: 127.0.0.1:9 }}",
+            "",
+        ]
+        return "\n".join(lines)
+
+    def admin(self, node, timeout=2.0):
+        return Admin(node.admin_port, self.token, timeout)
+
+    def check_config(self):
+        """`switchman check` on one node's file: fails early (with every error) if the timings are refused."""
+        result = subprocess.run(
+            ["dotnet", self.args.dll, "check", "-c", self.nodes[0].config],
+            cwd=self.root, env=self.env, capture_output=True, text=True, timeout=120)
+        if result.returncode != 0:
+            raise SystemExit(f"the generated configuration was refused:\n{result.stdout}{result.stderr}")
+
+    def spawn(self, node, note):
+        assert not node.running, f"{node.id} is already running"
+        node.starts += 1
+        for path in (node.stdout, node.stderr):
+            with open(path, "a") as f:
+                f.write(f"=== bench: start #{node.starts} of {node.id} at {utc_iso()} ({note})\n")
+        offset = os.path.getsize(node.stdout)
+        out = open(node.stdout, "a")
+        err = open(node.stderr, "a")
+        try:
+            node.proc = subprocess.Popen(
+                ["dotnet", self.args.dll, "run", "-c", node.config],
+                cwd=self.root, env=self.env, stdin=subprocess.DEVNULL, stdout=out, stderr=err)
+        finally:
+            out.close()
+            err.close()
+        _children[node.id] = node.proc
+        return offset
+
+    def wait_started(self, node, offset, limit=60.0):
+        deadline = time.monotonic() + limit
+        while time.monotonic() < deadline:
+            with open(node.stdout, errors="replace") as f:
+                f.seek(offset)
+                if ADMIN_LINE in f.read():
+                    return
+            if node.proc.poll() is not None:
+                raise RuntimeError(f"{node.id} exited with {node.proc.returncode} while starting; see {node.stdout} / {node.stderr}:\n"
+                                   + tail(node.stdout) + tail(node.stderr))
+            time.sleep(0.05)
+        raise RuntimeError(f"{node.id} did not print '{ADMIN_LINE}' within {limit:.0f}s")
+
+    def start(self, nodes, note):
+        offsets = [(n, self.spawn(n, note)) for n in nodes]  # side by side: each start is mostly JIT
+        for n, off in offsets:
+            self.wait_started(n, off)
+
+    def kill(self, node):
+        """SIGKILL by PID; returns the perf_counter time just before the signal."""
+        t0 = time.perf_counter()
+        os.kill(node.proc.pid, signal.SIGKILL)
+        return t0
+
+    def reap(self, node):
+        node.proc.wait(timeout=10)
+        _children.pop(node.id, None)
+
+    def views(self):
+        return {n.id: (self.admin(n).get("/api/v1/cluster") if n.running else None) for n in self.nodes}
+
+    def wait_converged(self, limit=90.0):
+        """Until every node names the same leader and every member reports the same applied index and revision, lag 0.
+        Returns (leader id, a cluster document, seconds waited)."""
+        started = time.monotonic()
+        deadline = started + limit
+        last = None
+        while time.monotonic() < deadline:
+            views = self.views()
+            last = views
+            docs = list(views.values())
+            if all(docs):
+                leaders = {d.get("leader") for d in docs}
+                members = docs[0].get("members") or []
+                if (len(leaders) == 1 and None not in leaders and len(members) == 3
+                        and all(m.get("lag") == 0 for d in docs for m in d.get("members") or [])
+                        and len({m.get("applied_index") for m in members}) == 1
+                        and len({m.get("revision") for m in members}) == 1
+                        and (members[0].get("revision") or 0) > 0):
+                    return docs[0]["leader"], docs[0], time.monotonic() - started
+            time.sleep(0.1)
+        raise RuntimeError(f"the cluster did not converge within {limit:.0f}s; last views: {json.dumps(last)[:2000]}")
+
+
+def tail(path, n=20):
+    try:
+        with open(path, errors="replace") as f:
+            return "".join(f.readlines()[-n:])
+    except OSError:
+        return ""
+
+
+def read_from(path, offset):
+    try:
+        with open(path, errors="replace") as f:
+            f.seek(offset)
+            return f.read()
+    except OSError:
+        return ""
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Failover
+
+
+class LeaderPoller(threading.Thread):
+    """Polls one node's own view of the leader every interval; records (perf_counter, leader, term) samples."""
+
+    def __init__(self, cluster, node, interval, path, deadline):
+        super().__init__(daemon=True, name=f"poll-{node.id}")
+        self.admin = cluster.admin(node, timeout=1.0)
+        self.interval = interval
+        self.path = path
+        self.deadline = deadline
+        self.samples = []
+        self.stop = threading.Event()
+        self.ready = threading.Event()
+
+    def run(self):
+        try:
+            while not self.stop.is_set() and time.perf_counter() < self.deadline:
+                t = time.perf_counter()
+                doc = self.admin.get(self.path)
+                t_end = time.perf_counter()
+                if doc is not None:
+                    c = doc.get("cluster", doc) if isinstance(doc, dict) else {}
+                    self.samples.append((t, t_end, c.get("leader"), c.get("term")))
+                else:
+                    self.samples.append((t, t_end, "?", None))
+                self.ready.set()
+                self.stop.wait(max(0.0, self.interval - (time.perf_counter() - t)))
+        finally:
+            self.ready.set()
+            self.admin.close()
+
+    def first_new_leader(self, t0, killed):
+        """(ms after t0 of the first answer naming a leader other than the killed node, that leader, term) or Nones."""
+        for _, t_end, leader, term in self.samples:
+            if t_end >= t0 and leader not in (None, "?", killed):
+                return (t_end - t0) * 1000, leader, term
+        return None, None, None
+
+    def first_no_leader(self, t0, killed):
+        for _, t_end, leader, _ in self.samples:
+            if t_end >= t0 and leader != killed and leader != "?":
+                return (t_end - t0) * 1000
+        return None
+
+
+def failover_trial(cluster, args, index, weight):
+    leader_id, doc, _ = cluster.wait_converged()
+    time.sleep(args.settle)
+    # The leader may have changed while settling (it should not): check again.
+    leader_id, doc, _ = cluster.wait_converged()
+    leader = cluster.by_id[leader_id]
+    survivors = [n for n in cluster.nodes if n is not leader]
+    target = survivors[index % 2]
+    term_before = doc.get("term")
+
+    pollers = [LeaderPoller(cluster, s, args.poll_interval / 1000, args.poll_path, time.perf_counter() + 60) for s in survivors]
+    for p in pollers:
+        p.start()
+    for p in pollers:
+        p.ready.wait(5)
+    client = cluster.admin(target, timeout=args.client_timeout)
+    try:
+        client.request("GET", "/healthz")  # the connection is open before t0
+    except (OSError, http.client.HTTPException):
+        client.close()
+    log_offsets = {n.id: os.path.getsize(n.stdout) for n in cluster.nodes}
+    window = Window([s.proc.pid for s in survivors])
+    wall0 = time.time()
+    t0 = cluster.kill(leader)
+
+    attempts = []
+    t1 = None
+    deadline = t0 + args.failover_limit
+    while len(attempts) < args.max_attempts and time.perf_counter() < deadline:
+        a0 = time.perf_counter()
+        try:
+            status, body = client.set_weight(weight)
+            outcome = status
+        except (OSError, http.client.HTTPException) as e:
+            status, body, outcome = None, None, type(e).__name__
+        a1 = time.perf_counter()
+        attempts.append({"start_ms": round((a0 - t0) * 1000, 2), "end_ms": round((a1 - t0) * 1000, 2), "outcome": outcome,
+                         "detail": (body.get("error") or body.get("title") or body.get("detail")) if isinstance(body, dict) and status != 200 else None})
+        if status == 200:
+            t1 = a1
+            break
+        time.sleep(args.retry_pause / 1000)
+    client.close()
+    time.sleep(0.2)  # let the pollers see the second survivor learn the leader too
+    for p in pollers:
+        p.stop.set()
+    for p in pollers:
+        p.join(5)
+    load = window.end()
+    cluster.reap(leader)
+
+    per_survivor = {}
+    for s, p in zip(survivors, pollers):
+        ms, new_leader, term = p.first_new_leader(t0, leader_id)
+        per_survivor[s.id] = {"new_leader_ms": None if ms is None else round(ms, 2), "new_leader": new_leader, "term": term,
+                              "leader_unset_ms": None if p.first_no_leader(t0, leader_id) is None else round(p.first_no_leader(t0, leader_id), 2),
+                              "polls": len(p.samples)}
+    known = [v["new_leader_ms"] for v in per_survivor.values() if v["new_leader_ms"] is not None]
+    new_leaders = {v["new_leader"] for v in per_survivor.values() if v["new_leader"]}
+    trial = {
+        "trial": index + 1,
+        "utc_kill": utc_iso(wall0),
+        "killed": leader_id,
+        "term_before": term_before,
+        "target": target.id,
+        "failover_ms": None if t1 is None else round((t1 - t0) * 1000, 2),
+        "election_ms": round(min(known), 2) if known else None,
+        "election_all_ms": round(max(known), 2) if len(known) == len(survivors) else None,
+        "new_leader": sorted(new_leaders)[0] if len(new_leaders) == 1 else (sorted(new_leaders) or None),
+        "new_term": max((v["term"] or 0) for v in per_survivor.values()) or None,
+        "target_led": target.id in new_leaders,
+        "attempts": len(attempts),
+        "attempt_log": attempts,
+        "survivors": per_survivor,
+        "cpu": load,
+        "log_offsets": log_offsets,
+    }
+
+    # Back to three: restart the killed node on its data directory; the next trial waits until it caught up.
+    r0 = time.monotonic()
+    cluster.start([leader], f"after trial {index + 1}")
+    _, _, waited = cluster.wait_converged()
+    trial["restart_s"] = round(time.monotonic() - r0, 2)
+    trial["log_end"] = {n.id: os.path.getsize(n.stdout) for n in cluster.nodes}
+    if t1 is None:
+        log(f"trial {index + 1}: no 200 within {args.failover_limit}s / {args.max_attempts} tries: {attempts[-3:]}")
+    return trial
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Commit latency
+
+
+def commit_series(cluster, node, count, warmup, first_weight):
+    admin = cluster.admin(node, timeout=10.0)
+    latencies, errors = [], []
+    weight = first_weight
+    window = None
+    try:
+        for i in range(warmup + count):
+            if i == warmup:
+                window = Window([n.proc.pid for n in cluster.nodes])
+            weight = weight % 200 + 1  # 1..200, never the same twice in a row
+            a0 = time.perf_counter()
+            try:
+                status, body = admin.set_weight(weight)
+            except (OSError, http.client.HTTPException) as e:
+                status, body = None, type(e).__name__
+            ms = (time.perf_counter() - a0) * 1000
+            if i < warmup:
+                continue
+            latencies.append(ms)
+            if status != 200:
+                errors.append({"i": i - warmup, "status": status, "body": str(body)[:300], "ms": round(ms, 2)})
+    finally:
+        admin.close()
+    return latencies, errors, window.end() if window else None, weight
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Report
+
+
+def fmt(v, digits=0):
+    return "–" if v is None else f"{v:,.{digits}f}"
+
+
+def slow_trials(trials):
+    done = [t["failover_ms"] for t in trials if t["failover_ms"] is not None]
+    if not done:
+        return trials
+    median = statistics.median(done)
+    return [t for t in trials if t["failover_ms"] is None or t["failover_ms"] > max(2 * median, median + 150)]
+
+
+def summarize(result):
+    a = result["settings"]
+    f, e, ea = result["failover"]["failover_ms"], result["failover"]["election_ms"], result["failover"]["election_all_ms"]
+    cl, cf = result["commits"]["via_leader"]["ms"], result["commits"]["via_follower"]["ms"]
+    lines = [
+        f"## Cluster failover and commit latency — election timeout {a['election_min']}–{a['election_max']} ms",
+        "",
+        f"{result['utc_start']} · {result['machine']['cpus']} CPUs · loadavg before {result['load_before']['loadavg']} · "
+        f"build {result['build']}",
+        "",
+        f"Failover: {result['failover']['trials']} trials, {result['failover']['failed']} without a 200 "
+        f"(kill -9 of the leader → 200 on a survivor; election: → a survivor names a new leader)",
+        "",
+        "| measure | n | median ms | p90 ms | max ms | min ms |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for name, s in (("failover (kill → change committed)", f), ("election (kill → first survivor names new leader)", e),
+                    ("election (kill → both survivors name it)", ea)):
+        if s:
+            lines.append(f"| {name} | {s['n']} | {fmt(s['median'])} | {fmt(s['p90'])} | {fmt(s['max'])} | {fmt(s['min'])} |")
+    lines += [
+        "",
+        f"Commit latency: sequential weight changes, {a['commits']} each (after {a['commit_warmup']} unmeasured)",
+        "",
+        "| sent to | n | median ms | p90 ms | p99 ms | max ms | errors |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name, key, s in (("leader", "via_leader", cl), ("follower", "via_follower", cf)):
+        if s:
+            lines.append(f"| {name} | {s['n']} | {fmt(s['median'], 1)} | {fmt(s['p90'], 1)} | {fmt(s['p99'], 1)} | {fmt(s['max'], 1)} | "
+                         f"{len(result['commits'][key]['errors'])} |")
+    lines += ["", "Per trial:", "",
+              "| # | killed | new leader | target | failover ms | election ms (first / both) | tries | machine busy % | other % | loadavg 1m |",
+              "|---:|---|---|---|---:|---:|---:|---:|---:|---:|"]
+    for t in result["failover"]["per_trial"]:
+        lines.append(f"| {t['trial']} | {t['killed']} | {t['new_leader']} | {t['target']} | {fmt(t['failover_ms'])} | "
+                     f"{fmt(t['election_ms'])} / {fmt(t['election_all_ms'])} | {t['attempts']} | {t['cpu']['machine_busy_pct']} | "
+                     f"{t['cpu']['other_cpu_pct']} | {t['cpu']['loadavg'][0]} |")
+    return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+
+
+def main():
+    global _tmp, _keep_tmp
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    ap.add_argument("--dll", default=os.path.join(root, "src/Switchman/bin/Release/net10.0/switchman.dll"), help="switchman.dll to run")
+    ap.add_argument("--trials", type=int, default=20, help="failover trials")
+    ap.add_argument("--commits", type=int, default=300, help="measured commits through the leader, and as many through a follower")
+    ap.add_argument("--commit-warmup", type=int, default=50, help="unmeasured commits before each series")
+    ap.add_argument("--election-min", type=int, default=150, help="cluster.election_timeout_min, ms (≥ 50)")
+    ap.add_argument("--election-max", type=int, default=300, help="cluster.election_timeout_max, ms (> min)")
+    ap.add_argument("--request-timeout", type=int, default=0, help="cluster.request_timeout, ms (0: the product default, 1 s)")
+    ap.add_argument("--client-timeout", type=float, default=1.0, help="seconds each failover try may take")
+    ap.add_argument("--retry-pause", type=float, default=5.0, help="ms between failover tries")
+    ap.add_argument("--max-attempts", type=int, default=200, help="failover tries per trial at most")
+    ap.add_argument("--failover-limit", type=float, default=20.0, help="seconds a trial may take to get a 200")
+    ap.add_argument("--poll-interval", type=float, default=10.0, help="ms between leader polls of each survivor")
+    ap.add_argument("--poll-path", default="/api/v1/status",
+                    help="what the pollers GET (cluster.leader of /api/v1/status: the node's own view, no calls to other members; "
+                         "or /api/v1/cluster, which also asks every member for its report)")
+    ap.add_argument("--settle", type=float, default=1.0, help="seconds to wait after the cluster converged, before each kill")
+    ap.add_argument("--raft-log-level", default="Debug",
+                    help="log level of DotNext's Raft in the node logs (elections, votes, pre-votes); '' for the product's (Error)")
+    ap.add_argument("--out", help="result directory (default bench/results/cluster-<UTC>-<min>-<max>ms)")
+    ap.add_argument("--label", default="", help="free text stored with the result (e.g. the build)")
+    ap.add_argument("--keep-tmp", action="store_true", help="keep the temp dir (configs, data dirs, logs)")
+    args = ap.parse_args()
+    if args.election_min < 50 or args.election_max <= args.election_min:
+        ap.error("need 50 ≤ --election-min < --election-max (the configuration validator's rule)")
+    if args.trials < 0 or args.commits < 0 or args.trials > 1000 or args.commits > 100000:
+        ap.error("--trials 0..1000, --commits 0..100000")
+    if not os.path.isfile(args.dll):
+        ap.error(f"{args.dll} not found (dotnet build -c Release src/Switchman, or bash bench/cluster.sh)")
+
+    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    out = args.out or os.path.join(root, "bench", "results", f"cluster-{stamp}-{args.election_min}-{args.election_max}ms")
+    _keep_tmp = args.keep_tmp
+    atexit.register(cleanup)
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _on_signal)
+
+    _tmp = tempfile.mkdtemp(prefix="switchman-cluster-bench.")
+    try:
+        # A private copy of the build: a rebuild elsewhere during the run cannot change what a restarted node runs.
+        bin_dir = os.path.join(_tmp, "bin")
+        shutil.copytree(os.path.dirname(os.path.abspath(args.dll)), bin_dir)
+        build = args.label or os.path.abspath(args.dll)
+        args.dll = os.path.join(bin_dir, os.path.basename(args.dll))
+        cluster = Cluster(args, _tmp)
+        cluster.check_config()
+
+        result = {
+            "utc_start": utc_iso(),
+            "build": build,
+            "settings": {k: v for k, v in vars(args).items() if k not in ("out", "keep_tmp")},
+            "machine": {"cpus": os.cpu_count(), "kernel": platform.release(), "python": platform.python_version(),
+                        "cpu_model": cpu_model()},
+            "load_before": {"loadavg": [round(x, 2) for x in os.getloadavg()], "uptime": uptime_line()},
+        }
+        log(f"temp dir {_tmp}; election timeout {args.election_min}–{args.election_max} ms; loadavg {result['load_before']['loadavg']}")
+        cluster.start(cluster.nodes, "initial")
+        leader, _, waited = cluster.wait_converged()
+        log(f"3 nodes up, leader {leader} after {waited:.1f}s")
+
+        # Warm up every node's admin and replication paths (JIT) before anything is measured.
+        weight = 1
+        for n in cluster.nodes:
+            _, errs, _, weight = commit_series(cluster, n, 0, args.commit_warmup, weight)
+
+        trials = []
+        phase = Window([n.proc.pid for n in cluster.nodes])
+        for i in range(args.trials):
+            weight = weight % 200 + 1
+            t = failover_trial(cluster, args, i, weight)
+            trials.append(t)
+            log(f"trial {i + 1}/{args.trials}: killed {t['killed']}, new leader {t['new_leader']}, failover {fmt(t['failover_ms'])} ms, "
+                f"election {fmt(t['election_ms'])}/{fmt(t['election_all_ms'])} ms, tries {t['attempts']}, "
+                f"busy {t['cpu']['machine_busy_pct']}%, restart+catch-up {t['restart_s']} s")
+        failover_load = phase.end() if args.trials else None
+
+        commits = {}
+        if args.commits:
+            leader_id, _, _ = cluster.wait_converged()
+            time.sleep(args.settle)
+            follower = next(n for n in cluster.nodes if n.id != leader_id)
+            for key, node in (("via_leader", cluster.by_id[leader_id]), ("via_follower", follower)):
+                lat, errs, load, weight = commit_series(cluster, node, args.commits, args.commit_warmup, weight)
+                commits[key] = {"node": node.id, "ms": stats(lat), "errors": errs, "cpu": load, "samples_ms": [round(x, 3) for x in lat]}
+                s = commits[key]["ms"]
+                log(f"{args.commits} commits via {key[4:]} {node.id}: median {s['median']:.1f} ms, p99 {s['p99']:.1f} ms, "
+                    f"max {s['max']:.1f} ms, errors {len(errs)}, other load {load['other_cpu_pct']}%")
+            after, _, _ = cluster.wait_converged()
+            if after != leader_id:
+                log(f"note: the leader changed during the commit series ({leader_id} → {after})")
+                commits["leader_changed"] = [leader_id, after]
+
+        def series(key):
+            return stats([t[key] for t in trials if t[key] is not None])
+
+        result["failover"] = {
+            "trials": len(trials),
+            "failed": sum(1 for t in trials if t["failover_ms"] is None),
+            "failover_ms": series("failover_ms"),
+            "election_ms": series("election_ms"),
+            "election_all_ms": series("election_all_ms"),
+            "cpu": failover_load,
+            "per_trial": trials,
+        }
+        result["commits"] = commits or {"via_leader": {"ms": None, "errors": []}, "via_follower": {"ms": None, "errors": []}}
+        result["load_after"] = {"loadavg": [round(x, 2) for x in os.getloadavg()], "uptime": uptime_line()}
+        result["utc_end"] = utc_iso()
+        result["slow_trials"] = [t["trial"] for t in slow_trials(trials)]
+
+        write_results(out, result, cluster, trials)
+        print(summarize(result))
+        for t in slow_trials(trials):
+            print(f"--- slow trial {t['trial']} ({fmt(t['failover_ms'])} ms): node logs from the kill on "
+                  f"({os.path.relpath(out)}/logs/), cluster lines only")
+            for node in cluster.nodes:
+                if node.id == t["killed"]:
+                    continue
+                text = read_from(node.stdout, t["log_offsets"][node.id])[: max(0, t["log_end"][node.id] - t["log_offsets"][node.id])]
+                for line in text.splitlines():
+                    if any(k in line for k in ("DotNext", "Switchman.Cluster", "Switchman.Admin.Cluster", "=== bench")):
+                        print(f"  {node.id}: {line[:300]}")
+        log(f"results in {out}")
+    finally:
+        cleanup()
+
+
+def write_results(out, result, cluster, trials):
+    os.makedirs(out, exist_ok=True)
+    with open(os.path.join(out, "result.json"), "w") as f:
+        json.dump(result, f, indent=1)
+    with open(os.path.join(out, "summary.md"), "w") as f:
+        f.write(summarize(result))
+    with open(os.path.join(out, "trials.csv"), "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["trial", "utc_kill", "killed", "new_leader", "target", "target_led", "failover_ms", "election_ms", "election_all_ms",
+                    "attempts", "term_before", "new_term", "machine_busy_pct", "other_cpu_pct", "loadavg1", "restart_s"])
+        for t in trials:
+            w.writerow([t["trial"], t["utc_kill"], t["killed"], t["new_leader"], t["target"], t["target_led"], t["failover_ms"],
+                        t["election_ms"], t["election_all_ms"], t["attempts"], t["term_before"], t["new_term"],
+                        t["cpu"]["machine_busy_pct"], t["cpu"]["other_cpu_pct"], t["cpu"]["loadavg"][0], t["restart_s"]])
+    with open(os.path.join(out, "commits.csv"), "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["via", "node", "i", "ms"])
+        for key in ("via_leader", "via_follower"):
+            c = result["commits"].get(key) or {}
+            for i, ms in enumerate(c.get("samples_ms") or []):
+                w.writerow([key[4:], c["node"], i, ms])
+    logs = os.path.join(out, "logs")
+    os.makedirs(logs, exist_ok=True)
+    for n in cluster.nodes:
+        for path in (n.stdout, n.stderr, n.config):
+            if os.path.exists(path):
+                shutil.copy(path, logs)
+
+
+def cpu_model():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor()
+
+
+def uptime_line():
+    try:
+        return subprocess.run(["uptime"], capture_output=True, text=True, timeout=5).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return ""
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except KeyboardInterrupt:
+        log("interrupted")
+        sys.exit(130)
