@@ -351,10 +351,8 @@ class Cluster:
     def wait_started(self, node, offset, limit=60.0):
         deadline = time.monotonic() + limit
         while time.monotonic() < deadline:
-            with open(node.stdout, errors="replace") as f:
-                f.seek(offset)
-                if ADMIN_LINE in f.read():
-                    return
+            if ADMIN_LINE in read_from(node.stdout, offset):
+                return
             if node.proc.poll() is not None:
                 raise RuntimeError(f"{node.id} exited with {node.proc.returncode} while starting; see {node.stdout} / {node.stderr}:\n"
                                    + tail(node.stdout) + tail(node.stderr))
@@ -410,11 +408,12 @@ def tail(path, n=20):
         return ""
 
 
-def read_from(path, offset):
+def read_from(path, start, end=None):
+    """The text of a file from byte start to byte end (or its end)."""
     try:
-        with open(path, errors="replace") as f:
-            f.seek(offset)
-            return f.read()
+        with open(path, "rb") as f:
+            f.seek(start)
+            return f.read(-1 if end is None else max(0, end - start)).decode(errors="replace")
     except OSError:
         return ""
 
@@ -467,9 +466,44 @@ class LeaderPoller(threading.Thread):
         return None
 
 
+RAFT_EVENTS = {  # DotNext's Raft log event ids (at Debug/Information) counted per trial in the survivors' logs
+    "candidacies": "RaftCluster[74002]",  # "Transition to Candidate state has started": election timeout hit, pre-vote begins
+    "elections": "RaftCluster[74003]",  # "... has completed": pre-vote passed, a real election (new term) started
+    "votes_rejected": "RaftCluster[74009]",
+    "replication_retries": "RaftCluster[74015]",  # "Replication of X is failed. Retry replication from entry N"
+}
+
+
+# What the slow-trial report shows of the survivors' logs: the election, leader changes, failed replication rounds.
+ELECTION_LINES = tuple(f"RaftCluster[{i}]" for i in (74002, 74003, 74004, 74005, 74006, 74007, 74009, 74015, 74016, 74017)) + (
+    "ClusterNode[5003]", "LeaderDuties[2111]")
+
+
+def raft_counts(cluster, survivors, start, end):
+    counts = dict.fromkeys(RAFT_EVENTS, 0)
+    for n in survivors:
+        text = read_from(n.stdout, start[n.id], end[n.id])
+        for key, marker in RAFT_EVENTS.items():
+            counts[key] += text.count(marker)
+    return counts
+
+
+def wait_quiet(cluster, limit, threshold):
+    """Up to limit seconds, until one second passes with less than threshold % of a core busy outside the nodes and this
+    script (someone else's work). Returns that last second's figures."""
+    deadline = time.monotonic() + limit
+    while True:
+        w = Window([n.proc.pid for n in cluster.nodes])
+        time.sleep(1.0)
+        r = w.end()
+        if r["other_cpu_pct"] < threshold or time.monotonic() >= deadline:
+            return r
+
+
 def failover_trial(cluster, args, index, weight):
     leader_id, doc, _ = cluster.wait_converged()
     time.sleep(args.settle)
+    quiet = wait_quiet(cluster, args.quiet_wait, args.quiet_threshold) if args.quiet_wait > 0 else None
     # The leader may have changed while settling (it should not): check again.
     leader_id, doc, _ = cluster.wait_converged()
     leader = cluster.by_id[leader_id]
@@ -516,6 +550,7 @@ def failover_trial(cluster, args, index, weight):
     for p in pollers:
         p.join(5)
     load = window.end()
+    log_at_end = {n.id: os.path.getsize(n.stdout) for n in cluster.nodes}
     cluster.reap(leader)
 
     per_survivor = {}
@@ -537,12 +572,15 @@ def failover_trial(cluster, args, index, weight):
         "election_all_ms": round(max(known), 2) if len(known) == len(survivors) else None,
         "new_leader": sorted(new_leaders)[0] if len(new_leaders) == 1 else (sorted(new_leaders) or None),
         "new_term": max((v["term"] or 0) for v in per_survivor.values()) or None,
+        "raft": raft_counts(cluster, survivors, log_offsets, log_at_end),
         "target_led": target.id in new_leaders,
         "attempts": len(attempts),
         "attempt_log": attempts,
         "survivors": per_survivor,
         "cpu": load,
+        "quiet_before": quiet,
         "log_offsets": log_offsets,
+        "log_end": log_at_end,
     }
 
     # Back to three: restart the killed node on its data directory; the next trial waits until it caught up.
@@ -550,7 +588,6 @@ def failover_trial(cluster, args, index, weight):
     cluster.start([leader], f"after trial {index + 1}")
     _, _, waited = cluster.wait_converged()
     trial["restart_s"] = round(time.monotonic() - r0, 2)
-    trial["log_end"] = {n.id: os.path.getsize(n.stdout) for n in cluster.nodes}
     if t1 is None:
         log(f"trial {index + 1}: no 200 within {args.failover_limit}s / {args.max_attempts} tries: {attempts[-3:]}")
     return trial
@@ -594,6 +631,10 @@ def fmt(v, digits=0):
     return "–" if v is None else f"{v:,.{digits}f}"
 
 
+def terms(t):
+    return None if not t["new_term"] or t["term_before"] is None else t["new_term"] - t["term_before"]
+
+
 def slow_trials(trials):
     done = [t["failover_ms"] for t in trials if t["failover_ms"] is not None]
     if not done:
@@ -634,11 +675,13 @@ def summarize(result):
             lines.append(f"| {name} | {s['n']} | {fmt(s['median'], 1)} | {fmt(s['p90'], 1)} | {fmt(s['p99'], 1)} | {fmt(s['max'], 1)} | "
                          f"{len(result['commits'][key]['errors'])} |")
     lines += ["", "Per trial:", "",
-              "| # | killed | new leader | target | failover ms | election ms (first / both) | tries | machine busy % | other % | loadavg 1m |",
-              "|---:|---|---|---|---:|---:|---:|---:|---:|---:|"]
+              "| # | killed | new leader | target | failover ms | election ms (first / both) | terms | candidacies / elections | "
+              "tries | machine busy % | other % | loadavg 1m |",
+              "|---:|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for t in result["failover"]["per_trial"]:
         lines.append(f"| {t['trial']} | {t['killed']} | {t['new_leader']} | {t['target']} | {fmt(t['failover_ms'])} | "
-                     f"{fmt(t['election_ms'])} / {fmt(t['election_all_ms'])} | {t['attempts']} | {t['cpu']['machine_busy_pct']} | "
+                     f"{fmt(t['election_ms'])} / {fmt(t['election_all_ms'])} | {terms(t)} | "
+                     f"{t['raft']['candidacies']} / {t['raft']['elections']} | {t['attempts']} | {t['cpu']['machine_busy_pct']} | "
                      f"{t['cpu']['other_cpu_pct']} | {t['cpu']['loadavg'][0]} |")
     return "\n".join(lines) + "\n"
 
@@ -666,6 +709,9 @@ def main():
                     help="what the pollers GET (cluster.leader of /api/v1/status: the node's own view, no calls to other members; "
                          "or /api/v1/cluster, which also asks every member for its report)")
     ap.add_argument("--settle", type=float, default=1.0, help="seconds to wait after the cluster converged, before each kill")
+    ap.add_argument("--quiet-wait", type=float, default=0.0,
+                    help="then up to this many seconds for the machine to be quiet (for shared machines; 0: do not wait)")
+    ap.add_argument("--quiet-threshold", type=float, default=25.0, help="quiet: less than this %% of one core busy outside the cluster")
     ap.add_argument("--raft-log-level", default="Debug",
                     help="log level of DotNext's Raft in the node logs (elections, votes, pre-votes); '' for the product's (Error)")
     ap.add_argument("--out", help="result directory (default bench/results/cluster-<UTC>-<min>-<max>ms)")
@@ -766,10 +812,10 @@ def main():
             for node in cluster.nodes:
                 if node.id == t["killed"]:
                     continue
-                text = read_from(node.stdout, t["log_offsets"][node.id])[: max(0, t["log_end"][node.id] - t["log_offsets"][node.id])]
+                text = read_from(node.stdout, t["log_offsets"][node.id], t["log_end"][node.id])
                 for line in text.splitlines():
-                    if any(k in line for k in ("DotNext", "Switchman.Cluster", "Switchman.Admin.Cluster", "=== bench")):
-                        print(f"  {node.id}: {line[:300]}")
+                    if any(k in line for k in ELECTION_LINES):
+                        print(f"  {node.id}: {line[:200]}")
         log(f"results in {out}")
     finally:
         cleanup()
@@ -784,10 +830,12 @@ def write_results(out, result, cluster, trials):
     with open(os.path.join(out, "trials.csv"), "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["trial", "utc_kill", "killed", "new_leader", "target", "target_led", "failover_ms", "election_ms", "election_all_ms",
-                    "attempts", "term_before", "new_term", "machine_busy_pct", "other_cpu_pct", "loadavg1", "restart_s"])
+                    "attempts", "term_before", "new_term", "candidacies", "elections", "votes_rejected", "replication_retries",
+                    "machine_busy_pct", "other_cpu_pct", "loadavg1", "restart_s"])
         for t in trials:
             w.writerow([t["trial"], t["utc_kill"], t["killed"], t["new_leader"], t["target"], t["target_led"], t["failover_ms"],
                         t["election_ms"], t["election_all_ms"], t["attempts"], t["term_before"], t["new_term"],
+                        t["raft"]["candidacies"], t["raft"]["elections"], t["raft"]["votes_rejected"], t["raft"]["replication_retries"],
                         t["cpu"]["machine_busy_pct"], t["cpu"]["other_cpu_pct"], t["cpu"]["loadavg"][0], t["restart_s"]])
     with open(os.path.join(out, "commits.csv"), "w", newline="") as f:
         w = csv.writer(f)

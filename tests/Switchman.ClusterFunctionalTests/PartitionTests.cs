@@ -126,6 +126,14 @@ public sealed class PartitionTests(ITestOutputHelper output)
         var newcomer = cluster.NewNode("n4");
         var joining = await cluster.StartExtraAsync(newcomer, cluster.Lab.ConfigYaml(newcomer, join: true, peers: cluster.Nodes));
 
+        // The wrong id for that address (a typo, a reused port): refused, and the node is not left in the membership.
+        using var mistaken = await cluster.Lab.Http.PostAsync(new Uri($"{follower.AdminUrl}/api/v1/cluster/members"),
+            JsonContent($"{{\"address\": \"{newcomer.ClusterAddress}\", \"id\": \"lb9\"}}"));
+        var mistakenBody = await mistaken.Content.ReadAsStringAsync();
+        Assert.True(mistaken.StatusCode == HttpStatusCode.Conflict, mistakenBody);
+        Assert.Contains("reports node_id 'n4', not 'lb9'", mistakenBody, StringComparison.Ordinal);
+        await Await.UntilAsync(() => cluster.Member(leader).Members.Count == 3, Converge, "the mistaken member to be taken out again");
+
         // Asked through a follower, which hands it to the leader.
         using var add = await cluster.Lab.Http.PostAsync(new Uri($"{follower.AdminUrl}/api/v1/cluster/members"),
             JsonContent($"{{\"address\": \"{newcomer.ClusterAddress}\", \"id\": \"n4\"}}"));

@@ -184,11 +184,24 @@ internal static class ClusterEndpoints
         {
             return ApiResults.Error(StatusCodes.Status409Conflict, "another membership change is in progress; change one member at a time and try again");
         }
+        if (op == "add" && id is not null && await ReportedIdAsync(node, address, cancellationToken).ConfigureAwait(false) is { } reported && reported != id)
+        {
+            // Not the node the operator meant (a typo in the address, a port reused): take it out again.
+            await node.RemoveMemberAsync(endpoint, cancellationToken).ConfigureAwait(false);
+            return ApiResults.Error(StatusCodes.Status409Conflict,
+                $"the node at {address} reports node_id '{reported}', not '{id}'; it was not added (check the address, or drop --id)");
+        }
         var members = node.Members;
         var memberId = id ?? members.FirstOrDefault(m => m.Address == address)?.Id;
         var documents = members.Select(m => new ClusterMemberDocument(
             m.Id, m.Address, m.AdminUrl, m.Role, m.IsLeader, m.IsLocal, m.Status, m.LastContact, null, null, null, null, null)).ToList();
         return ApiResults.Json(new MembershipChangeDocument(op == "add" ? "added" : "removed", address, memberId, documents));
+    }
+
+    private static async Task<string?> ReportedIdAsync(ClusterNode node, string address, CancellationToken cancellationToken)
+    {
+        await node.LearnMetadataAsync(cancellationToken).ConfigureAwait(false);
+        return node.Members.FirstOrDefault(m => m.Address == address)?.Id;
     }
 
     private static ClusterSelfDocument Self(ClusterNode node, ConfigStore store)
