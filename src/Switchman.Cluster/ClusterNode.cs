@@ -127,7 +127,14 @@ public sealed class ClusterNode : IAsyncDisposable
         _cluster.LeaderChanged += OnLeaderChanged;
         _cluster.MemberAdded += (_, e) => OnMemberAdded(e.Member);
         _cluster.MemberRemoved += (_, e) => MemberRemoved?.Invoke(View(e.Member));
-        await _cluster.StartAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await _cluster.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (System.Net.Sockets.SocketException e)
+        {
+            throw new InvalidOperationException($"cannot listen for cluster traffic on {LocalAddress} (cluster.listen): {e.Message}", e);
+        }
         foreach (var member in _cluster.Members)
         {
             Watch(member);

@@ -40,6 +40,22 @@ public sealed class CliTests(ITestOutputHelper output)
         }
     }
 
+    [Fact]
+    public async Task Run_refuses_to_start_naming_cluster_listen_when_its_port_is_taken()
+    {
+        await using var lab = new ClusterLab(output, voters: 3);
+        var node = lab.Nodes[0];
+        using var squatter = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, node.ClusterPort);
+        squatter.Start();
+
+        await using var process = SwitchmanExecutable.Start("run", "-c", node.ConfigFile);
+        var exit = await process.WaitForExitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.Equal(1, exit);
+        var errors = string.Join('\n', process.StandardErrorLines);
+        Assert.Contains($"cannot listen for cluster traffic on {node.ClusterAddress} (cluster.listen)", errors, StringComparison.Ordinal);
+    }
+
     private static async Task<(int ExitCode, string Output)> RunAsync(ClusterLab lab, LabNode node, params string[] arguments)
     {
         await using var process = SwitchmanExecutable.Start([.. arguments, "--endpoint", node.AdminUrl, "--token", ClusterLab.Token]);

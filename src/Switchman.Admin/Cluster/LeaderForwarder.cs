@@ -11,7 +11,7 @@ namespace Switchman.Admin.Cluster;
 /// Carries a change from a follower to the leader's admin API (signed with the cluster secret) and brings back its
 /// outcome. Waits a bounded time for a leader when an election is under way; follows a leader change once or twice.
 /// </summary>
-public sealed class LeaderForwarder(ClusterNode node, ClusterSignature signature, HttpClient http, TimeProvider time)
+public sealed class LeaderForwarder(ClusterNode node, ClusterSignature signature, HttpClient http, TimeProvider time) : IDisposable
 {
     public const string ProposePath = AdminEndpoints.NodeToNodePrefix + "propose";
     public const string MembersPath = AdminEndpoints.NodeToNodePrefix + "members";
@@ -21,6 +21,9 @@ public sealed class LeaderForwarder(ClusterNode node, ClusterSignature signature
     private static readonly TimeSpan LeaderPoll = TimeSpan.FromMilliseconds(25);
     private static readonly TimeSpan LeaderChangeWait = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan RetryDelay = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>The client is this forwarder's own (made for it at start).</summary>
+    public void Dispose() => http.Dispose();
 
     internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 

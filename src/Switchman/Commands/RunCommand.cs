@@ -50,7 +50,16 @@ internal static class RunCommand
             loaded = loaded with { Cluster = loaded.Cluster with { Role = ClusterRole.Witness } };
         }
         await using var node = NodeHost.Create(loaded, path);
-        await node.StartAsync(cancellationToken);
+        try
+        {
+            await node.StartAsync(cancellationToken);
+        }
+        catch (Exception e) when (e is IOException or InvalidOperationException or System.Net.Sockets.SocketException)
+        {
+            // A port taken, a data directory not writable: say which, without a stack trace.
+            await error.WriteLineAsync($"switchman: {path}: could not start: {e.Message}");
+            return ExitCodes.Invalid;
+        }
         var output = parseResult.InvocationConfiguration.Output;
         output.WriteLine($"switchman: admin listening on {node.AdminUrl}");
         if (node.Cluster is { } cluster)
