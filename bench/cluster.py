@@ -14,8 +14,14 @@ Starts three `switchman run` processes (ports picked at run time, a temp directo
 2. Commit latency: --commits sequential weight changes through the leader, then as many through a follower (each
    after --commit-warmup unmeasured ones), on one keep-alive connection; wall time of each request.
 
+The nodes log DotNext's Raft at --raft-log-level (Debug): from the survivors' logs each trial also gets the time of the
+first election timeout, of the new leader taking office and of its first commit in the term, and counts of pre-votes,
+elections and refused votes; for each slow trial the summary shows the survivors' election lines.
+
 Prints a summary and writes result.json, summary.md, trials.csv, commits.csv and the nodes' logs to --out
-(default bench/results/cluster-<UTC>-<min>-<max>ms/). Every process it started is killed by its PID and the temp dir
+(default bench/results/cluster-<UTC>-<min>-<max>ms/); on an error, what was measured so far and the logs. If every node
+reports lag > 0 at the same applied index for 15 s (a leader change that no change followed), one change is sent and
+recorded as a "nudge". Every process it started is killed by its PID and the temp dir
 removed on exit, Ctrl-C and errors. Python 3 standard library only.
 """
 
@@ -161,25 +167,25 @@ class Window:
     """CPU use over a stretch of time: the whole machine, the nodes, and this script (100 = one core)."""
 
     def __init__(self, pids):
-        self.pids = list(pids)
+        """pids: the node processes (the same ones at the end), or None when they change in between (restarts)."""
+        self.pids = None if pids is None else list(pids)
         self.t = time.monotonic()
         self.busy = busy_ticks()
-        self.nodes = sum(proc_ticks(p) for p in self.pids)
+        self.nodes = None if self.pids is None else sum(proc_ticks(p) for p in self.pids)
         self.own = sum(os.times()[:2])
 
     def end(self):
         seconds = max(1e-6, time.monotonic() - self.t)
         busy = (busy_ticks() - self.busy) / CLK_TCK
-        nodes = (sum(proc_ticks(p) for p in self.pids) - self.nodes) / CLK_TCK
         own = sum(os.times()[:2]) - self.own
-        return {
-            "seconds": round(seconds, 3),
-            "machine_busy_pct": round(100 * busy / seconds, 1),
-            "nodes_cpu_pct": round(100 * nodes / seconds, 1),
-            "script_cpu_pct": round(100 * own / seconds, 1),
-            "other_cpu_pct": round(max(0.0, 100 * (busy - nodes - own) / seconds), 1),
-            "loadavg": [round(x, 2) for x in os.getloadavg()],
-        }
+        r = {"seconds": round(seconds, 3), "machine_busy_pct": round(100 * busy / seconds, 1),
+             "script_cpu_pct": round(100 * own / seconds, 1)}
+        if self.pids is not None:
+            nodes = (sum(proc_ticks(p) for p in self.pids) - self.nodes) / CLK_TCK
+            r["nodes_cpu_pct"] = round(100 * nodes / seconds, 1)
+            r["other_cpu_pct"] = round(max(0.0, 100 * (busy - nodes - own) / seconds), 1)
+        r["loadavg"] = [round(x, 2) for x in os.getloadavg()]
+        return r
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -273,6 +279,7 @@ class Cluster:
         self.frontend_port = ports[6]
         self.nodes = [Node(NODE_IDS[i], ports[i], ports[3 + i], root) for i in range(3)]
         self.by_id = {n.id: n for n in self.nodes}
+        self.nudges = []  # see wait_converged
         for node in self.nodes:
             with open(node.config, "w") as f:
                 f.write(self.config_yaml(node))
@@ -375,14 +382,26 @@ class Cluster:
         _children.pop(node.id, None)
 
     def views(self):
-        return {n.id: (self.admin(n).get("/api/v1/cluster") if n.running else None) for n in self.nodes}
+        views = {}
+        for n in self.nodes:
+            if n.running:
+                admin = self.admin(n)
+                views[n.id] = admin.get("/api/v1/cluster")
+                admin.close()
+            else:
+                views[n.id] = None
+        return views
 
-    def wait_converged(self, limit=90.0):
+    def wait_converged(self, limit=90.0, nudge_after=15.0):
         """Until every node names the same leader and every member reports the same applied index and revision, lag 0.
-        Returns (leader id, a cluster document, seconds waited)."""
+        Returns (leader id, a cluster document, seconds waited).
+
+        If for nudge_after seconds everything agrees except that every node reports lag > 0 (committed entries none of
+        them applies), sends one weight change through the leader — a new entry — and records that in self.nudges."""
         started = time.monotonic()
         deadline = started + limit
         last = None
+        stuck_since = None
         while time.monotonic() < deadline:
             views = self.views()
             last = views
@@ -390,14 +409,36 @@ class Cluster:
             if all(docs):
                 leaders = {d.get("leader") for d in docs}
                 members = docs[0].get("members") or []
-                if (len(leaders) == 1 and None not in leaders and len(members) == 3
-                        and all(m.get("lag") == 0 for d in docs for m in d.get("members") or [])
-                        and len({m.get("applied_index") for m in members}) == 1
-                        and len({m.get("revision") for m in members}) == 1
-                        and (members[0].get("revision") or 0) > 0):
+                agreed = (len(leaders) == 1 and None not in leaders and len(members) == 3
+                          and len({m.get("applied_index") for m in members}) == 1
+                          and len({m.get("revision") for m in members}) == 1
+                          and (members[0].get("revision") or 0) > 0)
+                lags = [m.get("lag") for d in docs for m in d.get("members") or []]
+                if agreed and all(lag == 0 for lag in lags):
                     return docs[0]["leader"], docs[0], time.monotonic() - started
+                if agreed and all(isinstance(lag, int) and lag > 0 for lag in lags):
+                    stuck_since = stuck_since or time.monotonic()
+                    if time.monotonic() - stuck_since >= nudge_after:
+                        leader = self.by_id.get(docs[0]["leader"])
+                        nudge = {"utc": utc_iso(), "leader": docs[0]["leader"], "term": docs[0].get("term"),
+                                 "commit_index": docs[0].get("commit_index"), "applied_index": members[0].get("applied_index"),
+                                 "stuck_s": round(time.monotonic() - stuck_since, 1)}
+                        log(f"every node reports lag > 0 at applied index {nudge['applied_index']} (commit index "
+                            f"{nudge['commit_index']}) for {nudge['stuck_s']}s: sending one change through {nudge['leader']}")
+                        if leader is not None:
+                            admin = self.admin(leader, timeout=10)
+                            try:
+                                nudge["answer"] = admin.set_weight(7)[0]
+                            except (OSError, http.client.HTTPException) as e:
+                                nudge["answer"] = type(e).__name__
+                            finally:
+                                admin.close()
+                        self.nudges.append(nudge)
+                        stuck_since = None
+                else:
+                    stuck_since = None
             time.sleep(0.1)
-        raise RuntimeError(f"the cluster did not converge within {limit:.0f}s; last views: {json.dumps(last)[:2000]}")
+        raise RuntimeError(f"the cluster did not converge within {limit:.0f}s; last views: {json.dumps(last)[:3000]}")
 
 
 def tail(path, n=20):
@@ -475,17 +516,41 @@ RAFT_EVENTS = {  # DotNext's Raft log event ids (at Debug/Information) counted p
 
 
 # What the slow-trial report shows of the survivors' logs: the election, leader changes, failed replication rounds.
-ELECTION_LINES = tuple(f"RaftCluster[{i}]" for i in (74002, 74003, 74004, 74005, 74006, 74007, 74009, 74015, 74016, 74017)) + (
+ELECTION_LINES = tuple(f"RaftCluster[{i}]" for i in (74002, 74003, 74004, 74005, 74006, 74007, 74009, 74015, 74017)) + (
     "ClusterNode[5003]", "LeaderDuties[2111]")
 
 
-def raft_counts(cluster, survivors, start, end):
+# Milestones of a failover in the survivors' logs, as ms after the kill (log timestamps: UTC, millisecond resolution).
+STAGES = (
+    ("first_timeout", "RaftCluster[74002]", "any"),  # a survivor's election timeout fired (pre-vote starts)
+    ("leader", "RaftCluster[74005]", "leader"),  # "Transition to Leader state has completed" on the new leader
+    ("leader_committed", "LeaderDuties[2111]", "leader"),  # the new leader committed in its term (its no-op entry)
+)
+
+
+def log_time(line):
+    """The UTC timestamp (seconds since the epoch) a node log line starts with, or None."""
+    try:
+        return dt.datetime.strptime(line[:23], "%Y-%m-%dT%H:%M:%S.%f").replace(tzinfo=dt.timezone.utc).timestamp()
+    except ValueError:
+        return None
+
+
+def analyse_logs(survivors, start, end, wall0, new_leader):
+    """Counts of Raft events (RAFT_EVENTS) and the STAGES, from the survivors' log lines written during the trial."""
     counts = dict.fromkeys(RAFT_EVENTS, 0)
+    stages = dict.fromkeys(name for name, _, _ in STAGES)
     for n in survivors:
         text = read_from(n.stdout, start[n.id], end[n.id])
         for key, marker in RAFT_EVENTS.items():
             counts[key] += text.count(marker)
-    return counts
+        for line in text.splitlines():
+            for name, marker, where in STAGES:
+                if marker in line and (where == "any" or n.id == new_leader) and (t := log_time(line)) is not None:
+                    ms = round((t - wall0) * 1000)
+                    if stages[name] is None or ms < stages[name]:
+                        stages[name] = ms
+    return counts, stages
 
 
 def wait_quiet(cluster, limit, threshold):
@@ -561,6 +626,7 @@ def failover_trial(cluster, args, index, weight):
                               "polls": len(p.samples)}
     known = [v["new_leader_ms"] for v in per_survivor.values() if v["new_leader_ms"] is not None]
     new_leaders = {v["new_leader"] for v in per_survivor.values() if v["new_leader"]}
+    counts, stages = analyse_logs(survivors, log_offsets, log_at_end, wall0, sorted(new_leaders)[0] if len(new_leaders) == 1 else None)
     trial = {
         "trial": index + 1,
         "utc_kill": utc_iso(wall0),
@@ -572,7 +638,8 @@ def failover_trial(cluster, args, index, weight):
         "election_all_ms": round(max(known), 2) if len(known) == len(survivors) else None,
         "new_leader": sorted(new_leaders)[0] if len(new_leaders) == 1 else (sorted(new_leaders) or None),
         "new_term": max((v["term"] or 0) for v in per_survivor.values()) or None,
-        "raft": raft_counts(cluster, survivors, log_offsets, log_at_end),
+        "raft": counts,
+        "stages_ms": stages,
         "target_led": target.id in new_leaders,
         "attempts": len(attempts),
         "attempt_log": attempts,
@@ -640,7 +707,7 @@ def slow_trials(trials):
     if not done:
         return trials
     median = statistics.median(done)
-    return [t for t in trials if t["failover_ms"] is None or t["failover_ms"] > max(2 * median, median + 150)]
+    return [t for t in trials if t["failover_ms"] is None or t["failover_ms"] > max(1.4 * median, median + 100)]
 
 
 def summarize(result):
@@ -663,6 +730,25 @@ def summarize(result):
                     ("election (kill → both survivors name it)", ea)):
         if s:
             lines.append(f"| {name} | {s['n']} | {fmt(s['median'])} | {fmt(s['p90'])} | {fmt(s['max'])} | {fmt(s['min'])} |")
+    trials = result["failover"]["per_trial"]
+    if any(t["stages_ms"]["leader"] is not None for t in trials):
+        one = [t for t in trials if terms(t) == 1]
+        lines += ["", f"Where the time goes (medians from the survivors' logs; {len(one)} of {len(trials)} trials needed one term, "
+                      f"{len(trials) - len(one)} more than one: split votes):", "",
+                  "| ms after the kill | one-term trials | all trials |", "|---|---:|---:|"]
+        for name, label in (("first_timeout", "a survivor's election timeout fires"), ("leader", "the new leader is elected"),
+                            ("leader_committed", "it has committed its first entry (no-op) of the term"),
+                            (None, "the change is committed and applied (200)")):
+            def med(ts):
+                v = [t["failover_ms"] if name is None else t["stages_ms"][name] for t in ts]
+                v = [x for x in v if x is not None]
+                return fmt(statistics.median(v)) if v else "–"
+            lines.append(f"| {label} | {med(one)} | {med(trials)} |")
+    if result.get("nudges"):
+        lines += ["", f"While waiting for the cluster to converge, {len(result['nudges'])} time(s) every node reported lag > 0 at the "
+                      "same applied index for 15 s; one extra change was sent each time (result.json: nudges)."]
+    if result.get("error"):
+        lines += ["", f"**The run stopped early:** {result['error']}"]
     lines += [
         "",
         f"Commit latency: sequential weight changes, {a['commits']} each (after {a['commit_warmup']} unmeasured)",
@@ -682,7 +768,7 @@ def summarize(result):
         lines.append(f"| {t['trial']} | {t['killed']} | {t['new_leader']} | {t['target']} | {fmt(t['failover_ms'])} | "
                      f"{fmt(t['election_ms'])} / {fmt(t['election_all_ms'])} | {terms(t)} | "
                      f"{t['raft']['candidacies']} / {t['raft']['elections']} | {t['attempts']} | {t['cpu']['machine_busy_pct']} | "
-                     f"{t['cpu']['other_cpu_pct']} | {t['cpu']['loadavg'][0]} |")
+                     f"{t['cpu'].get('other_cpu_pct')} | {t['cpu']['loadavg'][0]} |")
     return "\n".join(lines) + "\n"
 
 
@@ -697,8 +783,8 @@ def main():
     ap.add_argument("--trials", type=int, default=20, help="failover trials")
     ap.add_argument("--commits", type=int, default=300, help="measured commits through the leader, and as many through a follower")
     ap.add_argument("--commit-warmup", type=int, default=50, help="unmeasured commits before each series")
-    ap.add_argument("--election-min", type=int, default=150, help="cluster.election_timeout_min, ms (≥ 50)")
-    ap.add_argument("--election-max", type=int, default=300, help="cluster.election_timeout_max, ms (> min)")
+    ap.add_argument("--election-min", type=int, default=100, help="cluster.election_timeout_min, ms (≥ 50)")
+    ap.add_argument("--election-max", type=int, default=200, help="cluster.election_timeout_max, ms (> min)")
     ap.add_argument("--request-timeout", type=int, default=0, help="cluster.request_timeout, ms (0: the product default, 1 s)")
     ap.add_argument("--client-timeout", type=float, default=1.0, help="seconds each failover try may take")
     ap.add_argument("--retry-pause", type=float, default=5.0, help="ms between failover tries")
@@ -755,37 +841,41 @@ def main():
         leader, _, waited = cluster.wait_converged()
         log(f"3 nodes up, leader {leader} after {waited:.1f}s")
 
-        # Warm up every node's admin and replication paths (JIT) before anything is measured.
-        weight = 1
-        for n in cluster.nodes:
-            _, errs, _, weight = commit_series(cluster, n, 0, args.commit_warmup, weight)
+        trials, commits, error = [], {}, None
+        failover_load = None
+        try:
+            # Warm up every node's admin and replication paths (JIT) before anything is measured.
+            weight = 1
+            for n in cluster.nodes:
+                _, _, _, weight = commit_series(cluster, n, 0, args.commit_warmup, weight)
 
-        trials = []
-        phase = Window([n.proc.pid for n in cluster.nodes])
-        for i in range(args.trials):
-            weight = weight % 200 + 1
-            t = failover_trial(cluster, args, i, weight)
-            trials.append(t)
-            log(f"trial {i + 1}/{args.trials}: killed {t['killed']}, new leader {t['new_leader']}, failover {fmt(t['failover_ms'])} ms, "
-                f"election {fmt(t['election_ms'])}/{fmt(t['election_all_ms'])} ms, tries {t['attempts']}, "
-                f"busy {t['cpu']['machine_busy_pct']}%, restart+catch-up {t['restart_s']} s")
-        failover_load = phase.end() if args.trials else None
+            phase = Window(None)  # the node processes change with each restart
+            for i in range(args.trials):
+                weight = weight % 200 + 1
+                t = failover_trial(cluster, args, i, weight)
+                trials.append(t)
+                log(f"trial {i + 1}/{args.trials}: killed {t['killed']}, new leader {t['new_leader']}, failover {fmt(t['failover_ms'])} ms, "
+                    f"election {fmt(t['election_ms'])}/{fmt(t['election_all_ms'])} ms, terms {terms(t)}, tries {t['attempts']}, "
+                    f"other load {t['cpu']['other_cpu_pct']}%, restart+catch-up {t['restart_s']} s")
+            failover_load = phase.end() if args.trials else None
 
-        commits = {}
-        if args.commits:
-            leader_id, _, _ = cluster.wait_converged()
-            time.sleep(args.settle)
-            follower = next(n for n in cluster.nodes if n.id != leader_id)
-            for key, node in (("via_leader", cluster.by_id[leader_id]), ("via_follower", follower)):
-                lat, errs, load, weight = commit_series(cluster, node, args.commits, args.commit_warmup, weight)
-                commits[key] = {"node": node.id, "ms": stats(lat), "errors": errs, "cpu": load, "samples_ms": [round(x, 3) for x in lat]}
-                s = commits[key]["ms"]
-                log(f"{args.commits} commits via {key[4:]} {node.id}: median {s['median']:.1f} ms, p99 {s['p99']:.1f} ms, "
-                    f"max {s['max']:.1f} ms, errors {len(errs)}, other load {load['other_cpu_pct']}%")
-            after, _, _ = cluster.wait_converged()
-            if after != leader_id:
-                log(f"note: the leader changed during the commit series ({leader_id} → {after})")
-                commits["leader_changed"] = [leader_id, after]
+            if args.commits:
+                leader_id, _, _ = cluster.wait_converged()
+                time.sleep(args.settle)
+                follower = next(n for n in cluster.nodes if n.id != leader_id)
+                for key, node in (("via_leader", cluster.by_id[leader_id]), ("via_follower", follower)):
+                    lat, errs, load, weight = commit_series(cluster, node, args.commits, args.commit_warmup, weight)
+                    commits[key] = {"node": node.id, "ms": stats(lat), "errors": errs, "cpu": load, "samples_ms": [round(x, 3) for x in lat]}
+                    s = commits[key]["ms"]
+                    log(f"{args.commits} commits via {key[4:]} {node.id}: median {s['median']:.1f} ms, p99 {s['p99']:.1f} ms, "
+                        f"max {s['max']:.1f} ms, errors {len(errs)}, other load {load['other_cpu_pct']}%")
+                after, _, _ = cluster.wait_converged()
+                if after != leader_id:
+                    log(f"note: the leader changed during the commit series ({leader_id} → {after})")
+                    commits["leader_changed"] = [leader_id, after]
+        except Exception as e:  # keep what was measured, and the logs, then fail
+            error = f"{type(e).__name__}: {e}"
+            log(f"error: {error}")
 
         def series(key):
             return stats([t[key] for t in trials if t[key] is not None])
@@ -799,7 +889,11 @@ def main():
             "cpu": failover_load,
             "per_trial": trials,
         }
-        result["commits"] = commits or {"via_leader": {"ms": None, "errors": []}, "via_follower": {"ms": None, "errors": []}}
+        for key in ("via_leader", "via_follower"):
+            commits.setdefault(key, {"node": None, "ms": None, "errors": [], "cpu": None, "samples_ms": []})
+        result["commits"] = commits
+        result["nudges"] = cluster.nudges
+        result["error"] = error
         result["load_after"] = {"loadavg": [round(x, 2) for x in os.getloadavg()], "uptime": uptime_line()}
         result["utc_end"] = utc_iso()
         result["slow_trials"] = [t["trial"] for t in slow_trials(trials)]
@@ -807,8 +901,9 @@ def main():
         write_results(out, result, cluster, trials)
         print(summarize(result))
         for t in slow_trials(trials):
-            print(f"--- slow trial {t['trial']} ({fmt(t['failover_ms'])} ms): node logs from the kill on "
-                  f"({os.path.relpath(out)}/logs/), cluster lines only")
+            shown = os.path.relpath(out) if os.path.abspath(out).startswith(os.getcwd() + os.sep) else out
+            print(f"--- slow trial {t['trial']} ({fmt(t['failover_ms'])} ms, {terms(t)} term(s)): the survivors' election lines "
+                  f"(whole logs in {shown}/logs/)")
             for node in cluster.nodes:
                 if node.id == t["killed"]:
                     continue
@@ -817,6 +912,8 @@ def main():
                     if any(k in line for k in ELECTION_LINES):
                         print(f"  {node.id}: {line[:200]}")
         log(f"results in {out}")
+        if error:
+            raise SystemExit(f"failed: {error} (partial results and the node logs in {out})")
     finally:
         cleanup()
 
@@ -830,11 +927,14 @@ def write_results(out, result, cluster, trials):
     with open(os.path.join(out, "trials.csv"), "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["trial", "utc_kill", "killed", "new_leader", "target", "target_led", "failover_ms", "election_ms", "election_all_ms",
+                    "first_timeout_ms", "leader_ms", "leader_committed_ms",
                     "attempts", "term_before", "new_term", "candidacies", "elections", "votes_rejected", "replication_retries",
                     "machine_busy_pct", "other_cpu_pct", "loadavg1", "restart_s"])
         for t in trials:
             w.writerow([t["trial"], t["utc_kill"], t["killed"], t["new_leader"], t["target"], t["target_led"], t["failover_ms"],
-                        t["election_ms"], t["election_all_ms"], t["attempts"], t["term_before"], t["new_term"],
+                        t["election_ms"], t["election_all_ms"],
+                        t["stages_ms"]["first_timeout"], t["stages_ms"]["leader"], t["stages_ms"]["leader_committed"],
+                        t["attempts"], t["term_before"], t["new_term"],
                         t["raft"]["candidacies"], t["raft"]["elections"], t["raft"]["votes_rejected"], t["raft"]["replication_retries"],
                         t["cpu"]["machine_busy_pct"], t["cpu"]["other_cpu_pct"], t["cpu"]["loadavg"][0], t["restart_s"]])
     with open(os.path.join(out, "commits.csv"), "w", newline="") as f:

@@ -7,7 +7,7 @@
 #             applied there); plus "election": → a survivor first names a new leader. --trials times (20).
 #   commits   sequential weight changes through the leader, then through a follower (--commits, 300 each).
 # Every argument goes to bench/cluster.py (--help lists them), e.g.
-#   bash bench/cluster.sh                                         # defaults: election timeout 150–300 ms, 20 trials
+#   bash bench/cluster.sh                                         # defaults: election timeout 100–200 ms (the product default), 20 trials
 #   bash bench/cluster.sh --election-min 100 --election-max 200
 #   bash bench/cluster.sh --trials 5 --commits 100 --quiet-wait 30
 # Results: a summary on stdout and bench/results/cluster-<UTC>-<min>-<max>ms/ (result.json, summary.md, trials.csv,

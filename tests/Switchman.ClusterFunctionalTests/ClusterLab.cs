@@ -20,7 +20,8 @@ public sealed record LabNode(int Index, string Id, int ClusterPort, int AdminPor
 }
 
 /// <summary>What a node reports in <c>GET /api/v1/cluster</c>, the parts tests look at.</summary>
-public sealed record ClusterView(string NodeId, string? Leader, long Term, long Revision, long AppliedIndex, IReadOnlyList<string> MemberIds);
+/// <param name="Lags">Each member's lag, from its own report (members that did not answer are left out).</param>
+public sealed record ClusterView(string NodeId, string? Leader, long Term, long Revision, long AppliedIndex, IReadOnlyList<string> MemberIds, IReadOnlyList<long> Lags);
 
 /// <summary>
 /// A cluster of Switchman processes on loopback for tests: writes each node's file (ports picked at run time, one
@@ -169,7 +170,8 @@ public sealed class ClusterLab : IAsyncDisposable
                 root.GetProperty("term").GetInt64(),
                 root.GetProperty("revision").GetInt64(),
                 root.GetProperty("applied_index").GetInt64(),
-                [.. root.GetProperty("members").EnumerateArray().Select(m => m.TryGetProperty("id", out var id) ? id.GetString() ?? "?" : "?")]);
+                [.. root.GetProperty("members").EnumerateArray().Select(m => m.TryGetProperty("id", out var id) ? id.GetString() ?? "?" : "?")],
+                [.. root.GetProperty("members").EnumerateArray().Where(m => m.TryGetProperty("lag", out _)).Select(m => m.GetProperty("lag").GetInt64())]);
         }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
         {

@@ -31,6 +31,9 @@ public sealed class LeaderFailureTests(ITestOutputHelper output)
         {
             Assert.Contains("through-follower", (await lab.ServersAsync(node)).Servers);
         }
+        // Nothing was changed since: once the new leader's first (empty) entry is applied, no member lags.
+        await Await.UntilAsync(async () => (await lab.ViewAsync(survivors[0])) is { Lags: [_, _] lags } && lags.All(l => l == 0), Converge,
+            "both survivors to report lag 0 after the leader change");
 
         var afterFailover = await lab.AddServerAsync(survivors.First(n => n != next), "after-failover");
         Assert.True(afterFailover.Status == HttpStatusCode.Created, afterFailover.Body);

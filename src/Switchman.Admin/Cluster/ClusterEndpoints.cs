@@ -118,6 +118,8 @@ internal static class ClusterEndpoints
         try
         {
             var outcome = await cluster.Node!.ProposeAsync(command, cancellationToken).ConfigureAwait(false);
+            // The follower that forwarded it answers its client once it runs the change: tell it the commit now.
+            await cluster.Node.PublishCommitAsync(cancellationToken).ConfigureAwait(false);
             return Results.Json(outcome, LeaderForwarder.Json);
         }
         catch (ClusterNotLeaderException e)
@@ -208,7 +210,7 @@ internal static class ClusterEndpoints
     {
         var leader = node.Leader;
         return new ClusterSelfDocument(
-            node.NodeId, node.Role.ToString().ToLowerInvariant(), node.Term, leader?.Id ?? leader?.Address, node.CommitIndex, node.State.AppliedIndex, store.Current.Revision);
+            node.NodeId, node.Role.ToString().ToLowerInvariant(), node.Term, leader?.Id ?? leader?.Address, node.CommitIndex, node.AppliedIndex, store.Current.Revision);
     }
 
     private static async Task<(ClusterSelfDocument? Report, string? Error)> ReportAsync(

@@ -18,9 +18,9 @@ public sealed class LeaderForwarder(ClusterNode node, ClusterSignature signature
     public const string SelfPath = AdminEndpoints.NodeToNodePrefix + "self";
 
     private static readonly TimeSpan LeaderWait = TimeSpan.FromSeconds(3);
-    private static readonly TimeSpan LeaderPoll = TimeSpan.FromMilliseconds(25);
+    private static readonly TimeSpan LeaderPoll = TimeSpan.FromMilliseconds(10);
     private static readonly TimeSpan LeaderChangeWait = TimeSpan.FromSeconds(5);
-    private static readonly TimeSpan RetryDelay = TimeSpan.FromMilliseconds(50);
+    private static readonly TimeSpan RetryDelay = TimeSpan.FromMilliseconds(15);
 
     /// <summary>The client is this forwarder's own (made for it at start).</summary>
     public void Dispose() => http.Dispose();

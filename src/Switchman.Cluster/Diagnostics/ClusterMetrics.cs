@@ -20,7 +20,7 @@ internal sealed class ClusterMetrics
         meter.CreateObservableGauge("switchman.cluster.term", () => node.Term, "{term}", "The Raft term this node is in.");
         meter.CreateObservableGauge("switchman.cluster.leader", () => node.IsLeader ? 1 : 0, "{leader}", "1 while this node leads.");
         meter.CreateObservableGauge("switchman.cluster.commit_index", () => node.CommitIndex, "{entry}", "The highest log index this node knows to be committed.");
-        meter.CreateObservableGauge("switchman.cluster.applied_index", () => node.State.AppliedIndex, "{entry}", "The last log index applied to this node's replicated state.");
+        meter.CreateObservableGauge("switchman.cluster.applied_index", () => node.AppliedIndex, "{entry}", "The last log index applied to this node's replicated state.");
         meter.CreateObservableGauge("switchman.cluster.revision", () => node.State.Revision, "{revision}", "The configuration revision in this node's replicated state.");
         meter.CreateObservableGauge("switchman.cluster.members", () => node.StartedMembers
             .GroupBy(m => m.Status)

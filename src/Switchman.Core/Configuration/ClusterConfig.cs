@@ -37,10 +37,10 @@ public sealed record ClusterConfig
 
     /// <summary>Election timeout range: a follower that hears no leader for a random time in this range stands.
     /// At least 50 ms.</summary>
-    public TimeSpan ElectionTimeoutMin { get; init; } = TimeSpan.FromMilliseconds(150);
+    public TimeSpan ElectionTimeoutMin { get; init; } = TimeSpan.FromMilliseconds(100);
 
     /// <summary>The upper end of the election timeout range; greater than <see cref="ElectionTimeoutMin"/>.</summary>
-    public TimeSpan ElectionTimeoutMax { get; init; } = TimeSpan.FromMilliseconds(300);
+    public TimeSpan ElectionTimeoutMax { get; init; } = TimeSpan.FromMilliseconds(200);
 
     /// <summary>How long one cluster request (and a connection's handshake) may take before the peer counts as
     /// unreachable. At least 100 ms.</summary>

@@ -126,7 +126,7 @@ public sealed class ClusterConfigTests : IDisposable
             ConfigDefaults.DefaultCluster with { NodeId = "lb1", Listen = "127.0.0.1:7001", DataDir = _dir.File("data"), SecretEnv = _variable },
             cluster);
         Assert.Equal(
-            (ClusterRole.Voter, false, TimeSpan.FromMilliseconds(150), TimeSpan.FromMilliseconds(300), TimeSpan.FromSeconds(1), 100, 0),
+            (ClusterRole.Voter, false, TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(1), 100, 0),
             (cluster.Role, cluster.Join, cluster.ElectionTimeoutMin, cluster.ElectionTimeoutMax, cluster.RequestTimeout, cluster.SnapshotEvery, cluster.Peers.Count));
     }
 
@@ -446,8 +446,8 @@ public sealed class ClusterConfigTests : IDisposable
     [Theory]
     [InlineData("election_timeout_min: 49ms", "cluster.election_timeout_min", "must be at least 50ms")]
     [InlineData("election_timeout_min: 0", "cluster.election_timeout_min", "must be at least 50ms")]
-    [InlineData("election_timeout_max: 150ms", "cluster.election_timeout_max", "must be greater than election_timeout_min (150ms)")]
-    [InlineData("election_timeout_max: 100ms", "cluster.election_timeout_max", "must be greater than election_timeout_min (150ms)")]
+    [InlineData("election_timeout_max: 100ms", "cluster.election_timeout_max", "must be greater than election_timeout_min (100ms)")]
+    [InlineData("election_timeout_max: 50ms", "cluster.election_timeout_max", "must be greater than election_timeout_min (100ms)")]
     [InlineData("request_timeout: 99ms", "cluster.request_timeout", "must be at least 100ms")]
     [InlineData("snapshot_every: 9", "cluster.snapshot_every", "must be ≥ 10")]
     [InlineData("snapshot_every: -1", "cluster.snapshot_every", "must be ≥ 10")]
@@ -459,7 +459,7 @@ public sealed class ClusterConfigTests : IDisposable
     [Fact]
     public void LoadYaml_ElectionTimeoutMinAboveDefaultMax_ReportsTheUnwrittenMaxAtTheSection()
     {
-        // election_timeout_max was left at its default (300ms); the error points at the nearest key written.
+        // election_timeout_max was left at its default (200ms); the error points at the nearest key written.
         SingleError(Cluster("election_timeout_min: 500ms"), 1, "cluster.election_timeout_max", "must be greater than election_timeout_min (500ms)");
     }
 
