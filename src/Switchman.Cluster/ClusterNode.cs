@@ -388,7 +388,9 @@ public sealed class ClusterNode : IAsyncDisposable
         }
         member.MemberStatusChanged += e =>
         {
-            if (e.NewStatus is ClusterMemberStatus.Available or ClusterMemberStatus.Unavailable && e.PreviousStatus != e.NewStatus)
+            // First contact (unknown → available) is not news; losing a member, or getting it back, is.
+            if (e.NewStatus is ClusterMemberStatus.Available or ClusterMemberStatus.Unavailable && e.PreviousStatus != e.NewStatus
+                && !(e.PreviousStatus == ClusterMemberStatus.Unknown && e.NewStatus == ClusterMemberStatus.Available))
             {
                 MemberReachabilityChanged?.Invoke(View(e.Member), e.NewStatus == ClusterMemberStatus.Available);
             }

@@ -22,6 +22,8 @@ internal static class ClusterEndpoints
 {
     private static readonly TimeSpan ReportTimeout = TimeSpan.FromSeconds(1);
     private const int MaxInternalBody = 2 * 1024 * 1024;
+    private const int MembershipSettleAttempts = 100;
+    private static readonly TimeSpan MembershipSettlePoll = TimeSpan.FromMilliseconds(20);
 
     public static async Task<IResult> GetClusterAsync(ClusterContext cluster, ConfigStore store, CancellationToken cancellationToken) =>
         ApiResults.Json(await BuildStatusAsync(cluster, store, withMembers: true, cancellationToken).ConfigureAwait(false));
@@ -186,24 +188,51 @@ internal static class ClusterEndpoints
         {
             return ApiResults.Error(StatusCodes.Status409Conflict, "another membership change is in progress; change one member at a time and try again");
         }
-        if (op == "add" && id is not null && await ReportedIdAsync(node, address, cancellationToken).ConfigureAwait(false) is { } reported && reported != id)
+        if (op == "add" && id is not null && await ReportedIdAsync(node, address, cancellationToken).ConfigureAwait(false) is var reported && reported != id)
         {
             // Not the node the operator meant (a typo in the address, a port reused): take it out again.
             await node.RemoveMemberAsync(endpoint, cancellationToken).ConfigureAwait(false);
             return ApiResults.Error(StatusCodes.Status409Conflict,
                 $"the node at {address} reports node_id '{reported}', not '{id}'; it was not added (check the address, or drop --id)");
         }
-        var members = node.Members;
+        var members = await MembersAfterAsync(node, address, added: op == "add", cancellationToken).ConfigureAwait(false);
         var memberId = id ?? members.FirstOrDefault(m => m.Address == address)?.Id;
         var documents = members.Select(m => new ClusterMemberDocument(
             m.Id, m.Address, m.AdminUrl, m.Role, m.IsLeader, m.IsLocal, m.Status, m.LastContact, null, null, null, null, null)).ToList();
         return ApiResults.Json(new MembershipChangeDocument(op == "add" ? "added" : "removed", address, memberId, documents));
     }
 
-    private static async Task<string?> ReportedIdAsync(ClusterNode node, string address, CancellationToken cancellationToken)
+    /// <summary>
+    /// The membership once this node's list shows the change (DotNext updates it as the change is applied, a moment
+    /// after the call returns); bounded, so a slow list never holds the answer back for long.
+    /// </summary>
+    private static async Task<IReadOnlyList<ClusterMemberView>> MembersAfterAsync(ClusterNode node, string address, bool added, CancellationToken cancellationToken)
     {
-        await node.LearnMetadataAsync(cancellationToken).ConfigureAwait(false);
-        return node.Members.FirstOrDefault(m => m.Address == address)?.Id;
+        for (var attempt = 0; attempt < MembershipSettleAttempts; attempt++)
+        {
+            var members = node.Members;
+            if (members.Any(m => m.Address == address) == added)
+            {
+                return members;
+            }
+            await Task.Delay(MembershipSettlePoll, cancellationToken).ConfigureAwait(false);
+        }
+        return node.Members;
+    }
+
+    /// <summary>The node_id the member at <paramref name="address"/> reports; "(unknown)" if it did not tell within a few seconds.</summary>
+    private static async Task<string> ReportedIdAsync(ClusterNode node, string address, CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; attempt < MembershipSettleAttempts; attempt++)
+        {
+            await node.LearnMetadataAsync(cancellationToken).ConfigureAwait(false);
+            if (node.Members.FirstOrDefault(m => m.Address == address)?.Id is { } id)
+            {
+                return id;
+            }
+            await Task.Delay(MembershipSettlePoll, cancellationToken).ConfigureAwait(false);
+        }
+        return "(unknown)";
     }
 
     private static ClusterSelfDocument Self(ClusterNode node, ConfigStore store)
