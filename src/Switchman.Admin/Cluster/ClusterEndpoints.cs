@@ -152,11 +152,13 @@ internal static class ClusterEndpoints
         var operation = JsonSerializer.Deserialize<MembershipOperation>(bytes, LeaderForwarder.Json);
         return operation is null
             ? ApiResults.Error(StatusCodes.Status400BadRequest, "the body is not a membership operation")
-            : await ChangeMembershipAsync(cluster, operation.Op, operation.Address, operation.Id, cancellationToken).ConfigureAwait(false);
+            : await ChangeMembershipAsync(cluster, operation.Op, operation.Address, operation.Id, cancellationToken, forwarded: true).ConfigureAwait(false);
     }
 
     /// <summary>On the leader: changes the membership; elsewhere: asks the leader to, and relays its answer.</summary>
-    private static async Task<IResult> ChangeMembershipAsync(ClusterContext cluster, string op, string address, string? id, CancellationToken cancellationToken)
+    /// <param name="forwarded">Asked by another node for its client: "local" would name this node, not the one the client asked.</param>
+    private static async Task<IResult> ChangeMembershipAsync(
+        ClusterContext cluster, string op, string address, string? id, CancellationToken cancellationToken, bool forwarded = false)
     {
         var node = cluster.Node!;
         if (!node.IsLeader)
@@ -198,7 +200,7 @@ internal static class ClusterEndpoints
         var members = await MembersAfterAsync(node, address, added: op == "add", cancellationToken).ConfigureAwait(false);
         var memberId = id ?? members.FirstOrDefault(m => m.Address == address)?.Id;
         var documents = members.Select(m => new ClusterMemberDocument(
-            m.Id, m.Address, m.AdminUrl, m.Role, m.IsLeader, m.IsLocal, m.Status, m.LastContact, null, null, null, null, null)).ToList();
+            m.Id, m.Address, m.AdminUrl, m.Role, m.IsLeader, m.IsLocal && !forwarded, m.Status, m.LastContact, null, null, null, null, null)).ToList();
         return ApiResults.Json(new MembershipChangeDocument(op == "add" ? "added" : "removed", address, memberId, documents));
     }
 
