@@ -250,11 +250,36 @@ public sealed class ClusterLab : IAsyncDisposable
         _directory.Dispose();
     }
 
-    /// <summary>A loopback port free right now (bound and released; the OS does not hand it out again at once).</summary>
+    /// <summary>
+    /// A loopback port free right now, below the kernel's ephemeral range (32768 and up by default): a port taken
+    /// from that range could be handed to some outgoing connection before the node binds it.
+    /// </summary>
+    private static readonly HashSet<int> HandedOut = [];
+
     public static int FreePort()
     {
-        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        return ((IPEndPoint)socket.LocalEndPoint!).Port;
+        for (var attempt = 0; attempt < 200; attempt++)
+        {
+            var port = Random.Shared.Next(20000, 32000);
+            lock (HandedOut)
+            {
+                // Never the same port twice in one test run: a node killed a moment ago may still hold it.
+                if (!HandedOut.Add(port))
+                {
+                    continue;
+                }
+            }
+            using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            try
+            {
+                socket.Bind(new IPEndPoint(IPAddress.Loopback, port));
+                return port;
+            }
+            catch (SocketException)
+            {
+                // Taken: try another.
+            }
+        }
+        throw new InvalidOperationException("no free loopback port found between 20000 and 32000");
     }
 }
