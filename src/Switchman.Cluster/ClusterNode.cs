@@ -67,6 +67,9 @@ public sealed class ClusterNode : IAsyncDisposable
 
     public ClusterRole Role => _options.Config.Role;
 
+    /// <summary>The role as the API, metadata and logs spell it: voter or witness.</summary>
+    public string RoleName => Role.ToString().ToLowerInvariant();
+
     public string LocalAddress => ClusterAddress.Format(_localAddress);
 
     /// <summary>The fault hook that cuts this node's cluster traffic (tests isolate a node with it).</summary>
@@ -132,7 +135,7 @@ public sealed class ClusterNode : IAsyncDisposable
         };
         raft.Metadata[MetadataId] = config.NodeId;
         raft.Metadata[MetadataAdmin] = _options.AdminUrl;
-        raft.Metadata[MetadataRole] = config.Role.ToString().ToLowerInvariant();
+        raft.Metadata[MetadataRole] = RoleName;
         _cluster = new RaftCluster(raft) { AuditTrail = _log };
         _cluster.LeaderChanged += OnLeaderChanged;
         _cluster.MemberAdded += (_, e) => OnMemberAdded(e.Member);
@@ -157,7 +160,7 @@ public sealed class ClusterNode : IAsyncDisposable
         using var replay = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         replay.CancelAfter(_options.ReplayTimeout);
         await _log.WaitForApplyAsync(_log.LastCommittedEntryIndex, replay.Token).ConfigureAwait(false);
-        ClusterLog.Started(_logger, config.NodeId, LocalAddress, config.Role.ToString().ToLowerInvariant(), State.Revision, _log.LastCommittedEntryIndex);
+        ClusterLog.Started(_logger, config.NodeId, LocalAddress, RoleName, State.Revision, _log.LastCommittedEntryIndex);
         _metadataLoop = LearnMetadataLoopAsync(_stopping.Token);
     }
 
@@ -294,17 +297,15 @@ public sealed class ClusterNode : IAsyncDisposable
             catch (Exception e) when (e is MemberUnavailableException or QuorumUnreachableException or NotLeaderException or InvalidOperationException)
             {
                 // The leader we asked is gone (or there is none yet): ask again once the others have elected one.
-                try
-                {
-                    await Task.Delay(CatchUpRetryDelay, _time, scope.Token).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-                {
-                    throw new ClusterNotLeaderException(Leader);
-                }
             }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {
+                throw new ClusterNotLeaderException(Leader);
+            }
+            await Task.Delay(CatchUpRetryDelay, _time, scope.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            if (scope.IsCancellationRequested)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
                 throw new ClusterNotLeaderException(Leader);
             }
         }
@@ -402,7 +403,7 @@ public sealed class ClusterNode : IAsyncDisposable
         var address = ClusterAddress.Format(member.EndPoint);
         if (!member.IsRemote)
         {
-            return new ClusterMemberView(address, NodeId, _options.AdminUrl, Role.ToString().ToLowerInvariant(), IsLocal: true, member.IsLeader, "available", null);
+            return new ClusterMemberView(address, NodeId, _options.AdminUrl, RoleName, IsLocal: true, member.IsLeader, "available", null);
         }
         var metadata = member.TryGetMetadata();
         DateTimeOffset? contact = _transport.TryGetLastContact(address, out var at) ? at : null;

@@ -208,40 +208,38 @@ internal static class ClusterEndpoints
     /// The membership once this node's list shows the change (DotNext updates it as the change is applied, a moment
     /// after the call returns); bounded, so a slow list never holds the answer back for long.
     /// </summary>
-    private static async Task<IReadOnlyList<ClusterMemberView>> MembersAfterAsync(ClusterNode node, string address, bool added, CancellationToken cancellationToken)
-    {
-        for (var attempt = 0; attempt < MembershipSettleAttempts; attempt++)
-        {
-            var members = node.Members;
-            if (members.Any(m => m.Address == address) == added)
-            {
-                return members;
-            }
-            await Task.Delay(MembershipSettlePoll, cancellationToken).ConfigureAwait(false);
-        }
-        return node.Members;
-    }
+    private static async Task<IReadOnlyList<ClusterMemberView>> MembersAfterAsync(ClusterNode node, string address, bool added, CancellationToken cancellationToken) =>
+        await SettleAsync(() => Task.FromResult(node.Members.Any(m => m.Address == address) == added ? node.Members : null), cancellationToken).ConfigureAwait(false)
+        ?? node.Members;
 
     /// <summary>The node_id the member at <paramref name="address"/> reports; "(unknown)" if it did not tell within a few seconds.</summary>
-    private static async Task<string> ReportedIdAsync(ClusterNode node, string address, CancellationToken cancellationToken)
+    private static async Task<string> ReportedIdAsync(ClusterNode node, string address, CancellationToken cancellationToken) =>
+        await SettleAsync(async () =>
+        {
+            await node.LearnMetadataAsync(cancellationToken).ConfigureAwait(false);
+            return node.Members.FirstOrDefault(m => m.Address == address)?.Id;
+        }, cancellationToken).ConfigureAwait(false)
+        ?? "(unknown)";
+
+    /// <summary>Asks <paramref name="probe"/> until it has an answer, for two seconds at most; null if it never had.</summary>
+    private static async Task<T?> SettleAsync<T>(Func<Task<T?>> probe, CancellationToken cancellationToken) where T : class
     {
         for (var attempt = 0; attempt < MembershipSettleAttempts; attempt++)
         {
-            await node.LearnMetadataAsync(cancellationToken).ConfigureAwait(false);
-            if (node.Members.FirstOrDefault(m => m.Address == address)?.Id is { } id)
+            if (await probe().ConfigureAwait(false) is { } answer)
             {
-                return id;
+                return answer;
             }
             await Task.Delay(MembershipSettlePoll, cancellationToken).ConfigureAwait(false);
         }
-        return "(unknown)";
+        return null;
     }
 
     private static ClusterSelfDocument Self(ClusterNode node, ConfigStore store)
     {
         var leader = node.Leader;
         return new ClusterSelfDocument(
-            node.NodeId, node.Role.ToString().ToLowerInvariant(), node.Term, leader?.Id ?? leader?.Address, node.CommitIndex, node.AppliedIndex, store.Current.Revision);
+            node.NodeId, node.RoleName, node.Term, leader?.Id ?? leader?.Address, node.CommitIndex, node.AppliedIndex, store.Current.Revision);
     }
 
     private static async Task<(ClusterSelfDocument? Report, string? Error)> ReportAsync(

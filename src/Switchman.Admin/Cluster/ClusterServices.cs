@@ -14,7 +14,8 @@ public static class ClusterServices
     /// <summary>The cluster member and what connects it to the node: the applier, the replication, forwarding, signatures.</summary>
     public static IServiceCollection AddSwitchmanCluster(this IServiceCollection services, ClusterConfig cluster, AdminConfig admin)
     {
-        var secret = ClusterSecret.Load(cluster);
+        // Validation read it a moment ago; a file or variable gone since is refused here with the same words.
+        var secret = ClusterSecretSource.TryRead(cluster, out var problem) ?? throw new InvalidOperationException(problem);
         var options = new ClusterNodeOptions { Config = cluster, Secret = secret, AdminUrl = AdvertisedAdminUrl(cluster, admin) };
         services.AddSingleton(sp => new ClusterNode(
             options, sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), sp.GetRequiredService<TimeProvider>()));

@@ -45,7 +45,7 @@ public sealed class LeaderForwarder(ClusterNode node, ClusterSignature signature
                 {
                     return await node.ProposeAsync(command, cancellationToken).ConfigureAwait(false);
                 }
-                using var response = await SendAsync(leader, HttpMethod.Post, ProposePath, command.ToBytes(), cancellationToken).ConfigureAwait(false);
+                using var response = await SendAsync(leader.AdminUrl!, HttpMethod.Post, ProposePath, command.ToBytes(), cancellationToken).ConfigureAwait(false);
                 if (response.StatusCode != HttpStatusCode.MisdirectedRequest)
                 {
                     return await ReadOutcomeAsync(response, command.ChangeId, cancellationToken).ConfigureAwait(false);
@@ -72,7 +72,7 @@ public sealed class LeaderForwarder(ClusterNode node, ClusterSignature signature
     public async Task<HttpResponseMessage> SendToLeaderAsync(HttpMethod method, string path, byte[] body, CancellationToken cancellationToken)
     {
         var leader = await WaitForLeaderAsync(cancellationToken).ConfigureAwait(false);
-        return await SendAsync(leader, method, path, body, cancellationToken).ConfigureAwait(false);
+        return await SendAsync(leader.AdminUrl!, method, path, body, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>A member's own report, or null with why not.</summary>
@@ -110,9 +110,6 @@ public sealed class LeaderForwarder(ClusterNode node, ClusterSignature signature
             await Task.Delay(LeaderPoll, time, cancellationToken).ConfigureAwait(false);
         }
     }
-
-    private Task<HttpResponseMessage> SendAsync(ClusterMemberView leader, HttpMethod method, string path, byte[] body, CancellationToken cancellationToken) =>
-        SendAsync(leader.AdminUrl!, method, path, body, cancellationToken);
 
     private async Task<HttpResponseMessage> SendAsync(string adminUrl, HttpMethod method, string path, byte[] body, CancellationToken cancellationToken)
     {

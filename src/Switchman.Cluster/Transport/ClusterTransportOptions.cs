@@ -14,5 +14,5 @@ namespace Switchman.Cluster.Transport;
 public sealed record ClusterTransportOptions(string NodeId, EndPoint LocalAddress, ReadOnlyMemory<byte> Secret, TimeSpan HandshakeTimeout)
 {
     /// <summary>The shortest secret accepted.</summary>
-    public const int MinimumSecretLength = 16;
+    public const int MinimumSecretLength = Core.Configuration.ClusterSecretSource.MinimumLength;
 }

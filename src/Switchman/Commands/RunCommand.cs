@@ -64,7 +64,7 @@ internal static class RunCommand
         output.WriteLine($"switchman: admin listening on {node.AdminUrl}");
         if (node.Cluster is { } cluster)
         {
-            output.WriteLine($"switchman: cluster node {cluster.NodeId} ({cluster.Role.ToString().ToLowerInvariant()}) on {cluster.LocalAddress}");
+            output.WriteLine($"switchman: cluster node {cluster.NodeId} ({cluster.RoleName}) on {cluster.LocalAddress}");
         }
         foreach (var (frontend, urls) in node.DataPlane.FrontendUrls)
         {

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text;
 using Switchman.Core.Configuration.Writing;
 
 namespace Switchman.Core.Configuration.Validation;
@@ -19,10 +18,6 @@ internal static class ClusterRules
 
     public static readonly TimeSpan MinRequestTimeout = TimeSpan.FromMilliseconds(100);
 
-    /// <summary>The shortest secret: bytes of the file, characters of the variable.</summary>
-    public const int MinSecretLength = 16;
-
-    private const string HowToMakeSecret = "head -c 32 /dev/urandom | base64";
 
     private const string Path = "cluster";
 
@@ -131,43 +126,10 @@ internal static class ClusterRules
         {
             errors.AddUnlessFailed(sourcePath, "must not be empty");
         }
-        else if (SecretProblem(cluster) is { } problem)
+        else if (ClusterSecretSource.TryRead(cluster, out var problem) is null)
         {
-            errors.AddUnlessFailed(sourcePath, problem);
+            errors.AddUnlessFailed(sourcePath, problem!);
         }
-    }
-
-    /// <summary>
-    /// Why the secret cannot be used, or null. Reads it as the cluster transport does (the file as UTF-8 text, white
-    /// space around it left out), so that what passes here is what the node will use. Names where the secret is,
-    /// never what it is.
-    /// </summary>
-    private static string? SecretProblem(ClusterConfig cluster)
-    {
-        if (cluster.SecretFile is { } file)
-        {
-            string text;
-            try
-            {
-                text = File.ReadAllText(file);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
-            {
-                return $"cannot read the secret file '{file}': {e.Message}";
-            }
-            return Encoding.UTF8.GetByteCount(text.Trim()) < MinSecretLength
-                ? $"the secret file '{file}' holds fewer than {MinSecretLength} bytes (white space around them not counted); make a secret with {HowToMakeSecret}"
-                : null;
-        }
-        var variable = cluster.SecretEnv!;
-        var value = Environment.GetEnvironmentVariable(variable);
-        if (value is null)
-        {
-            return $"environment variable '{variable}' is not set";
-        }
-        return value.Trim().Length < MinSecretLength
-            ? $"environment variable '{variable}' holds fewer than {MinSecretLength} characters (white space around them not counted); make a secret with {HowToMakeSecret}"
-            : null;
     }
 
     /// <summary>False when the id is wrong (and reported).</summary>
