@@ -24,6 +24,9 @@ public sealed class ClusterNode : IAsyncDisposable
     private const string MetadataRole = "role";
     private static readonly TimeSpan MetadataPollInterval = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan MetadataRequestTimeout = TimeSpan.FromSeconds(1);
+
+    /// <summary>After start, how long a member that has not been reached yet is not reported unreachable.</summary>
+    private static readonly TimeSpan StartupGrace = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan CatchUpRetryDelay = TimeSpan.FromMilliseconds(15);
     private static readonly TimeSpan PublishCommitTimeout = TimeSpan.FromMilliseconds(250);
 
@@ -39,9 +42,12 @@ public sealed class ClusterNode : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private WriteAheadLog? _log;
     private RaftCluster? _cluster;
-    private readonly HashSet<RaftClusterMember> _watched = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<string, string> _peerIds;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> _reportedReachability = new(StringComparer.Ordinal);
     private Task _metadataLoop = Task.CompletedTask;
     private volatile bool _announceMembers;
+    private long _startedAt;
+    private TaskCompletionSource _learnMetadataNow = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _stopped;
 
     public ClusterNode(ClusterNodeOptions options, ILoggerFactory loggerFactory, IMeterFactory meterFactory, TimeProvider time)
@@ -57,10 +63,19 @@ public sealed class ClusterNode : IAsyncDisposable
         _stateMachine = new ConfigStateMachine(new DirectoryInfo(Path.Combine(config.DataDir, "snapshots")), config.SnapshotEvery, _logger);
         _stateMachine.Applied += state => StateApplied?.Invoke(state);
         _membership = new MembershipFile(Path.Combine(config.DataDir, "members"));
+        // Liveness bounds follow the election timeout: a peer that stops answering (powered off, frozen, cut off) is
+        // unreachable within interval + unreachable-after (75 ms of the default 100 ms), before any follower stands for
+        // election, so votes and pre-votes sent to it fail at once instead of at the request timeout.
         _transport = new ClusterTransport(
-            new ClusterTransportOptions(config.NodeId, _localAddress, options.Secret, config.RequestTimeout),
+            new ClusterTransportOptions(config.NodeId, _localAddress, options.Secret, HandshakeTimeout: config.ElectionTimeoutMin / 2)
+            {
+                LivenessInterval = config.ElectionTimeoutMin / 4,
+                UnreachableAfter = config.ElectionTimeoutMin / 2,
+            },
             loggerFactory, time);
+        _transport.PeerReachabilityChanged += OnPeerReachabilityChanged;
         _metrics = new ClusterMetrics(meterFactory, this);
+        _peerIds = config.Peers.ToDictionary(p => ClusterAddress.Format(ClusterAddress.Parse(p.Address)), p => p.Id, StringComparer.Ordinal);
     }
 
     public string NodeId => _options.Config.NodeId;
@@ -77,6 +92,9 @@ public sealed class ClusterNode : IAsyncDisposable
 
     /// <summary>Connections refused for failing authentication since start.</summary>
     public long RefusedConnections => _transport.RefusedConnections;
+
+    /// <summary>Inbound handshakes that timed out or were given up halfway since start (not refusals).</summary>
+    public long AbandonedHandshakes => _transport.AbandonedHandshakes;
 
     /// <summary>The replicated state as applied on this node (possibly behind the leader's).</summary>
     public ReplicatedState State => _stateMachine.Current;
@@ -113,6 +131,7 @@ public sealed class ClusterNode : IAsyncDisposable
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         var config = _options.Config;
+        _startedAt = _time.GetTimestamp();
         // The snapshot first: the log replays only the entries after it.
         await _stateMachine.RestoreAsync(cancellationToken).ConfigureAwait(false);
         _log = new WriteAheadLog(new WriteAheadLog.Options { Location = Path.Combine(config.DataDir, "wal"), ChunkSize = 64 * 1024 }, _stateMachine);
@@ -125,6 +144,8 @@ public sealed class ClusterNode : IAsyncDisposable
             // Heartbeats every quarter of the minimum election timeout (25 ms by default): followers learn a commit
             // sooner, and a new leader whose first round is refused retries sooner. Cheap on a local network.
             HeartbeatThreshold = 0.25,
+            // Long enough for a follower whose disk is slow to persist a batch or a snapshot. A peer that answers
+            // nothing at all is cut off sooner by the transport's liveness watch (see above).
             RequestTimeout = config.RequestTimeout,
             ConnectTimeout = config.RequestTimeout,
             // A node never forms a cluster on its own: the membership file (seeded from peers) says who votes.
@@ -147,10 +168,6 @@ public sealed class ClusterNode : IAsyncDisposable
         catch (System.Net.Sockets.SocketException e)
         {
             throw new InvalidOperationException($"cannot listen for cluster traffic on {LocalAddress} (cluster.listen): {e.Message}", e);
-        }
-        foreach (var member in _cluster.Members)
-        {
-            Watch(member);
         }
         // Members loaded from the membership file at start are not news; members added from now on are.
         _announceMembers = true;
@@ -370,32 +387,62 @@ public sealed class ClusterNode : IAsyncDisposable
 
     private void OnMemberAdded(RaftClusterMember member)
     {
-        Watch(member);
         if (_announceMembers)
         {
             MemberAdded?.Invoke(View(member));
         }
     }
 
-    /// <summary>Reports the member's reachability changes, once per member however often it is seen.</summary>
-    private void Watch(RaftClusterMember member)
+    /// <summary>
+    /// Turns the transport's liveness verdicts into member events: losing a member, or getting it back, is news; the
+    /// first contact with a member is not, and a forgotten verdict (unknown) is no event. One source for both the events
+    /// and <see cref="ClusterMemberView.Status"/>.
+    /// </summary>
+    private void OnPeerReachabilityChanged(string address, PeerReachability previous, PeerReachability state)
     {
-        lock (_watched)
+        if (state == PeerReachability.Unknown || _cluster is null)
         {
-            if (!_watched.Add(member))
+            return;
+        }
+        var reachable = state == PeerReachability.Reachable;
+        if (reachable)
+        {
+            // A member just answered: learn its id and admin URL now rather than at the next poll.
+            Volatile.Read(ref _learnMetadataNow).TrySetResult();
+        }
+        var reported = _reportedReachability.TryGetValue(address, out var last) ? last : (bool?)null;
+        if (reported is null && !reachable && _time.GetElapsedTime(_startedAt) < StartupGrace)
+        {
+            // Peers of a cluster being started come up seconds apart: not news yet (ReportPeersNeverReached tells later).
+            return;
+        }
+        _reportedReachability[address] = reachable;
+        if (reported == reachable || (reported is null && reachable))
+        {
+            return;
+        }
+        var member = _cluster.Members.FirstOrDefault(m => m.IsRemote && ClusterAddress.Format(m.EndPoint) == address);
+        if (member is not null)
+        {
+            MemberReachabilityChanged?.Invoke(View(member), reachable);
+        }
+    }
+
+    /// <summary>Once the start-up grace is over, reports the members never reached since start.</summary>
+    private void ReportPeersNeverReached()
+    {
+        if (_cluster is null || _time.GetElapsedTime(_startedAt) < StartupGrace)
+        {
+            return;
+        }
+        foreach (var member in _cluster.Members.Where(m => m.IsRemote))
+        {
+            var address = ClusterAddress.Format(member.EndPoint);
+            if (_transport.Reachability(address) == PeerReachability.Unreachable && _reportedReachability.TryAdd(address, false))
             {
-                return;
+                MemberReachabilityChanged?.Invoke(View(member), false);
             }
         }
-        member.MemberStatusChanged += e =>
-        {
-            // First contact (unknown → available) is not news; losing a member, or getting it back, is.
-            if (e.NewStatus is ClusterMemberStatus.Available or ClusterMemberStatus.Unavailable && e.PreviousStatus != e.NewStatus
-                && !(e.PreviousStatus == ClusterMemberStatus.Unknown && e.NewStatus == ClusterMemberStatus.Available))
-            {
-                MemberReachabilityChanged?.Invoke(View(e.Member), e.NewStatus == ClusterMemberStatus.Available);
-            }
-        };
     }
 
     private ClusterMemberView View(RaftClusterMember member)
@@ -409,12 +456,20 @@ public sealed class ClusterNode : IAsyncDisposable
         DateTimeOffset? contact = _transport.TryGetLastContact(address, out var at) ? at : null;
         return new ClusterMemberView(
             address,
-            metadata?.GetValueOrDefault(MetadataId),
+            // Until the member has answered once, the id its address has in this node's peers: every log line and
+            // event names members by id, also one that has been powered off since this node started.
+            metadata?.GetValueOrDefault(MetadataId) ?? _peerIds.GetValueOrDefault(address),
             metadata?.GetValueOrDefault(MetadataAdmin),
             metadata?.GetValueOrDefault(MetadataRole),
             IsLocal: false,
             member.IsLeader,
-            member.Status.ToString().ToLowerInvariant(),
+            // What this node's liveness pings say; before the first answer, what DotNext's last request said.
+            _transport.Reachability(address) switch
+            {
+                PeerReachability.Reachable => "available",
+                PeerReachability.Unreachable => "unavailable",
+                _ => member.Status.ToString().ToLowerInvariant(),
+            },
             contact);
     }
 
@@ -438,7 +493,10 @@ public sealed class ClusterNode : IAsyncDisposable
             })).ConfigureAwait(false);
     }
 
-    /// <summary>Keeps asking members whose metadata is unknown (new members, members that were down), once a second.</summary>
+    /// <summary>
+    /// Keeps asking members whose metadata is unknown (new members, members that were down), once a second. The first
+    /// request to each member also starts the transport's liveness watch of it.
+    /// </summary>
     private async Task LearnMetadataLoopAsync(CancellationToken stopping)
     {
         try
@@ -446,7 +504,11 @@ public sealed class ClusterNode : IAsyncDisposable
             while (!stopping.IsCancellationRequested)
             {
                 await LearnMetadataAsync(stopping).ConfigureAwait(false);
-                await Task.Delay(MetadataPollInterval, _time, stopping).ConfigureAwait(false);
+                ReportPeersNeverReached();
+                var wakeUp = Volatile.Read(ref _learnMetadataNow);
+                await Task.WhenAny(wakeUp.Task, Task.Delay(MetadataPollInterval, _time, stopping)).ConfigureAwait(false);
+                stopping.ThrowIfCancellationRequested();
+                Interlocked.CompareExchange(ref _learnMetadataNow, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously), wakeUp);
             }
         }
         catch (OperationCanceledException) when (stopping.IsCancellationRequested)

@@ -142,6 +142,23 @@ public sealed class ClusterLab : IAsyncDisposable
         await process.WaitForExitAsync(TimeSpan.FromSeconds(10));
     }
 
+    /// <summary>SIGSTOP: the node keeps its sockets but answers nothing, like a frozen VM (<see cref="ChildProcess.Freeze"/>).</summary>
+    public void Freeze(LabNode node) => _processes[node.Index].Freeze();
+
+    public void Thaw(LabNode node) => _processes[node.Index].Thaw();
+
+    /// <summary>
+    /// The sum of the samples of one metric in the node's <c>/metrics</c> (Prometheus text), e.g.
+    /// <c>switchman_cluster_refused_connections</c>; 0 when the node exports none yet.
+    /// </summary>
+    public async Task<double> MetricAsync(LabNode node, string name)
+    {
+        var text = await _http.GetStringAsync(new Uri($"{node.AdminUrl}/metrics"));
+        return text.Split('\n')
+            .Where(line => line.StartsWith(name, StringComparison.Ordinal) && line.Length > name.Length && line[name.Length] is ' ' or '{' or '_')
+            .Sum(line => double.Parse(line[(line.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture));
+    }
+
     public async Task StopAsync(LabNode node) => await _processes[node.Index].StopAsync(TimeSpan.FromSeconds(20));
 
     public void WipeData(LabNode node)

@@ -65,6 +65,16 @@ public sealed class PartitionTests(ITestOutputHelper output)
             Assert.Null(cluster.Member(node).State.Overrides.GetValueOrDefault(ReplicatedStateKey("api", "seed"))?.Weight);
         }
         Assert.Contains(cluster.Host(oldLeader).Events.Since(0), e => e.Type == "config_applied" && Equals(e.Data["revision"], added.Revision));
+
+        // Every node's view of every member converges once healed: a follower that asked the isolated node for a vote
+        // saw it fail, and followers send each other nothing in normal operation, so only probing brings this back.
+        foreach (var node in cluster.Nodes)
+        {
+            await Await.UntilAsync(() => cluster.Member(node).Members.All(m => m.Status == "available"), Converge,
+                $"{node.Id} to see every member available again after the heal");
+        }
+        Assert.Contains(cluster.Host(majority.First(n => n != newLeader)).Events.Since(0),
+            e => e.Type == "member_reachable" && Equals(e.Data["member"], oldLeader.Id));
     }
 
     [Fact]

@@ -46,8 +46,17 @@ public sealed class RestartTests(ITestOutputHelper output)
         await lab.StopAsync(lost);
         lab.WipeData(lost);
         await lab.StartAsync(lost);
-        await Await.UntilAsync(async () => (await lab.ServersAsync(lost)).Revision == afterRestart.Revision, Converge,
-            $"{lost.Id} to catch up to revision {afterRestart.Revision} from an empty disk");
+        try
+        {
+            await Await.UntilAsync(async () => (await lab.ServersAsync(lost)).Revision == afterRestart.Revision, Converge,
+                $"{lost.Id} to catch up to revision {afterRestart.Revision} from an empty disk");
+        }
+        catch (TimeoutException)
+        {
+            output.WriteLine(lab.DescribeLogs(lost, 80));
+            output.WriteLine(lab.DescribeLogs(lab.Nodes[0], 40));
+            throw;
+        }
         Assert.Equal((await lab.ServersAsync(lab.Nodes[0])).Servers, (await lab.ServersAsync(lost)).Servers);
         var afterRejoin = await lab.AddServerAsync(lost, "after-rejoin");
         Assert.True(afterRejoin.Status == HttpStatusCode.Created, afterRejoin.Body);

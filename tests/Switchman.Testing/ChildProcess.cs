@@ -34,6 +34,7 @@ public sealed class ChildProcess : IAsyncDisposable
     private readonly Task _readStandardOutput;
     private readonly Task _readStandardError;
     private int _disposed;
+    private volatile bool _frozen;
 
     private ChildProcess(Process process, string displayName)
     {
@@ -143,19 +144,44 @@ public sealed class ChildProcess : IAsyncDisposable
         }
     }
 
-    /// <summary>Asks the process to shut down gracefully (SIGTERM; on Windows, which has no SIGTERM, a kill). Returns at once.</summary>
     /// <summary>Sends SIGHUP (Linux), which Switchman, like HAProxy and nginx, takes as "reload the configuration file".</summary>
-    public void SendHangup()
+    public void SendHangup() => Signal(NativeMethods.SigHup, "SIGHUP");
+
+    /// <summary>
+    /// SIGSTOP: the process stops running but its sockets stay open, and the kernel still completes TCP handshakes on
+    /// its listening sockets. What a frozen VM, a long GC pause or a stuck disk looks like to its peers: connections
+    /// are made, nothing is answered. <see cref="Thaw"/> resumes it; stopping or disposing a frozen process thaws it.
+    /// </summary>
+    public void Freeze()
     {
-        if (NativeMethods.Kill(Pid, NativeMethods.SigHup) != 0)
+        Signal(NativeMethods.SigStop, "SIGSTOP");
+        _frozen = true;
+    }
+
+    /// <summary>SIGCONT: resumes a process stopped by <see cref="Freeze"/>.</summary>
+    public void Thaw()
+    {
+        Signal(NativeMethods.SigCont, "SIGCONT");
+        _frozen = false;
+    }
+
+    private void Signal(int signal, string name)
+    {
+        if (NativeMethods.Kill(Pid, signal) != 0)
         {
             var error = new Win32Exception();
-            throw new InvalidOperationException($"Could not send SIGHUP to {DisplayName} (pid {Pid}): {error.Message}", error);
+            throw new InvalidOperationException($"Could not send {name} to {DisplayName} (pid {Pid}): {error.Message}", error);
         }
     }
 
+    /// <summary>Asks the process to shut down gracefully (SIGTERM; on Windows, which has no SIGTERM, a kill). Returns at once.</summary>
     public void Terminate()
     {
+        if (_frozen && !_process.HasExited)
+        {
+            // A stopped process would not act on SIGTERM until resumed.
+            Thaw();
+        }
         if (OperatingSystem.IsWindows())
         {
             Kill();

@@ -253,9 +253,7 @@ internal static class ClusterEndpoints
         {
             return (null, "not reached yet (its id and admin URL are unknown)");
         }
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(ReportTimeout);
-        return await cluster.Forwarder!.GetAsync<ClusterSelfDocument>(member.AdminUrl, LeaderForwarder.SelfPath, timeout.Token).ConfigureAwait(false);
+        return await cluster.Forwarder!.GetAsync<ClusterSelfDocument>(member.AdminUrl, LeaderForwarder.SelfPath, ReportTimeout, cancellationToken).ConfigureAwait(false);
     }
 
     private static IResult? Alone(ClusterContext cluster) => cluster.Node is null

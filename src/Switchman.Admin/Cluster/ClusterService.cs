@@ -23,7 +23,14 @@ public sealed class ClusterService(ClusterNode node, NodeEvents events, ILogger<
             "member_left", $"member {Name(member)} left the cluster", Data(member));
         node.MemberReachabilityChanged += (member, reachable) =>
         {
-            ClusterServiceLog.Reachability(logger, Name(member), member.Address, reachable ? "reachable again" : "unreachable");
+            if (reachable)
+            {
+                ClusterServiceLog.Reachable(logger, Name(member), member.Address);
+            }
+            else
+            {
+                ClusterServiceLog.Unreachable(logger, Name(member), member.Address);
+            }
             events.Publish(
                 reachable ? "member_reachable" : "member_unreachable",
                 $"member {Name(member)} is {(reachable ? "reachable again" : "unreachable")}", Data(member));
@@ -41,6 +48,10 @@ public sealed class ClusterService(ClusterNode node, NodeEvents events, ILogger<
 
 internal static partial class ClusterServiceLog
 {
-    [LoggerMessage(EventId = 2131, Level = LogLevel.Warning, Message = "Cluster member {Member} ({Address}) is {Reachability}")]
-    public static partial void Reachability(ILogger logger, string member, string address, string reachability);
+    [LoggerMessage(EventId = 2131, Level = LogLevel.Warning, Message = "Cluster member {Member} ({Address}) is unreachable")]
+    public static partial void Unreachable(ILogger logger, string member, string address);
+
+    /// <summary>Good news is not a warning.</summary>
+    [LoggerMessage(EventId = 2132, Level = LogLevel.Information, Message = "Cluster member {Member} ({Address}) is reachable again")]
+    public static partial void Reachable(ILogger logger, string member, string address);
 }

@@ -75,20 +75,29 @@ public sealed class LeaderForwarder(ClusterNode node, ClusterSignature signature
         return await SendAsync(leader.AdminUrl!, method, path, body, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>A member's own report, or null with why not.</summary>
-    public async Task<(T? Document, string? Error)> GetAsync<T>(string adminUrl, string path, CancellationToken cancellationToken)
+    /// <summary>
+    /// A member's own report, or null with why not. Bounded by <paramref name="timeout"/>: a member that does not answer
+    /// in time (powered off, frozen, cut off) is a report that says so, never an error of the caller's request.
+    /// </summary>
+    public async Task<(T? Document, string? Error)> GetAsync<T>(string adminUrl, string path, TimeSpan timeout, CancellationToken cancellationToken)
     {
+        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        bounded.CancelAfter(timeout);
         try
         {
-            using var response = await SendAsync(adminUrl, HttpMethod.Get, path, [], cancellationToken).ConfigureAwait(false);
+            using var response = await SendAsync(adminUrl, HttpMethod.Get, path, [], bounded.Token).ConfigureAwait(false);
             if (!response.IsSuccessStatusCode)
             {
                 return (default, $"{(int)response.StatusCode} from {adminUrl}");
             }
-            var document = await response.Content.ReadFromJsonAsync<T>(Json, cancellationToken).ConfigureAwait(false);
+            var document = await response.Content.ReadFromJsonAsync<T>(Json, bounded.Token).ConfigureAwait(false);
             return (document, null);
         }
-        catch (Exception e) when (e is HttpRequestException or OperationCanceledException or JsonException && !cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return (default, $"{adminUrl} did not answer within {timeout.TotalMilliseconds:0} ms");
+        }
+        catch (Exception e) when (e is HttpRequestException or JsonException)
         {
             return (default, $"{adminUrl} did not answer: {e.Message}");
         }

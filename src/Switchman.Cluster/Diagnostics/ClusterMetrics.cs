@@ -27,6 +27,8 @@ internal sealed class ClusterMetrics
             .Select(g => new Measurement<int>(g.Count(), new KeyValuePair<string, object?>("status", g.Key))), "{member}", "Members by status as this node sees them.");
         meter.CreateObservableCounter("switchman.cluster.refused_connections", () => node.RefusedConnections, "{connection}",
             "Cluster connections refused for failing authentication.");
+        meter.CreateObservableCounter("switchman.cluster.abandoned_handshakes", () => node.AbandonedHandshakes, "{connection}",
+            "Inbound cluster handshakes that timed out or that the peer closed halfway (a pause or a cut link; not a refusal).");
         _leaderChanges = meter.CreateCounter<long>("switchman.cluster.leader_changes", "{change}", "Leader changes seen by this node.");
         _proposals = meter.CreateCounter<long>("switchman.cluster.proposals", "{proposal}",
             "Changes this node proposed as leader, by outcome: accepted, refused (revision moved), not_leader, unknown.");

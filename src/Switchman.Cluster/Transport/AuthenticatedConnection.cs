@@ -17,6 +17,7 @@ internal sealed class AuthenticatedConnection : ConnectionContext, IDisposable
     private readonly Action<AuthenticatedConnection> _onDisposed;
     private readonly Lock _sync = new();
     private CancellationTokenRegistration _isolation;
+    private CancellationTokenRegistration _unreachable;
     private Task? _disposal;
 
     public AuthenticatedConnection(ConnectionContext inner, ClusterPeerIdentity peer, PeerContact contact, Action<AuthenticatedConnection> onDisposed)
@@ -71,6 +72,15 @@ internal sealed class AuthenticatedConnection : ConnectionContext, IDisposable
             static state => ((AuthenticatedConnection)state!).Abort(new ConnectionAbortedException("Cluster traffic is isolated (fault hook).")),
             this);
 
+    /// <summary>
+    /// Aborts this connection when <paramref name="whileReachable"/> is cancelled: the peer stopped answering liveness
+    /// pings, so whatever DotNext waits for on this connection fails now rather than at its request timeout.
+    /// </summary>
+    public void AbortWhenUnreachable(CancellationToken whileReachable) =>
+        _unreachable = whileReachable.Register(
+            static state => ((AuthenticatedConnection)state!).Abort(new ConnectionAbortedException("The cluster peer stopped answering liveness pings.")),
+            this);
+
     public override void Abort(ConnectionAbortedException abortReason)
     {
         lock (_sync)
@@ -106,6 +116,7 @@ internal sealed class AuthenticatedConnection : ConnectionContext, IDisposable
         try
         {
             await _isolation.DisposeAsync().ConfigureAwait(false);
+            await _unreachable.DisposeAsync().ConfigureAwait(false);
             await _inner.DisposeAsync().ConfigureAwait(false);
         }
         finally

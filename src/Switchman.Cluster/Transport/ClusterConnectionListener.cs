@@ -18,6 +18,13 @@ internal sealed class ClusterConnectionListener : IConnectionListener
 
     private static readonly TimeSpan AcceptRetryDelay = TimeSpan.FromMilliseconds(100);
 
+    /// <summary>
+    /// The least time an inbound handshake is given. The dialing side decides how long it waits for us (its request
+    /// timeout, tens of milliseconds); this side's timeout only bounds what a silent client can hold, so it is lenient:
+    /// a busy node must not cut off a peer that is merely slower than the dialer's own timeout.
+    /// </summary>
+    private static readonly TimeSpan MinInboundHandshakeTimeout = TimeSpan.FromSeconds(1);
+
     private readonly ClusterTransport _transport;
     private readonly Socket _listenSocket;
     private readonly ILogger _logger;
@@ -26,6 +33,7 @@ internal sealed class ClusterConnectionListener : IConnectionListener
         Channel.CreateUnbounded<AuthenticatedConnection>(new UnboundedChannelOptions { SingleReader = false, SingleWriter = false });
     private readonly CancellationTokenSource _stopping = new();
     private readonly PendingWork _handshakes = new();
+    private readonly PendingWork _livenessSessions = new();
     private readonly Lock _sync = new();
     private Task _acceptLoop = Task.CompletedTask;
     private Task? _stopped;
@@ -41,6 +49,8 @@ internal sealed class ClusterConnectionListener : IConnectionListener
     }
 
     public EndPoint EndPoint { get; }
+
+    private TimeSpan InboundHandshakeTimeout => _transport.Options.HandshakeTimeout > MinInboundHandshakeTimeout ? _transport.Options.HandshakeTimeout : MinInboundHandshakeTimeout;
 
     public void Start()
     {
@@ -88,6 +98,7 @@ internal sealed class ClusterConnectionListener : IConnectionListener
         _listenSocket.Dispose();
         await _acceptLoop.ConfigureAwait(false);
         await _handshakes.CloseAsync().ConfigureAwait(false);
+        await _livenessSessions.CloseAsync().ConfigureAwait(false);
         _accepted.Writer.TryComplete();
     }
 
@@ -164,13 +175,18 @@ internal sealed class ClusterConnectionListener : IConnectionListener
         var adopted = false;
         try
         {
-            using var timeout = new CancellationTokenSource(_transport.Options.HandshakeTimeout, _timeProvider);
+            using var timeout = new CancellationTokenSource(InboundHandshakeTimeout, _timeProvider);
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, timeout.Token, gateToken);
             try
             {
                 socket.NoDelay = true;
-                var peer = await ClusterHandshake.RunServerAsync(socket, _transport.LocalIdentity, _transport.Options.Secret, linked.Token)
+                var (peer, channel) = await ClusterHandshake.RunServerAsync(socket, _transport.LocalIdentity, _transport.Options.Secret, linked.Token)
                     .ConfigureAwait(false);
+                if (channel == ClusterChannel.Liveness)
+                {
+                    adopted = TryStartLivenessSession(socket, peer, gateToken, stoppingToken);
+                    return;
+                }
                 var connection = _transport.Adopt(socket, peer, gateToken, inbound: true);
                 adopted = true;
                 if (!_accepted.Writer.TryWrite(connection))
@@ -198,12 +214,12 @@ internal sealed class ClusterConnectionListener : IConnectionListener
                 }
                 else
                 {
-                    _transport.Refuse(remote, RefusalReason.Timeout, $"no complete handshake within {_transport.Options.HandshakeTimeout.TotalMilliseconds:0} ms");
+                    _transport.Refuse(remote, RefusalReason.Timeout, $"no complete handshake within {InboundHandshakeTimeout.TotalMilliseconds:0} ms");
                 }
             }
             catch (SocketException e)
             {
-                _transport.Refuse(remote, RefusalReason.Malformed, $"connection failed during the handshake: {e.SocketErrorCode}");
+                _transport.Refuse(remote, RefusalReason.Abandoned, $"connection failed during the handshake: {e.SocketErrorCode}");
             }
         }
         catch (ObjectDisposedException) when (stoppingToken.IsCancellationRequested)
@@ -222,6 +238,54 @@ internal sealed class ClusterConnectionListener : IConnectionListener
                 socket.Dispose();
             }
             _handshakes.Exit();
+        }
+    }
+
+    /// <summary>Answers a peer's liveness pings on this socket until it closes, the gate isolates or the listener stops; owns the socket.</summary>
+    private bool TryStartLivenessSession(Socket socket, ClusterPeerIdentity peer, CancellationToken gateToken, CancellationToken stoppingToken)
+    {
+        if (!_livenessSessions.TryEnter())
+        {
+            return false;
+        }
+        // Tracked by `livenessSessions`, which StopCoreAsync waits for; AnswerPingsAsync never throws.
+        _ = AnswerPingsAsync(socket, peer, gateToken, stoppingToken);
+        return true;
+    }
+
+    private async Task AnswerPingsAsync(Socket socket, ClusterPeerIdentity peer, CancellationToken gateToken, CancellationToken stoppingToken)
+    {
+        using var session = CancellationTokenSource.CreateLinkedTokenSource(gateToken, stoppingToken);
+        var reason = "closed by the peer";
+        try
+        {
+            var ping = new byte[8];
+            while (true)
+            {
+                var read = 0;
+                while (read < ping.Length)
+                {
+                    var received = await socket.ReceiveAsync(ping.AsMemory(read), SocketFlags.None, session.Token).ConfigureAwait(false);
+                    if (received == 0)
+                    {
+                        return;
+                    }
+                    read += received;
+                }
+                _transport.TouchContact(peer.Address);
+                await socket.SendAsync(ping, SocketFlags.None, session.Token).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
+        {
+            reason = stoppingToken.IsCancellationRequested ? "this node stopped listening"
+                : gateToken.IsCancellationRequested ? "cluster traffic is isolated" : e.Message;
+        }
+        finally
+        {
+            socket.Dispose();
+            _logger.LivenessSessionEnded(peer.NodeId, peer.Address, reason);
+            _livenessSessions.Exit();
         }
     }
 

@@ -8,7 +8,7 @@ namespace Switchman.Cluster.Transport;
 /// <summary>
 /// The mutual challenge–response that opens every cluster connection, on the raw socket, before any Raft byte.
 /// <code>
-/// client → server  hello:  "SWMC" version(1) bodyLength(u16 BE) | nonceC(32) idLen(1) id addrLen(1) addr
+/// client → server  hello:  "SWMC" version(1) bodyLength(u16 BE) | nonceC(32) idLen(1) id addrLen(1) addr channel(1)
 /// server → client  hello:  "SWMC" version(1) bodyLength(u16 BE) | nonceS(32) idLen(1) id addrLen(1) addr proofS(32)
 ///                  proofS = HMAC-SHA256(secret, "…server proof" ‖ clientHello ‖ serverHello without proofS)
 /// client → server  finish: status(1) proofC(32)   status 1: proofC = HMAC-SHA256(secret, "…client proof" ‖ clientHello ‖ serverHello)
@@ -16,16 +16,19 @@ namespace Switchman.Cluster.Transport;
 /// server → client  verdict(1): 1 accepted, 0 refused
 /// </code>
 /// Both nonces are fresh per connection, so no proof can be replayed; the labels differ, so no proof can be reflected.
+/// The channel byte (<see cref="ClusterChannel"/>: Raft or liveness pings) is covered by both proofs.
 /// Every read takes exactly the bytes of the handshake, so whatever the peer sends next stays in the socket for the
 /// connection that carries Raft traffic. Ids and addresses are UTF-8, 1–255 bytes, without control characters.
 /// </summary>
 internal static class ClusterHandshake
 {
-    public const byte Version = 1;
+    /// <summary>2: the client hello names its <see cref="ClusterChannel"/>.</summary>
+    public const byte Version = 2;
     public const int MaxNameLength = 255;
     private const int NonceLength = 32;
     private const int ProofLength = 32;
     private const int HeaderLength = 7;
+    private const int ChannelLength = 1;
     private const int MinBodyLength = NonceLength + 2 * (1 + 1);
     private const int MaxBodyLength = NonceLength + (2 * (1 + MaxNameLength)) + ProofLength;
     private const int FinishLength = 1 + ProofLength;
@@ -49,9 +52,10 @@ internal static class ClusterHandshake
     /// <summary>Authenticates the server at the other end of <paramref name="socket"/> and this node to it.</summary>
     /// <exception cref="ClusterHandshakeException">The peer refused us, failed authentication or broke the protocol.</exception>
     public static async Task<ClusterPeerIdentity> RunClientAsync(
-        Socket socket, ClusterPeerIdentity local, ReadOnlyMemory<byte> secret, string peerName, CancellationToken cancellationToken)
+        Socket socket, ClusterPeerIdentity local, ReadOnlyMemory<byte> secret, string peerName, ClusterChannel channel, CancellationToken cancellationToken)
     {
-        var clientHello = BuildHello(local, trailerLength: 0);
+        var clientHello = BuildHello(local, trailerLength: ChannelLength);
+        clientHello[^1] = (byte)channel;
         await SendAsync(socket, clientHello, cancellationToken).ConfigureAwait(false);
 
         var header = new byte[HeaderLength];
@@ -61,12 +65,18 @@ internal static class ClusterHandshake
         }
         if (!header.AsSpan(0, Magic.Length).SequenceEqual(Magic))
         {
-            throw new ClusterHandshakeException($"Cluster peer {peerName} failed authentication: it is not a Switchman cluster endpoint (bad magic).");
+            throw new ClusterHandshakeException($"Cluster peer {peerName} failed authentication: it is not a Switchman cluster endpoint (bad magic).")
+            {
+                IsAuthenticationFailure = true,
+            };
         }
         if (header[Magic.Length] != Version)
         {
             throw new ClusterHandshakeException(
-                $"Cluster peer {peerName} failed authentication: it speaks cluster protocol version {header[Magic.Length]}, this node {Version}.");
+                $"Cluster peer {peerName} failed authentication: it speaks cluster protocol version {header[Magic.Length]}, this node {Version}.")
+            {
+                IsAuthenticationFailure = true,
+            };
         }
         var bodyLength = BinaryPrimitives.ReadUInt16BigEndian(header.AsSpan(Magic.Length + 1));
         if (bodyLength is < MinBodyLength + ProofLength or > MaxBodyLength)
@@ -93,7 +103,10 @@ internal static class ClusterHandshake
             finish[0] = FinishServerProofInvalid;
             await TrySendAsync(socket, finish, cancellationToken).ConfigureAwait(false);
             throw new ClusterHandshakeException(
-                $"Cluster peer {peerName} failed authentication: its proof does not match this node's cluster secret (wrong secret).");
+                $"Cluster peer {peerName} failed authentication: its proof does not match this node's cluster secret (wrong secret).")
+            {
+                IsAuthenticationFailure = true,
+            };
         }
         finish[0] = FinishWithProof;
         ComputeProof(secret.Span, ClientLabel, clientHello, serverHello, finish.AsSpan(1));
@@ -107,14 +120,17 @@ internal static class ClusterHandshake
         return verdict[0] switch
         {
             VerdictAccepted => server,
-            VerdictRefused => throw Refused(peerName, "it could not authenticate this node (wrong secret)"),
+            VerdictRefused => throw new ClusterHandshakeException($"Cluster peer {peerName} refused the connection: it could not authenticate this node (wrong secret).")
+            {
+                IsAuthenticationFailure = true,
+            },
             _ => throw Malformed(peerName, $"an unknown verdict {verdict[0]}"),
         };
     }
 
-    /// <summary>Authenticates the client at the other end of <paramref name="socket"/> and this node to it.</summary>
+    /// <summary>Authenticates the client at the other end of <paramref name="socket"/> and this node to it; returns who it is and what it dialed for.</summary>
     /// <exception cref="HandshakeRefusedException">The client is refused; the reason says why.</exception>
-    public static async Task<ClusterPeerIdentity> RunServerAsync(
+    public static async Task<(ClusterPeerIdentity Peer, ClusterChannel Channel)> RunServerAsync(
         Socket socket, ClusterPeerIdentity local, ReadOnlyMemory<byte> secret, CancellationToken cancellationToken)
     {
         var header = new byte[HeaderLength];
@@ -129,7 +145,7 @@ internal static class ClusterHandshake
         }
         if (headerRead < HeaderLength)
         {
-            throw new HandshakeRefusedException(RefusalReason.Malformed, "it closed the connection in the middle of its hello");
+            throw new HandshakeRefusedException(RefusalReason.Abandoned, "it closed the connection in the middle of its hello");
         }
         if (header[Magic.Length] != Version)
         {
@@ -137,7 +153,7 @@ internal static class ClusterHandshake
                 RefusalReason.BadMagicOrVersion, $"cluster protocol version {header[Magic.Length]}, this node speaks {Version}");
         }
         var bodyLength = BinaryPrimitives.ReadUInt16BigEndian(header.AsSpan(Magic.Length + 1));
-        if (bodyLength is < MinBodyLength or > MaxBodyLength - ProofLength)
+        if (bodyLength is < MinBodyLength + ChannelLength or > MaxBodyLength - ProofLength + ChannelLength)
         {
             throw new HandshakeRefusedException(RefusalReason.Malformed, $"a hello of {bodyLength} bytes");
         }
@@ -145,12 +161,14 @@ internal static class ClusterHandshake
         header.CopyTo(clientHello, 0);
         if (!await ReceiveAsync(socket, clientHello.AsMemory(HeaderLength), cancellationToken).ConfigureAwait(false))
         {
-            throw new HandshakeRefusedException(RefusalReason.Malformed, "it closed the connection in the middle of its hello");
+            throw new HandshakeRefusedException(RefusalReason.Abandoned, "it closed the connection in the middle of its hello");
         }
-        if (TryParseBody(clientHello.AsSpan(HeaderLength), trailerLength: 0) is not { } client)
+        if (TryParseBody(clientHello.AsSpan(HeaderLength), trailerLength: ChannelLength) is not { } client
+            || clientHello[^1] is not ((byte)ClusterChannel.Raft or (byte)ClusterChannel.Liveness))
         {
-            throw new HandshakeRefusedException(RefusalReason.Malformed, "a hello with an invalid node id or address");
+            throw new HandshakeRefusedException(RefusalReason.Malformed, "a hello with an invalid node id, address or channel");
         }
+        var channel = (ClusterChannel)clientHello[^1];
         var claim = $"says it is node {client.NodeId} at {client.Address}";
 
         var serverHello = BuildHello(local, ProofLength);
@@ -162,7 +180,7 @@ internal static class ClusterHandshake
         var finish = new byte[FinishLength];
         if (!await ReceiveAsync(socket, finish, cancellationToken).ConfigureAwait(false))
         {
-            throw new HandshakeRefusedException(RefusalReason.Malformed, $"{claim}; it closed the connection before proving it knows the secret");
+            throw new HandshakeRefusedException(RefusalReason.Abandoned, $"{claim}; it closed the connection before proving it knows the secret");
         }
         switch (finish[0])
         {
@@ -181,7 +199,7 @@ internal static class ClusterHandshake
                 throw new HandshakeRefusedException(RefusalReason.Malformed, $"{claim}; unknown finish status {finish[0]}");
         }
         await SendAsync(socket, new[] { VerdictAccepted }, cancellationToken).ConfigureAwait(false);
-        return client;
+        return (client, channel);
     }
 
     /// <summary>A hello with a fresh nonce and room for <paramref name="trailerLength"/> bytes of proof at its end.</summary>
@@ -249,7 +267,7 @@ internal static class ClusterHandshake
         new($"Cluster peer {peerName} refused the connection: {why}.");
 
     private static ClusterHandshakeException Malformed(string peerName, string what) =>
-        new($"Cluster peer {peerName} failed authentication: it sent {what}.");
+        new($"Cluster peer {peerName} failed authentication: it sent {what}.") { IsAuthenticationFailure = true };
 
     /// <summary>Fills <paramref name="buffer"/>; false when the peer closed the connection first.</summary>
     private static async ValueTask<bool> ReceiveAsync(Socket socket, Memory<byte> buffer, CancellationToken cancellationToken) =>

@@ -19,4 +19,10 @@ public sealed class ClusterHandshakeException : IOException
         : base(message, innerException)
     {
     }
+
+    /// <summary>
+    /// The peer is there but the two nodes do not trust each other (wrong secret, not a Switchman endpoint, another
+    /// protocol version): a configuration mistake, which trying again soon does not fix.
+    /// </summary>
+    public bool IsAuthenticationFailure { get; init; }
 }

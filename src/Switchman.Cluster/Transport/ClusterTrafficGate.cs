@@ -64,6 +64,9 @@ public sealed class ClusterTrafficGate
         closing.Cancel();
     }
 
+    /// <summary>Raised after <see cref="Heal"/> allowed connections again.</summary>
+    internal event Action? Healed;
+
     /// <summary>Allows cluster connections again. Idempotent.</summary>
     public void Heal()
     {
@@ -77,5 +80,6 @@ public sealed class ClusterTrafficGate
             _isolated = false;
         }
         _logger.TrafficHealed();
+        Healed?.Invoke();
     }
 }

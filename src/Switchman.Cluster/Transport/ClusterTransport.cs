@@ -31,11 +31,13 @@ public sealed class ClusterTransport : IConnectionListenerFactory, IConnectionFa
     private readonly ConcurrentDictionary<string, PeerContact> _contacts = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<AuthenticatedConnection, byte> _connections = new();
     private readonly ConcurrentDictionary<ClusterConnectionListener, byte> _listeners = new();
+    private readonly ConcurrentDictionary<string, PeerLiveness> _liveness = new(StringComparer.Ordinal);
     private readonly PendingWork _outbound = new();
     private readonly CancellationTokenSource _disposing = new();
     private readonly Lock _sync = new();
     private EndPoint _localAddress;
     private long _refusedConnections;
+    private long _abandonedHandshakes;
     private Task? _disposal;
 
     public ClusterTransport(ClusterTransportOptions options, ILoggerFactory loggerFactory, TimeProvider timeProvider)
@@ -67,6 +69,13 @@ public sealed class ClusterTransport : IConnectionListenerFactory, IConnectionFa
         _timeProvider = timeProvider;
         _logger = loggerFactory.CreateLogger<ClusterTransport>();
         Gate = new ClusterTrafficGate(_logger);
+        Gate.Healed += () =>
+        {
+            foreach (var watch in _liveness.Values)
+            {
+                watch.Forget();
+            }
+        };
         _contextFactory = new SocketConnectionContextFactory(
             new SocketConnectionFactoryOptions(), loggerFactory.CreateLogger("Switchman.Cluster.Transport.Sockets"));
     }
@@ -74,8 +83,17 @@ public sealed class ClusterTransport : IConnectionListenerFactory, IConnectionFa
     /// <summary>The fault hook: isolates this node's cluster traffic, in both directions, until healed.</summary>
     public ClusterTrafficGate Gate { get; }
 
-    /// <summary>Inbound connections refused because the peer failed the handshake (isolation does not count).</summary>
+    /// <summary>
+    /// Inbound connections refused because the peer sent what a node with the secret never sends: a wrong proof, bad
+    /// magic or version, a malformed hello (isolation, timeouts and peers that gave up do not count).
+    /// </summary>
     public long RefusedConnections => Interlocked.Read(ref _refusedConnections);
+
+    /// <summary>
+    /// Inbound handshakes that timed out or that the peer closed halfway: what a pause (SIGSTOP, a VM freeze) or a cut
+    /// link leaves behind, on either side. Counted apart from refusals so that an alert on refusals means an intruder.
+    /// </summary>
+    public long AbandonedHandshakes => Interlocked.Read(ref _abandonedHandshakes);
 
     /// <summary>This node's cluster address as sent to peers: the configured one, or the port bound for a configured port 0.</summary>
     public EndPoint LocalAddress
@@ -177,30 +195,50 @@ public sealed class ClusterTransport : IConnectionListenerFactory, IConnectionFa
         return listener;
     }
 
-    /// <summary>Connects to the cluster peer at <paramref name="endpoint"/> and authenticates both ends.</summary>
-    /// <exception cref="ClusterHandshakeException">The peer refused us, failed authentication or did not answer in time; or this node is isolated.</exception>
+    /// <summary>
+    /// Connects to the cluster peer at <paramref name="endpoint"/> for Raft and authenticates both ends. Fails at once
+    /// while the peer is known to be unreachable (<see cref="PeerLiveness"/>), and the connection is aborted the moment
+    /// it becomes so: a request to a dead peer fails within the liveness bound, not at the request timeout.
+    /// </summary>
+    /// <exception cref="ClusterHandshakeException">The peer refused us, failed authentication, did not answer in time or is unreachable; or this node is isolated.</exception>
     /// <exception cref="SocketException">The peer could not be reached at all.</exception>
     public async ValueTask<ConnectionContext> ConnectAsync(EndPoint endpoint, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(endpoint);
         var peerName = FormatAddress(endpoint);
-        if (Gate.IsIsolated)
+        var liveness = Options.WatchLiveness ? Watch(endpoint) : null;
+        var whileReachable = liveness?.WhileReachable ?? CancellationToken.None;
+        if (whileReachable.IsCancellationRequested && !Gate.IsIsolated)
         {
-            throw Failed(peerName, new ClusterHandshakeException($"Not connecting to cluster peer {peerName}: this node's cluster traffic is isolated (fault hook)."));
+            throw Failed(peerName, new ClusterHandshakeException($"Cluster peer {peerName} is unreachable: {liveness!.LastProblem}."));
         }
-        if (!_outbound.TryEnter())
-        {
-            throw new ObjectDisposedException(nameof(ClusterTransport));
-        }
-        try
-        {
-            return await ConnectCoreAsync(endpoint, peerName, cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            _outbound.Exit();
-        }
+        var (socket, peer, gateToken) = await ConnectChannelCoreAsync(endpoint, ClusterChannel.Raft, Options.HandshakeTimeout, cancellationToken).ConfigureAwait(false);
+        var connection = Adopt(socket, peer, gateToken, inbound: false);
+        connection.AbortWhenUnreachable(whileReachable);
+        return connection;
     }
+
+    /// <summary>What this node's liveness pings say about the peer at <paramref name="peerAddress"/> (as <see cref="FormatAddress"/> spells it).</summary>
+    public PeerReachability Reachability(string peerAddress) =>
+        _liveness.TryGetValue(peerAddress, out var liveness) ? liveness.State : PeerReachability.Unknown;
+
+    /// <summary>A watched peer's reachability changed: its address, the previous and the new state. Raised on the watch's task.</summary>
+    public event Action<string, PeerReachability, PeerReachability>? PeerReachabilityChanged;
+
+    /// <summary>
+    /// Connects to <paramref name="endpoint"/> for one <paramref name="channel"/> and authenticates both ends, within
+    /// <paramref name="timeout"/>; returns the raw socket and the gate token it must close on.
+    /// </summary>
+    internal async Task<(Socket Socket, CancellationToken GateToken)> ConnectChannelAsync(
+        EndPoint endpoint, ClusterChannel channel, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var (socket, _, gateToken) = await ConnectChannelCoreAsync(endpoint, channel, timeout, cancellationToken).ConfigureAwait(false);
+        return (socket, gateToken);
+    }
+
+    /// <summary>Records that bytes arrived from the peer at <paramref name="peerAddress"/> outside a Raft connection (a liveness answer).</summary>
+    internal void TouchContact(string peerAddress) =>
+        _contacts.GetOrAdd(peerAddress, static (_, time) => new PeerContact(time), _timeProvider).Touch();
 
     public ValueTask DisposeAsync()
     {
@@ -211,20 +249,32 @@ public sealed class ClusterTransport : IConnectionListenerFactory, IConnectionFa
         }
     }
 
-    /// <summary>Counts and logs an inbound connection refused by the handshake.</summary>
+    /// <summary>
+    /// Counts and logs an inbound connection that did not complete the handshake: a refusal (the peer sent something a
+    /// node with the secret never sends) as a warning, an abandoned handshake (timed out, or closed halfway) apart.
+    /// </summary>
     internal void Refuse(string remote, RefusalReason reason, string detail)
     {
-        Interlocked.Increment(ref _refusedConnections);
         var text = reason switch
         {
             RefusalReason.WrongSecret => "wrong secret",
             RefusalReason.BadMagicOrVersion => "bad magic or version",
             RefusalReason.Timeout => "handshake timed out",
+            RefusalReason.Abandoned => "peer gave up mid-handshake",
             RefusalReason.Malformed => "malformed handshake",
             RefusalReason.Overloaded => "too many handshakes in progress",
             _ => reason.ToString(),
         };
-        _logger.ConnectionRefused(remote, $"{text} ({detail})");
+        if (reason.IsRefusal())
+        {
+            Interlocked.Increment(ref _refusedConnections);
+            _logger.ConnectionRefused(remote, $"{text} ({detail})");
+        }
+        else
+        {
+            Interlocked.Increment(ref _abandonedHandshakes);
+            _logger.HandshakeAbandoned(remote, $"{text} ({detail})");
+        }
     }
 
     /// <summary>Turns an authenticated socket into the connection handed to Raft; the connection owns the socket from here.</summary>
@@ -244,10 +294,20 @@ public sealed class ClusterTransport : IConnectionListenerFactory, IConnectionFa
 
     private void OnConnectionDisposed(AuthenticatedConnection connection) => _connections.TryRemove(connection, out _);
 
-    private async Task<ConnectionContext> ConnectCoreAsync(EndPoint endpoint, string peerName, CancellationToken cancellationToken)
+    private async Task<(Socket Socket, ClusterPeerIdentity Peer, CancellationToken GateToken)> ConnectChannelCoreAsync(
+        EndPoint endpoint, ClusterChannel channel, TimeSpan handshakeTimeout, CancellationToken cancellationToken)
     {
+        var peerName = FormatAddress(endpoint);
+        if (Gate.IsIsolated)
+        {
+            throw Failed(peerName, new ClusterHandshakeException($"Not connecting to cluster peer {peerName}: this node's cluster traffic is isolated (fault hook)."));
+        }
+        if (!_outbound.TryEnter())
+        {
+            throw new ObjectDisposedException(nameof(ClusterTransport));
+        }
         var gateToken = Gate.Token;
-        using var timeout = new CancellationTokenSource(Options.HandshakeTimeout, _timeProvider);
+        using var timeout = new CancellationTokenSource(handshakeTimeout, _timeProvider);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token, gateToken, _disposing.Token);
         Socket? socket = endpoint is IPEndPoint ip
             ? new Socket(ip.AddressFamily, SocketType.Stream, ProtocolType.Tcp)
@@ -258,14 +318,14 @@ public sealed class ClusterTransport : IConnectionListenerFactory, IConnectionFa
             socket.NoDelay = true;
             await socket.ConnectAsync(endpoint, linked.Token).ConfigureAwait(false);
             connected = true;
-            var peer = await ClusterHandshake.RunClientAsync(socket, LocalIdentity, Options.Secret, peerName, linked.Token).ConfigureAwait(false);
+            var peer = await ClusterHandshake.RunClientAsync(socket, LocalIdentity, Options.Secret, peerName, channel, linked.Token).ConfigureAwait(false);
             if (!string.Equals(peer.Address, peerName, StringComparison.Ordinal))
             {
                 _logger.PeerAddressMismatch(peerName, peer.NodeId, peer.Address);
             }
-            var connection = Adopt(socket, peer, gateToken, inbound: false);
+            var authenticated = socket;
             socket = null;
-            return connection;
+            return (authenticated, peer, gateToken);
         }
         catch (ClusterHandshakeException e)
         {
@@ -284,8 +344,8 @@ public sealed class ClusterTransport : IConnectionListenerFactory, IConnectionFa
                     $"Connection to cluster peer {peerName} aborted: this node's cluster traffic is isolated (fault hook).", e));
             }
             throw Failed(peerName, new ClusterHandshakeException(
-                $"Cluster peer {peerName} did not complete the handshake within {Options.HandshakeTimeout.TotalMilliseconds:0} ms "
-                + "(it refused us, is overloaded, or is not a Switchman cluster endpoint).", e));
+                $"Cluster peer {peerName} did not complete the handshake within {handshakeTimeout.TotalMilliseconds:0} ms "
+                + "(it is down, frozen or cut off, refused us, or is not a Switchman cluster endpoint).", e));
         }
         catch (SocketException e) when (connected)
         {
@@ -295,6 +355,30 @@ public sealed class ClusterTransport : IConnectionListenerFactory, IConnectionFa
         finally
         {
             socket?.Dispose();
+            _outbound.Exit();
+        }
+    }
+
+    /// <summary>The liveness watch of the peer at <paramref name="endpoint"/>, started on first use.</summary>
+    private PeerLiveness Watch(EndPoint endpoint)
+    {
+        var address = FormatAddress(endpoint);
+        if (_liveness.TryGetValue(address, out var existing))
+        {
+            return existing;
+        }
+        lock (_sync)
+        {
+            if (_liveness.TryGetValue(address, out existing))
+            {
+                return existing;
+            }
+            ObjectDisposedException.ThrowIf(_disposing.IsCancellationRequested, this);
+            var liveness = new PeerLiveness(this, endpoint, Options.LivenessInterval, Options.UnreachableAfter, _logger, _timeProvider);
+            liveness.Changed += (watch, previous, state) => PeerReachabilityChanged?.Invoke(watch.Address, previous, state);
+            _liveness[address] = liveness;
+            liveness.Start();
+            return liveness;
         }
     }
 
@@ -324,6 +408,16 @@ public sealed class ClusterTransport : IConnectionListenerFactory, IConnectionFa
     {
         await Task.Yield();
         await _disposing.CancelAsync().ConfigureAwait(false);
+        // Watches first: their reconnect loops dial out. Taken under the lock, after which no new watch starts.
+        PeerLiveness[] watches;
+        lock (_sync)
+        {
+            watches = [.. _liveness.Values];
+        }
+        foreach (var watch in watches)
+        {
+            await watch.DisposeAsync().ConfigureAwait(false);
+        }
         await _outbound.CloseAsync().ConfigureAwait(false);
         foreach (var listener in _listeners.Keys)
         {

@@ -44,4 +44,20 @@ internal static partial class ClusterTransportLog
     [LoggerMessage(EventId = 5110, EventName = "ClusterConnectionClosedBeforeHello", Level = LogLevel.Debug,
         Message = "Cluster connection from {Remote} closed before sending anything")]
     public static partial void ClosedBeforeHello(this ILogger logger, string remote);
+
+    [LoggerMessage(EventId = 5111, EventName = "ClusterHandshakeAbandoned", Level = LogLevel.Information,
+        Message = "Cluster connection from {Remote} ended before its handshake completed: {Reason}")]
+    public static partial void HandshakeAbandoned(this ILogger logger, string remote, string reason);
+
+    [LoggerMessage(EventId = 5112, EventName = "ClusterPeerUnreachable", Level = LogLevel.Debug,
+        Message = "Cluster peer {Address} is unreachable: {Reason}; its cluster connections are aborted until it answers again")]
+    public static partial void PeerUnreachable(this ILogger logger, string address, string reason);
+
+    [LoggerMessage(EventId = 5113, EventName = "ClusterPeerReachable", Level = LogLevel.Debug,
+        Message = "Cluster peer {Address} answers liveness pings")]
+    public static partial void PeerReachable(this ILogger logger, string address);
+
+    [LoggerMessage(EventId = 5114, EventName = "ClusterLivenessSessionEnded", Level = LogLevel.Debug,
+        Message = "Liveness connection from node {NodeId} at {Address} ended: {Reason}")]
+    public static partial void LivenessSessionEnded(this ILogger logger, string nodeId, string address, string reason);
 }

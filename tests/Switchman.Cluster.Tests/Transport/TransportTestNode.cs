@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using System.Buffers;
 using System.Net;
 using System.Text;
@@ -46,7 +47,12 @@ internal sealed class TransportTestNode : IAsyncDisposable
             .AddProvider(new TestOutputLoggerProvider(output)));
         var local = new IPEndPoint(IPAddress.Loopback, 0);
         var transport = new ClusterTransport(
-            new ClusterTransportOptions(nodeId, local, secret ?? Secret, handshakeTimeout ?? TimeSpan.FromSeconds(5)),
+            new ClusterTransportOptions(nodeId, local, secret ?? Secret, handshakeTimeout ?? TimeSpan.FromSeconds(5))
+            {
+                // Under a fake clock the pings would time out whenever a test moves the clock, and their answers would
+                // count as contact: tests that drive time themselves watch nothing.
+                WatchLiveness = timeProvider is not FakeTimeProvider,
+            },
             loggerFactory,
             timeProvider ?? TimeProvider.System);
         var listener = await transport.BindAsync(local);
