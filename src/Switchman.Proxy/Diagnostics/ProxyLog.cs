@@ -23,6 +23,12 @@ internal static partial class ProxyLog
     [LoggerMessage(EventId = 1104, Level = LogLevel.Warning, Message = "Server {Backend}/{Server} reached {Failures} consecutive failures but is the last available server: not ejected")]
     public static partial void LastServerNotEjected(ILogger logger, string backend, string server, int failures);
 
+    [LoggerMessage(EventId = 1105, Message = "Health check of {Backend}/{Server} failed ({Reason}): {Detail}; {Progress}")]
+    public static partial void HealthCheckFailed(ILogger logger, LogLevel level, string backend, string server, string reason, string detail, string progress);
+
+    [LoggerMessage(EventId = 1106, Level = LogLevel.Error, Message = "Health check of {Backend}/{Server} could not apply its result; the checks go on")]
+    public static partial void HealthCheckFault(ILogger logger, string backend, string server, Exception exception);
+
     [LoggerMessage(EventId = 1201, Level = LogLevel.Debug, Message = "Request {RequestId}: attempt {Attempt} on {Backend}/{Server} failed ({Kind}), retrying")]
     public static partial void AttemptRetried(ILogger logger, string requestId, int attempt, string backend, string server, string kind);
 
