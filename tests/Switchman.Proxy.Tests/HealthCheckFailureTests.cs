@@ -160,16 +160,6 @@ public class HealthCheckFailureTests
         withHealth.Dispose();
     }
 
-    [Fact]
-    public void Classify_AbortedSocketOperationWrappedInConnectTimeout_IsConnectTimeout()
-    {
-        // A cancelled connect can leave an OperationAborted socket error in the chain: the cancellation's cause counts.
-        var error = new TaskCanceledException("The operation was canceled.",
-            new TimeoutException("A connection could not be established within the configured ConnectTimeout.", new SocketException((int)SocketError.OperationAborted)));
-
-        Assert.Equal((FailureReason.ConnectTimeout, "connect timed out"), FailureReasons.Classify(error));
-    }
-
     private static Exception Exception(string failure) => failure switch
     {
         "connect timeout" => ConnectTimeout(),

@@ -1,4 +1,6 @@
 using System.Net.Sockets;
+using Microsoft.AspNetCore.Http;
+using Yarp.ReverseProxy.Forwarder;
 
 namespace Switchman.Proxy.Diagnostics;
 
@@ -72,19 +74,51 @@ internal static class FailureReasons
                 case OperationCanceledException { InnerException: TimeoutException }:
                     return (FailureReason.ConnectTimeout, "connect timed out");
                 case HttpRequestException { HttpRequestError: HttpRequestError.NameResolutionError }:
-                    return (FailureReason.NameResolution, $"name resolution failed: {e.Message}");
+                    return (FailureReason.NameResolution, $"name resolution failed: {OneLine(e.Message)}");
                 case HttpRequestException { HttpRequestError: HttpRequestError.ResponseEnded }:
                     return (FailureReason.Reset, "connection closed before the response was complete");
                 case HttpRequestException { HttpRequestError: HttpRequestError.InvalidResponse or HttpRequestError.HttpProtocolError }:
-                    return (FailureReason.Protocol, $"invalid response: {e.Message}");
+                    return (FailureReason.Protocol, $"invalid response: {OneLine(e.Message)}");
                 case HttpIOException { HttpRequestError: HttpRequestError.ResponseEnded }:
                     return (FailureReason.Reset, "connection closed before the response was complete");
                 case HttpIOException { HttpRequestError: HttpRequestError.InvalidResponse or HttpRequestError.HttpProtocolError }:
-                    return (FailureReason.Protocol, $"invalid response: {e.Message}");
+                    return (FailureReason.Protocol, $"invalid response: {OneLine(e.Message)}");
             }
         }
-        return (FailureReason.Error, $"{exception.GetType().Name}: {exception.Message}");
+        return (FailureReason.Error, $"{exception.GetType().Name}: {OneLine(exception.Message)}");
     }
+
+    /// <summary>What went wrong in a forwarding attempt, in a few words on one line: the cause behind the attempt's kind.</summary>
+    public static string DescribeAttempt(HttpContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var error = context.Features.Get<IForwarderErrorFeature>();
+        return DescribeAttempt(error?.Error ?? ForwarderError.None, error?.Exception);
+    }
+
+    /// <inheritdoc cref="DescribeAttempt(HttpContext)"/>
+    public static string DescribeAttempt(ForwarderError error, Exception? exception)
+    {
+        if (exception is not null)
+        {
+            var (reason, detail) = Classify(exception);
+            if (reason != FailureReason.Error)
+            {
+                return detail;
+            }
+        }
+        return error switch
+        {
+            ForwarderError.None => "answered with a status to retry",
+            // The attempt's own timeout (per_try, or what was left of total) cancelled it while it waited on the server.
+            ForwarderError.RequestTimedOut => "no response within the per-try timeout",
+            _ when exception is null => error.ToString(),
+            _ => $"{error}: {OneLine(exception.Message)}",
+        };
+    }
+
+    /// <summary>Log lines stay one line, whatever an exception's message holds.</summary>
+    private static string OneLine(string text) => text.ReplaceLineEndings(" ");
 
     private static (FailureReason Reason, string Detail) FromSocket(SocketException socket) => socket.SocketErrorCode switch
     {
@@ -93,7 +127,7 @@ internal static class FailureReasons
         SocketError.TimedOut => (FailureReason.ConnectTimeout, "connect timed out"),
         SocketError.HostUnreachable or SocketError.NetworkUnreachable or SocketError.HostDown or SocketError.NetworkDown
             => (FailureReason.Unreachable, "unreachable"),
-        SocketError.HostNotFound or SocketError.TryAgain or SocketError.NoData => (FailureReason.NameResolution, $"name resolution failed: {socket.Message}"),
+        SocketError.HostNotFound or SocketError.TryAgain or SocketError.NoData => (FailureReason.NameResolution, $"name resolution failed: {OneLine(socket.Message)}"),
         _ => (FailureReason.Error, $"socket error {socket.SocketErrorCode}"),
     };
 }
