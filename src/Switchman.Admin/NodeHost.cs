@@ -67,12 +67,7 @@ public sealed class NodeHost : IAsyncDisposable
                 o.UseUtcTimestamp = true;
             });
         }
-        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
-        builder.Logging.AddFilter("Microsoft.Hosting", LogLevel.Warning);
-        builder.Logging.AddFilter("Yarp", LogLevel.Warning);
-        // DotNext logs every failed request to an unreachable peer as a warning with a stack trace; the cluster's own
-        // events and logs (member_unreachable, leader changes) say the same once.
-        builder.Logging.AddFilter("DotNext", LogLevel.Error);
+        NodeLogging.ApplyLibraryFilters(builder.Logging);
 
         var admin = HostPort.Parse(config.Admin.Listen);
         builder.WebHost.ConfigureKestrel(k =>

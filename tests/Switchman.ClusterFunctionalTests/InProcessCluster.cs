@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 using Switchman.Admin;
 using Switchman.Cluster;
 using Switchman.Core.Configuration.Loading;
@@ -15,6 +16,7 @@ public sealed class InProcessCluster : IAsyncDisposable
 {
     private readonly ITestOutputHelper _output;
     private readonly Dictionary<int, NodeHost> _hosts = [];
+    private readonly Dictionary<int, FakeLogCollector> _logs = [];
 
     public InProcessCluster(ITestOutputHelper output, int voters)
     {
@@ -30,6 +32,9 @@ public sealed class InProcessCluster : IAsyncDisposable
 
     public ClusterNode Member(LabNode node) => Host(node).Cluster!;
 
+    /// <summary>What <paramref name="node"/> logged (Information and above, after the node's own filters).</summary>
+    public FakeLogCollector Logs(LabNode node) => _logs[node.Index];
+
     public async Task StartAllAsync() => await Task.WhenAll(Lab.Nodes.Select(StartAsync));
 
     public async Task StartAsync(LabNode node) => await StartFromFileAsync(node, node.ConfigFile);
@@ -39,10 +44,13 @@ public sealed class InProcessCluster : IAsyncDisposable
     {
         var loaded = ConfigLoader.LoadFile(file);
         Assert.True(loaded.IsValid, string.Join("\n", loaded.Errors));
+        var logs = new FakeLogCollector();
         var host = NodeHost.Create(loaded.Config!, file, logging => logging
             .AddProvider(new TestOutputLoggerProvider(_output, $"{node.Id} "))
+            .AddProvider(new FakeLoggerProvider(logs))
             .SetMinimumLevel(LogLevel.Information));
         _hosts[node.Index] = host;
+        _logs[node.Index] = logs;
         await host.StartAsync();
     }
 

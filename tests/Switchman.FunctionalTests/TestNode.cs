@@ -32,7 +32,8 @@ internal sealed class TestNode : IAsyncDisposable
 
     public HttpClient Admin { get; }
 
-    public static async Task<TestNode> StartAsync(SwitchmanConfig config, ITestOutputHelper? output = null, string? sourceFile = null)
+    /// <param name="logs">Also receives the node's logs, after the node's own filters (e.g. a FakeLoggerProvider).</param>
+    public static async Task<TestNode> StartAsync(SwitchmanConfig config, ITestOutputHelper? output = null, string? sourceFile = null, ILoggerProvider? logs = null)
     {
         config = config with
         {
@@ -53,6 +54,10 @@ internal sealed class TestNode : IAsyncDisposable
             if (output is not null)
             {
                 logging.AddProvider(new TestOutputLoggerProvider(output));
+            }
+            if (logs is not null)
+            {
+                logging.AddProvider(logs);
             }
         });
         await host.StartAsync();

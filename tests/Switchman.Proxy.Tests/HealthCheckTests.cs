@@ -138,43 +138,12 @@ public class HealthCheckTests
         withHealth.Dispose();
     }
 
-    private sealed class ScriptedProbe(TimerCountingTimeProvider time) : IHealthProbe
-    {
-        private readonly SemaphoreSlim _probed = new(0);
-
-        public bool Healthy { get; set; } = true;
-
-        public int Count { get; private set; }
-
-        public Task<(bool Success, string Detail)> ProbeAsync(ServerRuntime server, CancellationToken cancellationToken)
-        {
-            Count++;
-            _probed.Release();
-            return Task.FromResult((Healthy, Healthy ? "HTTP 200" : "HTTP 503"));
-        }
-
-        /// <summary>Waits until the probe has run <paramref name="count"/> times in total.</summary>
-        public async Task ProbedAsync(int count)
-        {
-            while (Count < count)
-            {
-                if (!await _probed.WaitAsync(TimeSpan.FromSeconds(10)))
-                {
-                    throw new TimeoutException($"probe #{count} never ran (ran {Count} times)");
-                }
-            }
-            // Each check creates two timers: its timeout, then the wait for the next check. Once the second exists the
-            // result has been applied and the test may move time.
-            await time.TimersCreatedAsync(2 * count);
-        }
-    }
-
     private sealed class HangingProbe : IHealthProbe
     {
-        public async Task<(bool Success, string Detail)> ProbeAsync(ServerRuntime server, CancellationToken cancellationToken)
+        public async Task<ProbeResult> ProbeAsync(ServerRuntime server, CancellationToken cancellationToken)
         {
             await Task.Delay(Timeout.Infinite, cancellationToken);
-            return (true, "unreachable");
+            return ProbeResult.Healthy("unreachable");
         }
     }
 
@@ -185,11 +154,11 @@ public class HealthCheckTests
 
         public void Release() => _gate.TrySetResult();
 
-        public async Task<(bool Success, string Detail)> ProbeAsync(ServerRuntime server, CancellationToken cancellationToken)
+        public async Task<ProbeResult> ProbeAsync(ServerRuntime server, CancellationToken cancellationToken)
         {
             Interlocked.Increment(ref _count);
             await _gate.Task.WaitAsync(cancellationToken);
-            return (true, "HTTP 200");
+            return ProbeResult.Healthy("HTTP 200");
         }
 
         public async Task ProbedAsync(int count)

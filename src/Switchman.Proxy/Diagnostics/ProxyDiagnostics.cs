@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Switchman.Proxy.Health;
 using Switchman.Proxy.Runtime;
 
 namespace Switchman.Proxy.Diagnostics;
@@ -21,6 +22,21 @@ internal sealed class ProxyDiagnostics
 
     /// <summary>Raised after a server's health changed (active checks). Handlers must be quick and must not throw.</summary>
     public event Action<ServerHealthChange>? HealthChanged;
+
+    /// <summary>
+    /// One active check finished. Every check is counted by result; a failed one is logged with its reason — at
+    /// Information while it is news (the server was up), at Debug while it only confirms a server already down.
+    /// </summary>
+    /// <param name="progress">Where the failure leaves the server, e.g. "2/3 toward DOWN".</param>
+    public void HealthChecked(ServerRuntime server, ProbeResult result, bool wasUp, string progress)
+    {
+        Metrics.HealthCheck(server, result.ResultLabel);
+        if (!result.Success)
+        {
+            ProxyLog.HealthCheckFailed(Logger, wasUp ? LogLevel.Information : LogLevel.Debug,
+                server.BackendName, server.Name, result.ResultLabel, result.Detail, progress);
+        }
+    }
 
     public void ServerHealthChanged(ServerRuntime server, bool up, string detail)
     {

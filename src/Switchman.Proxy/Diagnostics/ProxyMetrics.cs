@@ -18,6 +18,7 @@ internal sealed class ProxyMetrics
     private readonly Counter<long> _redispatches;
     private readonly Counter<long> _serverFailures;
     private readonly Counter<long> _healthTransitions;
+    private readonly Counter<long> _healthChecks;
     private readonly Counter<long> _ejections;
     private readonly UpDownCounter<long> _activeRequests;
 
@@ -37,6 +38,8 @@ internal sealed class ProxyMetrics
             "Failed attempts on a server, by kind: connect, timeout, reset, status.");
         _healthTransitions = meter.CreateCounter<long>("switchman.server.health.transitions", "{transition}",
             "Active health check transitions, by the state entered (up or down).");
+        _healthChecks = meter.CreateCounter<long>("switchman.server.health.checks", "{check}",
+            "Active health checks run, by result: ok, or why the check failed (status, timeout, connect_timeout, refused, reset, unreachable, name_resolution, protocol, error).");
         _ejections = meter.CreateCounter<long>("switchman.server.ejections", "{ejection}",
             "Passive health ejections (outlier detection).");
         _activeRequests = meter.CreateUpDownCounter<long>("switchman.server.active_requests", "{request}",
@@ -72,6 +75,9 @@ internal sealed class ProxyMetrics
 
     public void HealthTransition(ServerRuntime server, bool up) =>
         _healthTransitions.Add(1, new TagList { { "backend", server.BackendName }, { "server", server.Name }, { "state", up ? "up" : "down" } });
+
+    public void HealthCheck(ServerRuntime server, string result) =>
+        _healthChecks.Add(1, new TagList { { "backend", server.BackendName }, { "server", server.Name }, { "result", result } });
 
     public void Ejected(ServerRuntime server) =>
         _ejections.Add(1, new TagList { { "backend", server.BackendName }, { "server", server.Name } });

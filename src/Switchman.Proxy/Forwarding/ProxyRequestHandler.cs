@@ -106,7 +106,7 @@ internal sealed class ProxyRequestHandler
             var refusal = WhyNotRetry(failure, lastAttempt, idempotent, body, context);
             if (refusal is not null)
             {
-                ProxyLog.AttemptFailed(_diagnostics.Logger, requestId, attempt, backend.Name, server.Name, failure.Kind, refusal);
+                ProxyLog.AttemptFailed(_diagnostics.Logger, requestId, attempt, backend.Name, server.Name, failure.Kind, FailureReasons.DescribeAttempt(context), refusal);
                 if (failure.Kind == "status")
                 {
                     await WriteErrorAsync(context, StatusCodes.Status503ServiceUnavailable, "every attempt got a retryable error status", requestId).ConfigureAwait(false);
@@ -119,7 +119,7 @@ internal sealed class ProxyRequestHandler
                 break;
             }
 
-            ProxyLog.AttemptRetried(_diagnostics.Logger, requestId, attempt, backend.Name, server.Name, failure.Kind);
+            ProxyLog.AttemptRetried(_diagnostics.Logger, requestId, attempt, backend.Name, server.Name, failure.Kind, FailureReasons.DescribeAttempt(context));
             ResetResponse(context);
         }
 

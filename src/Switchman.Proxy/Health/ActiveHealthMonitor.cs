@@ -118,6 +118,7 @@ internal sealed class ActiveHealthMonitor : IAsyncDisposable
     {
         private readonly CancellationTokenSource _stop;
         private readonly Task _loop;
+        private int _stopping;
 
         private RunningCheck(HealthCheckConfig health, HttpMessageInvoker client, CancellationTokenSource stop, Task loop)
         {
@@ -137,9 +138,16 @@ internal sealed class ActiveHealthMonitor : IAsyncDisposable
             return new RunningCheck(health, client, stop, checker.RunAsync(stop.Token));
         }
 
+        /// <summary>Cancels the loop (and the probe in flight) and waits for it to end. Safe to call twice.</summary>
         public async Task StopAsync()
         {
+            if (Interlocked.Exchange(ref _stopping, 1) == 1)
+            {
+                await _loop.ConfigureAwait(false);
+                return;
+            }
             await _stop.CancelAsync().ConfigureAwait(false);
+            // The loop never faults (ServerHealthChecker.RunAsync ends only on this token), so a stop never throws.
             await _loop.ConfigureAwait(false);
             _stop.Dispose();
         }

@@ -1,5 +1,5 @@
-using System.Net.Sockets;
 using Switchman.Core.Configuration;
+using Switchman.Proxy.Diagnostics;
 using Switchman.Proxy.Runtime;
 
 namespace Switchman.Proxy.Health;
@@ -18,7 +18,7 @@ internal sealed class HttpHealthProbe : IHealthProbe
         _method = new HttpMethod(config.Method);
     }
 
-    public async Task<(bool Success, string Detail)> ProbeAsync(ServerRuntime server, CancellationToken cancellationToken)
+    public async Task<ProbeResult> ProbeAsync(ServerRuntime server, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(_method, new Uri($"{server.DestinationPrefix.TrimEnd('/')}{_config.Path}"));
         request.Headers.ConnectionClose = false;
@@ -27,41 +27,16 @@ internal sealed class HttpHealthProbe : IHealthProbe
         {
             request.Headers.Host = _config.Host;
         }
-        try
+        // Connect failures (refused, the backend's connect timeout), resets and bad answers throw; the checker counts them.
+        using var response = await _client.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        var status = (int)response.StatusCode;
+        foreach (var range in _config.ExpectStatus)
         {
-            using var response = await _client.SendAsync(request, cancellationToken).ConfigureAwait(false);
-            var status = (int)response.StatusCode;
-            foreach (var range in _config.ExpectStatus)
+            if (range.Contains(status))
             {
-                if (range.Contains(status))
-                {
-                    return (true, $"HTTP {status}");
-                }
-            }
-            return (false, $"HTTP {status}, expected {string.Join(",", _config.ExpectStatus)}");
-        }
-        catch (HttpRequestException ex)
-        {
-            return (false, Describe(ex));
-        }
-    }
-
-    internal static string Describe(Exception ex)
-    {
-        for (var e = ex; e is not null; e = e.InnerException)
-        {
-            if (e is SocketException socket)
-            {
-                return socket.SocketErrorCode switch
-                {
-                    SocketError.ConnectionRefused => "connection refused",
-                    SocketError.ConnectionReset => "connection reset",
-                    SocketError.TimedOut => "connect timed out",
-                    SocketError.HostUnreachable or SocketError.NetworkUnreachable => "unreachable",
-                    _ => socket.SocketErrorCode.ToString(),
-                };
+                return ProbeResult.Healthy($"HTTP {status}");
             }
         }
-        return ex.Message;
+        return ProbeResult.Failed(FailureReason.Status, $"HTTP {status}, expected {string.Join(",", _config.ExpectStatus)}");
     }
 }

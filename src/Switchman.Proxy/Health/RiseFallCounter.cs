@@ -23,6 +23,9 @@ internal sealed class RiseFallCounter
     /// <summary>Some, but not yet enough, results point the other way: HAProxy's "transition" state, checked at fastinter.</summary>
     public bool InTransition => _streak > 0;
 
+    /// <summary>Consecutive results so far that point away from the current state.</summary>
+    public int Streak => _streak;
+
     /// <summary>Records one check result; returns true when it changed <see cref="IsUp"/>.</summary>
     public bool Record(bool success)
     {

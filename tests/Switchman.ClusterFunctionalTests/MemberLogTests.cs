@@ -1,0 +1,37 @@
+using Microsoft.Extensions.Logging;
+using Switchman.Testing;
+using Xunit.Abstractions;
+
+namespace Switchman.ClusterFunctionalTests;
+
+/// <summary>What a node's log says about its peers: a lost member is a warning, its return is not; members by id.</summary>
+public sealed class MemberLogTests(ITestOutputHelper output)
+{
+    private static readonly TimeSpan Converge = TimeSpan.FromSeconds(30);
+
+    [Fact]
+    public async Task A_follower_cut_off_is_logged_unreachable_as_a_warning_and_back_as_information_by_id()
+    {
+        await using var cluster = new InProcessCluster(output, voters: 3);
+        await cluster.StartAllAsync();
+        var leader = await cluster.WaitForLeaderAsync();
+        var follower = cluster.Nodes.First(n => n != leader);
+        var leaderLogs = cluster.Logs(leader);
+        var lostLine = $"Cluster member {follower.Id} ({follower.ClusterAddress}) is unreachable";
+        var backLine = $"Cluster member {follower.Id} ({follower.ClusterAddress}) is reachable again";
+
+        cluster.Member(follower).TrafficGate.Isolate();
+        await Await.UntilAsync(() => leaderLogs.GetSnapshot().Any(r => r.Message == lostLine), Converge, $"the leader to log: {lostLine}");
+        cluster.Member(follower).TrafficGate.Heal();
+        await Await.UntilAsync(() => leaderLogs.GetSnapshot().Any(r => r.Message == backLine), Converge, $"the leader to log: {backLine}");
+
+        var lost = leaderLogs.GetSnapshot().Last(r => r.Message == lostLine);
+        var back = leaderLogs.GetSnapshot().Last(r => r.Message == backLine);
+        Assert.Equal((2131, LogLevel.Warning), (lost.Id.Id, lost.Level));
+        Assert.Equal((2132, LogLevel.Information), (back.Id.Id, back.Level));
+        // Every reachability line on every node names the member by id, also before its first contact (start-up).
+        var ids = cluster.Nodes.Select(n => n.Id).ToHashSet();
+        Assert.All(cluster.Nodes.SelectMany(n => cluster.Logs(n).GetSnapshot()).Where(r => r.Id.Id is 2131 or 2132),
+            r => Assert.Contains(r.Message.Split(' ')[2], ids));
+    }
+}
