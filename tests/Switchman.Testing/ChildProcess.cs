@@ -15,6 +15,12 @@ public sealed record ChildProcessOptions
 
     /// <summary>A short name for timeout and failure messages; the command line when null.</summary>
     public string? DisplayName { get; init; }
+
+    /// <summary>
+    /// A command put before the program that replaces itself with it (exec, not fork, so the PID is still the program's),
+    /// e.g. <c>["ip", "netns", "exec", "lab-h1"]</c> to start it inside a network namespace. Empty: the program is started directly.
+    /// </summary>
+    public IReadOnlyList<string> Launcher { get; init; } = [];
 }
 
 /// <summary>
@@ -67,7 +73,13 @@ public sealed class ChildProcess : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(arguments);
         options ??= new ChildProcessOptions();
 
-        var startInfo = new ProcessStartInfo(fileName)
+        var argumentList = arguments.ToList();
+        var displayName = options.DisplayName ?? string.Join(' ', [System.IO.Path.GetFileName(fileName), .. argumentList]);
+        // With a launcher, it is the process we start, and the program and its arguments become its last arguments.
+        var program = options.Launcher.Count > 0 ? options.Launcher[0] : fileName;
+        List<string> programArguments = options.Launcher.Count > 0 ? [.. options.Launcher.Skip(1), fileName, .. argumentList] : argumentList;
+
+        var startInfo = new ProcessStartInfo(program)
         {
             UseShellExecute = false,
             RedirectStandardInput = false,
@@ -77,7 +89,7 @@ public sealed class ChildProcess : IAsyncDisposable
             StandardErrorEncoding = Encoding.UTF8,
             WorkingDirectory = options.WorkingDirectory ?? "",
         };
-        foreach (var argument in arguments)
+        foreach (var argument in programArguments)
         {
             startInfo.ArgumentList.Add(argument);
         }
@@ -93,7 +105,6 @@ public sealed class ChildProcess : IAsyncDisposable
             }
         }
 
-        var displayName = options.DisplayName ?? string.Join(' ', [System.IO.Path.GetFileName(fileName), .. startInfo.ArgumentList]);
         var process = new Process { StartInfo = startInfo };
         try
         {
@@ -143,7 +154,6 @@ public sealed class ChildProcess : IAsyncDisposable
         }
     }
 
-    /// <summary>Asks the process to shut down gracefully (SIGTERM; on Windows, which has no SIGTERM, a kill). Returns at once.</summary>
     /// <summary>Sends SIGHUP (Linux), which Switchman, like HAProxy and nginx, takes as "reload the configuration file".</summary>
     public void SendHangup()
     {
@@ -154,6 +164,7 @@ public sealed class ChildProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>Asks the process to shut down gracefully (SIGTERM; on Windows, which has no SIGTERM, a kill). Returns at once.</summary>
     public void Terminate()
     {
         if (OperatingSystem.IsWindows())
