@@ -97,19 +97,37 @@ public sealed class NetworkNamespace
     {
         try
         {
-            using (var namespaceFile = File.OpenHandle(Path, FileMode.Open, FileAccess.Read))
+            // The thread ends right after, but it goes home first anyway: no thread is ever left in a lab namespace,
+            // whatever the runtime does with its threads.
+            using var home = File.OpenHandle("/proc/thread-self/ns/net", FileMode.Open, FileAccess.Read);
+            Enter(Path, Name);
+            try
             {
-                if (NativeMethods.SetNs(namespaceFile, NativeMethods.CloneNewNet) != 0)
-                {
-                    var error = new Win32Exception();
-                    throw new InvalidOperationException($"Could not enter network namespace {Name} (setns): {error.Message}", error);
-                }
+                created.SetResult(new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp));
             }
-            created.SetResult(new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp));
+            finally
+            {
+                Enter(home, "of this process");
+            }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException or SocketException)
         {
-            created.SetException(e);
+            created.TrySetException(e);
+        }
+    }
+
+    private static void Enter(string namespacePath, string name)
+    {
+        using var namespaceFile = File.OpenHandle(namespacePath, FileMode.Open, FileAccess.Read);
+        Enter(namespaceFile, name);
+    }
+
+    private static void Enter(SafeFileHandle namespaceFile, string name)
+    {
+        if (NativeMethods.SetNs(namespaceFile, NativeMethods.CloneNewNet) != 0)
+        {
+            var error = new Win32Exception();
+            throw new InvalidOperationException($"Could not enter network namespace {name} (setns): {error.Message}", error);
         }
     }
 }
