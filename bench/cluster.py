@@ -140,6 +140,22 @@ def free_ports(n):
             s.close()
 
 
+def all_threads_stopped(pid):
+    """True once every thread of pid is in state T (stopped by a signal)."""
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return False
+    for task in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{task}/stat") as f:
+                if f.read().rsplit(")", 1)[1].split()[0] != "T":
+                    return False
+        except (OSError, IndexError):
+            pass  # the thread ended
+    return bool(tasks)
+
+
 def pct(values, p):
     """Nearest-rank percentile (p in 0..100) of a non-empty list."""
     s = sorted(values)
@@ -409,6 +425,13 @@ class Cluster:
         if mode == "sigstop":
             t0 = time.perf_counter()
             os.kill(node.proc.pid, signal.SIGSTOP)
+            # Threads stop one by one as each is next scheduled: on a busy machine the leader can still commit for a few
+            # ms after kill() returned. The first change goes out once all of them are stopped (t0 stays the signal).
+            deadline = time.monotonic() + 5
+            while not all_threads_stopped(node.proc.pid):
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"{node.id} (pid {node.proc.pid}) not stopped 5 s after SIGSTOP")
+                time.sleep(0.001)
             return t0
         # linkdown: the bridge-side end of its cable, in the lab's switch namespace.
         command = ["ip", "-n", f"{self.args.lab}-sw", "link", "set", f"p-{node.id}", "down"]

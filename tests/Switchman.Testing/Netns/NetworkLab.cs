@@ -143,18 +143,18 @@ public sealed partial class NetworkLab : IAsyncDisposable
         return backend;
     }
 
-    /// <summary>SIGSTOP to a process this lab started, and waits until the kernel shows it stopped: a paused VM, a long stall.</summary>
+    /// <summary>SIGSTOP to a process this lab started, and waits until the kernel shows all its threads stopped: a paused VM, a long stall.</summary>
     public async Task FreezeAsync(int pid)
     {
         Signal(RequireOwn(pid), NativeMethods.SigStop, "SIGSTOP");
-        await Await.UntilAsync(() => ProcessRunState.IsStopped(pid), ProcessStateTimeout, $"pid {pid} to be stopped after SIGSTOP").ConfigureAwait(false);
+        await Await.UntilAsync(() => ProcessRunState.IsStopped(pid), ProcessStateTimeout, $"every thread of pid {pid} to be stopped after SIGSTOP").ConfigureAwait(false);
     }
 
     /// <summary>SIGCONT to a process this lab started, and waits until it runs again.</summary>
     public async Task ThawAsync(int pid)
     {
         Signal(RequireOwn(pid), NativeMethods.SigCont, "SIGCONT");
-        await Await.UntilAsync(() => !ProcessRunState.IsStopped(pid), ProcessStateTimeout, $"pid {pid} to run again after SIGCONT").ConfigureAwait(false);
+        await Await.UntilAsync(() => !ProcessRunState.IsMainThreadStopped(pid), ProcessStateTimeout, $"pid {pid} to run again after SIGCONT").ConfigureAwait(false);
     }
 
     /// <summary>Kills every process the lab started, then removes every namespace (and so every link) it made.</summary>
