@@ -312,9 +312,16 @@ public sealed class NetnsCluster : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(via);
         var started = TimeProvider.System.GetTimestamp();
         using var cancel = new CancellationTokenSource(timeout);
-        using var response = await _network.GetAsync(new Uri($"{via.AdminUrl}/api/v1/cluster"), cancel.Token);
-        var body = await response.Content.ReadAsStringAsync(cancel.Token);
-        return (response.StatusCode, body, TimeProvider.System.GetElapsedTime(started));
+        try
+        {
+            using var response = await _network.GetAsync(new Uri($"{via.AdminUrl}/api/v1/cluster"), cancel.Token);
+            var body = await response.Content.ReadAsStringAsync(cancel.Token);
+            return (response.StatusCode, body, TimeProvider.System.GetElapsedTime(started));
+        }
+        catch (OperationCanceledException e) when (cancel.IsCancellationRequested)
+        {
+            throw new TimeoutException($"GET /api/v1/cluster on {via.Id} did not answer within {timeout.TotalSeconds:0.#} s", e);
+        }
     }
 
     /// <summary>The node's count of refused cluster connections (switchman.cluster.refused_connections on /metrics).</summary>
