@@ -1,14 +1,23 @@
 #!/usr/bin/env python3
-"""bench/cluster.py — leader failover time and commit latency of a 3-node Switchman cluster on loopback.
+"""bench/cluster.py — leader failover time and commit latency of a 3-node Switchman cluster.
 
-Starts three `switchman run` processes (ports picked at run time, a temp directory, one shared secret), then:
+--mode loopback (the default): three `switchman run` processes on loopback (ports picked at run time, a temp
+directory, one shared secret); the leader is killed with SIGKILL, and a dead process on loopback is refused at once.
+--mode linkdown | sigkill | sigstop: the three nodes run on hosts of a network-namespace lab (192.0.2.11–13, the
+documented ports, the default configuration) that bench/cluster.sh builds and names with --lab; this script then runs
+inside the lab's operator namespace (192.0.2.254). The fault: linkdown takes the leader's switch port down (nothing
+answers, nothing resets; up again after the trial), sigkill kills it (its host still answers with RST; restarted
+after the trial), sigstop freezes it (SIGCONT after the trial). Failover trials only (10 by default), no commit series.
 
-1. Failover, --trials times: with all three nodes up and caught up, SIGKILL the leader (t0) and send a weight change
+Then:
+
+1. Failover, --trials times: with all three nodes up and caught up, hit the leader with the fault (t0) and send a weight change
    (PUT /api/v1/backends/api/servers/seed/weight) to one survivor, again and again (each try bounded by
    --client-timeout, a short pause between tries), until one answers 200 (t1): committed by a majority and applied on
    that survivor. failover = t1 - t0. Meanwhile a thread per survivor polls its own view of the leader
    (GET /api/v1/status, cluster.leader) every --poll-interval ms: election = t0 until a survivor first names a leader
-   other than the killed node. Then the killed node is restarted on its data directory, the script waits until every
+   other than the killed node. Then the node is brought back (restarted on its data directory, its link up, or
+   SIGCONT), the script waits until every
    node names the same leader and every member reports lag 0 at the same applied index, waits --settle seconds, and
    runs the next trial.
 2. Commit latency: --commits sequential weight changes through the leader, then as many through a follower (each
@@ -50,6 +59,11 @@ BACKEND = "api"
 SERVER = "seed"
 ADMIN_LINE = "switchman: admin listening on"
 NODE_IDS = ("n1", "n2", "n3")
+NETNS_MODES = ("linkdown", "sigkill", "sigstop")
+LAB_HOSTS = {"n1": "192.0.2.11", "n2": "192.0.2.12", "n3": "192.0.2.13"}  # as bench/cluster.sh builds them
+LAB_CLUSTER_PORT = 7000
+LAB_ADMIN_PORT = 9090
+LAB_FRONTEND_PORT = 8080
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
@@ -126,6 +140,22 @@ def free_ports(n):
             s.close()
 
 
+def all_threads_stopped(pid):
+    """True once every thread of pid is in state T (stopped by a signal)."""
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return False
+    for task in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{task}/stat") as f:
+                if f.read().rsplit(")", 1)[1].split()[0] != "T":
+                    return False
+        except (OSError, IndexError):
+            pass  # the thread ended
+    return bool(tasks)
+
+
 def pct(values, p):
     """Nearest-rank percentile (p in 0..100) of a non-empty list."""
     s = sorted(values)
@@ -195,7 +225,8 @@ class Window:
 class Admin:
     """One keep-alive connection to one node's admin API; reconnects after any error."""
 
-    def __init__(self, port, token, timeout):
+    def __init__(self, host, port, token, timeout):
+        self.host = host
         self.port = port
         self.token = token
         self.timeout = timeout
@@ -210,7 +241,7 @@ class Admin:
         """(status, parsed JSON or text); raises OSError / http.client.HTTPException on transport errors."""
         t = self.timeout if timeout is None else timeout
         if self.conn is None:
-            self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=t)
+            self.conn = http.client.HTTPConnection(self.host, self.port, timeout=t)
         elif self.conn.sock is not None:
             self.conn.sock.settimeout(t)
         else:
@@ -250,8 +281,10 @@ class Admin:
 
 
 class Node:
-    def __init__(self, node_id, cluster_port, admin_port, root):
+    def __init__(self, node_id, cluster_port, admin_port, root, host="127.0.0.1", namespace=None):
         self.id = node_id
+        self.host = host
+        self.namespace = namespace  # the lab namespace it runs in, or None on loopback
         self.cluster_port = cluster_port
         self.admin_port = admin_port
         self.config = os.path.join(root, f"{node_id}.yaml")
@@ -275,9 +308,14 @@ class Cluster:
         with open(self.secret_file, "w") as f:
             f.write(secrets.token_hex(24) + "\n")  # 48 bytes
         os.chmod(self.secret_file, 0o600)
-        ports = free_ports(7)
-        self.frontend_port = ports[6]
-        self.nodes = [Node(NODE_IDS[i], ports[i], ports[3 + i], root) for i in range(3)]
+        if args.lab:
+            # One host each: the documented ports, nothing to collide with.
+            self.frontend_port = LAB_FRONTEND_PORT
+            self.nodes = [Node(i, LAB_CLUSTER_PORT, LAB_ADMIN_PORT, root, LAB_HOSTS[i], f"{args.lab}-{i}") for i in NODE_IDS]
+        else:
+            ports = free_ports(7)
+            self.frontend_port = ports[6]
+            self.nodes = [Node(NODE_IDS[i], ports[i], ports[3 + i], root) for i in range(3)]
         self.by_id = {n.id: n for n in self.nodes}
         self.nudges = []  # see wait_converged
         for node in self.nodes:
@@ -294,27 +332,27 @@ class Cluster:
         a = self.args
         lines = [
             "admin:",
-            f"  listen: 127.0.0.1:{node.admin_port}",
+            f"  listen: {node.host}:{node.admin_port}",
             "  tokens:",
             f"    - {{ name: bench, role: admin, sha256: {sha} }}",
             "cluster:",
             f"  node_id: {node.id}",
-            f"  listen: 127.0.0.1:{node.cluster_port}",
+            f"  listen: {node.host}:{node.cluster_port}",
             "  peers:",
         ]
-        lines += [f"    - {{ id: {p.id}, address: 127.0.0.1:{p.cluster_port} }}" for p in self.nodes if p is not node]
+        lines += [f"    - {{ id: {p.id}, address: {p.host}:{p.cluster_port} }}" for p in self.nodes if p is not node]
         lines += [
             f"  data_dir: {node.data_dir}",
             f"  secret_file: {self.secret_file}",
-            f"  election_timeout_min: {a.election_min}ms",
-            f"  election_timeout_max: {a.election_max}ms",
         ]
+        if a.election_min is not None:  # None: the product's defaults (the netns modes)
+            lines += [f"  election_timeout_min: {a.election_min}ms", f"  election_timeout_max: {a.election_max}ms"]
         if a.request_timeout:
             lines.append(f"  request_timeout: {a.request_timeout}ms")
         lines += [
             "frontends:",
             "  web:",
-            f"    listen: 127.0.0.1:{self.frontend_port}",
+            f"    listen: {'0.0.0.0' if self.args.lab else '127.0.0.1'}:{self.frontend_port}",
             "    routes:",
             f"      - backend: {BACKEND}",
             "backends:",
@@ -326,7 +364,7 @@ class Cluster:
         return "\n".join(lines)
 
     def admin(self, node, timeout=2.0):
-        return Admin(node.admin_port, self.token, timeout)
+        return Admin(node.host, node.admin_port, self.token, timeout)
 
     def check_config(self):
         """`switchman check` on one node's file: fails early (with every error) if the timings are refused."""
@@ -346,8 +384,10 @@ class Cluster:
         out = open(node.stdout, "a")
         err = open(node.stderr, "a")
         try:
+            # `ip netns exec` enters the namespace and execs dotnet: the PID is the node's own, as on loopback.
+            launcher = ["ip", "netns", "exec", node.namespace] if node.namespace else []
             node.proc = subprocess.Popen(
-                ["dotnet", self.args.dll, "run", "-c", node.config],
+                launcher + ["dotnet", self.args.dll, "run", "-c", node.config],
                 cwd=self.root, env=self.env, stdin=subprocess.DEVNULL, stdout=out, stderr=err)
         finally:
             out.close()
@@ -376,6 +416,43 @@ class Cluster:
         t0 = time.perf_counter()
         os.kill(node.proc.pid, signal.SIGKILL)
         return t0
+
+    def fault(self, node):
+        """Hits the node with --mode's fault; returns the perf_counter time just before it."""
+        mode = self.args.mode
+        if mode in ("loopback", "sigkill"):
+            return self.kill(node)
+        if mode == "sigstop":
+            t0 = time.perf_counter()
+            os.kill(node.proc.pid, signal.SIGSTOP)
+            # Threads stop one by one as each is next scheduled: on a busy machine the leader can still commit for a few
+            # ms after kill() returned. The first change goes out once all of them are stopped (t0 stays the signal).
+            deadline = time.monotonic() + 5
+            while not all_threads_stopped(node.proc.pid):
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"{node.id} (pid {node.proc.pid}) not stopped 5 s after SIGSTOP")
+                time.sleep(0.001)
+            return t0
+        # linkdown: the bridge-side end of its cable, in the lab's switch namespace.
+        command = ["ip", "-n", f"{self.args.lab}-sw", "link", "set", f"p-{node.id}", "down"]
+        t0 = time.perf_counter()
+        subprocess.run(command, check=True, timeout=10)
+        return t0
+
+    def end_fault(self, node):
+        """Undoes a fault that leaves the process running (link up, SIGCONT); a killed node is reaped (restarted later)."""
+        mode = self.args.mode
+        if mode == "sigstop":
+            os.kill(node.proc.pid, signal.SIGCONT)
+        elif mode == "linkdown":
+            subprocess.run(["ip", "-n", f"{self.args.lab}-sw", "link", "set", f"p-{node.id}", "up"], check=True, timeout=10)
+        else:
+            self.reap(node)
+
+    @property
+    def restarts(self):
+        """True when a trial's fault kills the node, so it must be started again."""
+        return self.args.mode in ("loopback", "sigkill")
 
     def reap(self, node):
         node.proc.wait(timeout=10)
@@ -589,25 +666,14 @@ def failover_trial(cluster, args, index, weight):
     log_offsets = {n.id: os.path.getsize(n.stdout) for n in cluster.nodes}
     window = Window([s.proc.pid for s in survivors])
     wall0 = time.time()
-    t0 = cluster.kill(leader)
-
-    attempts = []
-    t1 = None
-    deadline = t0 + args.failover_limit
-    while len(attempts) < args.max_attempts and time.perf_counter() < deadline:
-        a0 = time.perf_counter()
-        try:
-            status, body = client.set_weight(weight)
-            outcome = status
-        except (OSError, http.client.HTTPException) as e:
-            status, body, outcome = None, None, type(e).__name__
-        a1 = time.perf_counter()
-        attempts.append({"start_ms": round((a0 - t0) * 1000, 2), "end_ms": round((a1 - t0) * 1000, 2), "outcome": outcome,
-                         "detail": (body.get("error") or body.get("title") or body.get("detail")) if isinstance(body, dict) and status != 200 else None})
-        if status == 200:
-            t1 = a1
-            break
-        time.sleep(args.retry_pause / 1000)
+    t0 = cluster.fault(leader)
+    try:
+        attempts, t1 = failover_attempts(client, args, t0, weight)
+    finally:
+        # The node stays cut off or frozen until the change is through (or the limit): then back, whatever happened.
+        fault_s = round(time.perf_counter() - t0, 3)
+        if not cluster.restarts:
+            cluster.end_fault(leader)
     client.close()
     time.sleep(0.2)  # let the pollers see the second survivor learn the leader too
     for p in pollers:
@@ -616,7 +682,8 @@ def failover_trial(cluster, args, index, weight):
         p.join(5)
     load = window.end()
     log_at_end = {n.id: os.path.getsize(n.stdout) for n in cluster.nodes}
-    cluster.reap(leader)
+    if cluster.restarts:
+        cluster.end_fault(leader)
 
     per_survivor = {}
     for s, p in zip(survivors, pollers):
@@ -631,6 +698,8 @@ def failover_trial(cluster, args, index, weight):
         "trial": index + 1,
         "utc_kill": utc_iso(wall0),
         "killed": leader_id,
+        "fault": args.mode,
+        "fault_s": fault_s,
         "term_before": term_before,
         "target": target.id,
         "failover_ms": None if t1 is None else round((t1 - t0) * 1000, 2),
@@ -650,14 +719,36 @@ def failover_trial(cluster, args, index, weight):
         "log_end": log_at_end,
     }
 
-    # Back to three: restart the killed node on its data directory; the next trial waits until it caught up.
+    # Back to three: restart a killed node on its data directory (the others are back already); the next trial waits
+    # until it caught up.
     r0 = time.monotonic()
-    cluster.start([leader], f"after trial {index + 1}")
+    if cluster.restarts:
+        cluster.start([leader], f"after trial {index + 1}")
     _, _, waited = cluster.wait_converged()
     trial["restart_s"] = round(time.monotonic() - r0, 2)
     if t1 is None:
         log(f"trial {index + 1}: no 200 within {args.failover_limit}s / {args.max_attempts} tries: {attempts[-3:]}")
     return trial
+
+
+def failover_attempts(client, args, t0, weight):
+    """Weight changes through the survivor until one answers 200; returns (attempts, perf_counter time of the 200 or None)."""
+    attempts = []
+    deadline = t0 + args.failover_limit
+    while len(attempts) < args.max_attempts and time.perf_counter() < deadline:
+        a0 = time.perf_counter()
+        try:
+            status, body = client.set_weight(weight)
+            outcome = status
+        except (OSError, http.client.HTTPException) as e:
+            status, body, outcome = None, None, type(e).__name__
+        a1 = time.perf_counter()
+        attempts.append({"start_ms": round((a0 - t0) * 1000, 2), "end_ms": round((a1 - t0) * 1000, 2), "outcome": outcome,
+                         "detail": (body.get("error") or body.get("title") or body.get("detail")) if isinstance(body, dict) and status != 200 else None})
+        if status == 200:
+            return attempts, a1
+        time.sleep(args.retry_pause / 1000)
+    return attempts, None
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -710,24 +801,39 @@ def slow_trials(trials):
     return [t for t in trials if t["failover_ms"] is None or t["failover_ms"] > max(1.4 * median, median + 100)]
 
 
+FAULTS = {
+    "loopback": "kill -9 of the leader on loopback",
+    "sigkill": "kill -9 of the leader, its host still up (netns lab)",
+    "linkdown": "the leader's link down: nothing answers (netns lab)",
+    "sigstop": "SIGSTOP of the leader until the change is through (netns lab)",
+}
+
+
+def election_label(a, dash="–"):
+    """'100–200 ms', or 'default' when the configuration leaves the election timeouts to the product."""
+    get = a.get if isinstance(a, dict) else lambda k: getattr(a, k)
+    return "default" if get("election_min") is None else f"{get('election_min')}{dash}{get('election_max')}ms"
+
+
 def summarize(result):
     a = result["settings"]
+    fault = FAULTS[a.get("mode", "loopback")]
     f, e, ea = result["failover"]["failover_ms"], result["failover"]["election_ms"], result["failover"]["election_all_ms"]
     cl, cf = result["commits"]["via_leader"]["ms"], result["commits"]["via_follower"]["ms"]
     lines = [
-        f"## Cluster failover and commit latency — election timeout {a['election_min']}–{a['election_max']} ms",
+        f"## Cluster failover and commit latency — {a.get('mode', 'loopback')}, election timeout {election_label(a)}",
         "",
         f"{result['utc_start']} · {result['machine']['cpus']} CPUs · loadavg before {result['load_before']['loadavg']} · "
         f"build {result['build']}",
         "",
         f"Failover: {result['failover']['trials']} trials, {result['failover']['failed']} without a 200 "
-        f"(kill -9 of the leader → 200 on a survivor; election: → a survivor names a new leader)",
+        f"({fault} → 200 on a survivor; election: → a survivor names a new leader)",
         "",
         "| measure | n | median ms | p90 ms | max ms | min ms |",
         "|---|---:|---:|---:|---:|---:|",
     ]
-    for name, s in (("failover (kill → change committed)", f), ("election (kill → first survivor names new leader)", e),
-                    ("election (kill → both survivors name it)", ea)):
+    for name, s in (("failover (fault → change committed)", f), ("election (fault → first survivor names new leader)", e),
+                    ("election (fault → both survivors name it)", ea)):
         if s:
             lines.append(f"| {name} | {s['n']} | {fmt(s['median'])} | {fmt(s['p90'])} | {fmt(s['max'])} | {fmt(s['min'])} |")
     trials = result["failover"]["per_trial"]
@@ -735,7 +841,7 @@ def summarize(result):
         one = [t for t in trials if terms(t) == 1]
         lines += ["", f"Where the time goes (medians from the survivors' logs; {len(one)} of {len(trials)} trials needed one term, "
                       f"{len(trials) - len(one)} more than one: split votes):", "",
-                  "| ms after the kill | one-term trials | all trials |", "|---|---:|---:|"]
+                  "| ms after the fault | one-term trials | all trials |", "|---|---:|---:|"]
         for name, label in (("first_timeout", "a survivor's election timeout fires"), ("leader", "the new leader is elected"),
                             ("leader_committed", "it has committed its first entry (no-op) of the term"),
                             (None, "the change is committed and applied (200)")):
@@ -749,19 +855,20 @@ def summarize(result):
                       "same applied index for 15 s; one extra change was sent each time (result.json: nudges)."]
     if result.get("error"):
         lines += ["", f"**The run stopped early:** {result['error']}"]
-    lines += [
-        "",
-        f"Commit latency: sequential weight changes, {a['commits']} each (after {a['commit_warmup']} unmeasured)",
-        "",
-        "| sent to | n | median ms | p90 ms | p99 ms | max ms | errors |",
-        "|---|---:|---:|---:|---:|---:|---:|",
-    ]
-    for name, key, s in (("leader", "via_leader", cl), ("follower", "via_follower", cf)):
-        if s:
-            lines.append(f"| {name} | {s['n']} | {fmt(s['median'], 1)} | {fmt(s['p90'], 1)} | {fmt(s['p99'], 1)} | {fmt(s['max'], 1)} | "
-                         f"{len(result['commits'][key]['errors'])} |")
+    if a["commits"]:
+        lines += [
+            "",
+            f"Commit latency: sequential weight changes, {a['commits']} each (after {a['commit_warmup']} unmeasured)",
+            "",
+            "| sent to | n | median ms | p90 ms | p99 ms | max ms | errors |",
+            "|---|---:|---:|---:|---:|---:|---:|",
+        ]
+        for name, key, s in (("leader", "via_leader", cl), ("follower", "via_follower", cf)):
+            if s:
+                lines.append(f"| {name} | {s['n']} | {fmt(s['median'], 1)} | {fmt(s['p90'], 1)} | {fmt(s['p99'], 1)} | {fmt(s['max'], 1)} | "
+                             f"{len(result['commits'][key]['errors'])} |")
     lines += ["", "Per trial:", "",
-              "| # | killed | new leader | target | failover ms | election ms (first / both) | terms | candidacies / elections | "
+              "| # | leader hit | new leader | target | failover ms | election ms (first / both) | terms | candidacies / elections | "
               "tries | machine busy % | other % | loadavg 1m |",
               "|---:|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for t in result["failover"]["per_trial"]:
@@ -780,11 +887,17 @@ def main():
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     ap.add_argument("--dll", default=os.path.join(root, "src/Switchman/bin/Release/net10.0/switchman.dll"), help="switchman.dll to run")
-    ap.add_argument("--trials", type=int, default=20, help="failover trials")
-    ap.add_argument("--commits", type=int, default=300, help="measured commits through the leader, and as many through a follower")
+    ap.add_argument("--mode", choices=("loopback",) + NETNS_MODES, default="loopback",
+                    help="loopback: SIGKILL of the leader on loopback; linkdown, sigkill, sigstop: the fault, on the network-namespace "
+                         "lab named by --lab (bash bench/cluster.sh --mode … builds it)")
+    ap.add_argument("--lab", default="", help="the lab's namespace prefix (netns modes; set by bench/cluster.sh)")
+    ap.add_argument("--trials", type=int, default=None, help="failover trials (20 on loopback, 10 in the netns modes)")
+    ap.add_argument("--commits", type=int, default=None,
+                    help="measured commits through the leader, and as many through a follower (300 on loopback, 0 in the netns modes)")
     ap.add_argument("--commit-warmup", type=int, default=50, help="unmeasured commits before each series")
-    ap.add_argument("--election-min", type=int, default=100, help="cluster.election_timeout_min, ms (≥ 50)")
-    ap.add_argument("--election-max", type=int, default=200, help="cluster.election_timeout_max, ms (> min)")
+    ap.add_argument("--election-min", type=int, default=None,
+                    help="cluster.election_timeout_min, ms (≥ 50); default 100 on loopback, left to the product's default in the netns modes")
+    ap.add_argument("--election-max", type=int, default=None, help="cluster.election_timeout_max, ms (> min); default 200 on loopback")
     ap.add_argument("--request-timeout", type=int, default=0, help="cluster.request_timeout, ms (0: the product default, 1 s)")
     ap.add_argument("--client-timeout", type=float, default=1.0, help="seconds each failover try may take")
     ap.add_argument("--retry-pause", type=float, default=5.0, help="ms between failover tries")
@@ -804,7 +917,18 @@ def main():
     ap.add_argument("--label", default="", help="free text stored with the result (e.g. the build)")
     ap.add_argument("--keep-tmp", action="store_true", help="keep the temp dir (configs, data dirs, logs)")
     args = ap.parse_args()
-    if args.election_min < 50 or args.election_max <= args.election_min:
+    netns = args.mode in NETNS_MODES
+    if netns != bool(args.lab):
+        ap.error("--lab goes with --mode linkdown|sigkill|sigstop, and only with them (run bash bench/cluster.sh --mode …)")
+    if args.trials is None:
+        args.trials = 10 if netns else 20
+    if args.commits is None:
+        args.commits = 0 if netns else 300
+    if not netns and args.election_min is None and args.election_max is None:
+        args.election_min, args.election_max = 100, 200
+    if (args.election_min is None) != (args.election_max is None):
+        ap.error("give both --election-min and --election-max, or neither")
+    if args.election_min is not None and (args.election_min < 50 or args.election_max <= args.election_min):
         ap.error("need 50 ≤ --election-min < --election-max (the configuration validator's rule)")
     if args.trials < 0 or args.commits < 0 or args.trials > 1000 or args.commits > 100000:
         ap.error("--trials 0..1000, --commits 0..100000")
@@ -812,7 +936,7 @@ def main():
         ap.error(f"{args.dll} not found (dotnet build -c Release src/Switchman, or bash bench/cluster.sh)")
 
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    out = args.out or os.path.join(root, "bench", "results", f"cluster-{stamp}-{args.election_min}-{args.election_max}ms")
+    out = args.out or os.path.join(root, "bench", "results", f"cluster-{stamp}-{args.mode}-{election_label(args, '-')}")
     _keep_tmp = args.keep_tmp
     atexit.register(cleanup)
     for sig in (signal.SIGTERM, signal.SIGHUP):
@@ -836,7 +960,7 @@ def main():
                         "cpu_model": cpu_model()},
             "load_before": {"loadavg": [round(x, 2) for x in os.getloadavg()], "uptime": uptime_line()},
         }
-        log(f"temp dir {_tmp}; election timeout {args.election_min}–{args.election_max} ms; loadavg {result['load_before']['loadavg']}")
+        log(f"temp dir {_tmp}; mode {args.mode}; election timeout {election_label(args)}; loadavg {result['load_before']['loadavg']}")
         cluster.start(cluster.nodes, "initial")
         leader, _, waited = cluster.wait_converged()
         log(f"3 nodes up, leader {leader} after {waited:.1f}s")

@@ -1,15 +1,26 @@
 #!/usr/bin/env bash
-# bench/cluster.sh — leader failover time and commit latency of a 3-node Switchman cluster on loopback.
+# bench/cluster.sh — leader failover time and commit latency of a 3-node Switchman cluster, on loopback or on hosts
+# built from network namespaces.
 #
 # Builds Switchman (Release), then runs bench/cluster.py, which starts three nodes on free loopback ports in a temp
 # dir and measures:
 #   failover  SIGKILL of the leader → a weight change sent to a survivor answers 200 (committed by a majority and
 #             applied there); plus "election": → a survivor first names a new leader. --trials times (20).
 #   commits   sequential weight changes through the leader, then through a follower (--commits, 300 each).
+# With --mode linkdown | sigkill | sigstop (root and iproute2 needed), this script first builds a lab: a bridge in a
+# namespace of its own and one namespace per node (192.0.2.11–13) plus an operator's (192.0.2.254), each cabled to the
+# bridge by a veth pair; nothing is added to the machine's own namespace. cluster.py then runs inside the operator's
+# namespace, starts each node in its host with the default configuration and hits the leader with the fault:
+#   linkdown  its switch port goes down (nothing answers, nothing resets, as with a powered-off machine)
+#   sigkill   kill -9 (its host still answers, with RST)
+#   sigstop   SIGSTOP (a paused VM), SIGCONT after the trial
+# and measures the time from the fault to the first change committed through a survivor (10 trials; no commit series).
+# The lab (namespaces swb-<pid>-*) is removed at exit, and leftovers of a crashed run at the next start.
 # Every argument goes to bench/cluster.py (--help lists them), e.g.
 #   bash bench/cluster.sh                                         # defaults: election timeout 100–200 ms (the product default), 20 trials
 #   bash bench/cluster.sh --election-min 100 --election-max 200
 #   bash bench/cluster.sh --trials 5 --commits 100 --quiet-wait 30
+#   bash bench/cluster.sh --mode linkdown                         # 10 trials, default configuration, in namespaces
 # Results: a summary on stdout and bench/results/cluster-<UTC>-<min>-<max>ms/ (result.json, summary.md, trials.csv,
 # commits.csv, logs/ with every node's output).
 #
@@ -30,10 +41,87 @@ die() { log "error: $*"; exit 1; }
 
 for tool in dotnet python3; do command -v "$tool" >/dev/null || die "$tool not found"; done
 
+MODE=loopback
+args=("$@")
+for ((i = 0; i < ${#args[@]}; i++)); do
+  case ${args[i]} in
+    --mode) MODE=${args[i + 1]:-} ;;
+    --mode=*) MODE=${args[i]#--mode=} ;;
+  esac
+done
+
+# ---------------------------------------------------------------------------------------------------------------------
+# The network-namespace lab of the netns modes
+
+LAB_PREFIX=swb-
+LAB=""
+
+# lab_namespaces PREFIX: the named network namespaces whose name starts with PREFIX.
+lab_namespaces() { ip netns list | awk '{print $1}' | grep -E "^$1" || true; }
+
+# lab_remove NS...: ends every process still inside each namespace (by its PID), then deletes the namespace (which
+# takes its veth ends and bridge with it).
+lab_remove() {
+  local ns pid tries
+  for ns in "$@"; do
+    for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null || true; done
+    for ((tries = 0; tries < 100; tries++)); do
+      [[ -z $(ip netns pids "$ns" 2>/dev/null) ]] && break
+      sleep 0.1
+    done
+    ip netns delete "$ns" 2>/dev/null || log "could not delete network namespace $ns"
+  done
+}
+
+# Leftovers of a crashed run: namespaces swb-<pid>-* whose <pid> is gone.
+remove_stale_labs() {
+  local ns pid
+  for ns in $(lab_namespaces "$LAB_PREFIX[0-9]+-"); do
+    pid=${ns#"$LAB_PREFIX"}
+    pid=${pid%%-*}
+    if [[ ! -d /proc/$pid ]]; then
+      log "removing $ns, left by a run that is gone (pid $pid)"
+      lab_remove "$ns"
+    fi
+  done
+}
+
+# lab_host NAME ADDRESS: a namespace LAB-NAME with lo up and eth0 = ADDRESS/24, cabled to port p-NAME of the bridge.
+lab_host() {
+  local name=$1 address=$2 ns=$LAB-$1
+  ip netns add "$ns"
+  ip -n "$ns" link set lo up
+  # Made inside the switch's namespace with the other end sent straight into the host's: nothing appears in ours.
+  ip -n "$LAB-sw" link add "p-$name" type veth peer name eth0 netns "$ns"
+  ip -n "$LAB-sw" link set "p-$name" master br0
+  ip -n "$LAB-sw" link set "p-$name" up
+  ip -n "$ns" addr add "$address/24" dev eth0
+  ip -n "$ns" link set eth0 up
+}
+
+build_lab() {
+  LAB=$LAB_PREFIX$$
+  log "building the lab $LAB-*: bridge, n1–n3 on 192.0.2.11–13, operator on 192.0.2.254"
+  ip netns add "$LAB-sw"
+  ip -n "$LAB-sw" link set lo up
+  # No spanning tree (the default): a port forwards the moment it is up.
+  ip -n "$LAB-sw" link add br0 type bridge
+  ip -n "$LAB-sw" link set br0 up
+  lab_host n1 192.0.2.11
+  lab_host n2 192.0.2.12
+  lab_host n3 192.0.2.13
+  lab_host ops 192.0.2.254
+}
+
 BUILD_TMP=""
 cleanup() {
   local rc=$?
   trap - EXIT INT TERM
+  if [[ -n $LAB ]]; then
+    # cluster.py ends its nodes by PID; whatever is left inside (it was killed itself, say) goes with the namespaces.
+    # shellcheck disable=SC2046
+    lab_remove $(lab_namespaces "$LAB-")
+  fi
   if [[ -n $BUILD_TMP && -d $BUILD_TMP ]]; then rm -rf "$BUILD_TMP"; fi
   exit "$rc"
 }
@@ -71,4 +159,19 @@ else
 fi
 
 # cluster.py copies the build into its own temp dir, ends every node it starts by PID and cleans up on any exit.
-python3 "$BENCH/cluster.py" --dll "$DLL" --label "$LABEL" "$@"
+case $MODE in
+  loopback)
+    python3 "$BENCH/cluster.py" --dll "$DLL" --label "$LABEL" "$@"
+    ;;
+  linkdown | sigkill | sigstop)
+    [[ $EUID -eq 0 ]] || die "--mode $MODE builds network namespaces: run as root"
+    command -v ip >/dev/null || die "ip (iproute2) not found"
+    remove_stale_labs
+    build_lab
+    # Inside the operator's namespace: its HTTP clients reach the nodes over the lab's bridge.
+    ip netns exec "$LAB-ops" python3 "$BENCH/cluster.py" --dll "$DLL" --label "$LABEL" --lab "$LAB" "$@"
+    ;;
+  *)
+    die "--mode $MODE: loopback, linkdown, sigkill or sigstop"
+    ;;
+esac

@@ -142,10 +142,10 @@ public sealed class ClusterLab : IAsyncDisposable
         await process.WaitForExitAsync(TimeSpan.FromSeconds(10));
     }
 
-    /// <summary>SIGSTOP: the node keeps its sockets but answers nothing, like a frozen VM (<see cref="ChildProcess.Freeze"/>).</summary>
-    public void Freeze(LabNode node) => _processes[node.Index].Freeze();
+    /// <summary>SIGSTOP: the node keeps its sockets but answers nothing, like a frozen VM (<see cref="ChildProcess.FreezeAsync"/>).</summary>
+    public Task FreezeAsync(LabNode node) => _processes[node.Index].FreezeAsync();
 
-    public void Thaw(LabNode node) => _processes[node.Index].Thaw();
+    public Task ThawAsync(LabNode node) => _processes[node.Index].ThawAsync();
 
     /// <summary>
     /// The sum of the samples of one metric in the node's <c>/metrics</c> (Prometheus text), e.g.

@@ -28,7 +28,7 @@ public sealed class FrozenMemberTests(ITestOutputHelper output)
             $"{survivors[1].Id} to have heard from every member");
         var refusedBefore = await Task.WhenAll(lab.Nodes.Select(n => lab.MetricAsync(n, Refused)));
 
-        lab.Freeze(frozen);
+        await lab.FreezeAsync(frozen);
         try
         {
             // A change through a survivor commits without the frozen leader: the other two elect a new one.
@@ -48,7 +48,7 @@ public sealed class FrozenMemberTests(ITestOutputHelper output)
         }
         finally
         {
-            lab.Thaw(frozen);
+            await lab.ThawAsync(frozen);
         }
 
         // Back, it learns that it lost the leadership, catches up, and everyone agrees.

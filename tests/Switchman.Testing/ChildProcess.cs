@@ -15,6 +15,12 @@ public sealed record ChildProcessOptions
 
     /// <summary>A short name for timeout and failure messages; the command line when null.</summary>
     public string? DisplayName { get; init; }
+
+    /// <summary>
+    /// A command put before the program that replaces itself with it (exec, not fork, so the PID is still the program's),
+    /// e.g. <c>["ip", "netns", "exec", "lab-h1"]</c> to start it inside a network namespace. Empty: the program is started directly.
+    /// </summary>
+    public IReadOnlyList<string> Launcher { get; init; } = [];
 }
 
 /// <summary>
@@ -26,6 +32,9 @@ public sealed class ChildProcess : IAsyncDisposable
 {
     /// <summary>How long dispose waits for a killed process to be reaped and its output drained.</summary>
     private static readonly TimeSpan ReapTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long a SIGSTOP or SIGCONT may take to show in /proc.</summary>
+    private static readonly TimeSpan SignalTakesEffect = TimeSpan.FromSeconds(10);
 
     private readonly Process _process;
     private readonly OutputLines _standardOutput = new();
@@ -68,7 +77,13 @@ public sealed class ChildProcess : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(arguments);
         options ??= new ChildProcessOptions();
 
-        var startInfo = new ProcessStartInfo(fileName)
+        var argumentList = arguments.ToList();
+        var displayName = options.DisplayName ?? string.Join(' ', [System.IO.Path.GetFileName(fileName), .. argumentList]);
+        // With a launcher, it is the process we start, and the program and its arguments become its last arguments.
+        var program = options.Launcher.Count > 0 ? options.Launcher[0] : fileName;
+        List<string> programArguments = options.Launcher.Count > 0 ? [.. options.Launcher.Skip(1), fileName, .. argumentList] : argumentList;
+
+        var startInfo = new ProcessStartInfo(program)
         {
             UseShellExecute = false,
             RedirectStandardInput = false,
@@ -78,7 +93,7 @@ public sealed class ChildProcess : IAsyncDisposable
             StandardErrorEncoding = Encoding.UTF8,
             WorkingDirectory = options.WorkingDirectory ?? "",
         };
-        foreach (var argument in arguments)
+        foreach (var argument in programArguments)
         {
             startInfo.ArgumentList.Add(argument);
         }
@@ -94,7 +109,6 @@ public sealed class ChildProcess : IAsyncDisposable
             }
         }
 
-        var displayName = options.DisplayName ?? string.Join(' ', [System.IO.Path.GetFileName(fileName), .. startInfo.ArgumentList]);
         var process = new Process { StartInfo = startInfo };
         try
         {
@@ -148,21 +162,27 @@ public sealed class ChildProcess : IAsyncDisposable
     public void SendHangup() => Signal(NativeMethods.SigHup, "SIGHUP");
 
     /// <summary>
-    /// SIGSTOP: the process stops running but its sockets stay open, and the kernel still completes TCP handshakes on
-    /// its listening sockets. What a frozen VM, a long GC pause or a stuck disk looks like to its peers: connections
-    /// are made, nothing is answered. <see cref="Thaw"/> resumes it; stopping or disposing a frozen process thaws it.
+    /// SIGSTOP, then waits until the kernel shows every thread of the process stopped (SIGSTOP stops threads one by one,
+    /// as each is next scheduled: on a busy machine one can still answer for milliseconds after kill() returned). The
+    /// process keeps its sockets, and the kernel still completes TCP handshakes on its listening sockets: what a frozen
+    /// VM, a long GC pause or a stuck disk looks like to its peers. <see cref="ThawAsync"/> resumes it; stopping or
+    /// disposing a frozen process thaws it.
     /// </summary>
-    public void Freeze()
+    public async Task FreezeAsync()
     {
         Signal(NativeMethods.SigStop, "SIGSTOP");
         _frozen = true;
+        await Await.UntilAsync(() => ProcessRunState.IsStopped(Pid), SignalTakesEffect, $"every thread of {DisplayName} (pid {Pid}) to be stopped after SIGSTOP")
+            .ConfigureAwait(false);
     }
 
-    /// <summary>SIGCONT: resumes a process stopped by <see cref="Freeze"/>.</summary>
-    public void Thaw()
+    /// <summary>SIGCONT to a process stopped by <see cref="FreezeAsync"/>, and waits until it runs again.</summary>
+    public async Task ThawAsync()
     {
         Signal(NativeMethods.SigCont, "SIGCONT");
         _frozen = false;
+        await Await.UntilAsync(() => !ProcessRunState.IsMainThreadStopped(Pid), SignalTakesEffect, $"{DisplayName} (pid {Pid}) to run again after SIGCONT")
+            .ConfigureAwait(false);
     }
 
     private void Signal(int signal, string name)
@@ -180,7 +200,8 @@ public sealed class ChildProcess : IAsyncDisposable
         if (_frozen && !_process.HasExited)
         {
             // A stopped process would not act on SIGTERM until resumed.
-            Thaw();
+            Signal(NativeMethods.SigCont, "SIGCONT");
+            _frozen = false;
         }
         if (OperatingSystem.IsWindows())
         {

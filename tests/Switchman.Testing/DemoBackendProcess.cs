@@ -19,6 +19,9 @@ public sealed record DemoBackendProcessOptions
 
     /// <summary>How long to wait for the process to report that it is listening (includes .NET start-up on a busy machine).</summary>
     public TimeSpan StartTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How to start the process itself, e.g. with a <see cref="ChildProcessOptions.Launcher"/> that puts it in a network namespace.</summary>
+    public ChildProcessOptions Process { get; init; } = new();
 }
 
 /// <summary>
@@ -75,7 +78,7 @@ public sealed class DemoBackendProcess : IAsyncDisposable
             arguments.Add("--health-fail");
         }
 
-        var process = SwitchmanExecutable.Start(arguments);
+        var process = SwitchmanExecutable.Start(arguments, options.Process);
         var started = false;
         try
         {

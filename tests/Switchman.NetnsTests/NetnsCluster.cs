@@ -1,0 +1,430 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Switchman.Testing;
+using Switchman.Testing.Netns;
+using Xunit.Abstractions;
+
+namespace Switchman.NetnsTests;
+
+/// <summary>
+/// Three Switchman voters, one per host of a <see cref="NetworkLab"/> (n1–n3: 192.0.2.11–13), in front of two demo
+/// backends on hosts of their own (b1, b2: 192.0.2.14–15), each node with the <b>default configuration</b>: only what
+/// is required (admin listener and token, node id, cluster listen address, peers, data directory and secret file),
+/// every timeout left to its default. The tests talk to the nodes over the lab's switch from the operator's
+/// workstation, or — for a node cut off from it — through that node's console (a connection from inside its host).
+/// </summary>
+public sealed class NetnsCluster : IAsyncDisposable
+{
+    public const string Token = "netns-tests-admin-token";
+    public const string Backend = "api";
+    public const int BackendPort = 8000;
+
+    /// <summary>.NET start-up and JIT of three nodes side by side on two shared cores.</summary>
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(90);
+
+    /// <summary>What one admin call may take: the cluster view waits up to 1 s for each member's report.</summary>
+    private static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(10);
+
+    private static readonly string[] NodeIds = ["n1", "n2", "n3"];
+    private static readonly string[] BackendNames = ["b1", "b2"];
+
+    private readonly NetworkLab _lab;
+    private readonly ITestOutputHelper _output;
+    private readonly TempDirectory _directory = new("switchman-netns");
+    private readonly HttpClient _network;
+    private readonly Dictionary<string, HttpClient> _consoles = [];
+    private readonly Dictionary<string, ChildProcess> _processes = [];
+    private readonly List<DemoBackendProcess> _backends = [];
+
+    private NetnsCluster(NetworkLab lab, ITestOutputHelper output)
+    {
+        _lab = lab;
+        _output = output;
+        _network = CreateClient(lab.Operator.CreateHttpHandler());
+        SecretFile = _directory.WriteFile("cluster.key", Convert.ToHexString(RandomNumberGenerator.GetBytes(24)));
+        Nodes = [.. NodeIds.Select(id => new NetnsNode(id, lab.Host(id), _directory.Combine($"{id}.yaml"), _directory.Combine($"data-{id}")))];
+        foreach (var node in Nodes)
+        {
+            File.WriteAllText(node.ConfigFile, ConfigYaml(node));
+        }
+    }
+
+    public NetworkLab Lab => _lab;
+
+    public IReadOnlyList<NetnsNode> Nodes { get; }
+
+    public string SecretFile { get; }
+
+    /// <summary>Builds the lab, starts the backends and the three nodes, and waits until they have elected a leader and run the first revision.</summary>
+    public static async Task<NetnsCluster> StartAsync(ITestOutputHelper output)
+    {
+        var lab = await NetworkLab.CreateAsync([.. NodeIds, .. BackendNames]);
+        NetnsCluster? cluster = null;
+        try
+        {
+            cluster = new NetnsCluster(lab, output);
+            await cluster.StartBackendsAsync();
+            await Task.WhenAll(cluster.Nodes.Select(cluster.StartAsync));
+            await cluster.WaitForLeaderAsync(cluster.Nodes, StartTimeout);
+            return cluster;
+        }
+        catch (Exception)
+        {
+            if (cluster is null)
+            {
+                await lab.DisposeAsync();
+            }
+            else
+            {
+                await cluster.DisposeAsync();
+            }
+            throw;
+        }
+    }
+
+    /// <summary>A node's file: what docs/cluster.md shows, nothing more.</summary>
+    public string ConfigYaml(NetnsNode node)
+    {
+        ArgumentNullException.ThrowIfNull(node);
+        var tokenHash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(Token)));
+        return string.Join('\n',
+        [
+            "admin:",
+            $"  listen: {node.Host.HostPort(NetnsNode.AdminPort)}",
+            "  tokens:",
+            $"    - {{ name: tests, role: admin, sha256: {tokenHash} }}",
+            "cluster:",
+            $"  node_id: {node.Id}",
+            $"  listen: {node.ClusterAddress}",
+            "  peers:",
+            .. Nodes.Where(n => n != node).Select(p => $"    - {{ id: {p.Id}, address: {p.ClusterAddress} }}"),
+            $"  data_dir: {node.DataDir}",
+            $"  secret_file: {SecretFile}",
+            "frontends:",
+            "  web:",
+            "    listen: 0.0.0.0:8080",
+            "    routes:",
+            $"      - backend: {Backend}",
+            "backends:",
+            $"  {Backend}:",
+            "    servers:",
+            .. BackendNames.Select(b => $"      - {{ name: {b}, address: {_lab.Host(b).HostPort(BackendPort)} }}"),
+            "",
+        ]);
+    }
+
+    public NetnsNode Node(string id) => Nodes.First(n => n.Id == id);
+
+    public bool IsRunning(NetnsNode node) => _processes.TryGetValue(node.Id, out var process) && !process.HasExited;
+
+    public ChildProcess Process(NetnsNode node) => _processes[node.Id];
+
+    /// <summary>Starts the node's process in its host (again, after a kill: on its data directory) and waits until its admin API listens.</summary>
+    public async Task StartAsync(NetnsNode node)
+    {
+        ArgumentNullException.ThrowIfNull(node);
+        if (IsRunning(node))
+        {
+            throw new InvalidOperationException($"{node.Id} is already running");
+        }
+        var process = await _lab.StartSwitchmanAsync(node.Host, ["run", "-c", node.ConfigFile], new ChildProcessOptions
+        {
+            DisplayName = node.Id,
+            WorkingDirectory = _directory.Path,
+            // DotNext's Raft at Debug (elections, votes, pre-votes), as bench/cluster.py logs it: a failure shows why.
+            Environment = new Dictionary<string, string?> { ["Logging__LogLevel__DotNext.Net.Cluster"] = "Debug" },
+        });
+        if (_processes.Remove(node.Id, out var previous))
+        {
+            _output.WriteLine(NodeLogs.Describe(previous, 200));
+            await previous.DisposeAsync();
+        }
+        _processes[node.Id] = process;
+        try
+        {
+            await process.WaitForOutputLineAsync(
+                l => l.StartsWith("switchman: admin listening", StringComparison.Ordinal), StartTimeout, $"{node.Id} to start");
+        }
+        catch (Exception)
+        {
+            _output.WriteLine(NodeLogs.Describe(process, 60));
+            throw;
+        }
+    }
+
+    /// <summary>SIGKILL: the host still answers (with RST) on the node's ports.</summary>
+    public async Task KillAsync(NetnsNode node)
+    {
+        var process = Process(node);
+        process.Kill();
+        await process.WaitForExitAsync(TimeSpan.FromSeconds(10));
+    }
+
+    public Task PowerOffAsync(NetnsNode node) => _lab.PowerOffAsync(node.Host);
+
+    public Task PowerOnAsync(NetnsNode node) => _lab.PowerOnAsync(node.Host);
+
+    public Task FreezeAsync(NetnsNode node) => _lab.FreezeAsync(Process(node).Pid);
+
+    public Task ThawAsync(NetnsNode node) => _lab.ThawAsync(Process(node).Pid);
+
+    /// <summary>The node's report over the network, or through its console; null when it does not answer in time.</summary>
+    public async Task<NodeReport?> ReportAsync(NetnsNode node, bool throughConsole = false)
+    {
+        ArgumentNullException.ThrowIfNull(node);
+        var http = throughConsole ? Console(node) : _network;
+        try
+        {
+            using var timeout = new CancellationTokenSource(CallTimeout);
+            using var status = JsonDocument.Parse(await http.GetStringAsync(new Uri($"{node.AdminUrl}/api/v1/status"), timeout.Token));
+            using var configRequest = new HttpRequestMessage(HttpMethod.Get, new Uri($"{node.AdminUrl}/api/v1/config"));
+            configRequest.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+            using var configResponse = await http.SendAsync(configRequest, timeout.Token);
+            configResponse.EnsureSuccessStatusCode();
+            var config = JsonNode.Parse(await configResponse.Content.ReadAsStringAsync(timeout.Token))!.AsObject();
+            // Node-local: each node has its own, and they are never replicated.
+            config.Remove("admin");
+            config.Remove("cluster");
+
+            var root = status.RootElement;
+            var cluster = root.GetProperty("cluster");
+            var overrides = string.Join(", ", root.GetProperty("backends").EnumerateArray().SelectMany(b => b.GetProperty("servers").EnumerateArray()
+                .Select(s => $"{b.GetProperty("name").GetString()}/{s.GetProperty("name").GetString()} {s.GetProperty("state").GetString()} w{s.GetProperty("weight").GetInt32()}")));
+            return new NodeReport(
+                cluster.GetProperty("node_id").GetString()!,
+                cluster.TryGetProperty("leader", out var leader) ? leader.GetString() : null,
+                cluster.GetProperty("term").GetInt64(),
+                cluster.GetProperty("commit_index").GetInt64(),
+                cluster.GetProperty("applied_index").GetInt64(),
+                root.GetProperty("node").GetProperty("revision").GetInt64(),
+                config.ToJsonString(),
+                overrides);
+        }
+        catch (Exception e) when (e is HttpRequestException or OperationCanceledException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Waits until every node of <paramref name="among"/> names the same leader, one of them, and runs a replicated revision.</summary>
+    public async Task<NetnsNode> WaitForLeaderAsync(IReadOnlyList<NetnsNode> among, TimeSpan timeout)
+    {
+        NetnsNode? leader = null;
+        IReadOnlyList<NodeReport?> last = [];
+        await WithDiagnosticsAsync(() => Await.UntilAsync(async () =>
+        {
+            last = await Task.WhenAll(among.Select(n => ReportAsync(n)));
+            var named = last.Select(r => r?.Leader).Distinct().ToList();
+            leader = named is [{ } id] && last.All(r => r!.Revision > 0) ? among.FirstOrDefault(n => n.Id == id) : null;
+            return leader is not null;
+        }, timeout, $"{string.Join(", ", among.Select(n => n.Id))} to name the same leader among them"), () => Describe(last));
+        return leader!;
+    }
+
+    /// <summary>
+    /// Waits until every node answers and all agree: same leader, term, commit index, applied index (all caught up),
+    /// revision, shared configuration and server overrides. Returns their reports.
+    /// </summary>
+    public async Task<IReadOnlyList<NodeReport>> WaitForAgreementAsync(TimeSpan timeout)
+    {
+        IReadOnlyList<NodeReport?> last = [];
+        await WithDiagnosticsAsync(() => Await.UntilAsync(async () =>
+        {
+            last = await Task.WhenAll(Nodes.Select(n => ReportAsync(n)));
+            return last.All(r => r is { Leader: not null, CaughtUp: true }) && last.All(r => r!.AgreesWith(last[0]!));
+        }, timeout, "every node to agree on leader, term, commit index, applied index, revision, configuration and server overrides"),
+        () => Describe(last));
+        return [.. last.Select(r => r!)];
+    }
+
+    /// <summary>POST a server to backend api through <paramref name="via"/>: one try, its status, revision if created, and body.</summary>
+    public async Task<(HttpStatusCode Status, long? Revision, string Body)> AddServerAsync(NetnsNode via, string name, bool throughConsole = false)
+    {
+        ArgumentNullException.ThrowIfNull(via);
+        using var timeout = new CancellationTokenSource(CallTimeout);
+        using var response = await (throughConsole ? Console(via) : _network).PostAsJsonAsync(
+            new Uri($"{via.AdminUrl}/api/v1/backends/{Backend}/servers"),
+            new { name, address = _lab.Host(BackendNames[0]).HostPort(BackendPort) }, timeout.Token);
+        var body = await response.Content.ReadAsStringAsync(timeout.Token);
+        long? revision = response.StatusCode == HttpStatusCode.Created ? JsonDocument.Parse(body).RootElement.GetProperty("revision").GetInt64() : null;
+        return (response.StatusCode, revision, body);
+    }
+
+    /// <summary>
+    /// Adds server <paramref name="name"/> through <paramref name="via"/>, trying again after 503s (no leader yet) and
+    /// transport errors, until it is committed, for at most <paramref name="limit"/>. A 503 may mean "outcome unknown":
+    /// before each new try the node's configuration is checked, so a change that went through is not sent twice.
+    /// </summary>
+    /// <returns>How long after <paramref name="since"/> (a timestamp) the change was known committed, and the refused tries.</returns>
+    public async Task<(TimeSpan Elapsed, IReadOnlyList<string> RefusedTries)> CommitServerAsync(NetnsNode via, string name, long since, TimeSpan limit)
+    {
+        var refused = new List<string>();
+        while (true)
+        {
+            var elapsed = TimeProvider.System.GetElapsedTime(since);
+            if (elapsed >= limit)
+            {
+                throw new TimeoutException(
+                    $"No commit of server '{name}' through {via.Id} within {limit.TotalSeconds:0.#} s; {refused.Count} tries refused:\n" +
+                    string.Join('\n', refused.TakeLast(10)) + "\n" + Describe(await Task.WhenAll(Nodes.Select(n => ReportAsync(n)))) + "\n" + DescribeLogs());
+            }
+            try
+            {
+                var (status, _, body) = await AddServerAsync(via, name);
+                if (status == HttpStatusCode.Created)
+                {
+                    return (TimeProvider.System.GetElapsedTime(since), refused);
+                }
+                Assert.True(status == HttpStatusCode.ServiceUnavailable, $"adding {name} through {via.Id}: {(int)status} {body}");
+                refused.Add(string.Create(CultureInfo.InvariantCulture, $"{elapsed.TotalMilliseconds:0} ms: {(int)status} {body}"));
+            }
+            catch (Exception e) when (e is HttpRequestException or OperationCanceledException)
+            {
+                refused.Add(string.Create(CultureInfo.InvariantCulture, $"{elapsed.TotalMilliseconds:0} ms: {e.GetType().Name} {e.Message}"));
+            }
+            if ((await ReportAsync(via))?.HasServer(name) == true)
+            {
+                return (TimeProvider.System.GetElapsedTime(since), refused);
+            }
+            await Task.Delay(Await.PollInterval);
+        }
+    }
+
+    /// <summary>PUT the weight of a server through <paramref name="via"/>: a server override. Returns the status and body.</summary>
+    public async Task<(HttpStatusCode Status, string Body)> SetWeightAsync(NetnsNode via, string server, int weight)
+    {
+        ArgumentNullException.ThrowIfNull(via);
+        using var timeout = new CancellationTokenSource(CallTimeout);
+        using var response = await _network.PutAsJsonAsync(
+            new Uri($"{via.AdminUrl}/api/v1/backends/{Backend}/servers/{server}/weight"), new { weight }, timeout.Token);
+        return (response.StatusCode, await response.Content.ReadAsStringAsync(timeout.Token));
+    }
+
+    /// <summary>GET /api/v1/cluster on <paramref name="via"/>: its status, its body and how long it took.</summary>
+    public async Task<(HttpStatusCode Status, string Body, TimeSpan Elapsed)> GetClusterAsync(NetnsNode via, TimeSpan timeout)
+    {
+        ArgumentNullException.ThrowIfNull(via);
+        var started = TimeProvider.System.GetTimestamp();
+        using var cancel = new CancellationTokenSource(timeout);
+        try
+        {
+            using var response = await _network.GetAsync(new Uri($"{via.AdminUrl}/api/v1/cluster"), cancel.Token);
+            var body = await response.Content.ReadAsStringAsync(cancel.Token);
+            return (response.StatusCode, body, TimeProvider.System.GetElapsedTime(started));
+        }
+        catch (OperationCanceledException e) when (cancel.IsCancellationRequested)
+        {
+            throw new TimeoutException($"GET /api/v1/cluster on {via.Id} did not answer within {timeout.TotalSeconds:0.#} s", e);
+        }
+    }
+
+    /// <summary>The node's count of refused cluster connections (switchman.cluster.refused_connections on /metrics).</summary>
+    public async Task<long> RefusedConnectionsAsync(NetnsNode node)
+    {
+        ArgumentNullException.ThrowIfNull(node);
+        using var timeout = new CancellationTokenSource(CallTimeout);
+        var metrics = await _network.GetStringAsync(new Uri($"{node.AdminUrl}/metrics"), timeout.Token);
+        var samples = metrics.Split('\n')
+            .Where(line => line.StartsWith("switchman_cluster_refused_connections", StringComparison.Ordinal))
+            .Select(line => long.Parse(line[(line.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture))
+            .ToList();
+        Assert.True(samples.Count > 0, $"{node.Id}'s /metrics has no switchman_cluster_refused_connections sample");
+        return samples.Sum();
+    }
+
+    /// <summary>Runs the CLI on the operator's workstation against <paramref name="via"/>'s admin API; returns its exit code, output and duration.</summary>
+    public async Task<(int ExitCode, string Output, TimeSpan Elapsed)> RunCliAsync(NetnsNode via, TimeSpan timeout, params string[] arguments)
+    {
+        ArgumentNullException.ThrowIfNull(via);
+        var started = TimeProvider.System.GetTimestamp();
+        var process = await _lab.StartSwitchmanAsync(_lab.Operator, [.. arguments, "--endpoint", via.AdminUrl, "--token", Token]);
+        await using (process)
+        {
+            var exitCode = await process.WaitForExitAsync(timeout);
+            return (exitCode, string.Join('\n', process.StandardOutputLines.Concat(process.StandardErrorLines)), TimeProvider.System.GetElapsedTime(started));
+        }
+    }
+
+    /// <summary>The last lines of every node's output (Raft at Debug), for failure messages.</summary>
+    public string DescribeLogs(int lines = 40) =>
+        string.Join('\n', Nodes.Select(n => _processes.TryGetValue(n.Id, out var p) ? NodeLogs.Describe(p, lines) : $"{n.Id} never started"));
+
+    /// <summary>Lines of the node's output (standard output and error) that contain <paramref name="text"/>.</summary>
+    public IReadOnlyList<string> LogLinesContaining(NetnsNode node, string text) =>
+        _processes.TryGetValue(node.Id, out var p)
+            ? [.. p.StandardOutputLines.Concat(p.StandardErrorLines).Where(l => l.Contains(text, StringComparison.Ordinal))]
+            : [];
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var process in _processes.Values)
+        {
+            try
+            {
+                // A failed test's output shows what every node saw.
+                _output.WriteLine(NodeLogs.Describe(process, 150));
+            }
+            catch (InvalidOperationException)
+            {
+                // The test has finished; xunit refuses late output.
+            }
+        }
+        _network.Dispose();
+        foreach (var console in _consoles.Values)
+        {
+            console.Dispose();
+        }
+        // The lab kills every process it started (nodes, backends, CLI runs), then removes its namespaces.
+        await _lab.DisposeAsync();
+        _directory.Dispose();
+    }
+
+    private async Task StartBackendsAsync()
+    {
+        foreach (var name in BackendNames)
+        {
+            _backends.Add(await _lab.StartDemoBackendAsync(_lab.Host(name), name, BackendPort));
+        }
+    }
+
+    /// <summary>A client whose connections start inside the node's own host: reaches it while its link is down.</summary>
+    private HttpClient Console(NetnsNode node)
+    {
+        if (!_consoles.TryGetValue(node.Id, out var client))
+        {
+            client = CreateClient(node.Host.CreateHttpHandler());
+            _consoles[node.Id] = client;
+        }
+        return client;
+    }
+
+    private static HttpClient CreateClient(HttpMessageHandler handler)
+    {
+        // Each call has its own bound (CallTimeout), so HttpClient's own timeout never decides first.
+        var client = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Token);
+        return client;
+    }
+
+    private static string Describe(IEnumerable<NodeReport?> reports) =>
+        "last reports:\n" + string.Join('\n', reports.Select((r, i) => "  " + (r?.ToString() ?? $"node #{i + 1}: no answer")));
+
+    /// <summary>Runs a wait; if it times out, rethrows with what the nodes last reported and their logs.</summary>
+    private async Task WithDiagnosticsAsync(Func<Task> wait, Func<string> describe)
+    {
+        try
+        {
+            await wait();
+        }
+        catch (TimeoutException e)
+        {
+            throw new TimeoutException($"{e.Message}\n{describe()}\n{DescribeLogs()}", e);
+        }
+    }
+}

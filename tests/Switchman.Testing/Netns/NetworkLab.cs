@@ -1,0 +1,259 @@
+using System.Text.RegularExpressions;
+
+namespace Switchman.Testing.Netns;
+
+/// <summary>
+/// Machines on one LAN, built from network namespaces: a "switch" namespace holding a Linux bridge, one namespace per
+/// host cabled to a bridge port by a veth pair (eth0 on the host side, with a TEST-NET-1 address), and an operator's
+/// workstation (192.0.2.254) from which the tests' own connections start (see <see cref="NetworkNamespace"/>). Faults
+/// are what real machines suffer: <see cref="PowerOffAsync"/> takes a host's switch port down, so the host answers
+/// nothing at all — no RST, no ARP — unlike a dead process on loopback, which is refused at once.
+/// <para>
+/// Only one lab exists at a time in a process; everything it made (its processes, namespaces and links) is removed
+/// at dispose, and also when creation fails halfway. Creation first removes leftovers of crashed runs.
+/// </para>
+/// </summary>
+public sealed partial class NetworkLab : IAsyncDisposable
+{
+    /// <summary>Room for a few clusters and backends; keeps every host address in .11–.250.</summary>
+    public const int MaxHosts = 40;
+
+    private const string BridgeName = "br0";
+    private const string SwitchRole = "sw";
+    private const string OperatorRole = "ops";
+
+    /// <summary>How long a process may take to be replaced by its program after <c>ip netns exec</c>, or to stop or resume.</summary>
+    private static readonly TimeSpan ProcessStateTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long a second lab waits for the first to be disposed (tests of one collection run one after the other).</summary>
+    private static readonly TimeSpan LabWait = TimeSpan.FromMinutes(10);
+
+    private static readonly SemaphoreSlim OneLabAtATime = new(1, 1);
+
+    private readonly Lock _gate = new();
+    private readonly List<ChildProcess> _processes = [];
+    private int _disposed;
+
+    private NetworkLab(string id, NetworkNamespace switchNamespace, IReadOnlyList<LabHost> hosts, LabHost operatorHost)
+    {
+        Id = id;
+        Switch = switchNamespace;
+        Hosts = hosts;
+        Operator = operatorHost;
+    }
+
+    /// <summary>The lab's unique prefix, e.g. swl-4242-1; all its namespaces are named <c>Id-role</c>.</summary>
+    public string Id { get; }
+
+    /// <summary>The namespace that holds the bridge and the switch ports.</summary>
+    public NetworkNamespace Switch { get; }
+
+    /// <summary>The hosts, in the order they were asked for: 192.0.2.11, .12, …</summary>
+    public IReadOnlyList<LabHost> Hosts { get; }
+
+    /// <summary>The operator's workstation, 192.0.2.254: where the tests' own connections and CLI runs start.</summary>
+    public LabHost Operator { get; }
+
+    /// <summary>The host called <paramref name="name"/>.</summary>
+    public LabHost Host(string name) =>
+        Hosts.FirstOrDefault(h => h.Name == name) ?? throw new ArgumentException($"no host '{name}' in lab {Id}", nameof(name));
+
+    /// <summary>
+    /// Builds a lab with hosts named <paramref name="hostNames"/> (short: a lowercase letter, then letters or digits, 8
+    /// at most). Waits while another lab of this process exists.
+    /// </summary>
+    /// <exception cref="NetworkLabUnavailableException">Not root, or <c>ip</c> is missing.</exception>
+    public static async Task<NetworkLab> CreateAsync(IEnumerable<string> hostNames, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(hostNames);
+        var names = ValidateHostNames(hostNames);
+        LabPrerequisites.Check();
+        if (!await OneLabAtATime.WaitAsync(LabWait, cancellationToken).ConfigureAwait(false))
+        {
+            throw new TimeoutException($"Another NetworkLab of this process was not disposed within {LabWait.TotalMinutes} minutes.");
+        }
+        var id = LabNames.NewLabId();
+        try
+        {
+            await LabJanitor.RemoveLeftoversAsync().ConfigureAwait(false);
+            var switchNamespace = await CreateSwitchAsync(id, cancellationToken).ConfigureAwait(false);
+            var hosts = new List<LabHost>();
+            for (var i = 0; i < names.Count; i++)
+            {
+                hosts.Add(await CreateHostAsync(id, switchNamespace, names[i], LabAddresses.Host(LabAddresses.FirstHost + i), cancellationToken).ConfigureAwait(false));
+            }
+            var operatorHost = await CreateHostAsync(id, switchNamespace, OperatorRole, LabAddresses.Operator, cancellationToken).ConfigureAwait(false);
+            return new NetworkLab(id, switchNamespace, hosts, operatorHost);
+        }
+        catch (Exception)
+        {
+            // Halfway: remove whatever was made (by name, so a step that half-succeeded is covered too), then let the next lab in.
+            try
+            {
+                await LabJanitor.RemoveLabAsync(id).ConfigureAwait(false);
+            }
+            finally
+            {
+                OneLabAtATime.Release();
+            }
+            throw;
+        }
+    }
+
+    /// <summary>Takes the host's switch port down: nothing reaches it and nothing it sends leaves, as with a machine switched off.</summary>
+    public Task PowerOffAsync(LabHost host) => SetSwitchPortAsync(host, "down");
+
+    /// <summary>Brings the host's switch port back up (the bridge forwards at once: it runs no spanning tree).</summary>
+    public Task PowerOnAsync(LabHost host) => SetSwitchPortAsync(host, "up");
+
+    /// <summary>Options that start a program inside <paramref name="host"/> (<c>ip netns exec</c>, which execs: the PID is the program's).</summary>
+    public ChildProcessOptions ProcessOptions(LabHost host, ChildProcessOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(host);
+        return (options ?? new ChildProcessOptions()) with { Launcher = [LabPrerequisites.RequireIp(), "netns", "exec", host.Namespace.Name] };
+    }
+
+    /// <summary>Starts <paramref name="fileName"/> inside <paramref name="host"/>; the lab kills it at dispose if nobody did before.</summary>
+    public async Task<ChildProcess> StartProcessAsync(LabHost host, string fileName, IEnumerable<string> arguments, ChildProcessOptions? options = null)
+    {
+        var process = ChildProcess.Start(fileName, arguments, ProcessOptions(host, options));
+        await AdoptAsync(process, host).ConfigureAwait(false);
+        return process;
+    }
+
+    /// <summary>Starts <c>switchman &lt;arguments&gt;</c> inside <paramref name="host"/>; the lab kills it at dispose.</summary>
+    public async Task<ChildProcess> StartSwitchmanAsync(LabHost host, IEnumerable<string> arguments, ChildProcessOptions? options = null)
+    {
+        var process = SwitchmanExecutable.Start(arguments, ProcessOptions(host, options));
+        await AdoptAsync(process, host).ConfigureAwait(false);
+        return process;
+    }
+
+    /// <summary>Starts a demo backend listening on <paramref name="host"/>:<paramref name="port"/>; the lab kills it at dispose.</summary>
+    public async Task<DemoBackendProcess> StartDemoBackendAsync(LabHost host, string name, int port, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(host);
+        var backend = await DemoBackendProcess.StartAsync(name, new DemoBackendProcessOptions
+        {
+            Listen = host.HostPort(port),
+            Process = ProcessOptions(host, new ChildProcessOptions { DisplayName = $"demo-backend {name} on {host.Name}" }),
+        }, cancellationToken).ConfigureAwait(false);
+        await AdoptAsync(backend.Process, host).ConfigureAwait(false);
+        return backend;
+    }
+
+    /// <summary>SIGSTOP to a process this lab started, and waits until the kernel shows all its threads stopped: a paused VM, a long stall.</summary>
+    public Task FreezeAsync(int pid) => RequireOwn(pid).FreezeAsync();
+
+    /// <summary>SIGCONT to a process this lab started, and waits until it runs again.</summary>
+    public Task ThawAsync(int pid) => RequireOwn(pid).ThawAsync();
+
+    /// <summary>Kills every process the lab started, then removes every namespace (and so every link) it made.</summary>
+    /// <exception cref="AggregateException">Something could not be removed: a leak that the next lab's creation will retry.</exception>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+        try
+        {
+            List<ChildProcess> processes;
+            lock (_gate)
+            {
+                processes = [.. _processes];
+            }
+            foreach (var process in processes)
+            {
+                await process.DisposeAsync().ConfigureAwait(false);
+            }
+            await LabJanitor.RemoveLabAsync(Id).ConfigureAwait(false);
+        }
+        finally
+        {
+            OneLabAtATime.Release();
+        }
+    }
+
+    private static List<string> ValidateHostNames(IEnumerable<string> hostNames)
+    {
+        var names = hostNames.ToList();
+        if (names.Count is 0 or > MaxHosts)
+        {
+            throw new ArgumentException($"a lab has 1 to {MaxHosts} hosts, not {names.Count}", nameof(hostNames));
+        }
+        foreach (var name in names)
+        {
+            if (!HostName().IsMatch(name) || name is SwitchRole or OperatorRole)
+            {
+                throw new ArgumentException(
+                    $"host name '{name}': a lowercase letter then letters or digits, 8 at most, not '{SwitchRole}' or '{OperatorRole}'", nameof(hostNames));
+            }
+        }
+        if (names.Distinct(StringComparer.Ordinal).Count() != names.Count)
+        {
+            throw new ArgumentException($"host names must be unique: {string.Join(", ", names)}", nameof(hostNames));
+        }
+        return names;
+    }
+
+    private static async Task<NetworkNamespace> CreateSwitchAsync(string labId, CancellationToken cancellationToken)
+    {
+        var switchNamespace = new NetworkNamespace($"{labId}-{SwitchRole}");
+        await IpCommand.RunAsync("netns", "add", switchNamespace.Name).ConfigureAwait(false);
+        cancellationToken.ThrowIfCancellationRequested();
+        await IpCommand.RunAsync("-n", switchNamespace.Name, "link", "set", "lo", "up").ConfigureAwait(false);
+        // No spanning tree (the default): a port forwards the moment it is up, so power-on is immediate.
+        await IpCommand.RunAsync("-n", switchNamespace.Name, "link", "add", BridgeName, "type", "bridge").ConfigureAwait(false);
+        await IpCommand.RunAsync("-n", switchNamespace.Name, "link", "set", BridgeName, "up").ConfigureAwait(false);
+        return switchNamespace;
+    }
+
+    private static async Task<LabHost> CreateHostAsync(
+        string labId, NetworkNamespace switchNamespace, string name, System.Net.IPAddress address, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var hostNamespace = new NetworkNamespace($"{labId}-{name}");
+        var port = "p-" + name;
+        var sw = switchNamespace.Name;
+        await IpCommand.RunAsync("netns", "add", hostNamespace.Name).ConfigureAwait(false);
+        await IpCommand.RunAsync("-n", hostNamespace.Name, "link", "set", "lo", "up").ConfigureAwait(false);
+        // The pair is made inside the switch's namespace with its other end sent straight into the host's, so no
+        // interface ever appears in the machine's own namespace, where names could collide.
+        await IpCommand.RunAsync("-n", sw, "link", "add", port, "type", "veth", "peer", "name", "eth0", "netns", hostNamespace.Name).ConfigureAwait(false);
+        await IpCommand.RunAsync("-n", sw, "link", "set", port, "master", BridgeName).ConfigureAwait(false);
+        await IpCommand.RunAsync("-n", sw, "link", "set", port, "up").ConfigureAwait(false);
+        await IpCommand.RunAsync("-n", hostNamespace.Name, "addr", "add", $"{address}/{LabAddresses.PrefixLength}", "dev", "eth0").ConfigureAwait(false);
+        await IpCommand.RunAsync("-n", hostNamespace.Name, "link", "set", "eth0", "up").ConfigureAwait(false);
+        return new LabHost(name, hostNamespace, address, port);
+    }
+
+    private async Task SetSwitchPortAsync(LabHost host, string state)
+    {
+        ArgumentNullException.ThrowIfNull(host);
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) == 1, this);
+        await IpCommand.RunAsync("-n", Switch.Name, "link", "set", host.SwitchPort, state).ConfigureAwait(false);
+    }
+
+    /// <summary>Takes ownership (killed at dispose), then checks that the PID is the program's and runs in the host's namespace.</summary>
+    private async Task AdoptAsync(ChildProcess process, LabHost host)
+    {
+        lock (_gate)
+        {
+            _processes.Add(process);
+        }
+        await ProcessPlacement.VerifyAsync(process, host.Namespace, ProcessStateTimeout).ConfigureAwait(false);
+    }
+
+    private ChildProcess RequireOwn(int pid)
+    {
+        lock (_gate)
+        {
+            return _processes.FirstOrDefault(p => p.Pid == pid && !p.HasExited)
+                ?? throw new InvalidOperationException($"pid {pid} is not a running process of lab {Id}: the lab only signals processes it started");
+        }
+    }
+
+    [GeneratedRegex("^[a-z][a-z0-9]{0,7}$")]
+    private static partial Regex HostName();
+}
