@@ -180,8 +180,9 @@ public sealed class DataPlane : IAsyncDisposable
                 await server.StartAsync(cancellationToken).ConfigureAwait(false);
                 started.Add(server);
             }
-            catch (IOException ex)
+            catch (Exception ex) when (ex is IOException or System.Net.Sockets.SocketException)
             {
+                // IOException: Kestrel's "address in use"; SocketException: e.g. an address this host does not have.
                 errors.Add(new ConfigError("", 0, 0, $"frontends.{server.Name}.listen", $"cannot listen on {server.Config.Listen}: {ex.Message}"));
             }
         }

@@ -124,15 +124,19 @@ public class ReloadTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Equal(1, connections); // the keep-alive connection survived the reload
     }
 
-    [Fact]
-    public async Task Apply_ListenerCannotBind_ChangesNothing()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Apply_ListenerCannotBind_ChangesNothing(bool addressNotOnThisHost)
     {
         var a = await StartAsync("a");
         var config = TestConfig.Single(TestConfig.Backend(("a", a.BaseAddress.Authority)));
         await using var node = await TestNode.StartAsync(config, output);
         using var blocker = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
         blocker.Start();
-        var taken = blocker.LocalEndpoint.ToString()!;
+        // A port in use, or an address that is not this host's (TEST-NET-3; bound only, never sent to): the node of a
+        // cluster whose shared file names another node's address must refuse the revision, not crash.
+        var taken = addressNotOnThisHost ? "203.0.113.7:8080" : blocker.LocalEndpoint.ToString()!;
 
         var broken = config with
         {

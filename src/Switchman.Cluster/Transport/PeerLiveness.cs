@@ -176,9 +176,18 @@ internal sealed class PeerLiveness : IAsyncDisposable
                     {
                         await answer.ConfigureAwait(false);
                     }
+                    catch (TimeoutException) when (socket.Available == 0)
+                    {
+                        // Nothing in the socket either: had this node itself been paused (a GC, a busy machine), the
+                        // answer would be waiting there, and the timer merely ran before the read.
+                        return $"no answer to a liveness ping within {_unreachableAfter.TotalMilliseconds:0} ms";
+                    }
                     catch (TimeoutException)
                     {
-                        return $"no answer to a liveness ping within {_unreachableAfter.TotalMilliseconds:0} ms";
+                        if (!await AnsweredWithinAsync(waiting.Task, session.Token).ConfigureAwait(false))
+                        {
+                            return $"no complete answer to a liveness ping within {2 * _unreachableAfter.TotalMilliseconds:0} ms";
+                        }
                     }
                     Set(PeerReachability.Reachable, "answered a liveness ping");
                     var rest = _interval - _time.GetElapsedTime(sent);
@@ -195,6 +204,19 @@ internal sealed class PeerLiveness : IAsyncDisposable
                 // Never throws: it turns every way a connection ends into a reason.
                 await reader.ConfigureAwait(false);
             }
+        }
+    }
+
+    private async Task<bool> AnsweredWithinAsync(Task<long> answer, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await answer.WaitAsync(_unreachableAfter, _time, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (TimeoutException)
+        {
+            return false;
         }
     }
 
