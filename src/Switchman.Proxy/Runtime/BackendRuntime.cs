@@ -79,6 +79,8 @@ internal sealed class BackendRuntime : IDisposable
     /// the sticky server if it still serves (drain included, as HAProxy does); available primaries not yet tried;
     /// backups not yet tried (only when no primary is available, or every available primary already failed this request);
     /// finally any available server again, so a lone server still gets its retry.
+    /// Suspect servers (a connect to them just failed or went unanswered) are left out of all of that, and are picked,
+    /// in the same order, only when nothing else is left.
     /// </summary>
     public ServerRuntime? Pick(in BalancingKey key, string? stickyServer, ReadOnlySpan<ServerRuntime?> tried)
     {
@@ -86,7 +88,7 @@ internal sealed class BackendRuntime : IDisposable
         if (stickyServer is not null)
         {
             var sticky = FindServer(stickyServer);
-            if (sticky is not null && sticky.IsServing(now) && !Contains(tried, sticky))
+            if (sticky is not null && sticky.IsServing(now) && !sticky.Suspicion.IsSuspect && !Contains(tried, sticky))
             {
                 return sticky;
             }
@@ -96,7 +98,8 @@ internal sealed class BackendRuntime : IDisposable
         var buffer = ArrayPool<ServerRuntime>.Shared.Rent(servers.Length);
         try
         {
-            return PickFrom(servers, buffer, key, tried, now);
+            return PickFrom(servers, buffer, key, tried, now, suspectsToo: false)
+                ?? PickFrom(servers, buffer, key, tried, now, suspectsToo: true);
         }
         finally
         {
@@ -105,13 +108,27 @@ internal sealed class BackendRuntime : IDisposable
         }
     }
 
-    private ServerRuntime? PickFrom(ServerRuntime[] servers, ServerRuntime[] buffer, in BalancingKey key, ReadOnlySpan<ServerRuntime?> tried, long now)
+    /// <summary>True when a server other than <paramref name="server"/> could take a new request now without being suspect.</summary>
+    public bool HasPreferredServerBesides(ServerRuntime server)
+    {
+        var now = _time.GetTimestamp();
+        foreach (var other in Servers)
+        {
+            if (!ReferenceEquals(other, server) && other.IsPreferred(now))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private ServerRuntime? PickFrom(ServerRuntime[] servers, ServerRuntime[] buffer, in BalancingKey key, ReadOnlySpan<ServerRuntime?> tried, long now, bool suspectsToo)
     {
         var anyPrimaryAvailable = false;
         var count = 0;
         foreach (var server in servers)
         {
-            if (!server.IsBackup && server.IsAvailable(now))
+            if (!server.IsBackup && IsCandidate(server, now, suspectsToo))
             {
                 anyPrimaryAvailable = true;
                 if (!Contains(tried, server))
@@ -124,7 +141,7 @@ internal sealed class BackendRuntime : IDisposable
         {
             foreach (var server in servers)
             {
-                if (server.IsBackup && server.IsAvailable(now) && !Contains(tried, server))
+                if (server.IsBackup && IsCandidate(server, now, suspectsToo) && !Contains(tried, server))
                 {
                     buffer[count++] = server;
                 }
@@ -135,7 +152,7 @@ internal sealed class BackendRuntime : IDisposable
             // Everything available has been tried once; a second try on the same server beats giving up.
             foreach (var server in servers)
             {
-                if (server.IsBackup != anyPrimaryAvailable && server.IsAvailable(now))
+                if (server.IsBackup != anyPrimaryAvailable && IsCandidate(server, now, suspectsToo))
                 {
                     buffer[count++] = server;
                 }
@@ -143,6 +160,9 @@ internal sealed class BackendRuntime : IDisposable
         }
         return count == 0 ? null : _balancer.Pick(buffer.AsSpan(0, count), key, now);
     }
+
+    private static bool IsCandidate(ServerRuntime server, long now, bool suspectsToo) =>
+        suspectsToo ? server.IsAvailable(now) : server.IsPreferred(now);
 
     private static bool Contains(ReadOnlySpan<ServerRuntime?> tried, ServerRuntime server)
     {
