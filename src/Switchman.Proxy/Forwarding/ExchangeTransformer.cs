@@ -40,11 +40,15 @@ internal sealed class ExchangeTransformer : HttpTransformer
     /// <summary>Set when the current attempt's answer was a retry status and was not passed to the client.</summary>
     public bool StatusRetryRequested { get; private set; }
 
-    public void BeginAttempt(ServerRuntime server, bool mayRetryOnStatus)
+    /// <summary>The current attempt is the request's last: it cannot move to another server while its connect is slow.</summary>
+    private bool _lastAttempt;
+
+    public void BeginAttempt(ServerRuntime server, bool mayRetryOnStatus, bool lastAttempt)
     {
         Server = server;
         MayRetryOnStatus = mayRetryOnStatus;
         StatusRetryRequested = false;
+        _lastAttempt = lastAttempt;
     }
 
     public override async ValueTask TransformRequestAsync(HttpContext httpContext, HttpRequestMessage proxyRequest, string destinationPrefix, CancellationToken cancellationToken)
@@ -75,10 +79,18 @@ internal sealed class ExchangeTransformer : HttpTransformer
         }
         headers.Remove(RequestIdHeader);
         headers.TryAddWithoutValidation(RequestIdHeader, RequestId);
+        if (_lastAttempt)
+        {
+            proxyRequest.Options.Set(ConnectIntent.WaitForConnect, true);
+        }
     }
 
     public override ValueTask<bool> TransformResponseAsync(HttpContext httpContext, HttpResponseMessage? proxyResponse, CancellationToken cancellationToken)
     {
+        if (proxyResponse is not null)
+        {
+            Server?.RecordSignOfLife();
+        }
         if (proxyResponse is not null && MayRetryOnStatus && _backend.RetryOnStatus.Contains((int)proxyResponse.StatusCode))
         {
             // Drop this answer: the proxy will try another server and the client never sees it.

@@ -80,7 +80,7 @@ internal sealed class ProxyRequestHandler
 
             var remaining = backend.Config.Timeouts.Total - _time.GetElapsedTime(started);
             var lastAttempt = attempt >= maxAttempts || remaining <= TimeSpan.Zero;
-            transformer.BeginAttempt(server, mayRetryOnStatus: !lastAttempt && idempotent && body.IsReplayable);
+            transformer.BeginAttempt(server, mayRetryOnStatus: !lastAttempt && idempotent && body.IsReplayable, lastAttempt);
             body.Rewind();
 
             var error = await ForwardAsync(context, backend, server, transformer, remaining).ConfigureAwait(false);

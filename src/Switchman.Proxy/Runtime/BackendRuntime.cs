@@ -2,6 +2,8 @@ using System.Buffers;
 using System.Net;
 using Switchman.Core.Configuration;
 using Switchman.Proxy.Balancing;
+using Switchman.Proxy.Diagnostics;
+using Switchman.Proxy.Forwarding;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace Switchman.Proxy.Runtime;
@@ -17,7 +19,9 @@ internal sealed class BackendRuntime : IDisposable
     private readonly SharedHttpClient _client;
     private int _inFlight;
 
-    public BackendRuntime(BackendConfig config, TimeProvider time, BackendRuntime? previous = null)
+    /// <param name="diagnostics">Where connect events are reported; null: nowhere (tests).</param>
+    /// <param name="dialer">Opens TCP connections for a new connection pool; null: real sockets (tests pass a fake).</param>
+    public BackendRuntime(BackendConfig config, TimeProvider time, BackendRuntime? previous = null, ProxyDiagnostics? diagnostics = null, ITcpDialer? dialer = null)
     {
         _time = time;
         Config = config;
@@ -29,10 +33,9 @@ internal sealed class BackendRuntime : IDisposable
                 ? kept
                 : new ServerRuntime(config.Name, s, initiallyHealthy, time))];
         _balancer = CreateBalancer(config, Servers);
-        // The connection pool only depends on the connect timeout: keep it, and its warm connections, when that is unchanged.
-        _client = previous is not null && previous.Config.Timeouts.Connect == config.Timeouts.Connect
-            ? previous._client.Share()
-            : new SharedHttpClient(CreateHttpClient(config));
+        // The connection pool reads the configuration live (through its connector): keep it, its warm connections and
+        // what it learnt about the servers, whatever changed.
+        _client = previous?._client.Share() ?? new SharedHttpClient(time, diagnostics, dialer);
         ForwarderConfig = new ForwarderRequestConfig
         {
             ActivityTimeout = config.Timeouts.PerTry,
@@ -50,6 +53,13 @@ internal sealed class BackendRuntime : IDisposable
     public ServerRuntime[] Servers { get; }
 
     public HttpMessageInvoker HttpClient => _client.Invoker;
+
+    /// <summary>Opens this backend's connections and checks on its servers.</summary>
+    public BackendConnector Connector => _client.Connector;
+
+    /// <summary>Makes this runtime the one whose servers the connection pool serves (its connects, suspicions and probes).
+    /// Called when the configuration it belongs to goes live, not before: a change that is refused never takes the pool.</summary>
+    public void Activate() => _client.Connector.Attach(this);
 
     /// <summary>Requests being forwarded through this runtime right now (all servers, all attempts).</summary>
     public int InFlight => Volatile.Read(ref _inFlight);
@@ -185,19 +195,6 @@ internal sealed class BackendRuntime : IDisposable
         BalanceAlgorithm.Uri => ConsistentHash.ByUri(servers),
         _ => throw new ArgumentOutOfRangeException(nameof(config), config.Balance, "unknown balance algorithm"),
     };
-
-    private static HttpMessageInvoker CreateHttpClient(BackendConfig config) => new(new SocketsHttpHandler
-    {
-        UseProxy = false,
-        AllowAutoRedirect = false,
-        AutomaticDecompression = DecompressionMethods.None,
-        UseCookies = false,
-        ConnectTimeout = config.Timeouts.Connect,
-        // Keep-alive to the servers, like HAProxy's http-reuse: idle connections are recycled before servers drop them.
-        PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30),
-        EnableMultipleHttp2Connections = true,
-        ActivityHeadersPropagator = null,
-    }, disposeHandler: true);
 
     public void Dispose() => _client.Release();
 }
