@@ -134,6 +134,40 @@ public class BackendConnectorTests
     }
 
     [Fact]
+    public async Task CheckLiveness_NoAnswer_ServerFallsSilent_UntilTheCheckConnectCompletes()
+    {
+        using var kit = new ConnectorTestKit("a", "b");
+        await kit.LearnAllAsync();
+        var b = kit[1];
+        var silence = b.Suspicion.SilenceToken;
+        kit.Dialer.Set(ConnectorTestKit.Port(1), FakeAnswer.Silent);
+
+        kit.Backend.CheckLiveness(b);
+        kit.Backend.CheckLiveness(b); // one check at a time per server
+        kit.Time.Advance(TimeSpan.FromMilliseconds(50));
+
+        await ConnectorTestKit.WaitUntilAsync(() => silence.IsCancellationRequested, "b to fall silent");
+        Assert.True(b.Suspicion.IsSuspect);
+        var check = Assert.Single(kit.Dialer.To(ConnectorTestKit.Port(1)).Skip(1));
+        check.Answer(TimeSpan.FromMicroseconds(300));
+        await ConnectorTestKit.WaitUntilAsync(() => !b.Suspicion.IsSuspect, "b to be cleared by the check's connect");
+    }
+
+    [Fact]
+    public async Task CheckLiveness_Answered_ServerShowsLife_AndIsNotSuspect()
+    {
+        using var kit = new ConnectorTestKit("a", "b");
+        var b = kit[1];
+        var before = kit.Time.GetTimestamp();
+
+        kit.Backend.CheckLiveness(b);
+
+        await ConnectorTestKit.WaitUntilAsync(() => b.LastSignOfLifeTimestamp >= before, "b's sign of life");
+        Assert.False(b.Suspicion.IsSuspect);
+        Assert.Single(kit.Dialer.Connects);
+    }
+
+    [Fact]
     public async Task Dispose_StopsTheProbes()
     {
         var kit = new ConnectorTestKit("a", "b");

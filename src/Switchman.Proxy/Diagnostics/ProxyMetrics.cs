@@ -36,7 +36,7 @@ internal sealed class ProxyMetrics
         _redispatches = meter.CreateCounter<long>("switchman.proxy.redispatches", "{attempt}",
             "Retries that went to a different server than the failed attempt.");
         _serverFailures = meter.CreateCounter<long>("switchman.server.failures", "{failure}",
-            "Failed attempts on a server, by kind: connect, timeout, reset, status.");
+            "Failed attempts on a server, by kind: connect, timeout, reset, status, silent.");
         _healthTransitions = meter.CreateCounter<long>("switchman.server.health.transitions", "{transition}",
             "Active health check transitions, by the state entered (up or down).");
         _ejections = meter.CreateCounter<long>("switchman.server.ejections", "{ejection}",

@@ -16,6 +16,9 @@ namespace Switchman.Proxy.Forwarding;
 /// background, up to <c>timeouts.connect</c>, as a probe (<see cref="ServerProber"/>). A slow but live server is thus
 /// not given up: its late connection clears the suspicion and teaches the estimate. A request that cannot go elsewhere
 /// (its last attempt, no other server) waits up to <c>timeouts.connect</c>, as before.</item>
+/// <item>Requests already sent on open connections are not forgotten: one that waits for its answer longer than that
+/// same deadline, while the server has shown no sign of life since it was sent, has the server checked with a connect
+/// (<see cref="CheckLiveness"/>), which only the server's kernel has to answer.</item>
 /// </list>
 /// One per connection pool; it serves the servers of the backend runtime that uses the pool now.
 /// </summary>
@@ -131,6 +134,12 @@ internal sealed class BackendConnector : IDisposable
             }
         }
     }
+
+    /// <summary>
+    /// A request has waited for <paramref name="server"/>'s answer longer than a connect to it may take, and the server
+    /// has shown no sign of life since the request was sent: find out with a connect whether its host is still there.
+    /// </summary>
+    public void CheckLiveness(ServerRuntime server) => _prober.CheckLiveness(server);
 
     /// <summary>How long a connect to <paramref name="server"/> may take before the server counts as silent.</summary>
     public TimeSpan DeadlineFor(ServerRuntime server) =>

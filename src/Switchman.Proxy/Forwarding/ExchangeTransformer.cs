@@ -43,12 +43,16 @@ internal sealed class ExchangeTransformer : HttpTransformer
     /// <summary>The current attempt is the request's last: it cannot move to another server while its connect is slow.</summary>
     private bool _lastAttempt;
 
-    public void BeginAttempt(ServerRuntime server, bool mayRetryOnStatus, bool lastAttempt)
+    /// <summary>Watches the current attempt for its server falling silent; null when the attempt is not watched.</summary>
+    private SilenceWatch? _silenceWatch;
+
+    public void BeginAttempt(ServerRuntime server, bool mayRetryOnStatus, bool lastAttempt, SilenceWatch? silenceWatch)
     {
         Server = server;
         MayRetryOnStatus = mayRetryOnStatus;
         StatusRetryRequested = false;
         _lastAttempt = lastAttempt;
+        _silenceWatch = silenceWatch;
     }
 
     public override async ValueTask TransformRequestAsync(HttpContext httpContext, HttpRequestMessage proxyRequest, string destinationPrefix, CancellationToken cancellationToken)
@@ -90,6 +94,11 @@ internal sealed class ExchangeTransformer : HttpTransformer
         if (proxyResponse is not null)
         {
             Server?.RecordSignOfLife();
+            if (_silenceWatch is not null && !_silenceWatch.ResponseArrived())
+            {
+                // Given up a moment ago because the server fell silent: the request goes to another server instead.
+                return ValueTask.FromResult(false);
+            }
         }
         if (proxyResponse is not null && MayRetryOnStatus && _backend.RetryOnStatus.Contains((int)proxyResponse.StatusCode))
         {

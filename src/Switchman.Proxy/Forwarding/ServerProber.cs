@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using Switchman.Proxy.Runtime;
 
@@ -7,6 +8,8 @@ namespace Switchman.Proxy.Forwarding;
 /// Connects to servers in the background to find out whether they answer, so that no request has to wait to learn it:
 /// <list type="bullet">
 /// <item>it follows up the connects that requests stopped waiting for (<see cref="FollowUp"/>);</item>
+/// <item>it checks a server whose answers are late (<see cref="CheckLiveness"/>): no answer to a connect within the
+/// server's deadline, and the server falls silent;</item>
 /// <item>while a server is suspect, it opens a fresh connect every <see cref="Interval"/> (<see cref="KeepProbing"/>),
 /// so that the server comes back as soon as it answers, even with no health check configured and no request sent to it.</item>
 /// </list>
@@ -24,6 +27,7 @@ internal sealed class ServerProber : IDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly Lock _lock = new();
     private readonly HashSet<ServerRuntime> _probing = new(ReferenceEqualityComparer.Instance);
+    private readonly HashSet<ServerRuntime> _checking = new(ReferenceEqualityComparer.Instance);
     private readonly HashSet<Task> _running = [];
     private bool _disposed;
 
@@ -34,7 +38,7 @@ internal sealed class ServerProber : IDisposable
         _time = time;
     }
 
-    /// <summary>Background tasks running now (follow-ups and probe loops).</summary>
+    /// <summary>Background tasks running now (follow-ups, liveness checks and probe loops).</summary>
     public int Running
     {
         get
@@ -58,6 +62,15 @@ internal sealed class ServerProber : IDisposable
         {
             lifetime.Cancel();
             lifetime.Dispose();
+        }
+    }
+
+    /// <summary>Checks with a connect whether <paramref name="server"/> answers within its deadline; one check at a time per server.</summary>
+    public void CheckLiveness(ServerRuntime server)
+    {
+        if (TryReserve(_checking, server) && !TryTrack(() => CheckLivenessAsync(server)))
+        {
+            Release(_checking, server);
         }
     }
 
@@ -98,6 +111,44 @@ internal sealed class ServerProber : IDisposable
         {
             await abortOnStop.DisposeAsync().ConfigureAwait(false);
             lifetime.Dispose();
+        }
+    }
+
+    private async Task CheckLivenessAsync(ServerRuntime server)
+    {
+        var lifetime = new CancellationTokenSource(_connector.Ceiling, _time);
+        var started = _time.GetTimestamp();
+        var handedOver = false;
+        try
+        {
+            var deadline = _connector.DeadlineFor(server);
+            var dial = _dialer.Dial(EndPointOf(server), lifetime.Token);
+            if (!await dial.AnsweredWithinAsync(deadline, _time, _stopping.Token).ConfigureAwait(false))
+            {
+                server.Suspicion.Suspect(SuspicionCause.Silent, string.Create(CultureInfo.InvariantCulture,
+                    $"no answer to a connect within {deadline.TotalMilliseconds:0} ms, while requests waited for its answers"));
+            }
+            // Either way the connect runs to its end: success shows the server is there (and clears a suspicion).
+            FollowUp(server, dial, lifetime, started);
+            handedOver = true;
+        }
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+        {
+            // Disposed.
+        }
+        catch (Exception e)
+        {
+            // The connect could not even start (no socket left, say): nothing learnt about the server.
+            _connector.ProbeFailed(server, BackendConnector.Describe(e));
+        }
+        finally
+        {
+            Release(_checking, server);
+            if (!handedOver)
+            {
+                await lifetime.CancelAsync().ConfigureAwait(false);
+                lifetime.Dispose();
+            }
         }
     }
 
@@ -199,7 +250,7 @@ internal sealed class ServerProber : IDisposable
         return true;
     }
 
-    /// <summary>Stops every follow-up and probe (they end at once: their connects and waits are cancelled). Safe to call twice.</summary>
+    /// <summary>Stops every follow-up, check and probe (they end at once: their connects and waits are cancelled). Safe to call twice.</summary>
     public void Dispose()
     {
         lock (_lock)

@@ -57,6 +57,12 @@ internal sealed class BackendRuntime : IDisposable
     /// <summary>Opens this backend's connections and checks on its servers.</summary>
     public BackendConnector Connector => _client.Connector;
 
+    /// <summary>How long a connect to <paramref name="server"/> may take before the server counts as silent.</summary>
+    public TimeSpan ConnectDeadline(ServerRuntime server) => _client.Connector.DeadlineFor(server);
+
+    /// <summary>A request waits for <paramref name="server"/>'s answer unusually long: check that its host is still there.</summary>
+    public void CheckLiveness(ServerRuntime server) => _client.Connector.CheckLiveness(server);
+
     /// <summary>Makes this runtime the one whose servers the connection pool serves (its connects, suspicions and probes).
     /// Called when the configuration it belongs to goes live, not before: a change that is refused never takes the pool.</summary>
     public void Activate() => _client.Connector.Attach(this);
