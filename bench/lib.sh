@@ -17,6 +17,7 @@ die() { log "error: $*"; exit 1; }
 
 PIDS=()
 TMP=""
+CLEANUP_HOOKS=() # functions run at exit after every process has ended (e.g. removing network namespaces)
 CLEAN_FILES=() # files outside $TMP to remove at exit (e.g. /tmp/perf-PID.map of profiled processes)
 cleanup() {
   local rc=$?
@@ -34,6 +35,8 @@ cleanup() {
     fi
     wait "$pid" 2>/dev/null || true
   done
+  local hook
+  for hook in "${CLEANUP_HOOKS[@]}"; do "$hook" || true; done
   if ((${#CLEAN_FILES[@]} > 0)); then rm -f -- "${CLEAN_FILES[@]}"; fi
   if [[ -n $TMP && -d $TMP ]]; then
     if [[ ${KEEP_TMP:-0} == 1 ]]; then log "kept $TMP"; else rm -rf "$TMP"; fi
@@ -53,6 +56,19 @@ start() {
   "$@" >"$TMP/$name.log" 2>&1 &
   STARTED_PID=$!
   PIDS+=("$STARTED_PID")
+}
+
+# stop PID: SIGTERM, then SIGKILL after 5 s; waits for it and forgets it.
+stop() {
+  local pid=$1 deadline=$((SECONDS + 5))
+  kill -TERM "$pid" 2>/dev/null || true
+  while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.1; done
+  if kill -0 "$pid" 2>/dev/null; then
+    log "process $pid did not stop on SIGTERM; sending SIGKILL"
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+  wait "$pid" 2>/dev/null || true
+  forget "$pid"
 }
 
 # forget PID: drops a reaped PID from PIDS so the cleanup never signals a recycled PID.

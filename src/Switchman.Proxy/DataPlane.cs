@@ -39,7 +39,8 @@ public sealed class DataPlane : IAsyncDisposable
         _time = time;
         _loggerFactory = loggerFactory;
         _diagnostics = new ProxyDiagnostics(loggerFactory.CreateLogger("Switchman.Proxy"), new ProxyMetrics(meterFactory));
-        _runtime = new ProxyRuntime(config, time);
+        _runtime = new ProxyRuntime(config, time, diagnostics: _diagnostics);
+        _runtime.Activate();
         _health = new ActiveHealthMonitor(_runtime.Backends.Values, time, _diagnostics);
         _accessLog = AccessLog.Open(config.AccessLog.Path, _diagnostics.Logger);
         _handler = new ProxyRequestHandler(forwarder, new PassiveHealthPolicy(time, _diagnostics), _diagnostics, _accessLog, time);
@@ -97,7 +98,7 @@ public sealed class DataPlane : IAsyncDisposable
         try
         {
             var previous = _runtime;
-            var next = new ProxyRuntime(config, _time, previous);
+            var next = new ProxyRuntime(config, _time, previous, _diagnostics);
             var plan = PlanFrontends(config);
 
             var errors = await StartAllAsync(plan.Start, cancellationToken).ConfigureAwait(false);
@@ -111,6 +112,7 @@ public sealed class DataPlane : IAsyncDisposable
             }
 
             _runtime = next;
+            next.Activate();
             lock (_frontends)
             {
                 foreach (var (frontend, updated) in plan.Keep)

@@ -69,6 +69,31 @@ public class LoadGeneratorTests
     }
 
     [Fact]
+    public async Task Start_Paced_SendsRequestIOnlyAfterIOverRateSeconds()
+    {
+        await using var server = await StartAsync("a");
+        var time = new FakeTimeProvider();
+        var options = new LoadOptions
+        {
+            Concurrency = 4,
+            MaxRequests = int.MaxValue,
+            MaxDuration = TimeSpan.FromMinutes(1),
+            RequestsPerSecond = 10,
+            TimeProvider = time,
+        };
+        await using var load = LoadGenerator.Start(options, _ => new HttpRequestMessage(HttpMethod.Get, new Uri(server.BaseAddress, "/x")));
+
+        await load.WaitForCompletedAsync(1, WaitTimeout);
+        Assert.Equal(1, load.Completed);
+        time.Advance(TimeSpan.FromSeconds(1));
+        await load.WaitForCompletedAsync(11, WaitTimeout);
+
+        // Requests 0 to 10 are due after one second; request 11 waits for 1.1 s.
+        Assert.Equal(11, load.Completed);
+        Assert.Equal(11, server.RequestsServed);
+    }
+
+    [Fact]
     public async Task Start_CallerCancels_CompletionIsCancelled()
     {
         await using var server = await StartAsync("a");

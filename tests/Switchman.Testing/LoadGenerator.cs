@@ -46,6 +46,7 @@ public sealed class LoadRun : IAsyncDisposable
     private readonly CancellationTokenSource _durationElapsed;
     private readonly CancellationTokenSource _stopIssuing;
 
+    private readonly long _started;
     private long _issued;
     private long _completed;
     private int _disposed;
@@ -69,6 +70,7 @@ public sealed class LoadRun : IAsyncDisposable
         _abort = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         _durationElapsed = new CancellationTokenSource(options.MaxDuration, options.TimeProvider);
         _stopIssuing = CancellationTokenSource.CreateLinkedTokenSource(_abort.Token, _durationElapsed.Token);
+        _started = options.TimeProvider.GetTimestamp();
         Completion = RunAsync();
     }
 
@@ -133,11 +135,10 @@ public sealed class LoadRun : IAsyncDisposable
 
     private async Task<LoadResult> RunAsync()
     {
-        var started = _options.TimeProvider.GetTimestamp();
         // On the thread pool, so clients run in parallel whatever synchronization context the test has.
         var clients = Enumerable.Range(0, _options.Concurrency).Select(_ => Task.Run(RunClientAsync)).ToArray();
         var tallies = await Task.WhenAll(clients).ConfigureAwait(false);
-        var elapsed = _options.TimeProvider.GetElapsedTime(started);
+        var elapsed = _options.TimeProvider.GetElapsedTime(_started);
         _callerToken.ThrowIfCancellationRequested();
         return ClientTally.Combine(tallies, elapsed);
     }
@@ -150,7 +151,8 @@ public sealed class LoadRun : IAsyncDisposable
             while (!_stopIssuing.IsCancellationRequested)
             {
                 var sequence = Interlocked.Increment(ref _issued) - 1;
-                if (sequence >= _options.MaxRequests || !await SendOneAsync((int)sequence, tally).ConfigureAwait(false))
+                if (sequence >= _options.MaxRequests || !await WaitForTurnAsync(sequence).ConfigureAwait(false)
+                    || !await SendOneAsync((int)sequence, tally).ConfigureAwait(false))
                 {
                     break;
                 }
@@ -163,6 +165,29 @@ public sealed class LoadRun : IAsyncDisposable
             // A bug in the test (a request factory that throws, say) fails the run: stop the other clients too, then report it.
             await _stopIssuing.CancelAsync().ConfigureAwait(false);
             throw;
+        }
+    }
+
+    /// <summary>With a paced load, waits until request <paramref name="sequence"/> is due; false when the run stopped meanwhile.</summary>
+    private async ValueTask<bool> WaitForTurnAsync(long sequence)
+    {
+        if (_options.RequestsPerSecond is not { } rate)
+        {
+            return true;
+        }
+        var due = TimeSpan.FromSeconds(sequence / rate) - _options.TimeProvider.GetElapsedTime(_started);
+        if (due <= TimeSpan.Zero)
+        {
+            return true;
+        }
+        try
+        {
+            await Task.Delay(due, _options.TimeProvider, _stopIssuing.Token).ConfigureAwait(false);
+            return true;
+        }
+        catch (OperationCanceledException) when (_stopIssuing.IsCancellationRequested)
+        {
+            return false;
         }
     }
 

@@ -12,6 +12,12 @@ public sealed record LoadOptions
     /// <summary>No more than this many requests are sent in total.</summary>
     public required int MaxRequests { get; init; }
 
+    /// <summary>
+    /// When set, request number i is not sent before i / RequestsPerSecond seconds into the run: a steady offered load
+    /// (up to <see cref="Concurrency"/> requests in flight) instead of each client sending as fast as it can.
+    /// </summary>
+    public double? RequestsPerSecond { get; init; }
+
     /// <summary>Per-request timeout (HttpClient.Timeout); a request that takes longer counts as failed.</summary>
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
@@ -30,5 +36,9 @@ public sealed record LoadOptions
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxRequests, 1, nameof(MaxRequests));
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(MaxDuration, TimeSpan.Zero, nameof(MaxDuration));
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(RequestTimeout, TimeSpan.Zero, nameof(RequestTimeout));
+        if (RequestsPerSecond is { } rate)
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(rate, 0, nameof(RequestsPerSecond));
+        }
     }
 }

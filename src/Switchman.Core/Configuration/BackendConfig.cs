@@ -154,7 +154,11 @@ public sealed record RetryConfig
 
 public sealed record BackendTimeouts
 {
-    /// <summary>Time allowed to open a TCP connection to a server.</summary>
+    /// <summary>
+    /// The longest a TCP connection to a server may take (HAProxy's <c>timeout connect</c>). It is a ceiling: a request
+    /// that another server can take moves on once the server's own usual connect time has passed, while the connect
+    /// goes on up to this (see docs/configuration.md, "Connecting to servers").
+    /// </summary>
     public TimeSpan Connect { get; init; } = TimeSpan.FromSeconds(2);
 
     /// <summary>Longest a single attempt may wait on the server with no progress (no response headers, no body bytes).</summary>

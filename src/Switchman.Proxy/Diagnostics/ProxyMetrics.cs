@@ -21,6 +21,8 @@ internal sealed class ProxyMetrics
     private readonly Counter<long> _healthChecks;
     private readonly Counter<long> _ejections;
     private readonly UpDownCounter<long> _activeRequests;
+    private readonly Histogram<double> _connectDuration;
+    private readonly Counter<long> _suspicions;
 
     public ProxyMetrics(IMeterFactory meterFactory)
     {
@@ -35,7 +37,7 @@ internal sealed class ProxyMetrics
         _redispatches = meter.CreateCounter<long>("switchman.proxy.redispatches", "{attempt}",
             "Retries that went to a different server than the failed attempt.");
         _serverFailures = meter.CreateCounter<long>("switchman.server.failures", "{failure}",
-            "Failed attempts on a server, by kind: connect, timeout, reset, status.");
+            "Failed attempts on a server, by kind: connect, timeout, reset, status, silent.");
         _healthTransitions = meter.CreateCounter<long>("switchman.server.health.transitions", "{transition}",
             "Active health check transitions, by the state entered (up or down).");
         _healthChecks = meter.CreateCounter<long>("switchman.server.health.checks", "{check}",
@@ -44,6 +46,11 @@ internal sealed class ProxyMetrics
             "Passive health ejections (outlier detection).");
         _activeRequests = meter.CreateUpDownCounter<long>("switchman.server.active_requests", "{request}",
             "Requests in flight to a server.");
+        _connectDuration = meter.CreateHistogram<double>("switchman.server.connect.duration", "s",
+            "Time to open a TCP connection to a server, for connects that succeeded.",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5] });
+        _suspicions = meter.CreateCounter<long>("switchman.server.suspicions", "{suspicion}",
+            "Times a server became suspect, by cause: silent (a connect got no answer in time) or refused.");
     }
 
     public void RequestCompleted(string frontend, string backend, string server, int status, TimeSpan duration)
@@ -84,6 +91,12 @@ internal sealed class ProxyMetrics
 
     public void ActiveRequestsChanged(ServerRuntime server, int delta) =>
         _activeRequests.Add(delta, new TagList { { "backend", server.BackendName }, { "server", server.Name } });
+
+    public void ConnectCompleted(ServerRuntime server, TimeSpan duration) =>
+        _connectDuration.Record(duration.TotalSeconds, new TagList { { "backend", server.BackendName }, { "server", server.Name } });
+
+    public void Suspected(ServerRuntime server, SuspicionCause cause) =>
+        _suspicions.Add(1, new TagList { { "backend", server.BackendName }, { "server", server.Name }, { "cause", cause == SuspicionCause.Silent ? "silent" : "refused" } });
 
     private static string StatusClass(int status) => status switch
     {

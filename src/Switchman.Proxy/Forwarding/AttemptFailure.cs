@@ -23,8 +23,16 @@ internal readonly record struct AttemptFailure(AttemptResult Result, string Kind
 {
     public static readonly AttemptFailure None = new(AttemptResult.Answered, "", false, false);
 
-    public static AttemptFailure Classify(ForwarderError error, HttpContext context, bool statusRetryRequested)
+    /// <param name="abandoned">The attempt was given up because its server fell silent (see <see cref="SilenceWatch"/>).</param>
+    public static AttemptFailure Classify(ForwarderError error, HttpContext context, bool statusRetryRequested, bool abandoned = false)
     {
+        if (abandoned)
+        {
+            return context.RequestAborted.IsCancellationRequested
+                ? new AttemptFailure(AttemptResult.FailedFinally, "client-aborted", false, false)
+                // Whether the request reached the server is unknown: only attempts that may be retried anyway are abandoned.
+                : new AttemptFailure(AttemptResult.FailedBeforeResponse, "silent", NeverConnected: false, CountsAgainstServer: true);
+        }
         if (error == ForwarderError.None)
         {
             return statusRetryRequested

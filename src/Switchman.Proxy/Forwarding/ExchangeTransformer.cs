@@ -40,11 +40,19 @@ internal sealed class ExchangeTransformer : HttpTransformer
     /// <summary>Set when the current attempt's answer was a retry status and was not passed to the client.</summary>
     public bool StatusRetryRequested { get; private set; }
 
-    public void BeginAttempt(ServerRuntime server, bool mayRetryOnStatus)
+    /// <summary>The current attempt is the request's last: it cannot move to another server while its connect is slow.</summary>
+    private bool _lastAttempt;
+
+    /// <summary>Watches the current attempt for its server falling silent; null when the attempt is not watched.</summary>
+    private SilenceWatch? _silenceWatch;
+
+    public void BeginAttempt(ServerRuntime server, bool mayRetryOnStatus, bool lastAttempt, SilenceWatch? silenceWatch)
     {
         Server = server;
         MayRetryOnStatus = mayRetryOnStatus;
         StatusRetryRequested = false;
+        _lastAttempt = lastAttempt;
+        _silenceWatch = silenceWatch;
     }
 
     public override async ValueTask TransformRequestAsync(HttpContext httpContext, HttpRequestMessage proxyRequest, string destinationPrefix, CancellationToken cancellationToken)
@@ -75,10 +83,23 @@ internal sealed class ExchangeTransformer : HttpTransformer
         }
         headers.Remove(RequestIdHeader);
         headers.TryAddWithoutValidation(RequestIdHeader, RequestId);
+        if (_lastAttempt)
+        {
+            proxyRequest.Options.Set(ConnectIntent.WaitForConnect, true);
+        }
     }
 
     public override ValueTask<bool> TransformResponseAsync(HttpContext httpContext, HttpResponseMessage? proxyResponse, CancellationToken cancellationToken)
     {
+        if (proxyResponse is not null)
+        {
+            Server?.RecordSignOfLife();
+            if (_silenceWatch is not null && !_silenceWatch.ResponseArrived())
+            {
+                // Given up a moment ago because the server fell silent: the request goes to another server instead.
+                return ValueTask.FromResult(false);
+            }
+        }
         if (proxyResponse is not null && MayRetryOnStatus && _backend.RetryOnStatus.Contains((int)proxyResponse.StatusCode))
         {
             // Drop this answer: the proxy will try another server and the client never sees it.

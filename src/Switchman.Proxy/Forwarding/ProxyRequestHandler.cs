@@ -62,6 +62,7 @@ internal sealed class ProxyRequestHandler
 
         var attempt = 0;
         ServerRuntime? server = null;
+        SilenceWatch? silenceWatch = null;
         while (true)
         {
             var previous = server;
@@ -80,11 +81,13 @@ internal sealed class ProxyRequestHandler
 
             var remaining = backend.Config.Timeouts.Total - _time.GetElapsedTime(started);
             var lastAttempt = attempt >= maxAttempts || remaining <= TimeSpan.Zero;
-            transformer.BeginAttempt(server, mayRetryOnStatus: !lastAttempt && idempotent && body.IsReplayable);
+            // An attempt that a timeout would let us retry may also be given up when its server falls silent.
+            var watch = idempotent && body.IsReplayable && !lastAttempt ? silenceWatch ??= SilenceWatch.Rent() : null;
+            transformer.BeginAttempt(server, mayRetryOnStatus: !lastAttempt && idempotent && body.IsReplayable, lastAttempt, watch);
             body.Rewind();
 
-            var error = await ForwardAsync(context, backend, server, transformer, remaining).ConfigureAwait(false);
-            var failure = AttemptFailure.Classify(error, context, transformer.StatusRetryRequested);
+            var (error, abandoned) = await ForwardAsync(context, backend, server, transformer, remaining, watch).ConfigureAwait(false);
+            var failure = AttemptFailure.Classify(error, context, transformer.StatusRetryRequested, abandoned);
             if (failure.Result == AttemptResult.Answered)
             {
                 if (context.Response.StatusCode >= 500)
@@ -123,10 +126,17 @@ internal sealed class ProxyRequestHandler
             ResetResponse(context);
         }
 
+        // Not in a finally: a watch that an exception strands is simply left to the garbage collector.
+        if (silenceWatch is not null)
+        {
+            SilenceWatch.Return(silenceWatch);
+        }
         Complete(context, frontend, backend, server, requestId, attempt, started, counter);
     }
 
-    private async ValueTask<ForwarderError> ForwardAsync(HttpContext context, BackendRuntime backend, ServerRuntime server, ExchangeTransformer transformer, TimeSpan remaining)
+    /// <returns>YARP's outcome, and whether the attempt was abandoned because its server fell silent.</returns>
+    private async ValueTask<(ForwarderError Error, bool Abandoned)> ForwardAsync(
+        HttpContext context, BackendRuntime backend, ServerRuntime server, ExchangeTransformer transformer, TimeSpan remaining, SilenceWatch? watch)
     {
         var config = backend.ForwarderConfig;
         if (remaining < config.ActivityTimeout && remaining > TimeSpan.Zero)
@@ -136,16 +146,21 @@ internal sealed class ProxyRequestHandler
         server.BeginRequest();
         backend.BeginRequest();
         _diagnostics.Metrics.ActiveRequestsChanged(server, 1);
+        var abandon = watch?.Begin(backend, server, backend.ConnectDeadline(server), _time) ?? CancellationToken.None;
+        ForwarderError error;
+        bool abandoned;
         try
         {
-            return await _forwarder.SendAsync(context, server.DestinationPrefix, backend.HttpClient, config, transformer).ConfigureAwait(false);
+            error = await _forwarder.SendAsync(context, server.DestinationPrefix, backend.HttpClient, config, transformer, abandon).ConfigureAwait(false);
         }
         finally
         {
+            abandoned = watch?.End() ?? false;
             server.EndRequest();
             backend.EndRequest();
             _diagnostics.Metrics.ActiveRequestsChanged(server, -1);
         }
+        return (error, abandoned);
     }
 
     /// <returns>Null when the failed attempt may be retried, otherwise the reason it may not.</returns>

@@ -2,6 +2,8 @@ using System.Buffers;
 using System.Net;
 using Switchman.Core.Configuration;
 using Switchman.Proxy.Balancing;
+using Switchman.Proxy.Diagnostics;
+using Switchman.Proxy.Forwarding;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace Switchman.Proxy.Runtime;
@@ -17,7 +19,9 @@ internal sealed class BackendRuntime : IDisposable
     private readonly SharedHttpClient _client;
     private int _inFlight;
 
-    public BackendRuntime(BackendConfig config, TimeProvider time, BackendRuntime? previous = null)
+    /// <param name="diagnostics">Where connect events are reported; null: nowhere (tests).</param>
+    /// <param name="dialer">Opens TCP connections for a new connection pool; null: real sockets (tests pass a fake).</param>
+    public BackendRuntime(BackendConfig config, TimeProvider time, BackendRuntime? previous = null, ProxyDiagnostics? diagnostics = null, ITcpDialer? dialer = null)
     {
         _time = time;
         Config = config;
@@ -29,10 +33,9 @@ internal sealed class BackendRuntime : IDisposable
                 ? kept
                 : new ServerRuntime(config.Name, s, initiallyHealthy, time))];
         _balancer = CreateBalancer(config, Servers);
-        // The connection pool only depends on the connect timeout: keep it, and its warm connections, when that is unchanged.
-        _client = previous is not null && previous.Config.Timeouts.Connect == config.Timeouts.Connect
-            ? previous._client.Share()
-            : new SharedHttpClient(CreateHttpClient(config));
+        // The connection pool reads the configuration live (through its connector): keep it, its warm connections and
+        // what it learnt about the servers, whatever changed.
+        _client = previous?._client.Share() ?? new SharedHttpClient(time, diagnostics, dialer);
         ForwarderConfig = new ForwarderRequestConfig
         {
             ActivityTimeout = config.Timeouts.PerTry,
@@ -50,6 +53,19 @@ internal sealed class BackendRuntime : IDisposable
     public ServerRuntime[] Servers { get; }
 
     public HttpMessageInvoker HttpClient => _client.Invoker;
+
+    /// <summary>Opens this backend's connections and checks on its servers.</summary>
+    public BackendConnector Connector => _client.Connector;
+
+    /// <summary>How long a connect to <paramref name="server"/> may take before the server counts as silent.</summary>
+    public TimeSpan ConnectDeadline(ServerRuntime server) => _client.Connector.DeadlineFor(server);
+
+    /// <summary>A request waits for <paramref name="server"/>'s answer unusually long: check that its host is still there.</summary>
+    public void CheckLiveness(ServerRuntime server) => _client.Connector.CheckLiveness(server);
+
+    /// <summary>Makes this runtime the one whose servers the connection pool serves (its connects, suspicions and probes).
+    /// Called when the configuration it belongs to goes live, not before: a change that is refused never takes the pool.</summary>
+    public void Activate() => _client.Connector.Attach(this);
 
     /// <summary>Requests being forwarded through this runtime right now (all servers, all attempts).</summary>
     public int InFlight => Volatile.Read(ref _inFlight);
@@ -79,6 +95,8 @@ internal sealed class BackendRuntime : IDisposable
     /// the sticky server if it still serves (drain included, as HAProxy does); available primaries not yet tried;
     /// backups not yet tried (only when no primary is available, or every available primary already failed this request);
     /// finally any available server again, so a lone server still gets its retry.
+    /// Suspect servers (a connect to them just failed or went unanswered) are left out of all of that, and are picked,
+    /// in the same order, only when nothing else is left.
     /// </summary>
     public ServerRuntime? Pick(in BalancingKey key, string? stickyServer, ReadOnlySpan<ServerRuntime?> tried)
     {
@@ -86,7 +104,7 @@ internal sealed class BackendRuntime : IDisposable
         if (stickyServer is not null)
         {
             var sticky = FindServer(stickyServer);
-            if (sticky is not null && sticky.IsServing(now) && !Contains(tried, sticky))
+            if (sticky is not null && sticky.IsServing(now) && !sticky.Suspicion.IsSuspect && !Contains(tried, sticky))
             {
                 return sticky;
             }
@@ -96,7 +114,8 @@ internal sealed class BackendRuntime : IDisposable
         var buffer = ArrayPool<ServerRuntime>.Shared.Rent(servers.Length);
         try
         {
-            return PickFrom(servers, buffer, key, tried, now);
+            return PickFrom(servers, buffer, key, tried, now, suspectsToo: false)
+                ?? PickFrom(servers, buffer, key, tried, now, suspectsToo: true);
         }
         finally
         {
@@ -105,13 +124,27 @@ internal sealed class BackendRuntime : IDisposable
         }
     }
 
-    private ServerRuntime? PickFrom(ServerRuntime[] servers, ServerRuntime[] buffer, in BalancingKey key, ReadOnlySpan<ServerRuntime?> tried, long now)
+    /// <summary>True when a server other than <paramref name="server"/> could take a new request now without being suspect.</summary>
+    public bool HasPreferredServerBesides(ServerRuntime server)
+    {
+        var now = _time.GetTimestamp();
+        foreach (var other in Servers)
+        {
+            if (!ReferenceEquals(other, server) && other.IsPreferred(now))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private ServerRuntime? PickFrom(ServerRuntime[] servers, ServerRuntime[] buffer, in BalancingKey key, ReadOnlySpan<ServerRuntime?> tried, long now, bool suspectsToo)
     {
         var anyPrimaryAvailable = false;
         var count = 0;
         foreach (var server in servers)
         {
-            if (!server.IsBackup && server.IsAvailable(now))
+            if (!server.IsBackup && IsCandidate(server, now, suspectsToo))
             {
                 anyPrimaryAvailable = true;
                 if (!Contains(tried, server))
@@ -124,7 +157,7 @@ internal sealed class BackendRuntime : IDisposable
         {
             foreach (var server in servers)
             {
-                if (server.IsBackup && server.IsAvailable(now) && !Contains(tried, server))
+                if (server.IsBackup && IsCandidate(server, now, suspectsToo) && !Contains(tried, server))
                 {
                     buffer[count++] = server;
                 }
@@ -135,7 +168,7 @@ internal sealed class BackendRuntime : IDisposable
             // Everything available has been tried once; a second try on the same server beats giving up.
             foreach (var server in servers)
             {
-                if (server.IsBackup != anyPrimaryAvailable && server.IsAvailable(now))
+                if (server.IsBackup != anyPrimaryAvailable && IsCandidate(server, now, suspectsToo))
                 {
                     buffer[count++] = server;
                 }
@@ -143,6 +176,9 @@ internal sealed class BackendRuntime : IDisposable
         }
         return count == 0 ? null : _balancer.Pick(buffer.AsSpan(0, count), key, now);
     }
+
+    private static bool IsCandidate(ServerRuntime server, long now, bool suspectsToo) =>
+        suspectsToo ? server.IsAvailable(now) : server.IsPreferred(now);
 
     private static bool Contains(ReadOnlySpan<ServerRuntime?> tried, ServerRuntime server)
     {
@@ -165,19 +201,6 @@ internal sealed class BackendRuntime : IDisposable
         BalanceAlgorithm.Uri => ConsistentHash.ByUri(servers),
         _ => throw new ArgumentOutOfRangeException(nameof(config), config.Balance, "unknown balance algorithm"),
     };
-
-    private static HttpMessageInvoker CreateHttpClient(BackendConfig config) => new(new SocketsHttpHandler
-    {
-        UseProxy = false,
-        AllowAutoRedirect = false,
-        AutomaticDecompression = DecompressionMethods.None,
-        UseCookies = false,
-        ConnectTimeout = config.Timeouts.Connect,
-        // Keep-alive to the servers, like HAProxy's http-reuse: idle connections are recycled before servers drop them.
-        PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30),
-        EnableMultipleHttp2Connections = true,
-        ActivityHeadersPropagator = null,
-    }, disposeHandler: true);
 
     public void Dispose() => _client.Release();
 }

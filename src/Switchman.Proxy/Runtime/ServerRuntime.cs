@@ -18,6 +18,7 @@ internal sealed class ServerRuntime
     private long _ejectedUntilTimestamp;
     private int _consecutivePassiveFailures;
     private long _requestsTotal;
+    private long _lastSignOfLifeTimestamp = long.MinValue;
     private HealthCheckResult? _lastCheck;
 
     public ServerRuntime(string backendName, ServerConfig config, bool initiallyHealthy, TimeProvider time)
@@ -32,6 +33,7 @@ internal sealed class ServerRuntime
         _healthy = initiallyHealthy ? 1 : 0;
         // A server that is up from the start is not ramping: slow start applies to servers that come back.
         _upSinceTimestamp = long.MinValue;
+        Suspicion = new ServerSuspicion(time);
     }
 
     public string BackendName { get; }
@@ -46,6 +48,12 @@ internal sealed class ServerRuntime
     public string DestinationPrefix { get; }
 
     public bool IsBackup => Config.Backup;
+
+    /// <summary>How long connecting to this server takes, and so how long a new connect may take.</summary>
+    public ConnectTimeEstimator ConnectTimes { get; } = new();
+
+    /// <summary>Whether a recent connect failed or went unanswered: the server is then picked only when nothing else is left.</summary>
+    public ServerSuspicion Suspicion { get; }
 
     public int InFlight => Volatile.Read(ref _inFlight);
 
@@ -96,6 +104,15 @@ internal sealed class ServerRuntime
     public bool IsAvailable(long nowTimestamp) =>
         AdminState == ServerAdminState.Ready && Weight > 0 && IsHealthy && !IsEjected(nowTimestamp);
 
+    /// <summary>When the server last showed it is there: response headers, a connect or a health check that succeeded.</summary>
+    public long LastSignOfLifeTimestamp => Volatile.Read(ref _lastSignOfLifeTimestamp);
+
+    /// <summary>The server just answered something (response headers, a connect).</summary>
+    public void RecordSignOfLife() => Volatile.Write(ref _lastSignOfLifeTimestamp, _time.GetTimestamp());
+
+    /// <summary>Available and not suspect: the servers a new request goes to while there are any.</summary>
+    public bool IsPreferred(long nowTimestamp) => IsAvailable(nowTimestamp) && !Suspicion.IsSuspect;
+
     /// <summary>
     /// The weight the balancer uses now: the configured weight, ramped linearly from 10% to 100% over the slow-start
     /// period after the server came up (like HAProxy's slowstart), never below 1 while the weight is positive.
@@ -140,7 +157,15 @@ internal sealed class ServerRuntime
         }
     }
 
-    public void RecordCheck(HealthCheckResult result) => Volatile.Write(ref _lastCheck, result);
+    public void RecordCheck(HealthCheckResult result)
+    {
+        Volatile.Write(ref _lastCheck, result);
+        if (result.Success)
+        {
+            RecordSignOfLife();
+            Suspicion.Clear($"health check passed ({result.Detail})");
+        }
+    }
 
     /// <summary>A successful exchange resets the passive failure count.</summary>
     public void RecordPassiveSuccess()
