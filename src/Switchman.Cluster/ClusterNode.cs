@@ -65,15 +65,19 @@ public sealed class ClusterNode : IAsyncDisposable
         _membership = new MembershipFile(Path.Combine(config.DataDir, "members"));
         // Liveness bounds follow the election timeout: a peer that stops answering (powered off, frozen, cut off) is
         // unreachable within interval + unreachable-after (75 ms of the default 100 ms), before any follower stands for
-        // election, so votes and pre-votes sent to it fail at once instead of at the request timeout.
+        // election, so votes and pre-votes sent to it fail at once instead of at the request timeout. Connecting (and
+        // so getting back in after a blip) is given the request timeout: a busy peer must not be locked out.
         _transport = new ClusterTransport(
-            new ClusterTransportOptions(config.NodeId, _localAddress, options.Secret, HandshakeTimeout: config.ElectionTimeoutMin / 2)
+            new ClusterTransportOptions(config.NodeId, _localAddress, options.Secret, HandshakeTimeout: config.RequestTimeout)
             {
                 LivenessInterval = config.ElectionTimeoutMin / 4,
                 UnreachableAfter = config.ElectionTimeoutMin / 2,
             },
             loggerFactory, time);
         _transport.PeerReachabilityChanged += OnPeerReachabilityChanged;
+        // Fast failure is for votes and pre-votes (a candidate waits for every member); a leader's replication waits
+        // for a quorum only, and aborting a follower's catch-up on a late ping would only set it back.
+        _transport.FailFastToUnreachablePeers = () => !IsLeader;
         _metrics = new ClusterMetrics(meterFactory, this);
         _peerIds = config.Peers.ToDictionary(p => ClusterAddress.Format(ClusterAddress.Parse(p.Address)), p => p.Id, StringComparer.Ordinal);
     }

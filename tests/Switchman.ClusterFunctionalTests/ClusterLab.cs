@@ -120,7 +120,13 @@ public sealed class ClusterLab : IAsyncDisposable
         }
         var process = SwitchmanExecutable.Start(
             [node.Witness ? "witness" : "run", "-c", node.ConfigFile],
-            new ChildProcessOptions { DisplayName = node.Id, WorkingDirectory = _directory.Path });
+            new ChildProcessOptions
+            {
+                DisplayName = node.Id,
+                WorkingDirectory = _directory.Path,
+                // DotNext's Raft at Debug (elections, votes, replication failures): a failed test shows why in the logs.
+                Environment = new Dictionary<string, string?> { ["Logging__LogLevel__DotNext.Net.Cluster"] = "Debug" },
+            });
         _processes[node.Index] = process;
         try
         {

@@ -53,8 +53,8 @@ public sealed class RestartTests(ITestOutputHelper output)
         }
         catch (TimeoutException)
         {
-            output.WriteLine(lab.DescribeLogs(lost, 80));
-            output.WriteLine(lab.DescribeLogs(lab.Nodes[0], 40));
+            output.WriteLine(lab.DescribeLogs(lost, 150));
+            output.WriteLine(lab.DescribeLogs(lab.Nodes[0], 150));
             throw;
         }
         Assert.Equal((await lab.ServersAsync(lab.Nodes[0])).Servers, (await lab.ServersAsync(lost)).Servers);

@@ -73,13 +73,21 @@ internal sealed class AuthenticatedConnection : ConnectionContext, IDisposable
             this);
 
     /// <summary>
-    /// Aborts this connection when <paramref name="whileReachable"/> is cancelled: the peer stopped answering liveness
-    /// pings, so whatever DotNext waits for on this connection fails now rather than at its request timeout.
+    /// Aborts this connection when <paramref name="whileReachable"/> is cancelled (the peer stopped answering liveness
+    /// pings) and <paramref name="failFast"/> says so then: whatever DotNext waits for on this connection fails now
+    /// rather than at its request timeout.
     /// </summary>
-    public void AbortWhenUnreachable(CancellationToken whileReachable) =>
+    public void AbortWhenUnreachable(CancellationToken whileReachable, Func<bool> failFast) =>
         _unreachable = whileReachable.Register(
-            static state => ((AuthenticatedConnection)state!).Abort(new ConnectionAbortedException("The cluster peer stopped answering liveness pings.")),
-            this);
+            static state =>
+            {
+                var (connection, failFast) = ((AuthenticatedConnection, Func<bool>))state!;
+                if (failFast())
+                {
+                    connection.Abort(new ConnectionAbortedException("The cluster peer stopped answering liveness pings."));
+                }
+            },
+            (this, failFast));
 
     public override void Abort(ConnectionAbortedException abortReason)
     {

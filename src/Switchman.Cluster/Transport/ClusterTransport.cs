@@ -208,15 +208,22 @@ public sealed class ClusterTransport : IConnectionListenerFactory, IConnectionFa
         var peerName = FormatAddress(endpoint);
         var liveness = Options.WatchLiveness ? Watch(endpoint) : null;
         var whileReachable = liveness?.WhileReachable ?? CancellationToken.None;
-        if (whileReachable.IsCancellationRequested && !Gate.IsIsolated)
+        if (whileReachable.IsCancellationRequested && !Gate.IsIsolated && FailFastToUnreachablePeers())
         {
             throw Failed(peerName, new ClusterHandshakeException($"Cluster peer {peerName} is unreachable: {liveness!.LastProblem}."));
         }
         var (socket, peer, gateToken) = await ConnectChannelCoreAsync(endpoint, ClusterChannel.Raft, Options.HandshakeTimeout, cancellationToken).ConfigureAwait(false);
         var connection = Adopt(socket, peer, gateToken, inbound: false);
-        connection.AbortWhenUnreachable(whileReachable);
+        connection.AbortWhenUnreachable(whileReachable, FailFastToUnreachablePeers);
         return connection;
     }
+
+    /// <summary>
+    /// Whether Raft connections to a peer declared unreachable are aborted and refused at once (the default), asked at
+    /// the moment it matters. Its owner answers no while this node leads: a leader's requests are counted by quorum and
+    /// need no fast failure, and aborting a follower's catch-up (a snapshot being sent) on a late ping does harm.
+    /// </summary>
+    public Func<bool> FailFastToUnreachablePeers { get; set; } = static () => true;
 
     /// <summary>What this node's liveness pings say about the peer at <paramref name="peerAddress"/> (as <see cref="FormatAddress"/> spells it).</summary>
     public PeerReachability Reachability(string peerAddress) =>
@@ -235,6 +242,10 @@ public sealed class ClusterTransport : IConnectionListenerFactory, IConnectionFa
         var (socket, _, gateToken) = await ConnectChannelCoreAsync(endpoint, channel, timeout, cancellationToken).ConfigureAwait(false);
         return (socket, gateToken);
     }
+
+    /// <summary>Whether bytes arrived from the peer at <paramref name="peerAddress"/>, over any connection, within <paramref name="window"/>.</summary>
+    internal bool HeardFromWithin(string peerAddress, TimeSpan window) =>
+        TryGetLastContact(peerAddress, out var at) && _timeProvider.GetUtcNow() - at < window;
 
     /// <summary>Records that bytes arrived from the peer at <paramref name="peerAddress"/> outside a Raft connection (a liveness answer).</summary>
     internal void TouchContact(string peerAddress) =>

@@ -151,7 +151,10 @@ internal sealed class PeerLiveness : IAsyncDisposable
     /// <summary>Connects, then pings until a ping goes unanswered or the connection breaks; returns why it ended.</summary>
     private async Task<string> WatchOneConnectionAsync(CancellationToken stopping)
     {
-        var (socket, gateToken) = await _transport.ConnectChannelAsync(_endpoint, ClusterChannel.Liveness, _unreachableAfter, stopping).ConfigureAwait(false);
+        // Connecting gets the full handshake timeout: a peer already declared unreachable is refused at once anyway, and
+        // a peer that is alive but busy (a fresh process, a loaded machine) must be able to get back in.
+        var (socket, gateToken) = await _transport.ConnectChannelAsync(_endpoint, ClusterChannel.Liveness, _transport.Options.HandshakeTimeout, stopping)
+            .ConfigureAwait(false);
         using var session = CancellationTokenSource.CreateLinkedTokenSource(stopping, gateToken);
         using (socket)
         {
@@ -176,17 +179,11 @@ internal sealed class PeerLiveness : IAsyncDisposable
                     {
                         await answer.ConfigureAwait(false);
                     }
-                    catch (TimeoutException) when (socket.Available == 0)
-                    {
-                        // Nothing in the socket either: had this node itself been paused (a GC, a busy machine), the
-                        // answer would be waiting there, and the timer merely ran before the read.
-                        return $"no answer to a liveness ping within {_unreachableAfter.TotalMilliseconds:0} ms";
-                    }
                     catch (TimeoutException)
                     {
-                        if (!await AnsweredWithinAsync(waiting.Task, session.Token).ConfigureAwait(false))
+                        if (!await StillAnsweringAsync(socket, waiting.Task, sent, session.Token).ConfigureAwait(false))
                         {
-                            return $"no complete answer to a liveness ping within {2 * _unreachableAfter.TotalMilliseconds:0} ms";
+                            return $"no answer to a liveness ping within {_unreachableAfter.TotalMilliseconds:0} ms, and nothing else from it";
                         }
                     }
                     Set(PeerReachability.Reachable, "answered a liveness ping");
@@ -207,17 +204,30 @@ internal sealed class PeerLiveness : IAsyncDisposable
         }
     }
 
-    private async Task<bool> AnsweredWithinAsync(Task<long> answer, CancellationToken cancellationToken)
+    /// <summary>
+    /// A ping went unanswered in time: is the peer nevertheless alive? Yes while its answer is already in the socket (this
+    /// node was paused and its timer ran before the read) or while other bytes keep arriving from it (a busy peer that
+    /// is sending us Raft traffic); then the answer is awaited a little longer, up to the handshake timeout in all. A
+    /// frozen or powered-off peer sends nothing at all, so it is declared unreachable at the first timeout.
+    /// </summary>
+    private async Task<bool> StillAnsweringAsync(Socket socket, Task<long> answer, long sent, CancellationToken cancellationToken)
     {
-        try
+        while (socket.Available > 0 || _transport.HeardFromWithin(Address, _unreachableAfter))
         {
-            await answer.WaitAsync(_unreachableAfter, _time, cancellationToken).ConfigureAwait(false);
-            return true;
+            if (_time.GetElapsedTime(sent) >= _transport.Options.HandshakeTimeout)
+            {
+                return false;
+            }
+            try
+            {
+                await answer.WaitAsync(_unreachableAfter, _time, cancellationToken).ConfigureAwait(false);
+                return true;
+            }
+            catch (TimeoutException)
+            {
+            }
         }
-        catch (TimeoutException)
-        {
-            return false;
-        }
+        return false;
     }
 
     /// <summary>Completes the awaited ping with each answer; returns why the connection ended.</summary>
