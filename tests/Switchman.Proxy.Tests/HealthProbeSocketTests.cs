@@ -40,6 +40,8 @@ public class HealthProbeSocketTests
             Timeouts = new BackendTimeouts { Connect = ConnectTimeout },
             Health = health,
         }, TimeProvider.System);
+        // As the data plane does with the backends it runs: connects then follow this backend's timeouts.connect.
+        backend.Activate();
         IHealthProbe probe = type == HealthCheckType.Tcp ? new TcpHealthProbe() : new HttpHealthProbe(health, backend.HttpClient);
         using var meters = new TestMeterFactory();
         var server = backend.Servers[0];

@@ -73,6 +73,10 @@ internal static class FailureReasons
                 // through HttpMessageInvoker, which has no overall timeout of its own, so that shape means the connect.
                 case OperationCanceledException { InnerException: TimeoutException }:
                     return (FailureReason.ConnectTimeout, "connect timed out");
+                // Our connector's own verdict (the server's connect deadline, or timeouts.connect), which the pool
+                // wraps in an HttpRequestException: nothing was sent.
+                case Forwarding.ConnectDeadlineExceededException:
+                    return (FailureReason.ConnectTimeout, "connect timed out");
                 case HttpRequestException { HttpRequestError: HttpRequestError.NameResolutionError }:
                     return (FailureReason.NameResolution, $"name resolution failed: {OneLine(e.Message)}");
                 case HttpRequestException { HttpRequestError: HttpRequestError.ResponseEnded }:
