@@ -75,9 +75,9 @@ public sealed class ClusterNode : IAsyncDisposable
             },
             loggerFactory, time);
         _transport.PeerReachabilityChanged += OnPeerReachabilityChanged;
-        // Fast failure is for votes and pre-votes (a candidate waits for every member); a leader's replication waits
-        // for a quorum only, and aborting a follower's catch-up on a late ping would only set it back.
-        _transport.FailFastToUnreachablePeers = () => !IsLeader;
+        // Aborting established connections is for votes and pre-votes in flight (a candidate waits for every member); a
+        // leader aborting a follower's catch-up on a late ping would only set it back.
+        _transport.AbortConnectionsToUnreachablePeers = () => !IsLeader;
         _metrics = new ClusterMetrics(meterFactory, this);
         _peerIds = config.Peers.ToDictionary(p => ClusterAddress.Format(ClusterAddress.Parse(p.Address)), p => p.Id, StringComparer.Ordinal);
     }

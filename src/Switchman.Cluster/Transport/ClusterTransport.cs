@@ -208,22 +208,35 @@ public sealed class ClusterTransport : IConnectionListenerFactory, IConnectionFa
         var peerName = FormatAddress(endpoint);
         var liveness = Options.WatchLiveness ? Watch(endpoint) : null;
         var whileReachable = liveness?.WhileReachable ?? CancellationToken.None;
-        if (whileReachable.IsCancellationRequested && !Gate.IsIsolated && FailFastToUnreachablePeers())
+        if (whileReachable.IsCancellationRequested && !Gate.IsIsolated)
         {
             throw Failed(peerName, new ClusterHandshakeException($"Cluster peer {peerName} is unreachable: {liveness!.LastProblem}."));
         }
-        var (socket, peer, gateToken) = await ConnectChannelCoreAsync(endpoint, ClusterChannel.Raft, Options.HandshakeTimeout, cancellationToken).ConfigureAwait(false);
+        // A connect still under way when the peer is declared unreachable ends then, not at the handshake timeout.
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, whileReachable);
+        Socket socket;
+        ClusterPeerIdentity peer;
+        CancellationToken gateToken;
+        try
+        {
+            (socket, peer, gateToken) = await ConnectChannelCoreAsync(endpoint, ClusterChannel.Raft, Options.HandshakeTimeout, linked.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException e) when (whileReachable.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            throw Failed(peerName, new ClusterHandshakeException($"Cluster peer {peerName} is unreachable: {liveness!.LastProblem}.", e));
+        }
         var connection = Adopt(socket, peer, gateToken, inbound: false);
-        connection.AbortWhenUnreachable(whileReachable, FailFastToUnreachablePeers);
+        connection.AbortWhenUnreachable(whileReachable, AbortConnectionsToUnreachablePeers);
         return connection;
     }
 
     /// <summary>
-    /// Whether Raft connections to a peer declared unreachable are aborted and refused at once (the default), asked at
-    /// the moment it matters. Its owner answers no while this node leads: a leader's requests are counted by quorum and
-    /// need no fast failure, and aborting a follower's catch-up (a snapshot being sent) on a late ping does harm.
+    /// Whether established Raft connections to a peer are aborted when it is declared unreachable (the default), asked
+    /// at that moment; new connections to it are refused whatever this says. Its owner answers no while this node
+    /// leads: aborting a follower's catch-up (a snapshot being sent) on a late ping sets it back, and a leader's own
+    /// requests to a dead member time out without holding anything up.
     /// </summary>
-    public Func<bool> FailFastToUnreachablePeers { get; set; } = static () => true;
+    public Func<bool> AbortConnectionsToUnreachablePeers { get; set; } = static () => true;
 
     /// <summary>What this node's liveness pings say about the peer at <paramref name="peerAddress"/> (as <see cref="FormatAddress"/> spells it).</summary>
     public PeerReachability Reachability(string peerAddress) =>
