@@ -289,15 +289,16 @@ public sealed class ClusterTransport : IConnectionListenerFactory, IConnectionFa
             RefusalReason.Overloaded => "too many handshakes in progress",
             _ => reason.ToString(),
         };
+        // Logged before counted: whoever sees the count move (a metric scrape, a test) finds the line already written.
         if (reason.IsRefusal())
         {
-            Interlocked.Increment(ref _refusedConnections);
             _logger.ConnectionRefused(remote, $"{text} ({detail})");
+            Interlocked.Increment(ref _refusedConnections);
         }
         else
         {
-            Interlocked.Increment(ref _abandonedHandshakes);
             _logger.HandshakeAbandoned(remote, $"{text} ({detail})");
+            Interlocked.Increment(ref _abandonedHandshakes);
         }
     }
 

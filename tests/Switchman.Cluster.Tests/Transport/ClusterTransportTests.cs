@@ -16,6 +16,7 @@ public sealed class ClusterTransportTests(ITestOutputHelper output) : IDisposabl
 {
     private const int RefusedEvent = 5101;
     private const int AbandonedEvent = 5111;
+    private const int UnreachableEvent = 5112;
     private static readonly TimeSpan WaitLimit = TimeSpan.FromSeconds(10);
     private static readonly DateTimeOffset Start = new(2026, 1, 1, 12, 0, 0, TimeSpan.Zero);
     private readonly CancellationTokenSource _timeout = new(TimeSpan.FromSeconds(30));
@@ -261,10 +262,48 @@ public sealed class ClusterTransportTests(ITestOutputHelper output) : IDisposabl
         isolated.Transport.Gate.Heal();
 
         Assert.False(isolated.Transport.Gate.IsIsolated);
+        // The client's liveness watch saw the server go silent; it lets connections through again once it answers.
+        await Await.UntilAsync(() => client.Transport.Reachability(server.Address) != PeerReachability.Unreachable, WaitLimit,
+            "the client to see the server answer again", Token);
         await using var outboundAgain = await client.Transport.ConnectAsync(server.EndPoint, Token);
         await using var inboundAgain = (await accepting)!;
         await SendAsync(inboundAgain, "back", Token);
         Assert.Equal("back", await ReceiveAsync(outboundAgain, 4, Token));
+    }
+
+    [Fact]
+    public async Task A_peer_that_stops_answering_is_unreachable_new_connects_fail_at_once_and_it_is_reachable_again_when_it_answers()
+    {
+        await using var server = await StartAsync("n1", output);
+        await using var client = await StartAsync("n2", output);
+        var accepting = server.Listener.AcceptAsync(Token).AsTask();
+        await using var outbound = await client.Transport.ConnectAsync(server.EndPoint, Token);
+        await using var inbound = (await accepting)!;
+        await Await.UntilAsync(() => client.Transport.Reachability(server.Address) == PeerReachability.Reachable, WaitLimit,
+            "the client's liveness watch to see the server answer", Token);
+
+        server.Transport.Gate.Isolate();
+
+        await Await.UntilAsync(() => client.Transport.Reachability(server.Address) == PeerReachability.Unreachable, WaitLimit,
+            "the client to see the server stop answering", Token);
+        await AssertEndedAsync(outbound, Token);
+        // Refused without dialing: a candidate's vote to a dead peer must fail now, not at a timeout.
+        var started = TimeProvider.System.GetTimestamp();
+        var refused = await Assert.ThrowsAsync<ClusterHandshakeException>(() => client.Transport.ConnectAsync(server.EndPoint, Token).AsTask());
+        Assert.Contains($"Cluster peer {server.Address} is unreachable", refused.Message, StringComparison.Ordinal);
+        Assert.True(TimeProvider.System.GetElapsedTime(started) < TimeSpan.FromSeconds(1), "a connect to an unreachable peer should fail at once");
+        Assert.NotEmpty(client.Events(UnreachableEvent));
+        Assert.Equal(0, server.Transport.RefusedConnections);
+
+        server.Transport.Gate.Heal();
+
+        await Await.UntilAsync(() => client.Transport.Reachability(server.Address) == PeerReachability.Reachable, WaitLimit,
+            "the client to see the server answer again", Token);
+        accepting = server.Listener.AcceptAsync(Token).AsTask();
+        await using var again = await client.Transport.ConnectAsync(server.EndPoint, Token);
+        await using var inboundAgain = (await accepting)!;
+        await SendAsync(again, "back", Token);
+        Assert.Equal("back", await ReceiveAsync(inboundAgain, 4, Token));
     }
 
     [Fact]
