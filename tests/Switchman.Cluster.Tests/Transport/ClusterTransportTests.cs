@@ -259,10 +259,17 @@ public sealed class ClusterTransportTests(ITestOutputHelper output) : IDisposabl
         Assert.Equal(0, server.Transport.RefusedConnections);
         Assert.Equal(0, client.Transport.RefusedConnections);
 
+        if (isolateServer)
+        {
+            // The client's liveness watch sees the server go silent (on a busy machine, some time after the cut)...
+            await Await.UntilAsync(() => client.Transport.Reachability(server.Address) == PeerReachability.Unreachable, WaitLimit,
+                "the client to see the server stop answering", Token);
+        }
+
         isolated.Transport.Gate.Heal();
 
         Assert.False(isolated.Transport.Gate.IsIsolated);
-        // The client's liveness watch saw the server go silent; it lets connections through again once it answers.
+        // ...and lets connections through again once it answers (a healed client forgets what it saw while isolated).
         await Await.UntilAsync(() => client.Transport.Reachability(server.Address) != PeerReachability.Unreachable, WaitLimit,
             "the client to see the server answer again", Token);
         await using var outboundAgain = await client.Transport.ConnectAsync(server.EndPoint, Token);
