@@ -260,18 +260,8 @@ internal sealed class ClusterConnectionListener : IConnectionListener
         try
         {
             var ping = new byte[8];
-            while (true)
+            while (await ClusterHandshake.ReceiveAsync(socket, ping, session.Token).ConfigureAwait(false))
             {
-                var read = 0;
-                while (read < ping.Length)
-                {
-                    var received = await socket.ReceiveAsync(ping.AsMemory(read), SocketFlags.None, session.Token).ConfigureAwait(false);
-                    if (received == 0)
-                    {
-                        return;
-                    }
-                    read += received;
-                }
                 _transport.TouchContact(peer.Address);
                 await socket.SendAsync(ping, SocketFlags.None, session.Token).ConfigureAwait(false);
             }

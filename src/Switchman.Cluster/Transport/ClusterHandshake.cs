@@ -269,8 +269,8 @@ internal static class ClusterHandshake
     private static ClusterHandshakeException Malformed(string peerName, string what) =>
         new($"Cluster peer {peerName} failed authentication: it sent {what}.") { IsAuthenticationFailure = true };
 
-    /// <summary>Fills <paramref name="buffer"/>; false when the peer closed the connection first.</summary>
-    private static async ValueTask<bool> ReceiveAsync(Socket socket, Memory<byte> buffer, CancellationToken cancellationToken) =>
+    /// <summary>Fills <paramref name="buffer"/>; false when the peer closed the connection first. Also used by the liveness pings.</summary>
+    internal static async ValueTask<bool> ReceiveAsync(Socket socket, Memory<byte> buffer, CancellationToken cancellationToken) =>
         await ReceiveSomeAsync(socket, buffer, cancellationToken).ConfigureAwait(false) == buffer.Length;
 
     /// <summary>Fills <paramref name="buffer"/> unless the peer closes the connection first; returns the bytes read.</summary>

@@ -261,8 +261,10 @@ public sealed class ClusterTransport : IConnectionListenerFactory, IConnectionFa
         TryGetLastContact(peerAddress, out var at) && _timeProvider.GetUtcNow() - at < window;
 
     /// <summary>Records that bytes arrived from the peer at <paramref name="peerAddress"/> outside a Raft connection (a liveness answer).</summary>
-    internal void TouchContact(string peerAddress) =>
-        _contacts.GetOrAdd(peerAddress, static (_, time) => new PeerContact(time), _timeProvider).Touch();
+    internal void TouchContact(string peerAddress) => ContactOf(peerAddress).Touch();
+
+    private PeerContact ContactOf(string peerAddress) =>
+        _contacts.GetOrAdd(peerAddress, static (_, time) => new PeerContact(time), _timeProvider);
 
     public ValueTask DisposeAsync()
     {
@@ -305,7 +307,7 @@ public sealed class ClusterTransport : IConnectionListenerFactory, IConnectionFa
     /// <summary>Turns an authenticated socket into the connection handed to Raft; the connection owns the socket from here.</summary>
     internal AuthenticatedConnection Adopt(Socket socket, ClusterPeerIdentity peer, CancellationToken gateToken, bool inbound)
     {
-        var contact = _contacts.GetOrAdd(peer.Address, static (_, time) => new PeerContact(time), _timeProvider);
+        var contact = ContactOf(peer.Address);
         contact.Touch();
         var connection = new AuthenticatedConnection(_contextFactory.Create(socket), peer, contact, OnConnectionDisposed);
         _connections.TryAdd(connection, 0);

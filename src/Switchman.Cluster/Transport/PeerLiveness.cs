@@ -156,51 +156,50 @@ internal sealed class PeerLiveness : IAsyncDisposable
         var (socket, gateToken) = await _transport.ConnectChannelAsync(_endpoint, ClusterChannel.Liveness, _transport.Options.HandshakeTimeout, stopping)
             .ConfigureAwait(false);
         using var session = CancellationTokenSource.CreateLinkedTokenSource(stopping, gateToken);
-        using (socket)
+        // One ping is in flight at a time, so an answer always belongs to the ping awaited now (its sequence number
+        // only makes captures readable).
+        var pong = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var reader = ReadPongsAsync(socket, () => Volatile.Read(ref pong), session.Token);
+        try
         {
-            var pong = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
-            var reader = ReadPongsAsync(socket, () => Volatile.Read(ref pong), session.Token);
-            try
+            var ping = new byte[PingLength];
+            for (long sequence = 1; ; sequence++)
             {
-                var ping = new byte[PingLength];
-                for (long sequence = 1; ; sequence++)
+                var waiting = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                Volatile.Write(ref pong, waiting);
+                var sent = _time.GetTimestamp();
+                BinaryPrimitives.WriteInt64BigEndian(ping, sequence);
+                await socket.SendAsync(ping, SocketFlags.None, session.Token).ConfigureAwait(false);
+                var answer = waiting.Task.WaitAsync(_unreachableAfter, _time, session.Token);
+                if (await Task.WhenAny(answer, reader).ConfigureAwait(false) == reader)
                 {
-                    var waiting = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
-                    Volatile.Write(ref pong, waiting);
-                    var sent = _time.GetTimestamp();
-                    BinaryPrimitives.WriteInt64BigEndian(ping, sequence);
-                    await socket.SendAsync(ping, SocketFlags.None, session.Token).ConfigureAwait(false);
-                    var answer = waiting.Task.WaitAsync(_unreachableAfter, _time, session.Token);
-                    if (await Task.WhenAny(answer, reader).ConfigureAwait(false) == reader)
+                    return await reader.ConfigureAwait(false);
+                }
+                try
+                {
+                    await answer.ConfigureAwait(false);
+                }
+                catch (TimeoutException)
+                {
+                    if (!await StillAnsweringAsync(socket, waiting.Task, sent, session.Token).ConfigureAwait(false))
                     {
-                        return await reader.ConfigureAwait(false);
-                    }
-                    try
-                    {
-                        await answer.ConfigureAwait(false);
-                    }
-                    catch (TimeoutException)
-                    {
-                        if (!await StillAnsweringAsync(socket, waiting.Task, sent, session.Token).ConfigureAwait(false))
-                        {
-                            return $"no answer to a liveness ping within {_unreachableAfter.TotalMilliseconds:0} ms, and nothing else from it";
-                        }
-                    }
-                    Set(PeerReachability.Reachable, "answered a liveness ping");
-                    var rest = _interval - _time.GetElapsedTime(sent);
-                    if (rest > TimeSpan.Zero)
-                    {
-                        await Task.Delay(rest, _time, session.Token).ConfigureAwait(false);
+                        return $"no answer to a liveness ping within {_unreachableAfter.TotalMilliseconds:0} ms, and nothing else from it";
                     }
                 }
+                Set(PeerReachability.Reachable, "answered a liveness ping");
+                var rest = _interval - _time.GetElapsedTime(sent);
+                if (rest > TimeSpan.Zero)
+                {
+                    await Task.Delay(rest, _time, session.Token).ConfigureAwait(false);
+                }
             }
-            finally
-            {
-                await session.CancelAsync().ConfigureAwait(false);
-                socket.Dispose();
-                // Never throws: it turns every way a connection ends into a reason.
-                await reader.ConfigureAwait(false);
-            }
+        }
+        finally
+        {
+            await session.CancelAsync().ConfigureAwait(false);
+            socket.Dispose();
+            // Never throws: it turns every way a connection ends into a reason.
+            await reader.ConfigureAwait(false);
         }
     }
 
@@ -210,7 +209,7 @@ internal sealed class PeerLiveness : IAsyncDisposable
     /// is sending us Raft traffic); then the answer is awaited a little longer, up to the handshake timeout in all. A
     /// frozen or powered-off peer sends nothing at all, so it is declared unreachable at the first timeout.
     /// </summary>
-    private async Task<bool> StillAnsweringAsync(Socket socket, Task<long> answer, long sent, CancellationToken cancellationToken)
+    private async Task<bool> StillAnsweringAsync(Socket socket, Task answer, long sent, CancellationToken cancellationToken)
     {
         while (socket.Available > 0 || _transport.HeardFromWithin(Address, _unreachableAfter))
         {
@@ -231,26 +230,17 @@ internal sealed class PeerLiveness : IAsyncDisposable
     }
 
     /// <summary>Completes the awaited ping with each answer; returns why the connection ended.</summary>
-    private async Task<string> ReadPongsAsync(Socket socket, Func<TaskCompletionSource<long>> awaited, CancellationToken cancellationToken)
+    private async Task<string> ReadPongsAsync(Socket socket, Func<TaskCompletionSource> awaited, CancellationToken cancellationToken)
     {
         var buffer = new byte[PingLength];
         try
         {
-            while (true)
+            while (await ClusterHandshake.ReceiveAsync(socket, buffer, cancellationToken).ConfigureAwait(false))
             {
-                var read = 0;
-                while (read < PingLength)
-                {
-                    var received = await socket.ReceiveAsync(buffer.AsMemory(read), SocketFlags.None, cancellationToken).ConfigureAwait(false);
-                    if (received == 0)
-                    {
-                        return "it closed the liveness connection";
-                    }
-                    read += received;
-                }
                 _transport.TouchContact(Address);
-                awaited().TrySetResult(BinaryPrimitives.ReadInt64BigEndian(buffer));
+                awaited().TrySetResult();
             }
+            return "it closed the liveness connection";
         }
         catch (SocketException e)
         {

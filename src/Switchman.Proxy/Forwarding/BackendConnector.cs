@@ -228,23 +228,8 @@ internal sealed class BackendConnector : IDisposable
         }
     }
 
-    internal static string Describe(Exception error)
-    {
-        for (var e = error; e is not null; e = e.InnerException)
-        {
-            if (e is System.Net.Sockets.SocketException socket)
-            {
-                return socket.SocketErrorCode switch
-                {
-                    System.Net.Sockets.SocketError.ConnectionRefused => "connection refused",
-                    System.Net.Sockets.SocketError.HostUnreachable or System.Net.Sockets.SocketError.NetworkUnreachable => "unreachable",
-                    System.Net.Sockets.SocketError.TimedOut => "connect timed out",
-                    _ => socket.SocketErrorCode.ToString(),
-                };
-            }
-        }
-        return error.Message;
-    }
+    /// <summary>A failed connect in a few words: the failure classifier's account, as health checks and attempt lines give it.</summary>
+    internal static string Describe(Exception error) => FailureReasons.Classify(error).Detail;
 
     /// <summary>Background probes running now (for tests).</summary>
     internal int RunningProbes => _prober.Running;

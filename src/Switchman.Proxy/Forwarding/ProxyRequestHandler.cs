@@ -81,9 +81,10 @@ internal sealed class ProxyRequestHandler
 
             var remaining = backend.Config.Timeouts.Total - _time.GetElapsedTime(started);
             var lastAttempt = attempt >= maxAttempts || remaining <= TimeSpan.Zero;
-            // An attempt that a timeout would let us retry may also be given up when its server falls silent.
-            var watch = idempotent && body.IsReplayable && !lastAttempt ? silenceWatch ??= SilenceWatch.Rent() : null;
-            transformer.BeginAttempt(server, mayRetryOnStatus: !lastAttempt && idempotent && body.IsReplayable, lastAttempt, watch);
+            // An attempt that could be sent again may be retried on a status, and given up when its server falls silent.
+            var resendable = !lastAttempt && idempotent && body.IsReplayable;
+            var watch = resendable ? silenceWatch ??= SilenceWatch.Rent() : null;
+            transformer.BeginAttempt(server, mayRetryOnStatus: resendable, lastAttempt, watch);
             body.Rewind();
 
             var (error, abandoned) = await ForwardAsync(context, backend, server, transformer, remaining, watch).ConfigureAwait(false);
