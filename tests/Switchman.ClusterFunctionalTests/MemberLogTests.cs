@@ -34,4 +34,24 @@ public sealed class MemberLogTests(ITestOutputHelper output)
         Assert.All(cluster.Nodes.SelectMany(n => cluster.Logs(n).GetSnapshot()).Where(r => r.Id.Id is 2131 or 2132),
             r => Assert.Contains(r.Message.Split(' ')[2], ids));
     }
+
+    [Fact]
+    public async Task A_member_never_reached_is_reported_unreachable_by_id_once_the_start_up_grace_is_over_and_the_others_raise_no_alarm()
+    {
+        await using var cluster = new InProcessCluster(output, voters: 3);
+        var absent = cluster.Nodes[2];
+        var present = cluster.Nodes.Take(2).ToList();
+        await Task.WhenAll(present.Select(cluster.StartAsync));
+        await cluster.WaitForLeaderAsync(present);
+
+        // The absent member: named by its configured id (it never announced one), on both nodes that run.
+        foreach (var node in present)
+        {
+            await Await.UntilAsync(() => cluster.Host(node).Events.Since(0).Any(e => e.Type == "member_unreachable" && Equals(e.Data["member"], absent.Id)),
+                Converge, $"{node.Id} to report {absent.Id}, never started, unreachable");
+        }
+        // The two that started side by side are not reported to each other: the grace covers a cluster being started.
+        Assert.All(present, node => Assert.DoesNotContain(cluster.Host(node).Events.Since(0),
+            e => e.Type == "member_unreachable" && present.Any(p => Equals(e.Data["member"], p.Id))));
+    }
 }
