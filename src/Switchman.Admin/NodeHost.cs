@@ -11,6 +11,7 @@ using Switchman.Admin.Api;
 using Switchman.Admin.Cluster;
 using Switchman.Cluster;
 using Switchman.Admin.Control;
+using Switchman.Core.Changes;
 using Switchman.Core.Configuration;
 using Switchman.Proxy;
 
@@ -97,10 +98,22 @@ public sealed class NodeHost : IAsyncDisposable
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<Yarp.ReverseProxy.Forwarder.IHttpForwarder>()));
         builder.Services.AddSingleton<NodeEvents>();
+        // A node alone starts its one-member log with its file as the first entry (revision 1); a cluster member
+        // starts empty and runs its file until the replicated state arrives.
+        var startState = clustered ? SharedState.Empty : SharedState.Empty.Apply(new ApplyConfigCommand
+        {
+            ChangeId = "startup", Author = "startup", ProposedAt = (time ?? TimeProvider.System).GetUtcNow(),
+            Config = NodeLocalSections.Strip(config), ExpectedRevision = 0,
+        }, index: 1);
+        builder.Services.AddSingleton(sp => new ChangeApplier(
+            config, startState, sp.GetRequiredService<DataPlane>(), sp.GetRequiredService<NodeEvents>(),
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<ChangeApplier>>(), servesTraffic: !witness));
+        builder.Services.AddSingleton<IChangeLog>(sp => clustered
+            ? sp.GetRequiredService<RaftChangeLog>()
+            : new LocalChangeLog(startState, sp.GetRequiredService<ChangeApplier>()));
         builder.Services.AddSingleton(sp => new ConfigStore(
-            config, sourceFile, sp.GetRequiredService<DataPlane>(), sp.GetRequiredService<NodeEvents>(),
-            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<ConfigStore>>(),
-            clustered ? sp.GetRequiredService<ClusterReplication>() : null));
+            sp.GetRequiredService<IChangeLog>(), sp.GetRequiredService<ChangeApplier>(), sourceFile, sp.GetRequiredService<NodeEvents>(),
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<ConfigStore>>()));
         if (config.Cluster is { } cluster)
         {
             // Before the data plane: a restarted node re-applies what it agreed to, and stops its cluster member last.

@@ -1,3 +1,4 @@
+using Switchman.Core.Changes;
 using System.Diagnostics.Metrics;
 using System.Net;
 using DotNext.Net.Cluster;
@@ -101,7 +102,7 @@ public sealed class ClusterNode : IAsyncDisposable
     public long AbandonedHandshakes => _transport.AbandonedHandshakes;
 
     /// <summary>The replicated state as applied on this node (possibly behind the leader's).</summary>
-    public ReplicatedState State => _stateMachine.Current;
+    public SharedState State => _stateMachine.Current;
 
     public long Term => _cluster?.Term ?? 0;
 
@@ -120,7 +121,7 @@ public sealed class ClusterNode : IAsyncDisposable
     public CancellationToken LeadershipToken => _cluster?.LeadershipToken ?? new CancellationToken(canceled: true);
 
     /// <summary>Raised on DotNext's threads after each applied entry; handlers must be quick.</summary>
-    public event Action<ReplicatedState>? StateApplied;
+    public event Action<SharedState>? StateApplied;
 
     /// <summary>The new leader (null: none known) and the term.</summary>
     public event Action<ClusterMemberView?, long>? LeaderChanged;
@@ -242,7 +243,7 @@ public sealed class ClusterNode : IAsyncDisposable
     /// Throws <see cref="ClusterNotLeaderException"/> when nothing was written, and
     /// <see cref="ClusterOutcomeUnknownException"/> when it was written but may not commit.
     /// </summary>
-    public async Task<ChangeOutcome> ProposeAsync(ClusterCommand command, CancellationToken cancellationToken)
+    public async Task<ChangeOutcome> ProposeAsync(ChangeCommand command, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(command);
         var cluster = Started;

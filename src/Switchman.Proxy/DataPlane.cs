@@ -87,7 +87,8 @@ public sealed class DataPlane : IAsyncDisposable
     }
 
     /// <summary>
-    /// Moves the running data plane to <paramref name="config"/> (already validated) as a diff: unchanged frontends keep
+    /// Moves the running data plane to <paramref name="config"/> (already validated, servers' states and weights as
+    /// they should run, operators' overrides included) as a diff: unchanged frontends keep
     /// their sockets and connections, changed listeners are bound anew before the old ones let go, removed frontends and
     /// servers finish their in-flight requests, unchanged servers keep their health and counters.
     /// If a new listener cannot be bound, nothing changes and the errors are returned.
@@ -222,30 +223,6 @@ public sealed class DataPlane : IAsyncDisposable
             // Shutting down: release it now.
         }
         backend.Dispose();
-    }
-
-    /// <summary>Sets a server's administrative state (ready, drain, maint). False when there is no such server.</summary>
-    public bool TrySetServerState(string backend, string server, ServerAdminState state)
-    {
-        if (FindServer(backend, server) is not { } found)
-        {
-            return false;
-        }
-        found.AdminState = state;
-        return true;
-    }
-
-    /// <summary>Sets a server's weight (0..256). False when there is no such server.</summary>
-    public bool TrySetServerWeight(string backend, string server, int weight)
-    {
-        ArgumentOutOfRangeException.ThrowIfNegative(weight);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(weight, 256);
-        if (FindServer(backend, server) is not { } found)
-        {
-            return false;
-        }
-        found.Weight = weight;
-        return true;
     }
 
     /// <summary>Requests in flight to one server, or null when there is no such server.</summary>

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using Switchman.Cluster;
-using Switchman.Cluster.Replication;
+using Switchman.Core.Changes;
 using Switchman.Testing;
 using Xunit.Abstractions;
 
@@ -33,7 +33,7 @@ public sealed class PartitionTests(ITestOutputHelper output)
         // Proposed on the isolated leader right away: it cannot reach a majority, so it must not commit.
         var lostWeight = new SetServerWeightCommand
         {
-            ChangeId = ClusterCommand.NewChangeId(), Author = "test", ProposedAt = DateTimeOffset.UnixEpoch, Backend = "api", Server = "seed", Weight = 77,
+            ChangeId = ChangeCommand.NewChangeId(), Author = "test", ProposedAt = DateTimeOffset.UnixEpoch, Backend = "api", Server = "seed", Weight = 77,
         };
         await Assert.ThrowsAnyAsync<Exception>(() => isolated.ProposeAsync(lostWeight, CancellationToken.None));
 
@@ -62,7 +62,7 @@ public sealed class PartitionTests(ITestOutputHelper output)
             var (revision, servers) = await cluster.Lab.ServersAsync(node);
             Assert.Equal(added.Revision, revision);
             Assert.DoesNotContain("through-isolated", servers);
-            Assert.Null(cluster.Member(node).State.Overrides.GetValueOrDefault(ReplicatedStateKey("api", "seed"))?.Weight);
+            Assert.Null(cluster.Member(node).State.Overrides.GetValueOrDefault(SharedStateKey("api", "seed"))?.Weight);
         }
         Assert.Contains(cluster.Host(oldLeader).Events.Since(0), e => e.Type == "config_applied" && Equals(e.Data["revision"], added.Revision));
 
@@ -97,7 +97,7 @@ public sealed class PartitionTests(ITestOutputHelper output)
         Assert.Null(rogue.Cluster!.Leader);
         await Assert.ThrowsAnyAsync<Exception>(() => rogue.Cluster.ProposeAsync(new SetServerWeightCommand
         {
-            ChangeId = ClusterCommand.NewChangeId(), Author = "rogue", ProposedAt = DateTimeOffset.UnixEpoch, Backend = "api", Server = "seed", Weight = 13,
+            ChangeId = ChangeCommand.NewChangeId(), Author = "rogue", ProposedAt = DateTimeOffset.UnixEpoch, Backend = "api", Server = "seed", Weight = 13,
         }, CancellationToken.None));
 
         // Its node-to-node admin call, signed with its own secret, is refused too.
@@ -105,7 +105,7 @@ public sealed class PartitionTests(ITestOutputHelper output)
         {
             Content = new ByteArrayContent(new SetServerWeightCommand
             {
-                ChangeId = ClusterCommand.NewChangeId(), Author = "rogue", ProposedAt = DateTimeOffset.UnixEpoch, Backend = "api", Server = "seed", Weight = 13,
+                ChangeId = ChangeCommand.NewChangeId(), Author = "rogue", ProposedAt = DateTimeOffset.UnixEpoch, Backend = "api", Server = "seed", Weight = 13,
             }.ToBytes()),
         };
         var signature = new Admin.Cluster.ClusterSignature(System.Text.Encoding.UTF8.GetBytes(RogueSecret), TimeProvider.System);
@@ -171,5 +171,5 @@ public sealed class PartitionTests(ITestOutputHelper output)
 
     private static StringContent JsonContent(string json) => new(json, System.Text.Encoding.UTF8, "application/json");
 
-    private static string ReplicatedStateKey(string backend, string server) => ReplicatedState.ServerKey(backend, server);
+    private static string SharedStateKey(string backend, string server) => SharedState.ServerKey(backend, server);
 }

@@ -162,14 +162,14 @@ public class BalancingTests(ITestOutputHelper output) : IAsyncLifetime
         }
         Assert.Equal(0, _servers[2].RequestsServed);
 
-        node.DataPlane.TrySetServerState("api", "a", ServerAdminState.Maint);
-        node.DataPlane.TrySetServerState("api", "b", ServerAdminState.Maint);
+        await node.Host.ConfigStore.SetServerStateAsync("api", "a", ServerAdminState.Maint, "test", CancellationToken.None);
+        await node.Host.ConfigStore.SetServerStateAsync("api", "b", ServerAdminState.Maint, "test", CancellationToken.None);
         for (var i = 0; i < 20; i++)
         {
             Assert.Equal("spare", ServerOf(await client.GetStringAsync("/x")));
         }
 
-        node.DataPlane.TrySetServerState("api", "b", ServerAdminState.Ready);
+        await node.Host.ConfigStore.SetServerStateAsync("api", "b", ServerAdminState.Ready, "test", CancellationToken.None);
         for (var i = 0; i < 20; i++)
         {
             Assert.Equal("b", ServerOf(await client.GetStringAsync("/x")));
@@ -188,7 +188,7 @@ public class BalancingTests(ITestOutputHelper output) : IAsyncLifetime
         // Smooth round robin starts with a: the first, slow request is in flight on a.
         var slow = client.GetStringAsync("/report?delay=1500ms");
         await Await.UntilAsync(() => a.InFlight == 1, TimeSpan.FromSeconds(10), "the slow request to reach a");
-        Assert.True(node.DataPlane.TrySetServerState("api", "a", ServerAdminState.Drain));
+        Assert.True((await node.Host.ConfigStore.SetServerStateAsync("api", "a", ServerAdminState.Drain, "test", CancellationToken.None)).Accepted);
 
         for (var i = 0; i < 20; i++)
         {
@@ -199,14 +199,14 @@ public class BalancingTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Equal(0, node.DataPlane.InFlight("api", "a"));
         Assert.Equal(1, a.RequestsServed);
 
-        node.DataPlane.TrySetServerState("api", "a", ServerAdminState.Maint);
+        await node.Host.ConfigStore.SetServerStateAsync("api", "a", ServerAdminState.Maint, "test", CancellationToken.None);
         for (var i = 0; i < 10; i++)
         {
             Assert.Equal("b", ServerOf(await client.GetStringAsync($"/items/{i}")));
         }
         Assert.Equal("maint", (await node.ServerStatusAsync("api", "a")).State);
 
-        node.DataPlane.TrySetServerState("api", "a", ServerAdminState.Ready);
+        await node.Host.ConfigStore.SetServerStateAsync("api", "a", ServerAdminState.Ready, "test", CancellationToken.None);
         var after = new List<string>();
         for (var i = 0; i < 10; i++)
         {
@@ -225,7 +225,7 @@ public class BalancingTests(ITestOutputHelper output) : IAsyncLifetime
         using var client = new HttpClient(handler) { BaseAddress = node.FrontendUrl() };
 
         var first = ServerOf(await client.GetStringAsync("/cart"));
-        node.DataPlane.TrySetServerState("api", first, ServerAdminState.Drain);
+        await node.Host.ConfigStore.SetServerStateAsync("api", first, ServerAdminState.Drain, "test", CancellationToken.None);
         for (var i = 0; i < 10; i++)
         {
             Assert.Equal(first, ServerOf(await client.GetStringAsync("/cart")));

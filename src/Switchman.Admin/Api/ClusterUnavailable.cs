@@ -17,10 +17,10 @@ internal static class ClusterUnavailable
         {
             var request = context.HttpContext.Request;
             if (!HttpMethods.IsGet(request.Method) && !HttpMethods.IsHead(request.Method)
-                && context.HttpContext.RequestServices.GetRequiredService<ConfigStore>().Replication is { } replication)
+                && context.HttpContext.RequestServices.GetRequiredService<ConfigStore>().Log is { IsReplicated: true } log)
             {
                 // A change is validated against this node's copy: bring it up to the cluster's latest first.
-                await replication.CatchUpAsync(context.HttpContext.RequestAborted).ConfigureAwait(false);
+                await log.CatchUpAsync(context.HttpContext.RequestAborted).ConfigureAwait(false);
             }
             return await next(context).ConfigureAwait(false);
         }

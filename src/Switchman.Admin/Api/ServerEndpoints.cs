@@ -46,19 +46,9 @@ internal static class ServerEndpoints
         {
             return body.Invalid();
         }
-        if (store.Replication is { } replication)
-        {
-            // Every node (this one included) applies it when committed, and publishes the change then.
-            await replication.ProposeServerStateAsync(backend, server, state, ConfigEndpoints.Author(user), cancellationToken).ConfigureAwait(false);
-            return ReplicatedServerStatus(store, dataPlane, rates, backend, server);
-        }
-        var previous = StatusEndpoints.FindStatus(dataPlane, rates, backend, server)?.State;
-        if (!dataPlane.TrySetServerState(backend, server, state))
-        {
-            return ServerLookup.NotFound(dataPlane.Config, backend, server);
-        }
-        PublishStateChanged(events, backend, server, state, previous, ConfigEndpoints.Author(user));
-        return ServerStatus(dataPlane, rates, backend, server);
+        // Every node (this one included) applies it when committed, and publishes the change then.
+        var result = await store.SetServerStateAsync(backend, server, state, ConfigEndpoints.Author(user), cancellationToken).ConfigureAwait(false);
+        return ChangedServerStatus(store, dataPlane, rates, backend, server, result);
     }
 
     public static async Task<IResult> SetWeightAsync(
@@ -80,23 +70,8 @@ internal static class ServerEndpoints
         {
             return body.Invalid();
         }
-        if (store.Replication is { } replication)
-        {
-            await replication.ProposeServerWeightAsync(backend, server, weight!.Value, ConfigEndpoints.Author(user), cancellationToken).ConfigureAwait(false);
-            return ReplicatedServerStatus(store, dataPlane, rates, backend, server);
-        }
-        var previous = StatusEndpoints.FindStatus(dataPlane, rates, backend, server)?.Weight;
-        if (!dataPlane.TrySetServerWeight(backend, server, weight!.Value))
-        {
-            return ServerLookup.NotFound(dataPlane.Config, backend, server);
-        }
-        var author = ConfigEndpoints.Author(user);
-        events.Publish("server_weight_changed", $"server {backend}/{server} weight set to {weight} by {author} (was {previous})",
-            new Dictionary<string, object?>
-            {
-                ["backend"] = backend, ["server"] = server, ["weight"] = weight, ["previous"] = previous, ["author"] = author,
-            });
-        return ServerStatus(dataPlane, rates, backend, server);
+        var result = await store.SetServerWeightAsync(backend, server, weight!.Value, ConfigEndpoints.Author(user), cancellationToken).ConfigureAwait(false);
+        return ChangedServerStatus(store, dataPlane, rates, backend, server, result);
     }
 
     public static async Task<IResult> AddAsync(
@@ -141,18 +116,11 @@ internal static class ServerEndpoints
             Backup = backup ?? false,
             State = stateText is null ? ServerAdminState.Ready : state,
         };
-        var proposed = WithServers(current.Config, backend, [.. pool.Servers, added]);
-        var author = ConfigEndpoints.Author(user);
-        var outcome = await store.ApplyAsync(proposed, current.Revision, author, dryRun: false, cancellationToken).ConfigureAwait(false);
+        var outcome = await store.AddServerAsync(backend, added, ConfigEndpoints.Author(user), cancellationToken).ConfigureAwait(false);
         if (outcome is not ApplyOutcome.Applied applied)
         {
             return ConfigEndpoints.ToResult(request, outcome, errorsInFile: false);
         }
-        events.Publish("server_added", $"server {backend}/{added.Name} ({added.Address}) added by {author} in revision {applied.Current.Revision}",
-            new Dictionary<string, object?>
-            {
-                ["backend"] = backend, ["server"] = added.Name, ["address"] = added.Address, ["revision"] = applied.Current.Revision, ["author"] = author,
-            });
         request.HttpContext.Response.Headers.ETag = ConfigEndpoints.ETag(applied.Current.Revision);
         request.HttpContext.Response.Headers.Location = $"{AdminApi.Prefix}/backends/{Uri.EscapeDataString(backend)}/servers/{Uri.EscapeDataString(added.Name)}";
         return Results.Json(
@@ -182,21 +150,15 @@ internal static class ServerEndpoints
                 $"timeout must be a duration such as {ScalarFormats.DurationForms}, at most {MaxRemoveTimeout.TotalMinutes:0}m");
         }
         var author = ConfigEndpoints.Author(user);
-        var check = await store.ApplyAsync(Without(current.Config, backend, server), current.Revision, author, dryRun: true, cancellationToken).ConfigureAwait(false);
+        var check = await store.RemoveServerAsync(backend, server, author, dryRun: true, cancellationToken).ConfigureAwait(false);
         if (check is not ApplyOutcome.Applied)
         {
             return ConfigEndpoints.ToResult(request, check, errorsInFile: false);
         }
-
-        var previous = StatusEndpoints.FindStatus(dataPlane, rates, backend, server)?.State;
-        if (store.Replication is { } replication)
+        if (store.State.OverrideOf(backend, server)?.State != ServerAdminState.Drain)
         {
             // Drained on every node; the wait below watches this node's in-flight requests.
-            await replication.ProposeServerStateAsync(backend, server, ServerAdminState.Drain, author, cancellationToken).ConfigureAwait(false);
-        }
-        else if (previous != "drain" && dataPlane.TrySetServerState(backend, server, ServerAdminState.Drain))
-        {
-            PublishStateChanged(events, backend, server, ServerAdminState.Drain, previous, author);
+            await store.SetServerStateAsync(backend, server, ServerAdminState.Drain, author, cancellationToken).ConfigureAwait(false);
         }
         var started = time.GetTimestamp();
         while (dataPlane.InFlight(backend, server) is > 0 and var inFlight)
@@ -213,67 +175,38 @@ internal static class ServerEndpoints
             await Task.Delay(InFlightPollInterval, time, cancellationToken).ConfigureAwait(false);
         }
 
-        // Based on the revision running now: the wait may have outlasted other changes.
-        var latest = store.Current;
-        if (ServerLookup.Find(latest.Config, backend, server) is { } goneMeanwhile)
+        // The wait may have outlasted other changes.
+        if (ServerLookup.Find(store.Current.Config, backend, server) is { } goneMeanwhile)
         {
             return goneMeanwhile;
         }
-        var outcome = await store.ApplyAsync(Without(latest.Config, backend, server), latest.Revision, author, dryRun: false, cancellationToken).ConfigureAwait(false);
-        if (outcome is ApplyOutcome.Applied applied)
-        {
-            events.Publish("server_removed", $"server {backend}/{server} removed by {author} in revision {applied.Current.Revision}",
-                new Dictionary<string, object?>
-                {
-                    ["backend"] = backend, ["server"] = server, ["revision"] = applied.Current.Revision, ["author"] = author,
-                });
-        }
+        var outcome = await store.RemoveServerAsync(backend, server, author, dryRun: false, cancellationToken).ConfigureAwait(false);
         return ConfigEndpoints.ToResult(request, outcome, errorsInFile: false);
     }
 
-    private static void PublishStateChanged(NodeEvents events, string backend, string server, ServerAdminState state, string? previous, string author)
-    {
-        var name = state.ToString().ToLowerInvariant();
-        events.Publish("server_state_changed", $"server {backend}/{server} set to {name} by {author} (was {previous})",
-            new Dictionary<string, object?>
-            {
-                ["backend"] = backend, ["server"] = server, ["state"] = name, ["previous"] = previous, ["author"] = author,
-            });
-    }
-
-    private static IResult ServerStatus(DataPlane dataPlane, RequestRates rates, string backend, string server) =>
-        StatusEndpoints.FindStatus(dataPlane, rates, backend, server) is { } status
-            ? ApiResults.Json(status)
-            : ServerLookup.NotFound(dataPlane.Config, backend, server);
-
     /// <summary>
-    /// After a replicated change: the server as this node's data plane runs it, or, on a witness (which runs no data
-    /// plane), as the configuration describes it, with the state and weight the cluster now holds.
+    /// After a state or weight change: the server as this node's data plane runs it, or, on a witness (which runs no
+    /// data plane), as the configuration describes it with the overrides the state now holds.
     /// </summary>
-    private static IResult ReplicatedServerStatus(ConfigStore store, DataPlane dataPlane, RequestRates rates, string backend, string server)
+    private static IResult ChangedServerStatus(ConfigStore store, DataPlane dataPlane, RequestRates rates, string backend, string server, AppendResult result)
     {
+        if (!result.Outcome.Accepted)
+        {
+            // Removed meanwhile (by another change, perhaps on another node).
+            return ServerLookup.NotFound(store.Current.Config, backend, server);
+        }
         if (StatusEndpoints.FindStatus(dataPlane, rates, backend, server) is { } running)
         {
             return ApiResults.Json(running);
         }
-        if (store.Current.Config.FindBackend(backend)?.Servers.FirstOrDefault(s => s.Name == server) is not { } configured)
+        if (store.State.Effective(store.Current.Config).FindBackend(backend)?.Servers.FirstOrDefault(s => s.Name == server) is not { } configured)
         {
             return ServerLookup.NotFound(store.Current.Config, backend, server);
         }
-        var replicated = store.Replication?.OverrideOf(backend, server);
         return ApiResults.Json(new ServerStatusDocument(
-            configured.Name, configured.Address, configured.Backup,
-            replicated?.State ?? configured.State.ToString().ToLowerInvariant(), "unknown", Available: false,
-            replicated?.Weight ?? configured.Weight, InFlight: 0, RequestRate: 0, RequestsTotal: 0, EjectedUntil: null, LastCheck: null));
+            configured.Name, configured.Address, configured.Backup, configured.State.ToString().ToLowerInvariant(), "unknown", Available: false,
+            configured.Weight, InFlight: 0, RequestRate: 0, RequestsTotal: 0, EjectedUntil: null, LastCheck: null));
     }
-
-    private static SwitchmanConfig Without(SwitchmanConfig config, string backend, string server) =>
-        WithServers(config, backend, [.. config.FindBackend(backend)!.Servers.Where(s => s.Name != server)]);
-
-    private static SwitchmanConfig WithServers(SwitchmanConfig config, string backend, ServerConfig[] servers) => config with
-    {
-        Backends = new ValueList<BackendConfig>(config.Backends.Select(b => b.Name == backend ? b with { Servers = servers } : b)),
-    };
 
     private static bool TryParseTimeout(HttpRequest request, out TimeSpan timeout)
     {

@@ -1,3 +1,4 @@
+using Switchman.Core.Changes;
 using System.Globalization;
 using System.Net;
 using System.Text.Json;
@@ -9,7 +10,6 @@ using Switchman.Admin.Api;
 using Switchman.Admin.Control;
 using Switchman.Cluster;
 using Switchman.Cluster.Membership;
-using Switchman.Cluster.Replication;
 using static DotNext.Net.Cluster.Consensus.Raft.RaftCluster<DotNext.Net.Cluster.Consensus.Raft.RaftClusterMember>;
 
 namespace Switchman.Admin.Cluster;
@@ -113,7 +113,7 @@ internal static class ClusterEndpoints
         {
             return refused;
         }
-        if (ClusterCommand.FromBytes(bytes) is not { } command)
+        if (ChangeCommand.FromBytes(bytes) is not { } command)
         {
             return ApiResults.Error(StatusCodes.Status400BadRequest, "the body is not a cluster command");
         }

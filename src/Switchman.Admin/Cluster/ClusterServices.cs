@@ -29,7 +29,7 @@ public static class ClusterServices
             sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<AppliedProgress>();
         services.AddSingleton<ClusterApplier>();
-        services.AddSingleton<ClusterReplication>();
+        services.AddSingleton<RaftChangeLog>();
         services.AddSingleton(sp => new ClusterContext(
             sp.GetRequiredService<ClusterNode>(), sp.GetRequiredService<LeaderForwarder>(), sp.GetRequiredService<ClusterSignature>()));
         services.AddHostedService<ClusterService>();

@@ -2,9 +2,8 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Switchman.Admin.Control;
 using Switchman.Cluster;
-using Switchman.Cluster.Replication;
+using Switchman.Core.Changes;
 using Switchman.Core.Configuration;
-using Switchman.Core.Configuration.Writing;
 
 namespace Switchman.Admin.Cluster;
 
@@ -49,7 +48,7 @@ public sealed class LeaderDuties(ClusterNode node, ConfigStore store, TimeProvid
             ChangeId = $"seed-{node.NodeId}-{node.Term}",
             Author = $"bootstrap ({node.NodeId})",
             ProposedAt = time.GetUtcNow(),
-            Yaml = ConfigWriter.ToYaml(NodeLocalSections.Strip(store.Current.Config)),
+            Config = NodeLocalSections.Strip(store.Current.Config),
             ExpectedRevision = 0,
         };
         try

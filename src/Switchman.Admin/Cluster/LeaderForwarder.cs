@@ -1,9 +1,9 @@
+using Switchman.Core.Changes;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Switchman.Cluster;
-using Switchman.Cluster.Replication;
 
 namespace Switchman.Admin.Cluster;
 
@@ -32,7 +32,7 @@ public sealed class LeaderForwarder(ClusterNode node, ClusterSignature signature
     /// stopped leading, or cannot be reached and the others have not yet noticed) it tries again, for a bounded time;
     /// re-sending is safe because the command's id makes it apply at most once.
     /// </summary>
-    public async Task<ChangeOutcome> ProposeAsync(ClusterCommand command, CancellationToken cancellationToken)
+    public async Task<ChangeOutcome> ProposeAsync(ChangeCommand command, CancellationToken cancellationToken)
     {
         var started = time.GetTimestamp();
         while (true)

@@ -1,14 +1,14 @@
 using Microsoft.Extensions.Logging;
+using Switchman.Core.Changes;
 using Switchman.Core.Configuration;
 using Switchman.Core.Configuration.Loading;
 using Switchman.Core.Configuration.Validation;
-using Switchman.Proxy;
 
 namespace Switchman.Admin.Control;
 
 /// <summary>
-/// The configuration a node runs, with its revision: alone, 1 at start and +1 for every accepted change; in a cluster,
-/// the log index of the entry that set it (0 until the first replicated configuration is applied).
+/// The configuration a node runs, with its revision: the log index of the entry that set it (a node alone starts at
+/// 1, its file being the first entry; a cluster member at 0 until the first replicated configuration is applied).
 /// </summary>
 public sealed record ConfigRevision(long Revision, SwitchmanConfig Config, string Author, DateTimeOffset AppliedAt);
 
@@ -30,41 +30,36 @@ public abstract record ApplyOutcome
 }
 
 /// <summary>
-/// The single writer of a node's configuration: validates a proposal completely before anything changes, checks the
-/// revision it was based on (optimistic concurrency), applies it to the data plane as a diff, and publishes what
-/// happened. One change at a time.
-/// In a cluster the same validation runs here, before proposing; an accepted change then goes through the replicated
-/// log (<see cref="IConfigReplication"/>), and every node, this one included, applies it when it is committed
-/// (<see cref="ApplyCommittedAsync"/>).
+/// The front door of every change, alone or in a cluster: checks a proposal completely against what this node would
+/// run (its own sections filled in), checks the revision it was based on (optimistic concurrency), turns it into a
+/// typed command and appends it to the log (<see cref="IChangeLog"/>). The log's one applier
+/// (<see cref="ChangeApplier"/>) makes the data plane run it and publishes what changed.
 /// </summary>
 public sealed class ConfigStore
 {
-    private readonly DataPlane _dataPlane;
+    private readonly IChangeLog _log;
+    private readonly ChangeApplier _applier;
     private readonly NodeEvents _events;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
-    private readonly IConfigReplication? _replication;
-    private readonly SemaphoreSlim _writeLock = new(1, 1);
-    private volatile ConfigRevision _current;
 
-    /// <param name="replication">The cluster's replicated log; null when the node runs alone.</param>
-    public ConfigStore(
-        SwitchmanConfig initial, string? sourceFile, DataPlane dataPlane, NodeEvents events, TimeProvider time, ILogger<ConfigStore> logger,
-        IConfigReplication? replication = null)
+    public ConfigStore(IChangeLog log, ChangeApplier applier, string? sourceFile, NodeEvents events, TimeProvider time, ILogger<ConfigStore> logger)
     {
-        _dataPlane = dataPlane;
+        _log = log;
+        _applier = applier;
         _events = events;
         _time = time;
         _logger = logger;
-        _replication = replication;
         SourceFile = sourceFile;
-        _current = new ConfigRevision(replication is null ? 1 : 0, initial, "startup", time.GetUtcNow());
     }
 
-    /// <summary>The cluster's replicated log that changes go through; null when the node runs alone.</summary>
-    public IConfigReplication? Replication => _replication;
+    /// <summary>The log changes go through: the node's own, or the cluster's.</summary>
+    public IChangeLog Log => _log;
 
-    public ConfigRevision Current => _current;
+    public ConfigRevision Current => _applier.Current;
+
+    /// <summary>The shared state this node runs: configuration revision and server overrides.</summary>
+    public SharedState State => _applier.Applied;
 
     /// <summary>The file the node was started with, which a reload reads again; null when started from code.</summary>
     public string? SourceFile { get; }
@@ -92,127 +87,125 @@ public sealed class ConfigStore
             : Task.FromResult<ApplyOutcome>(Refuse(loaded.Errors, author));
     }
 
-    /// <summary>Validates and applies a configuration built in code or from JSON.</summary>
+    /// <summary>
+    /// Validates and applies a whole configuration. Its shared part goes through the log; its <c>admin</c> section, if
+    /// it has one, is this node's alone and changes here only (within what a running node can take).
+    /// </summary>
     public async Task<ApplyOutcome> ApplyAsync(SwitchmanConfig proposed, long? expectedRevision, string author, bool dryRun, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(proposed);
-        if (_replication is not null)
+        var current = Current;
+        if (NodeLocalSections.RefuseClusterChange(proposed, current.Config) is { } clusterError)
         {
-            if (NodeLocalSections.Refuse(proposed, _current.Config) is { } localError)
-            {
-                return Refuse([localError], author);
-            }
-            proposed = NodeLocalSections.Fill(proposed, _current.Config);
+            return Refuse([clusterError], author);
         }
-        var errors = ConfigValidator.Validate(proposed, "config");
+        var filled = NodeLocalSections.Fill(proposed, current.Config);
+        var errors = ConfigValidator.Validate(filled, "config");
         if (errors.Count > 0)
         {
             return Refuse(errors, author);
         }
-        if (_replication is not null && !dryRun)
-        {
-            return await ProposeAsync(_replication, proposed, expectedRevision, author, cancellationToken).ConfigureAwait(false);
-        }
-        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            var current = _current;
-            if (expectedRevision is { } expected && expected != current.Revision)
-            {
-                return new ApplyOutcome.Conflict(expected, current.Revision);
-            }
-            var diff = ConfigDiff.Between(current.Config, proposed);
-            if (dryRun)
-            {
-                return new ApplyOutcome.Applied(current, diff, DryRun: true);
-            }
-            if (RefuseAdminChange(current.Config.Admin, proposed.Admin) is { } adminError)
-            {
-                return Refuse([adminError], author);
-            }
-            var applyErrors = await _dataPlane.ApplyAsync(proposed, cancellationToken).ConfigureAwait(false);
-            if (applyErrors.Count > 0)
-            {
-                return Refuse(applyErrors, author);
-            }
-            var next = new ConfigRevision(current.Revision + 1, proposed, author, _time.GetUtcNow());
-            _current = next;
-            ControlLog.ConfigApplied(_logger, next.Revision, author, diff.Summary);
-            _events.Publish("config_applied", $"configuration revision {next.Revision} applied by {author}: {diff.Summary}",
-                new Dictionary<string, object?> { ["revision"] = next.Revision, ["author"] = author, ["changes"] = diff.Changes });
-            return new ApplyOutcome.Applied(next, diff, DryRun: false);
-        }
-        finally
-        {
-            _writeLock.Release();
-        }
-    }
-
-    /// <summary>
-    /// Applies a committed revision of the cluster's configuration (called in log order by the node's applier).
-    /// <paramref name="shared"/> is the replicated part; this node's own <c>admin</c> and <c>cluster</c> sections are
-    /// kept. A data-plane failure (a port this node cannot bind, a certificate missing here) leaves the node on its
-    /// previous configuration, reported, while the cluster moves on.
-    /// </summary>
-    public async Task<IReadOnlyList<ConfigError>> ApplyCommittedAsync(
-        long revision, SwitchmanConfig shared, string author, DateTimeOffset changedAt, bool applyToDataPlane, CancellationToken cancellationToken)
-    {
-        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            var current = _current;
-            var proposed = NodeLocalSections.Fill(shared, current.Config);
-            var diff = ConfigDiff.Between(current.Config, proposed);
-            if (applyToDataPlane)
-            {
-                var applyErrors = await _dataPlane.ApplyAsync(proposed, cancellationToken).ConfigureAwait(false);
-                if (applyErrors.Count > 0)
-                {
-                    ControlLog.CommittedApplyFailed(_logger, revision, string.Join("; ", applyErrors));
-                    _events.Publish("config_apply_failed", $"configuration revision {revision} could not be applied on this node: {applyErrors.Count} error(s); it keeps revision {current.Revision}",
-                        new Dictionary<string, object?> { ["revision"] = revision, ["running"] = current.Revision, ["errors"] = applyErrors.Select(e => e.ToString()).ToList() });
-                    return applyErrors;
-                }
-            }
-            _current = new ConfigRevision(revision, proposed, author, changedAt);
-            ControlLog.ConfigApplied(_logger, revision, author, diff.Summary);
-            _events.Publish("config_applied", $"configuration revision {revision} applied (by {author}): {diff.Summary}",
-                new Dictionary<string, object?> { ["revision"] = revision, ["author"] = author, ["changes"] = diff.Changes });
-            return [];
-        }
-        finally
-        {
-            _writeLock.Release();
-        }
-    }
-
-    /// <summary>
-    /// Validated and based on the revision this node runs: proposed through the cluster, which accepts it only if it is
-    /// still at that revision. Returns once this node has applied the committed change.
-    /// </summary>
-    private async Task<ApplyOutcome> ProposeAsync(
-        IConfigReplication replication, SwitchmanConfig proposed, long? expectedRevision, string author, CancellationToken cancellationToken)
-    {
-        var current = _current;
         if (expectedRevision is { } expected && expected != current.Revision)
         {
             return new ApplyOutcome.Conflict(expected, current.Revision);
         }
-        var diff = ConfigDiff.Between(current.Config, proposed);
-        var result = await replication.ProposeConfigAsync(
-            NodeLocalSections.Strip(proposed), current.Revision, NodeLocalSections.ServersChanged(current.Config, proposed), author, cancellationToken).ConfigureAwait(false);
-        if (!result.Accepted)
+        var diff = ConfigDiff.Between(current.Config, filled);
+        if (dryRun)
         {
-            // Without If-Match the caller did not ask for optimistic concurrency: the cluster moved meanwhile (another
-            // node's change), so base the same change on the new revision, once.
-            return expectedRevision is null && result.Revision != current.Revision && _current.Revision == result.Revision
-                ? await ProposeAsync(replication, proposed, result.Revision, author, cancellationToken).ConfigureAwait(false)
-                : new ApplyOutcome.Conflict(expectedRevision ?? current.Revision, result.Revision);
+            return new ApplyOutcome.Applied(current, diff, DryRun: true);
         }
-        var applied = _current;
-        return applied.Revision >= result.Revision
-            ? new ApplyOutcome.Applied(applied, diff, DryRun: false)
-            : Refuse([new ConfigError("", 0, 0, "", $"revision {result.Revision} was committed by the cluster but could not be applied on this node; see its events")], author);
+        if (RefuseAdminChange(current.Config.Admin, filled.Admin) is { } adminError)
+        {
+            return Refuse([adminError], author);
+        }
+        var result = await AppendConfigAsync(NodeLocalSections.Strip(filled), current.Revision, retryOnMove: expectedRevision is null, author, cancellationToken)
+            .ConfigureAwait(false);
+        if (result.NotRunHere.Count > 0)
+        {
+            return Refuse(result.NotRunHere, author);
+        }
+        if (!result.Outcome.Accepted)
+        {
+            return new ApplyOutcome.Conflict(expectedRevision ?? current.Revision, result.Outcome.Revision);
+        }
+        if (filled.Admin != Current.Config.Admin)
+        {
+            _applier.SetLocalAdmin(filled.Admin);
+        }
+        return new ApplyOutcome.Applied(Current, diff, DryRun: false);
+    }
+
+    /// <summary>A server's admin state (ready, drain, maint) as a runtime override: no new revision.</summary>
+    public Task<AppendResult> SetServerStateAsync(string backend, string server, ServerAdminState state, string author, CancellationToken cancellationToken) =>
+        _log.AppendAsync(new SetServerStateCommand
+        {
+            ChangeId = ChangeCommand.NewChangeId(), Author = author, ProposedAt = _time.GetUtcNow(), Backend = backend, Server = server, State = state,
+        }, cancellationToken);
+
+    /// <summary>A server's weight as a runtime override: no new revision.</summary>
+    public Task<AppendResult> SetServerWeightAsync(string backend, string server, int weight, string author, CancellationToken cancellationToken) =>
+        _log.AppendAsync(new SetServerWeightCommand
+        {
+            ChangeId = ChangeCommand.NewChangeId(), Author = author, ProposedAt = _time.GetUtcNow(), Backend = backend, Server = server, Weight = weight,
+        }, cancellationToken);
+
+    /// <summary>Adds a server to a backend (a new revision), after checking the configuration it makes.</summary>
+    public Task<ApplyOutcome> AddServerAsync(string backend, ServerConfig server, string author, CancellationToken cancellationToken) =>
+        ChangeServersAsync(backend, servers => [.. servers, server], new AddServerCommand
+        {
+            ChangeId = ChangeCommand.NewChangeId(), Author = author, ProposedAt = _time.GetUtcNow(), Backend = backend, Server = server,
+        }, dryRun: false, cancellationToken);
+
+    /// <summary>Removes a server from its backend (a new revision); <paramref name="dryRun"/> only checks that it could.</summary>
+    public Task<ApplyOutcome> RemoveServerAsync(string backend, string server, string author, bool dryRun, CancellationToken cancellationToken) =>
+        ChangeServersAsync(backend, servers => [.. servers.Where(s => s.Name != server)], new RemoveServerCommand
+        {
+            ChangeId = ChangeCommand.NewChangeId(), Author = author, ProposedAt = _time.GetUtcNow(), Backend = backend, Server = server,
+        }, dryRun, cancellationToken);
+
+    private async Task<ApplyOutcome> ChangeServersAsync(
+        string backend, Func<IReadOnlyList<ServerConfig>, ServerConfig[]> change, ChangeCommand command, bool dryRun, CancellationToken cancellationToken)
+    {
+        var current = Current;
+        var pool = current.Config.FindBackend(backend) ?? throw new InvalidOperationException($"backend '{backend}' was checked to exist");
+        var proposed = current.Config with
+        {
+            Backends = new ValueList<BackendConfig>(current.Config.Backends.Select(b => b.Name == backend ? b with { Servers = new ValueList<ServerConfig>(change(pool.Servers)) } : b)),
+        };
+        var errors = ConfigValidator.Validate(proposed, "config");
+        if (errors.Count > 0)
+        {
+            return Refuse(errors, command.Author);
+        }
+        var diff = ConfigDiff.Between(current.Config, proposed);
+        if (dryRun)
+        {
+            return new ApplyOutcome.Applied(current, diff, DryRun: true);
+        }
+        var result = await _log.AppendAsync(command, cancellationToken).ConfigureAwait(false);
+        if (result.NotRunHere.Count > 0)
+        {
+            return Refuse(result.NotRunHere, command.Author);
+        }
+        return result.Outcome.Accepted
+            ? new ApplyOutcome.Applied(Current, diff, DryRun: false)
+            : Refuse([new ConfigError("", 0, 0, $"backends.{backend}.servers", result.Outcome.Refusal ?? "refused")], command.Author);
+    }
+
+    /// <summary>
+    /// Appends a new shared configuration based on <paramref name="basedOn"/>. Without If-Match the caller did not ask
+    /// for optimistic concurrency: if another change moved the state meanwhile (in a cluster, another node's), the
+    /// same configuration is based on the new revision, once.
+    /// </summary>
+    private async Task<AppendResult> AppendConfigAsync(SwitchmanConfig shared, long basedOn, bool retryOnMove, string author, CancellationToken cancellationToken)
+    {
+        var result = await _log.AppendAsync(new ApplyConfigCommand
+        {
+            ChangeId = ChangeCommand.NewChangeId(), Author = author, ProposedAt = _time.GetUtcNow(), Config = shared, ExpectedRevision = basedOn,
+        }, cancellationToken).ConfigureAwait(false);
+        return !result.Outcome.Accepted && result.NotRunHere.Count == 0 && retryOnMove && result.Outcome.Revision != basedOn && Current.Revision == result.Outcome.Revision
+            ? await AppendConfigAsync(shared, result.Outcome.Revision, retryOnMove: false, author, cancellationToken).ConfigureAwait(false)
+            : result;
     }
 
     /// <summary>

@@ -1,3 +1,4 @@
+using Switchman.Core.Changes;
 using System.Text.Json;
 using DotNext.IO;
 using DotNext.Net.Cluster.Consensus.Raft.StateMachine;
@@ -6,17 +7,15 @@ using Microsoft.Extensions.Logging;
 namespace Switchman.Cluster.Replication;
 
 /// <summary>
-/// Applies committed log entries to the <see cref="ReplicatedState"/> and snapshots it. Apply is pure and fast (no
+/// Folds committed Raft log entries into the <see cref="SharedState"/> (with its one reducer) and snapshots it. Apply is pure and fast (no
 /// I/O, no data-plane work): the node's data plane follows <see cref="Current"/> on its own, so a slow or failing
 /// local apply never stalls replication. Entries re-applied after a restart give the same state.
 /// </summary>
 internal sealed class ConfigStateMachine : SimpleStateMachine
 {
-    private static readonly JsonSerializerOptions SnapshotJson = new(JsonSerializerDefaults.Web);
-
     private readonly int _snapshotEvery;
     private readonly ILogger _logger;
-    private volatile ReplicatedState _current = ReplicatedState.Empty;
+    private volatile SharedState _current = SharedState.Empty;
     private long _appliedSinceSnapshot;
 
     public ConfigStateMachine(DirectoryInfo location, int snapshotEvery, ILogger logger)
@@ -26,10 +25,10 @@ internal sealed class ConfigStateMachine : SimpleStateMachine
         _logger = logger;
     }
 
-    public ReplicatedState Current => _current;
+    public SharedState Current => _current;
 
     /// <summary>Raised after each applied entry (on DotNext's apply loop: handlers must be quick).</summary>
-    public event Action<ReplicatedState>? Applied;
+    public event Action<SharedState>? Applied;
 
     protected override ValueTask<bool> ApplyAsync(LogEntry entry, CancellationToken token)
     {
@@ -37,7 +36,7 @@ internal sealed class ConfigStateMachine : SimpleStateMachine
         if (!entry.IsConfiguration && entry.TryGetPayload(out var payload) && payload.Length > 0)
         {
             // Commands are a few KiB: copying one to a contiguous buffer is cheaper than reasoning about segments.
-            var command = ClusterCommand.FromBytes(payload.IsSingleSegment ? payload.FirstSpan : System.Buffers.BuffersExtensions.ToArray(payload));
+            var command = ChangeCommand.FromBytes(payload.IsSingleSegment ? payload.FirstSpan : System.Buffers.BuffersExtensions.ToArray(payload));
             if (command is null)
             {
                 ClusterLog.UnknownEntrySkipped(_logger, entry.Index);
@@ -61,7 +60,7 @@ internal sealed class ConfigStateMachine : SimpleStateMachine
     protected override async ValueTask RestoreAsync(FileInfo snapshotFile, CancellationToken token)
     {
         await using var stream = snapshotFile.OpenRead();
-        var restored = await JsonSerializer.DeserializeAsync<ReplicatedState>(stream, SnapshotJson, token).ConfigureAwait(false)
+        var restored = await JsonSerializer.DeserializeAsync<SharedState>(stream, ChangeJson.Options, token).ConfigureAwait(false)
             ?? throw new InvalidDataException($"snapshot {snapshotFile.FullName} is empty");
         _current = restored;
         ClusterLog.SnapshotRestored(_logger, snapshotFile.Name, restored.AppliedIndex, restored.Revision);
@@ -69,5 +68,5 @@ internal sealed class ConfigStateMachine : SimpleStateMachine
     }
 
     protected override ValueTask PersistAsync(IAsyncBinaryWriter writer, CancellationToken token) =>
-        writer.WriteAsync(JsonSerializer.SerializeToUtf8Bytes(_current, SnapshotJson), lengthFormat: null, token);
+        writer.WriteAsync(JsonSerializer.SerializeToUtf8Bytes(_current, ChangeJson.Options), lengthFormat: null, token);
 }

@@ -59,6 +59,11 @@ public sealed record ServerConfig
 
     /// <summary>Administrative state at start-up.</summary>
     public ServerAdminState State { get; init; } = ServerAdminState.Ready;
+
+    /// <summary>Equal but for <see cref="State"/> and <see cref="Weight"/>, which a running server can take without
+    /// being replaced (they are also what operators override at run time).</summary>
+    public bool SameDefinitionAs(ServerConfig other) =>
+        other is not null && this with { State = other.State, Weight = other.Weight } == other;
 }
 
 public enum ServerAdminState

@@ -42,7 +42,7 @@ internal sealed class ConsistentHash : ILoadBalancer
         var ring = new List<(ulong Point, ServerRuntime Owner)>();
         foreach (var server in servers)
         {
-            var points = Math.Max(server.Config.Weight, 1) * PointsPerWeight;
+            var points = Math.Max(server.Weight, 1) * PointsPerWeight;
             for (var i = 0; i < points; i++)
             {
                 ring.Add((StableHash.Of($"{server.Name}#{i}"), server));

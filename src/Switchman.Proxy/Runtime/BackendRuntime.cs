@@ -26,11 +26,12 @@ internal sealed class BackendRuntime : IDisposable
         _time = time;
         Config = config;
         var initiallyHealthy = config.Health?.Initial != InitialHealth.Down;
-        // A server whose configuration did not change keeps its live state (health, ejection, in-flight count,
-        // operator overrides) across a reload; any other server starts afresh.
+        // A server whose definition did not change keeps its live state (health, ejection, in-flight count) across a
+        // change and takes its new admin state and weight (an operator's override, or the configuration's); any other
+        // server starts afresh, in the state and with the weight the configuration gives it.
         Servers = [.. config.Servers.Select(s =>
-            previous?.FindServer(s.Name) is { } kept && kept.Config == s && previous.Config.Health == config.Health
-                ? kept
+            previous?.FindServer(s.Name) is { } kept && kept.Config.SameDefinitionAs(s) && previous.Config.Health == config.Health
+                ? kept.Follow(s)
                 : new ServerRuntime(config.Name, s, initiallyHealthy, time))];
         _balancer = CreateBalancer(config, Servers);
         // The connection pool reads the configuration live (through its connector): keep it, its warm connections and

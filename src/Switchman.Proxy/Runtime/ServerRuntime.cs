@@ -38,6 +38,15 @@ internal sealed class ServerRuntime
 
     public string BackendName { get; }
 
+    /// <summary>Takes the admin state and weight of <paramref name="config"/>, a definition otherwise the same as this
+    /// server's; returns this server, kept with its live state.</summary>
+    public ServerRuntime Follow(ServerConfig config)
+    {
+        AdminState = config.State;
+        Weight = config.Weight;
+        return this;
+    }
+
     public ServerConfig Config { get; }
 
     public string Name => Config.Name;

@@ -30,7 +30,18 @@ public static class ConfigLoader
 
     /// <summary>Loads YAML text. <paramref name="sourceName"/> names the source in errors; relative paths inside the
     /// configuration are resolved against <paramref name="baseDirectory"/>.</summary>
-    public static ConfigLoadResult LoadYaml(string yaml, string sourceName, string baseDirectory)
+    public static ConfigLoadResult LoadYaml(string yaml, string sourceName, string baseDirectory) =>
+        Read(yaml, sourceName, baseDirectory, validate: true);
+
+    /// <summary>
+    /// Reads YAML text into a configuration without validating it: errors are only those of the text itself (syntax,
+    /// unknown fields, values of the wrong type). For a document that is validated elsewhere, once it is complete, such
+    /// as the shared part of a cluster's configuration, which each node validates with its own node-local sections.
+    /// </summary>
+    public static ConfigLoadResult ParseYaml(string yaml, string sourceName, string baseDirectory) =>
+        Read(yaml, sourceName, baseDirectory, validate: false);
+
+    private static ConfigLoadResult Read(string yaml, string sourceName, string baseDirectory, bool validate)
     {
         ArgumentNullException.ThrowIfNull(yaml);
         ArgumentNullException.ThrowIfNull(sourceName);
@@ -54,7 +65,10 @@ public static class ConfigLoader
 
         var binder = new ConfigBinder(new YamlValueReader(errors), Path.GetFullPath(baseDirectory));
         var config = binder.Bind(root);
-        ConfigValidator.Validate(config, errors);
+        if (validate)
+        {
+            ConfigValidator.Validate(config, errors);
+        }
         return new ConfigLoadResult(config, errors.ToList());
     }
 

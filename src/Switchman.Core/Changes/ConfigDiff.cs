@@ -1,6 +1,6 @@
 using Switchman.Core.Configuration;
 
-namespace Switchman.Admin.Control;
+namespace Switchman.Core.Changes;
 
 /// <summary>What a new configuration changes, in words: "backend api: server c removed", "frontend images added".</summary>
 public sealed record ConfigDiff(IReadOnlyList<string> Changes)

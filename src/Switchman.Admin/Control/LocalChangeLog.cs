@@ -1,0 +1,60 @@
+using Switchman.Core.Changes;
+
+namespace Switchman.Admin.Control;
+
+/// <summary>
+/// The one-member log of a node that runs alone: the same commands and the same reducer as a cluster's log, without
+/// the consensus. A command is committed only once this node's data plane runs it, so a change that cannot run here
+/// (a port in use) is refused whole and leaves nothing behind, as a reload of HAProxy would.
+/// </summary>
+public sealed class LocalChangeLog : IChangeLog
+{
+    private readonly SemaphoreSlim _appendLock = new(1, 1);
+    private readonly ChangeApplier _applier;
+    private SharedState _state;
+
+    /// <param name="initial">The state at start: the node's file as the first entry.</param>
+    public LocalChangeLog(SharedState initial, ChangeApplier applier)
+    {
+        _state = initial;
+        _applier = applier;
+    }
+
+    public bool IsReplicated => false;
+
+    public SharedState State => Volatile.Read(ref _state);
+
+    public Task CatchUpAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public async Task<AppendResult> AppendAsync(ChangeCommand command, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        await _appendLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var current = _state;
+            if (current.FindChange(command.ChangeId) is { } seen)
+            {
+                return new AppendResult(seen, []);
+            }
+            var next = current.Apply(command, current.AppliedIndex + 1);
+            var outcome = next.FindChange(command.ChangeId)!;
+            if (!outcome.Accepted)
+            {
+                // Nothing to run: a refused command is not kept.
+                return new AppendResult(outcome with { Index = current.AppliedIndex }, []);
+            }
+            var errors = await _applier.ApplyAsync(next, committed: false, cancellationToken).ConfigureAwait(false);
+            if (errors.Count > 0)
+            {
+                return new AppendResult(outcome with { Accepted = false, Revision = current.Revision }, errors);
+            }
+            Volatile.Write(ref _state, next);
+            return new AppendResult(outcome, []);
+        }
+        finally
+        {
+            _appendLock.Release();
+        }
+    }
+}

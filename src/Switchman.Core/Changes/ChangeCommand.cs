@@ -1,0 +1,93 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Switchman.Core.Configuration;
+
+namespace Switchman.Core.Changes;
+
+/// <summary>
+/// One change to a node's shared state: the payload of a log entry, in the one-member log of a node alone and in the
+/// Raft log of a cluster alike. Commands are small and self-contained and carry everything their effect depends on
+/// (author, time, the revision they were based on), so <see cref="SharedState.Apply"/> gives the same state on every
+/// node and again on replay after a restart.
+/// </summary>
+[JsonPolymorphic(TypeDiscriminatorPropertyName = "type")]
+[JsonDerivedType(typeof(ApplyConfigCommand), "apply_config")]
+[JsonDerivedType(typeof(SetServerStateCommand), "set_server_state")]
+[JsonDerivedType(typeof(SetServerWeightCommand), "set_server_weight")]
+[JsonDerivedType(typeof(AddServerCommand), "add_server")]
+[JsonDerivedType(typeof(RemoveServerCommand), "remove_server")]
+public abstract record ChangeCommand
+{
+    /// <summary>Unique per change; a change proposed twice (a client retrying after an unknown outcome) applies once.</summary>
+    public required string ChangeId { get; init; }
+
+    public required string Author { get; init; }
+
+    public required DateTimeOffset ProposedAt { get; init; }
+
+    public byte[] ToBytes() => JsonSerializer.SerializeToUtf8Bytes(this, ChangeJson.Options);
+
+    /// <summary>Null when the bytes are not a command this version can read (then the entry is skipped, logged by the caller).</summary>
+    public static ChangeCommand? FromBytes(ReadOnlySpan<byte> bytes)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<ChangeCommand>(bytes, ChangeJson.Options);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    public static string NewChangeId() => Guid.NewGuid().ToString("N");
+}
+
+/// <summary>
+/// Replace the shared configuration (everything but the node-local <c>admin</c> and <c>cluster</c> sections). Accepted
+/// only if the state is still at <see cref="ExpectedRevision"/>, the revision the proposer validated it against.
+/// </summary>
+public sealed record ApplyConfigCommand : ChangeCommand
+{
+    /// <summary>Written to the log as YAML (<c>"yaml"</c>), the form an operator reads.</summary>
+    [JsonPropertyName("yaml")]
+    public required SwitchmanConfig Config { get; init; }
+
+    public required long ExpectedRevision { get; init; }
+}
+
+/// <summary>A runtime override of one server's admin state (ready, drain, maint): no new revision.</summary>
+public sealed record SetServerStateCommand : ChangeCommand
+{
+    public required string Backend { get; init; }
+
+    public required string Server { get; init; }
+
+    public required ServerAdminState State { get; init; }
+}
+
+/// <summary>A runtime override of one server's weight: no new revision.</summary>
+public sealed record SetServerWeightCommand : ChangeCommand
+{
+    public required string Backend { get; init; }
+
+    public required string Server { get; init; }
+
+    public required int Weight { get; init; }
+}
+
+/// <summary>Add a server to an existing backend: a new revision. Refused if the backend is gone or has a server of that name.</summary>
+public sealed record AddServerCommand : ChangeCommand
+{
+    public required string Backend { get; init; }
+
+    public required ServerConfig Server { get; init; }
+}
+
+/// <summary>Remove a server from its backend: a new revision; its overrides end with it. Refused if it is not there.</summary>
+public sealed record RemoveServerCommand : ChangeCommand
+{
+    public required string Backend { get; init; }
+
+    public required string Server { get; init; }
+}

@@ -1,0 +1,189 @@
+using System.Collections.Immutable;
+using Switchman.Core.Configuration;
+
+namespace Switchman.Core.Changes;
+
+/// <summary>A server's runtime overrides (null fields are not overridden) and who set the last one.</summary>
+public sealed record ServerOverride(ServerAdminState? State, int? Weight, string? Author)
+{
+    public bool IsEmpty => State is null && Weight is null;
+}
+
+/// <summary>What became of one applied command, kept (a bounded number of them) for its proposer and for retries.</summary>
+public sealed record ChangeOutcome(string ChangeId, long Index, bool Accepted, long Revision, string? Refusal);
+
+/// <summary>
+/// The state every change folds into, the same on a node alone (its one-member log) and on every node of a cluster
+/// (the Raft log): the shared configuration and its revision (the log index of the entry that set it), the runtime
+/// overrides of servers, and the outcomes of recent changes. Immutable: each applied entry yields a new state, which
+/// readers take without locks. <see cref="Apply"/> is the one reducer: pure, so every node that applies the same
+/// entries reaches the same state.
+/// </summary>
+public sealed record SharedState
+{
+    /// <summary>How many recent change outcomes are remembered for deduplication.</summary>
+    public const int RememberedChanges = 1000;
+
+    public static readonly SharedState Empty = new();
+
+    /// <summary>Log index of the entry that last changed <see cref="Config"/>; 0 before the first configuration.</summary>
+    public long Revision { get; init; }
+
+    /// <summary>The shared configuration (no <c>admin</c>, no <c>cluster</c>); null before the first one.</summary>
+    public SwitchmanConfig? Config { get; init; }
+
+    public string? Author { get; init; }
+
+    public DateTimeOffset? ChangedAt { get; init; }
+
+    /// <summary>Keyed by <see cref="ServerKey"/>.</summary>
+    public ImmutableSortedDictionary<string, ServerOverride> Overrides { get; init; } = ImmutableSortedDictionary<string, ServerOverride>.Empty;
+
+    /// <summary>The last log index applied to this state.</summary>
+    public long AppliedIndex { get; init; }
+
+    /// <summary>Oldest first.</summary>
+    public ImmutableList<ChangeOutcome> RecentChanges { get; init; } = [];
+
+    public static string ServerKey(string backend, string server) => $"{backend}/{server}";
+
+    public ServerOverride? OverrideOf(string backend, string server) => Overrides.GetValueOrDefault(ServerKey(backend, server));
+
+    public ChangeOutcome? FindChange(string changeId)
+    {
+        for (var i = RecentChanges.Count - 1; i >= 0; i--)
+        {
+            if (RecentChanges[i].ChangeId == changeId)
+            {
+                return RecentChanges[i];
+            }
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// <paramref name="config"/> (the shared configuration with a node's own sections) as the data plane runs it: each
+    /// server's state and weight replaced by its override, if it has one.
+    /// </summary>
+    public SwitchmanConfig Effective(SwitchmanConfig config)
+    {
+        if (Overrides.IsEmpty)
+        {
+            return config;
+        }
+        return config with
+        {
+            Backends = new ValueList<BackendConfig>(config.Backends.Select(backend => backend with
+            {
+                Servers = new ValueList<ServerConfig>(backend.Servers.Select(server => OverrideOf(backend.Name, server.Name) is { } o
+                    ? server with { State = o.State ?? server.State, Weight = o.Weight ?? server.Weight }
+                    : server)),
+            })),
+        };
+    }
+
+    /// <summary>The state after the command at <paramref name="index"/>. Pure: the same inputs give the same state on every node.</summary>
+    public SharedState Apply(ChangeCommand command, long index)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        if (FindChange(command.ChangeId) is not null)
+        {
+            return this with { AppliedIndex = index };
+        }
+        var (next, refusal) = command switch
+        {
+            ApplyConfigCommand c => ApplyConfig(c, index),
+            SetServerStateCommand s => WithOverride(s.Backend, s.Server, o => o with { State = s.State, Author = s.Author }),
+            SetServerWeightCommand w => WithOverride(w.Backend, w.Server, o => o with { Weight = w.Weight, Author = w.Author }),
+            AddServerCommand a => AddServer(a, index),
+            RemoveServerCommand r => RemoveServer(r, index),
+            _ => (this, $"unknown command {command.GetType().Name}"),
+        };
+        var outcome = new ChangeOutcome(command.ChangeId, index, refusal is null, next.Revision, refusal);
+        var recent = next.RecentChanges.Add(outcome);
+        if (recent.Count > RememberedChanges)
+        {
+            recent = recent.RemoveRange(0, recent.Count - RememberedChanges);
+        }
+        return next with { AppliedIndex = index, RecentChanges = recent };
+    }
+
+    /// <summary>The state after an entry that is not a command (a leader's no-op, a membership change, an unreadable entry).</summary>
+    public SharedState Skip(long index) => this with { AppliedIndex = index };
+
+    private (SharedState Next, string? Refusal) ApplyConfig(ApplyConfigCommand command, long index) =>
+        command.ExpectedRevision != Revision
+            ? (this, $"the change was based on revision {command.ExpectedRevision}, but the state is at revision {Revision}")
+            : (WithConfig(command.Config, command, index), null);
+
+    private (SharedState Next, string? Refusal) AddServer(AddServerCommand command, long index)
+    {
+        if (Config?.FindBackend(command.Backend) is not { } backend)
+        {
+            return (this, $"backend '{command.Backend}' does not exist");
+        }
+        if (backend.Servers.Any(s => s.Name == command.Server.Name))
+        {
+            return (this, $"backend '{command.Backend}' already has a server '{command.Server.Name}'");
+        }
+        return (WithConfig(WithServers(Config, backend with { Servers = new ValueList<ServerConfig>([.. backend.Servers, command.Server]) }), command, index), null);
+    }
+
+    private (SharedState Next, string? Refusal) RemoveServer(RemoveServerCommand command, long index)
+    {
+        if (Config?.FindBackend(command.Backend) is not { } backend || backend.Servers.All(s => s.Name != command.Server))
+        {
+            return (this, $"backend '{command.Backend}' has no server '{command.Server}'");
+        }
+        return (WithConfig(WithServers(Config, backend with { Servers = new ValueList<ServerConfig>(backend.Servers.Where(s => s.Name != command.Server)) }), command, index), null);
+    }
+
+    private (SharedState Next, string? Refusal) WithOverride(string backend, string server, Func<ServerOverride, ServerOverride> change)
+    {
+        if (Config?.FindBackend(backend)?.Servers.Any(s => s.Name == server) != true)
+        {
+            return (this, $"backend '{backend}' has no server '{server}'");
+        }
+        var current = OverrideOf(backend, server) ?? new ServerOverride(null, null, null);
+        return (this with { Overrides = Overrides.SetItem(ServerKey(backend, server), change(current)) }, null);
+    }
+
+    /// <summary>
+    /// A new configuration at <paramref name="index"/>. Overrides outlive it, with two exceptions: a server that is
+    /// gone loses its overrides, and a field the new configuration itself changes for that server (its <c>state</c>
+    /// or its <c>weight</c>) ends that field's override: the operator who edits a server's weight in the file means it.
+    /// </summary>
+    private SharedState WithConfig(SwitchmanConfig config, ChangeCommand command, long index)
+    {
+        var overrides = Overrides;
+        foreach (var (key, value) in Overrides)
+        {
+            var (backend, server) = SplitKey(key);
+            var before = FindServer(Config, backend, server);
+            var after = FindServer(config, backend, server);
+            var kept = after is null
+                ? null
+                : value with
+                {
+                    State = before?.State != after.State ? null : value.State,
+                    Weight = before?.Weight != after.Weight ? null : value.Weight,
+                };
+            overrides = kept is null || kept.IsEmpty ? overrides.Remove(key) : overrides.SetItem(key, kept);
+        }
+        return this with { Revision = index, Config = config, Author = command.Author, ChangedAt = command.ProposedAt, Overrides = overrides };
+    }
+
+    public static (string Backend, string Server) SplitKey(string key)
+    {
+        var slash = key.IndexOf('/', StringComparison.Ordinal);
+        return (key[..slash], key[(slash + 1)..]);
+    }
+
+    public static ServerConfig? FindServer(SwitchmanConfig? config, string backend, string server) =>
+        config?.FindBackend(backend)?.Servers.FirstOrDefault(s => s.Name == server);
+
+    private static SwitchmanConfig WithServers(SwitchmanConfig config, BackendConfig changed) => config with
+    {
+        Backends = new ValueList<BackendConfig>(config.Backends.Select(b => b.Name == changed.Name ? changed : b)),
+    };
+}
