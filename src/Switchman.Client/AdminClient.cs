@@ -102,11 +102,12 @@ public sealed class AdminClient : IDisposable
         return Read(body, AdminJsonContext.Default.ConfigChange);
     }
 
-    /// <summary><c>POST /api/v1/reload</c>: the node reads its configuration file again and applies it.</summary>
+    /// <summary><c>POST /api/v1/reload</c>: the node reads its configuration file again and applies it; with
+    /// <paramref name="dryRun"/>, it only reports what that would change.</summary>
     /// <exception cref="AdminApiException">422 when the file is invalid (the old configuration keeps running).</exception>
-    public async Task<AdminResponse<ConfigChange>> ReloadAsync(CancellationToken cancellationToken)
+    public async Task<AdminResponse<ConfigChange>> ReloadAsync(CancellationToken cancellationToken, bool dryRun = false)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Post, "api/v1/reload");
+        using var request = new HttpRequestMessage(HttpMethod.Post, dryRun ? "api/v1/reload?dry_run=true" : "api/v1/reload");
         var (_, body) = await SendAsync(request, cancellationToken).ConfigureAwait(false);
         return Read(body, AdminJsonContext.Default.ConfigChange);
     }

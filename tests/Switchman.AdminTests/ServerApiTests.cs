@@ -38,6 +38,34 @@ public class ServerApiTests(ITestOutputHelper output) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_drained_server_stays_drained_after_a_configuration_change_that_leaves_it_alone()
+    {
+        var a = await _backends.StartAsync("a");
+        var b = await _backends.StartAsync("b");
+        var backend = new Core.Configuration.BackendConfig
+        {
+            Name = "api", Health = TestConfig.FastHealth, Servers = Core.Configuration.ValueList.Create(TestConfig.Server("a", a), TestConfig.Server("b", b)),
+        };
+        await using var node = await AdminNode.StartAsync(TestConfig.Single(backend), output);
+        (await node.Admin.PostAsync("/api/v1/backends/api/servers/a/state", Json("""{"state": "drain"}"""))).EnsureSuccessStatusCode();
+        Assert.Equal(["b"], await ServersReachedAsync(node));
+
+        // Only the backend's health interval changes (what the quickstart user did: 1s → 2s).
+        var changed = node.Host.ConfigStore.Current.Config with
+        {
+            Backends = Core.Configuration.ValueList.Create(backend with { Health = TestConfig.FastHealth with { Interval = TimeSpan.FromSeconds(2) } }),
+        };
+        using var put = await node.Admin.PutAsync("/api/v1/config",
+            new StringContent(Core.Configuration.Writing.ConfigWriter.ToYaml(changed with { Admin = new() }), Encoding.UTF8, "application/yaml"));
+
+        Assert.Equal(HttpStatusCode.OK, put.StatusCode);
+        Assert.Equal("drain", (await node.ServerStatusAsync("api", "a")).GetProperty("state").GetString());
+        Assert.Equal(["b"], await ServersReachedAsync(node));
+        var stateEvents = node.Host.Events.Since(0).Where(e => e.Type == "server_state_changed").ToList();
+        Assert.Equal(["drain"], stateEvents.Select(e => e.Data["state"]));
+    }
+
+    [Fact]
     public async Task SetWeight_VisibleInStatus_AndInTraffic()
     {
         var a = await _backends.StartAsync("a");
@@ -150,7 +178,8 @@ public class ServerApiTests(ITestOutputHelper output) : IAsyncLifetime
             Assert.Equal(HttpStatusCode.OK, slowResponse.StatusCode);
         }
         var document = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
-        Assert.Equal(2, document.GetProperty("revision").GetInt64());
+        // Revision 1 is the file, 2 the drain before the removal (each change is one log entry), 3 the removal.
+        Assert.Equal(3, document.GetProperty("revision").GetInt64());
         Assert.Equal(["backend api changed: server c removed"], document.GetProperty("changes").EnumerateArray().Select(e => e.GetString()));
         Assert.DoesNotContain(node.Host.ConfigStore.Current.Config.Backends[0].Servers, s => s.Name == "c");
         Assert.Equal(HttpStatusCode.NotFound, (await node.Reader.GetAsync("/api/v1/backends/api/servers/c")).StatusCode);

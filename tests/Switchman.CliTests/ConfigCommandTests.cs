@@ -26,6 +26,26 @@ public sealed class ConfigCommandTests(ITestOutputHelper output) : IAsyncLifetim
     }
 
     [Fact]
+    public async Task ConfigDiff_ShowsWhatAReloadOfTheNodesFileWouldUndo_AndChangesNothing()
+    {
+        var add = await _node.RunAsync("server", "add", "api", "c", _node.A.BaseAddress.Authority);
+        Assert.True(add.ExitCode == 0, add.ToString());
+        var revision = _node.Host.ConfigStore.Current.Revision;
+
+        var diff = await _node.RunAsync("config", "diff");
+
+        Assert.True(diff.ExitCode == 0, diff.ToString());
+        Assert.Equal($"dry run: nothing applied; against revision {revision} this would change:", diff.Output[0]);
+        Assert.Contains("  backend api changed: server c removed", diff.Output);
+        Assert.Equal(revision, _node.Host.ConfigStore.Current.Revision);
+        Assert.Contains(_node.Host.DataPlane.Config.FindBackend("api")!.Servers, s => s.Name == "c");
+
+        var against = await _node.RunAsync("config", "diff", _node.WriteFile("only-a.yaml", _node.Yaml(servers: "a")));
+        Assert.True(against.ExitCode == 0, against.ToString());
+        Assert.Contains("  backend api changed: server b removed, server c removed", against.Output);
+    }
+
+    [Fact]
     public async Task ConfigGet_Json_PrintsJson()
     {
         var result = await _node.RunAsync("config", "get", "--output", "json");

@@ -137,7 +137,8 @@ public sealed class ServerCommandTests(ITestOutputHelper output) : IAsyncLifetim
         var remove = await _node.RunAsync("server", "remove", "api", "c", "--timeout", "10s");
 
         Assert.True(remove.ExitCode == 0, remove.ToString());
-        Assert.Equal("server api/c drained and removed in configuration revision 3", remove.StandardOutput);
+        // 2 added it, 3 drained it (each change is one log entry), 4 removed it.
+        Assert.Equal("server api/c drained and removed in configuration revision 4", remove.StandardOutput);
         Assert.Equal(["a", "b"], _node.Host.DataPlane.Config.FindBackend("api")!.Servers.Select(s => s.Name));
     }
 

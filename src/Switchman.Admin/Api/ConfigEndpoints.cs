@@ -60,7 +60,11 @@ internal static class ConfigEndpoints
 
     public static async Task<IResult> ReloadAsync(HttpRequest request, ClaimsPrincipal user, ConfigStore store, CancellationToken cancellationToken)
     {
-        var outcome = await store.ReloadAsync(Author(user), cancellationToken).ConfigureAwait(false);
+        if (!TryParseDryRun(request, out var dryRun))
+        {
+            return ApiResults.Error(StatusCodes.Status400BadRequest, "dry_run must be true or false");
+        }
+        var outcome = await store.ReloadAsync(Author(user), cancellationToken, dryRun).ConfigureAwait(false);
         return ToResult(request, outcome, errorsInFile: true);
     }
 

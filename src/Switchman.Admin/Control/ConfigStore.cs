@@ -74,8 +74,9 @@ public sealed class ConfigStore
             : Task.FromResult<ApplyOutcome>(Refuse(loaded.Errors, author));
     }
 
-    /// <summary>Reads the start-up file again and applies it (SIGHUP, <c>switchman reload</c>).</summary>
-    public Task<ApplyOutcome> ReloadAsync(string author, CancellationToken cancellationToken)
+    /// <summary>Reads the start-up file again and applies it (SIGHUP, <c>switchman reload</c>); with
+    /// <paramref name="dryRun"/>, only says what it would change (<c>switchman config diff</c>).</summary>
+    public Task<ApplyOutcome> ReloadAsync(string author, CancellationToken cancellationToken, bool dryRun = false)
     {
         if (SourceFile is null)
         {
@@ -83,7 +84,7 @@ public sealed class ConfigStore
         }
         var loaded = ConfigLoader.LoadFile(SourceFile);
         return loaded.IsValid
-            ? ApplyAsync(loaded.Config!, null, author, dryRun: false, cancellationToken)
+            ? ApplyAsync(loaded.Config!, null, author, dryRun, cancellationToken)
             : Task.FromResult<ApplyOutcome>(Refuse(loaded.Errors, author));
     }
 
@@ -128,10 +129,8 @@ public sealed class ConfigStore
         {
             return new ApplyOutcome.Conflict(expectedRevision ?? current.Revision, result.Outcome.Revision);
         }
-        if (filled.Admin != Current.Config.Admin)
-        {
-            _applier.SetLocalAdmin(filled.Admin);
-        }
+        // Always the proposal's own admin section when it had one: token files and variables are read again then.
+        _applier.SetLocalAdmin(filled.Admin);
         return new ApplyOutcome.Applied(Current, diff, DryRun: false);
     }
 

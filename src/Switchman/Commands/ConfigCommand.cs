@@ -4,14 +4,68 @@ using Switchman.Client;
 
 namespace Switchman.Commands;
 
-/// <summary><c>switchman config get|apply</c>: read the running configuration, or propose a new one.</summary>
+/// <summary><c>switchman config get|apply|diff</c>: read the running configuration, propose a new one, or see what one would change.</summary>
 internal static class ConfigCommand
 {
     public static Command Create() => new("config", "Read or change the running configuration through the admin API.")
     {
         CreateGet(),
         CreateApply(),
+        CreateDiff(),
     };
+
+    private static Command CreateDiff()
+    {
+        var file = new Argument<string?>("FILE")
+        {
+            Description = "A configuration to compare (YAML, or JSON when the name ends in .json); without it, the node's own file, as a reload would read it.",
+            Arity = ArgumentArity.ZeroOrOne,
+        };
+        var command = new Command(
+            "diff",
+            "Show what applying FILE, or reloading the node's own file, would change in the running configuration (servers added or removed through the API included). Changes nothing.")
+        {
+            file,
+        };
+        AdminCommandAction.Set(command, async (context, parseResult, cancellationToken) =>
+        {
+            var path = parseResult.GetValue(file);
+            try
+            {
+                if (path is null)
+                {
+                    return await ConfigChangeOutput.PrintAcceptedAsync(context, await context.Client.ReloadAsync(cancellationToken, dryRun: true), dryRun: true);
+                }
+                if (await ReadFileAsync(context, path, cancellationToken) is not { } content)
+                {
+                    return ExitCodes.Invalid;
+                }
+                var response = await context.Client.PutConfigAsync(content, FormatOf(path), ifRevision: null, dryRun: true, cancellationToken);
+                return await ConfigChangeOutput.PrintAcceptedAsync(context, response, dryRun: true);
+            }
+            catch (AdminApiException e)
+            {
+                return await ConfigChangeOutput.ReportRefusedAsync(context, e, path ?? "(node configuration file)");
+            }
+        });
+        return command;
+    }
+
+    private static async Task<string?> ReadFileAsync(AdminContext context, string path, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await File.ReadAllTextAsync(path, cancellationToken);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            await context.Error.WriteLineAsync($"switchman: cannot read {path}: {e.Message}");
+            return null;
+        }
+    }
+
+    private static ConfigFormat FormatOf(string path) =>
+        path.EndsWith(".json", StringComparison.OrdinalIgnoreCase) ? ConfigFormat.Json : ConfigFormat.Yaml;
 
     private static Command CreateGet()
     {
@@ -56,17 +110,11 @@ internal static class ConfigCommand
         AdminCommandAction.Set(command, async (context, parseResult, cancellationToken) =>
         {
             var path = parseResult.GetRequiredValue(file);
-            string content;
-            try
+            if (await ReadFileAsync(context, path, cancellationToken) is not { } content)
             {
-                content = await File.ReadAllTextAsync(path, cancellationToken);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                await context.Error.WriteLineAsync($"switchman: cannot read {path}: {e.Message}");
                 return ExitCodes.Invalid;
             }
-            var format = path.EndsWith(".json", StringComparison.OrdinalIgnoreCase) ? ConfigFormat.Json : ConfigFormat.Yaml;
+            var format = FormatOf(path);
             var isDryRun = parseResult.GetValue(dryRun);
             try
             {
