@@ -11,7 +11,6 @@ using Switchman.Admin.Api;
 using Switchman.Admin.Cluster;
 using Switchman.Cluster;
 using Switchman.Admin.Control;
-using Switchman.Core.Changes;
 using Switchman.Core.Configuration;
 using Switchman.Proxy;
 
@@ -90,27 +89,24 @@ public sealed class NodeHost : IAsyncDisposable
         builder.Services.AddSingleton(config);
         var clustered = config.Cluster is not null;
         var witness = config.Cluster?.Role == ClusterRole.Witness;
+        builder.Services.AddSingleton(sp => NodeStart.Recover(
+            config, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>().CreateLogger<LocalChangeLog>()));
         builder.Services.AddSingleton<DataPlane>(sp => new DataPlane(
             // A witness votes and serves no traffic: its data plane stays empty whatever the configuration says.
-            witness ? config with { Frontends = ValueList<FrontendConfig>.Empty, Backends = ValueList<BackendConfig>.Empty } : config,
+            witness
+                ? config with { Frontends = ValueList<FrontendConfig>.Empty, Backends = ValueList<BackendConfig>.Empty }
+                : sp.GetRequiredService<NodeStart>() is var start ? start.State.Effective(start.Config) : config,
             sp.GetRequiredService<ILoggerFactory>(),
             sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(),
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<Yarp.ReverseProxy.Forwarder.IHttpForwarder>()));
         builder.Services.AddSingleton<NodeEvents>();
-        // A node alone starts its one-member log with its file as the first entry (revision 1); a cluster member
-        // starts empty and runs its file until the replicated state arrives.
-        var startState = clustered ? SharedState.Empty : SharedState.Empty.Apply(new ApplyConfigCommand
-        {
-            ChangeId = "startup", Author = "startup", ProposedAt = (time ?? TimeProvider.System).GetUtcNow(),
-            Config = NodeLocalSections.Strip(config), ExpectedRevision = 0,
-        }, index: 1);
         builder.Services.AddSingleton(sp => new ChangeApplier(
-            config, startState, sp.GetRequiredService<DataPlane>(), sp.GetRequiredService<NodeEvents>(),
+            sp.GetRequiredService<NodeStart>().Config, sp.GetRequiredService<NodeStart>().State, sp.GetRequiredService<DataPlane>(), sp.GetRequiredService<NodeEvents>(),
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<ChangeApplier>>(), servesTraffic: !witness));
         builder.Services.AddSingleton<IChangeLog>(sp => clustered
             ? sp.GetRequiredService<RaftChangeLog>()
-            : new LocalChangeLog(startState, sp.GetRequiredService<ChangeApplier>()));
+            : new LocalChangeLog(sp.GetRequiredService<NodeStart>().State, sp.GetRequiredService<ChangeApplier>(), sp.GetRequiredService<NodeStart>().File));
         builder.Services.AddSingleton(sp => new ConfigStore(
             sp.GetRequiredService<IChangeLog>(), sp.GetRequiredService<ChangeApplier>(), sourceFile, sp.GetRequiredService<NodeEvents>(),
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<ConfigStore>>()));

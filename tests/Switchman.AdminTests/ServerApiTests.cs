@@ -56,7 +56,7 @@ public class ServerApiTests(ITestOutputHelper output) : IAsyncLifetime
             Backends = Core.Configuration.ValueList.Create(backend with { Health = TestConfig.FastHealth with { Interval = TimeSpan.FromSeconds(2) } }),
         };
         using var put = await node.Admin.PutAsync("/api/v1/config",
-            new StringContent(Core.Configuration.Writing.ConfigWriter.ToYaml(changed with { Admin = new() }), Encoding.UTF8, "application/yaml"));
+            new StringContent(Core.Configuration.Writing.ConfigWriter.ToYaml(changed), Encoding.UTF8, "application/yaml"));
 
         Assert.Equal(HttpStatusCode.OK, put.StatusCode);
         Assert.Equal("drain", (await node.ServerStatusAsync("api", "a")).GetProperty("state").GetString());

@@ -96,9 +96,9 @@ public sealed class ConfigStore
     {
         ArgumentNullException.ThrowIfNull(proposed);
         var current = Current;
-        if (NodeLocalSections.RefuseClusterChange(proposed, current.Config) is { } clusterError)
+        if (NodeLocalSections.RefuseStartupOnlyChange(proposed, current.Config) is { } startupOnly)
         {
-            return Refuse([clusterError], author);
+            return Refuse([startupOnly], author);
         }
         var filled = NodeLocalSections.Fill(proposed, current.Config);
         var errors = ConfigValidator.Validate(filled, "config");

@@ -18,6 +18,13 @@ public sealed record SwitchmanConfig
     /// <summary>Membership in a cluster of nodes; null: the node runs alone.</summary>
     public ClusterConfig? Cluster { get; init; }
 
+    /// <summary>
+    /// Where a node alone keeps its change log, so that what the admin API changed (servers added or removed, states
+    /// and weights) survives a restart; absolute once loaded. Null: the log is kept in memory only. A cluster member
+    /// keeps its log in <c>cluster.data_dir</c> instead. Node-local, like <c>admin</c>.
+    /// </summary>
+    public string? DataDir { get; init; }
+
     public BackendConfig? FindBackend(string name)
     {
         foreach (var backend in Backends)

@@ -49,12 +49,23 @@ internal static class RunCommand
             }
             loaded = loaded with { Cluster = loaded.Cluster with { Role = ClusterRole.Witness } };
         }
-        await using var node = NodeHost.Create(loaded, path);
+        NodeHost node;
+        try
+        {
+            // Creating the node reads its saved state (data_dir), which may be unreadable.
+            node = NodeHost.Create(loaded, path);
+        }
+        catch (Exception e) when (IsStartFailure(e))
+        {
+            await error.WriteLineAsync($"switchman: {path}: could not start: {e.Message}");
+            return ExitCodes.Invalid;
+        }
+        await using var running = node;
         try
         {
             await node.StartAsync(cancellationToken);
         }
-        catch (Exception e) when (e is IOException or InvalidOperationException or System.Net.Sockets.SocketException)
+        catch (Exception e) when (IsStartFailure(e))
         {
             // A port taken, a data directory not writable: say which, without a stack trace.
             await error.WriteLineAsync($"switchman: {path}: could not start: {e.Message}");
@@ -77,4 +88,8 @@ internal static class RunCommand
         await node.WaitForShutdownAsync(cancellationToken);
         return ExitCodes.Ok;
     }
+
+    /// <summary>What an operator can fix (a port, a directory, a saved state): reported in one line, not as a crash.</summary>
+    private static bool IsStartFailure(Exception e) =>
+        e is IOException or UnauthorizedAccessException or InvalidDataException or InvalidOperationException or System.Net.Sockets.SocketException;
 }

@@ -31,6 +31,7 @@ internal sealed class ConfigBinder(YamlValueReader values, string baseDirectory)
             Frontends = map.Map("frontends") is { } frontends ? BindNamed(frontends, BindFrontend) : DefaultConfig.Frontends,
             Backends = map.Map("backends") is { } backends ? BindNamed(backends, BindBackend) : DefaultConfig.Backends,
             Cluster = map.Map("cluster") is { } cluster ? BindCluster(cluster) : null,
+            DataDir = map.String("data_dir") is { } dataDir ? (dataDir.Length > 0 ? ResolvePath(dataDir) : dataDir) : null,
         };
         map.ReportUnknownKeys();
         return config;

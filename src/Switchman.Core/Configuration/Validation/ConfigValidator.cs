@@ -36,6 +36,14 @@ public static class ConfigValidator
         {
             ClusterRules.Validate(cluster, listeners, errors);
         }
+        if (config.DataDir is { Length: 0 })
+        {
+            errors.AddUnlessFailed("data_dir", "must be a directory path (or leave data_dir out to keep the change log in memory)");
+        }
+        else if (config.DataDir is not null && config.Cluster is not null)
+        {
+            errors.AddUnlessFailed("data_dir", "a cluster member keeps its state in cluster.data_dir; remove the top-level data_dir");
+        }
         if (config.AccessLog.Path is { Length: 0 })
         {
             errors.AddUnlessFailed("access_log.path", "must be 'stdout' or a file path");

@@ -61,6 +61,10 @@ public static class ConfigWriter
         {
             root["cluster"] = Cluster(cluster);
         }
+        if (config.DataDir is { } dataDir)
+        {
+            root["data_dir"] = dataDir;
+        }
         return root;
     }
 
