@@ -207,26 +207,28 @@ public sealed class DataPlane : IAsyncDisposable
         await frontend.DisposeAsync().ConfigureAwait(false);
     }
 
-    /// <summary>Waits until no request is forwarded through a dropped backend any more, then releases its connections.</summary>
+    /// <summary>Waits until no request is forwarded through a dropped backend any more (at most <see cref="RetireTimeout"/>), then releases its connections.</summary>
     private async Task RetireBackendAsync(BackendRuntime backend)
     {
-        var deadline = _time.GetTimestamp() + (long)(RetireTimeout.TotalSeconds * _time.TimestampFrequency);
+        using var timeout = new CancellationTokenSource(RetireTimeout, _time);
+        using var wait = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, _stopping.Token);
         try
         {
-            while (backend.InFlight > 0 && _time.GetTimestamp() < deadline)
-            {
-                await Task.Delay(TimeSpan.FromMilliseconds(100), _time, _stopping.Token).ConfigureAwait(false);
-            }
+            await backend.WhenIdleAsync(wait.Token).ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+        catch (OperationCanceledException) when (wait.IsCancellationRequested)
         {
-            // Shutting down: release it now.
+            // Timed out, or shutting down: release it now.
         }
         backend.Dispose();
     }
 
     /// <summary>Requests in flight to one server, or null when there is no such server.</summary>
     public int? InFlight(string backend, string server) => FindServer(backend, server)?.InFlight;
+
+    /// <summary>Completes when no request is in flight to the server (at once if there is no such server).</summary>
+    public Task WhenServerIdleAsync(string backend, string server, CancellationToken cancellationToken) =>
+        FindServer(backend, server)?.WhenIdleAsync(cancellationToken) ?? Task.CompletedTask;
 
     private ServerRuntime? FindServer(string backend, string server) =>
         _runtime.Backends.TryGetValue(backend, out var found) ? found.FindServer(server) : null;

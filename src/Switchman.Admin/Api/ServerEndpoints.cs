@@ -18,7 +18,6 @@ internal static class ServerEndpoints
 {
     public static readonly TimeSpan DefaultRemoveTimeout = TimeSpan.FromSeconds(30);
     public static readonly TimeSpan MaxRemoveTimeout = TimeSpan.FromMinutes(10);
-    private static readonly TimeSpan InFlightPollInterval = TimeSpan.FromMilliseconds(100);
 
     private static readonly string StateNames = ScalarFormats.EnumNames<ServerAdminState>();
 
@@ -160,11 +159,16 @@ internal static class ServerEndpoints
             // Drained on every node; the wait below watches this node's in-flight requests.
             await store.SetServerStateAsync(backend, server, ServerAdminState.Drain, author, cancellationToken).ConfigureAwait(false);
         }
-        var started = time.GetTimestamp();
-        while (dataPlane.InFlight(backend, server) is > 0 and var inFlight)
+        using (var deadline = new CancellationTokenSource(timeout, time))
+        using (var wait = CancellationTokenSource.CreateLinkedTokenSource(deadline.Token, cancellationToken))
         {
-            if (time.GetElapsedTime(started) >= timeout)
+            try
             {
+                await dataPlane.WhenServerIdleAsync(backend, server, wait.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            {
+                var inFlight = dataPlane.InFlight(backend, server) ?? 0;
                 return ApiResults.Error(StatusCodes.Status409Conflict, new ApiError(
                     string.Create(CultureInfo.InvariantCulture,
                         $"server {backend}/{server} still had {inFlight} request(s) in flight after {ConfigWriter.Duration(timeout)}; it stays in drain and was not removed (retry, or pass a longer ?timeout=)"))
@@ -172,7 +176,6 @@ internal static class ServerEndpoints
                     InFlight = inFlight,
                 });
             }
-            await Task.Delay(InFlightPollInterval, time, cancellationToken).ConfigureAwait(false);
         }
 
         // The wait may have outlasted other changes.

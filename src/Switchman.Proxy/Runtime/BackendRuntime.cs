@@ -17,7 +17,7 @@ internal sealed class BackendRuntime : IDisposable
     private readonly ILoadBalancer _balancer;
     private readonly TimeProvider _time;
     private readonly SharedHttpClient _client;
-    private int _inFlight;
+    private readonly InFlightCounter _inFlight = new();
 
     /// <param name="diagnostics">Where connect events are reported; null: nowhere (tests).</param>
     /// <param name="dialer">Opens TCP connections for a new connection pool; null: real sockets (tests pass a fake).</param>
@@ -69,11 +69,14 @@ internal sealed class BackendRuntime : IDisposable
     public void Activate() => _client.Connector.Attach(this);
 
     /// <summary>Requests being forwarded through this runtime right now (all servers, all attempts).</summary>
-    public int InFlight => Volatile.Read(ref _inFlight);
+    public int InFlight => _inFlight.Count;
 
-    public void BeginRequest() => Interlocked.Increment(ref _inFlight);
+    /// <summary>Completes when no request is forwarded through this runtime any more.</summary>
+    public Task WhenIdleAsync(CancellationToken cancellationToken) => _inFlight.WhenIdleAsync(cancellationToken);
 
-    public void EndRequest() => Interlocked.Decrement(ref _inFlight);
+    public void BeginRequest() => _inFlight.Enter();
+
+    public void EndRequest() => _inFlight.Exit();
 
     public ForwarderRequestConfig ForwarderConfig { get; }
 

@@ -10,7 +10,7 @@ namespace Switchman.Proxy.Runtime;
 internal sealed class ServerRuntime
 {
     private readonly TimeProvider _time;
-    private int _inFlight;
+    private readonly InFlightCounter _inFlight = new();
     private int _weight;
     private int _adminState;
     private int _healthy;
@@ -64,7 +64,10 @@ internal sealed class ServerRuntime
     /// <summary>Whether a recent connect failed or went unanswered: the server is then picked only when nothing else is left.</summary>
     public ServerSuspicion Suspicion { get; }
 
-    public int InFlight => Volatile.Read(ref _inFlight);
+    public int InFlight => _inFlight.Count;
+
+    /// <summary>Completes when no request is in flight to this server.</summary>
+    public Task WhenIdleAsync(CancellationToken cancellationToken) => _inFlight.WhenIdleAsync(cancellationToken);
 
     public long RequestsTotal => Interlocked.Read(ref _requestsTotal);
 
@@ -149,11 +152,11 @@ internal sealed class ServerRuntime
 
     public void BeginRequest()
     {
-        Interlocked.Increment(ref _inFlight);
+        _inFlight.Enter();
         Interlocked.Increment(ref _requestsTotal);
     }
 
-    public void EndRequest() => Interlocked.Decrement(ref _inFlight);
+    public void EndRequest() => _inFlight.Exit();
 
     /// <summary>Called by the active health checker when rise/fall decides a transition.</summary>
     public void SetHealthy(bool healthy)
