@@ -187,7 +187,7 @@ public class AuthTests(ITestOutputHelper output) : IAsyncLifetime
     /// <summary>Every endpoint as (method, path) with its route parameters filled in.</summary>
     private static List<(string Method, string Path)> EndpointsOf(SwitchmanTestNode node)
     {
-        var source = node.Host.Services.GetRequiredService<EndpointDataSource>();
+        var source = node.Services.GetRequiredService<EndpointDataSource>();
         var result = new List<(string, string)>();
         foreach (var endpoint in source.Endpoints.OfType<RouteEndpoint>())
         {

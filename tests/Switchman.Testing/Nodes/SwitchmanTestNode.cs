@@ -104,6 +104,9 @@ public sealed partial class SwitchmanTestNode : IAsyncDisposable
     /// <summary>The node's host, for tests of the host's own parts (its services, its config store); prefer the members below.</summary>
     public NodeHost Host => _host;
 
+    /// <summary>The node's services (e.g. the admin listener's endpoint table).</summary>
+    public IServiceProvider Services => _host.Services;
+
     public DataPlane DataPlane => _host.DataPlane;
 
     /// <summary>The node's event stream (what <c>GET /api/v1/events</c> serves).</summary>
