@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.Routing.Patterns;
 using Microsoft.Extensions.DependencyInjection;
 using Switchman.Admin;
+using Switchman.Testing;
 using Xunit.Abstractions;
 
 namespace Switchman.AdminTests;
@@ -14,7 +15,7 @@ namespace Switchman.AdminTests;
 /// <summary>Who may call what: every endpoint of the admin listener, taken from the app's own endpoint table.</summary>
 public class AuthTests(ITestOutputHelper output) : IAsyncLifetime
 {
-    private readonly Backends _backends = new();
+    private readonly DemoBackends _backends = new();
 
     public Task InitializeAsync() => Task.CompletedTask;
 
@@ -33,7 +34,7 @@ public class AuthTests(ITestOutputHelper output) : IAsyncLifetime
     public async Task EveryEndpoint_WithoutToken_401_ReadTokenOnWrite_403()
     {
         var a = await _backends.StartAsync("a");
-        await using var node = await AdminNode.StartAsync(TestConfig.Single(TestConfig.Server("a", a)), output);
+        await using var node = await SwitchmanTestNode.StartAsync(TestConfig.Single(TestConfig.Server("a", a)), output, AdminTestNodes.Options);
         var endpoints = EndpointsOf(node);
         var checkedProtected = new List<string>();
 
@@ -91,24 +92,24 @@ public class AuthTests(ITestOutputHelper output) : IAsyncLifetime
             },
             checkedProtected.ToHashSet());
         // The read token's 403s changed nothing.
-        var server = await node.ServerStatusAsync("api", "a");
+        var server = await node.ServerStatusJsonAsync("api", "a");
         Assert.Equal("ready", server.GetProperty("state").GetString());
-        Assert.Equal(1, node.Host.ConfigStore.Current.Revision);
+        Assert.Equal(1, node.Revision);
     }
 
     [Fact]
     public async Task TokensFromHashFileAndEnv_EachAuthenticates_AuthorIsTokenName()
     {
         var a = await _backends.StartAsync("a");
-        await using var node = await AdminNode.StartAsync(TestConfig.Single(TestConfig.Server("a", a)), output);
+        await using var node = await SwitchmanTestNode.StartAsync(TestConfig.Single(TestConfig.Server("a", a)), output, AdminTestNodes.Options);
 
         // Each token changes the state (a change that changes nothing publishes no event).
-        foreach (var (token, name, state) in new[] { (AdminNode.AdminToken, "ops", "drain"), (AdminNode.CiToken, "ci", "ready") })
+        foreach (var (token, name, state) in new[] { (TestTokens.AdminToken, "ops", "drain"), (TestTokens.CiToken, "ci", "ready") })
         {
             using var client = node.CreateClient(token);
             using var response = await client.PostAsync("/api/v1/backends/api/servers/a/state", Json($$"""{"state":"{{state}}"}"""));
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-            Assert.Equal(name, node.Host.Events.Since(0).Last(e => e.Type == "server_state_changed").Data["author"]);
+            Assert.Equal(name, node.Events.Since(0).Last(e => e.Type == "server_state_changed").Data["author"]);
         }
         Assert.Equal(HttpStatusCode.OK, (await node.Reader.GetAsync("/api/v1/status")).StatusCode);
     }
@@ -117,7 +118,7 @@ public class AuthTests(ITestOutputHelper output) : IAsyncLifetime
     public async Task TokenFileRotated_ReloadTakesTheNewToken_OldOneRefused()
     {
         var a = await _backends.StartAsync("a");
-        await using var node = await AdminNode.StartAsync(TestConfig.Single(TestConfig.Server("a", a)), output, writeFile: true);
+        await using var node = await SwitchmanTestNode.StartAsync(TestConfig.Single(TestConfig.Server("a", a)), output, AdminTestNodes.Options with { WriteFile = true });
         Assert.Equal(HttpStatusCode.OK, (await node.Reader.GetAsync("/api/v1/status")).StatusCode);
 
         File.WriteAllText(Path.Combine(node.Directory, "viewer.token"), "viewer-token-rotated\n");
@@ -131,7 +132,7 @@ public class AuthTests(ITestOutputHelper output) : IAsyncLifetime
     public async Task NoTokensConfigured_EveryApiRequestRefused_BodySaysHowToConfigure()
     {
         var a = await _backends.StartAsync("a");
-        await using var node = await AdminNode.StartAsync(TestConfig.Single(TestConfig.Server("a", a)), output, withTokens: false);
+        await using var node = await SwitchmanTestNode.StartAsync(TestConfig.Single(TestConfig.Server("a", a)), output, AdminTestNodes.Options with { Tokens = TestTokenSources.None });
 
         foreach (var client in new[] { node.Anonymous, node.Admin })
         {
@@ -149,17 +150,17 @@ public class AuthTests(ITestOutputHelper output) : IAsyncLifetime
     public async Task Tokens_NeverInLogs_NorInConfig()
     {
         var a = await _backends.StartAsync("a");
-        await using var node = await AdminNode.StartAsync(TestConfig.Single(TestConfig.Server("a", a)), output);
-        using var ci = node.CreateClient(AdminNode.CiToken);
+        await using var node = await SwitchmanTestNode.StartAsync(TestConfig.Single(TestConfig.Server("a", a)), output, AdminTestNodes.Options);
+        using var ci = node.CreateClient(TestTokens.CiToken);
 
         // Good tokens, bad tokens, a malformed header, changes that log: everything that could echo a token.
         (await node.Reader.GetAsync("/api/v1/status")).Dispose();
         (await ci.PostAsync("/api/v1/backends/api/servers/a/state", Json("""{"state":"drain"}"""))).Dispose();
         (await node.Reader.PostAsync("/api/v1/backends/api/servers/a/state", Json("""{"state":"ready"}"""))).Dispose();
-        (await node.CreateClient(AdminNode.ReadToken + "x").GetAsync("/api/v1/status")).Dispose();
+        (await node.CreateClient(TestTokens.ReadToken + "x").GetAsync("/api/v1/status")).Dispose();
         using (var malformed = new HttpRequestMessage(HttpMethod.Get, "/api/v1/status"))
         {
-            malformed.Headers.TryAddWithoutValidation("Authorization", "Token " + AdminNode.AdminToken);
+            malformed.Headers.TryAddWithoutValidation("Authorization", "Token " + TestTokens.AdminToken);
             (await node.Anonymous.SendAsync(malformed)).Dispose();
         }
         (await node.Admin.PutAsync("/api/v1/config", new StringContent("backends: {api: {servers: []}}\n"))).Dispose();
@@ -170,9 +171,9 @@ public class AuthTests(ITestOutputHelper output) : IAsyncLifetime
         var json = await (await node.Reader.SendAsync(jsonRequest)).Content.ReadAsStringAsync();
         var events = await node.Reader.GetStringAsync("/api/v1/events?follow=false");
 
-        var logs = node.LogLines().ToList();
+        var logs = node.Logs.Lines().ToList();
         Assert.NotEmpty(logs);
-        foreach (var token in AdminNode.AllTokens)
+        foreach (var token in TestTokens.All)
         {
             Assert.DoesNotContain(logs, line => line.Contains(token, StringComparison.Ordinal));
             Assert.DoesNotContain(token, yaml, StringComparison.Ordinal);
@@ -185,9 +186,9 @@ public class AuthTests(ITestOutputHelper output) : IAsyncLifetime
     }
 
     /// <summary>Every endpoint as (method, path) with its route parameters filled in.</summary>
-    private static List<(string Method, string Path)> EndpointsOf(AdminNode node)
+    private static List<(string Method, string Path)> EndpointsOf(SwitchmanTestNode node)
     {
-        var source = node.Host.Services.GetRequiredService<EndpointDataSource>();
+        var source = node.Services.GetRequiredService<EndpointDataSource>();
         var result = new List<(string, string)>();
         foreach (var endpoint in source.Endpoints.OfType<RouteEndpoint>())
         {

@@ -5,6 +5,7 @@ using System.Text.Json;
 using Switchman.Core.Configuration;
 using Switchman.Core.Configuration.Loading;
 using Switchman.Core.Configuration.Writing;
+using Switchman.Testing;
 using Xunit.Abstractions;
 
 namespace Switchman.AdminTests;
@@ -12,18 +13,18 @@ namespace Switchman.AdminTests;
 /// <summary>GET and PUT /api/v1/config, POST /api/v1/reload: revisions, optimistic concurrency, every error listed.</summary>
 public class ConfigApiTests(ITestOutputHelper output) : IAsyncLifetime
 {
-    private readonly Backends _backends = new();
+    private readonly DemoBackends _backends = new();
 
     public Task InitializeAsync() => Task.CompletedTask;
 
     public async Task DisposeAsync() => await _backends.DisposeAsync();
 
     /// <summary>Backend api with a (weight 1) and b (weight 0): all traffic goes to a.</summary>
-    private async Task<AdminNode> StartNodeAsync(bool writeFile = false)
+    private async Task<SwitchmanTestNode> StartNodeAsync(bool writeFile = false)
     {
         var a = await _backends.StartAsync("a");
         var b = await _backends.StartAsync("b");
-        return await AdminNode.StartAsync(TestConfig.Single(TestConfig.Server("a", a), TestConfig.Server("b", b, weight: 0)), output, writeFile: writeFile);
+        return await SwitchmanTestNode.StartAsync(TestConfig.Single(TestConfig.Server("a", a), TestConfig.Server("b", b, weight: 0)), output, AdminTestNodes.Options with { WriteFile = writeFile });
     }
 
     [Fact]
@@ -40,7 +41,7 @@ public class ConfigApiTests(ITestOutputHelper output) : IAsyncLifetime
         output.WriteLine(yaml);
         var loaded = ConfigLoader.LoadYaml(yaml, "GET /api/v1/config", node.Directory);
         Assert.True(loaded.IsValid, string.Join("\n", loaded.Errors));
-        Assert.Equal(node.Host.ConfigStore.Current.Config, loaded.Config);
+        Assert.Equal(node.RunningConfig, loaded.Config);
     }
 
     [Fact]
@@ -52,7 +53,7 @@ public class ConfigApiTests(ITestOutputHelper output) : IAsyncLifetime
 
         Assert.Equal("\"1\"", etag);
         Assert.Equal(JsonValueKind.Object, JsonDocument.Parse(json).RootElement.ValueKind);
-        Assert.Equal(node.Host.ConfigStore.Current.Config, ConfigLoader.LoadYaml(json, "json", node.Directory).Config);
+        Assert.Equal(node.RunningConfig, ConfigLoader.LoadYaml(json, "json", node.Directory).Config);
     }
 
     [Fact]
@@ -82,11 +83,11 @@ public class ConfigApiTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Equal(2, body.GetProperty("revision").GetInt64());
         Assert.False(body.GetProperty("dry_run").GetBoolean());
         Assert.Equal(["backend api changed: server a weight 1 → 0, server b weight 0 → 1"], body.GetProperty("changes").EnumerateArray().Select(c => c.GetString()));
-        Assert.Equal(0, (await node.ServerStatusAsync("api", "a")).GetProperty("weight").GetInt32());
-        Assert.Equal(1, (await node.ServerStatusAsync("api", "b")).GetProperty("weight").GetInt32());
+        Assert.Equal(0, (await node.ServerStatusJsonAsync("api", "a")).GetProperty("weight").GetInt32());
+        Assert.Equal(1, (await node.ServerStatusJsonAsync("api", "b")).GetProperty("weight").GetInt32());
         Assert.Equal(["b"], await ServersReachedAsync(node));
-        Assert.Equal(2, (await node.StatusAsync()).GetProperty("node").GetProperty("revision").GetInt64());
-        var applied = node.Host.Events.Since(0).Last(e => e.Type == "config_applied");
+        Assert.Equal(2, (await node.StatusJsonAsync()).GetProperty("node").GetProperty("revision").GetInt64());
+        var applied = node.Events.Since(0).Last(e => e.Type == "config_applied");
         Assert.Equal("ops", applied.Data["author"]);
     }
 
@@ -162,7 +163,7 @@ public class ConfigApiTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Equal(HttpStatusCode.UnprocessableEntity, response.StatusCode);
         var error = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("errors")[0];
         Assert.True(error.GetProperty("line").GetInt32() > 0);
-        Assert.Equal(1, node.Host.ConfigStore.Current.Revision);
+        Assert.Equal(1, node.Revision);
     }
 
     [Fact]
@@ -175,7 +176,7 @@ public class ConfigApiTests(ITestOutputHelper output) : IAsyncLifetime
         using var response = await PutAsync(node, changed, etag, "application/json");
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Equal("stdout", node.Host.ConfigStore.Current.Config.AccessLog.Path);
+        Assert.Equal("stdout", node.RunningConfig.AccessLog.Path);
     }
 
     [Fact]
@@ -192,7 +193,7 @@ public class ConfigApiTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Equal(1, body.GetProperty("revision").GetInt64());
         Assert.Single(body.GetProperty("changes").EnumerateArray());
         Assert.Equal(["a"], await ServersReachedAsync(node));
-        Assert.Equal(1, node.Host.ConfigStore.Current.Revision);
+        Assert.Equal(1, node.Revision);
     }
 
     [Fact]
@@ -206,14 +207,14 @@ public class ConfigApiTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Equal(HttpStatusCode.BadRequest, (await node.Admin.SendAsync(badIfMatch)).StatusCode);
         using var xml = await node.Admin.PutAsync("/api/v1/config", new StringContent("<config/>", Encoding.UTF8, "application/xml"));
         Assert.Equal(HttpStatusCode.UnsupportedMediaType, xml.StatusCode);
-        Assert.Equal(1, node.Host.ConfigStore.Current.Revision);
+        Assert.Equal(1, node.Revision);
     }
 
     [Fact]
     public async Task Reload_ChangedFile_Applied_BrokenFile_422WithFileAndLines()
     {
         await using var node = await StartNodeAsync(writeFile: true);
-        var file = node.Host.ConfigStore.SourceFile!;
+        var file = node.ConfigFile!;
         File.WriteAllText(file, SwapWeights(File.ReadAllText(file), node));
 
         using var reloaded = await node.Admin.PostAsync("/api/v1/reload", null);
@@ -229,11 +230,11 @@ public class ConfigApiTests(ITestOutputHelper output) : IAsyncLifetime
         var error = JsonDocument.Parse(await refused.Content.ReadAsStringAsync()).RootElement.GetProperty("errors").EnumerateArray().Single();
         Assert.Equal(file, error.GetProperty("file").GetString());
         Assert.True(error.GetProperty("line").GetInt32() > 0);
-        Assert.Equal(2, node.Host.ConfigStore.Current.Revision);
+        Assert.Equal(2, node.Revision);
         Assert.Equal(["b"], await ServersReachedAsync(node));
     }
 
-    private static async Task<(string Text, string? ETag)> GetConfigAsync(AdminNode node, string? accept = null)
+    private static async Task<(string Text, string? ETag)> GetConfigAsync(SwitchmanTestNode node, string? accept = null)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, "/api/v1/config");
         if (accept is not null)
@@ -245,7 +246,7 @@ public class ConfigApiTests(ITestOutputHelper output) : IAsyncLifetime
         return (await response.Content.ReadAsStringAsync(), response.Headers.ETag?.Tag);
     }
 
-    private static async Task<HttpResponseMessage> PutAsync(AdminNode node, string body, string? etag, string? mediaType = null, string query = "")
+    private static async Task<HttpResponseMessage> PutAsync(SwitchmanTestNode node, string body, string? etag, string? mediaType = null, string query = "")
     {
         using var request = new HttpRequestMessage(HttpMethod.Put, "/api/v1/config" + query)
         {
@@ -258,7 +259,7 @@ public class ConfigApiTests(ITestOutputHelper output) : IAsyncLifetime
         return await node.Admin.SendAsync(request);
     }
 
-    private static SwitchmanConfig Load(string text, AdminNode node)
+    private static SwitchmanConfig Load(string text, SwitchmanTestNode node)
     {
         var loaded = ConfigLoader.LoadYaml(text, "test", node.Directory);
         Assert.True(loaded.IsValid, string.Join("\n", loaded.Errors));
@@ -266,7 +267,7 @@ public class ConfigApiTests(ITestOutputHelper output) : IAsyncLifetime
     }
 
     /// <summary>The same configuration with a at weight 0 and b at weight 1, written as YAML.</summary>
-    private static string SwapWeights(string yaml, AdminNode node)
+    private static string SwapWeights(string yaml, SwitchmanTestNode node)
     {
         var config = Load(yaml, node);
         var api = config.Backends[0];
@@ -277,7 +278,7 @@ public class ConfigApiTests(ITestOutputHelper output) : IAsyncLifetime
     }
 
     /// <summary>The servers that answered ten sequential requests through the frontend.</summary>
-    private static async Task<List<string>> ServersReachedAsync(AdminNode node)
+    private static async Task<List<string>> ServersReachedAsync(SwitchmanTestNode node)
     {
         using var client = node.CreateFrontendClient();
         var servers = new SortedSet<string>(StringComparer.Ordinal);

@@ -12,7 +12,7 @@ namespace Switchman.AdminTests;
 /// <summary>GET /api/v1/events: Server-Sent Events of what changes on the node, and its history.</summary>
 public class EventApiTests(ITestOutputHelper output) : IAsyncLifetime
 {
-    private readonly Backends _backends = new();
+    private readonly DemoBackends _backends = new();
 
     public Task InitializeAsync() => Task.CompletedTask;
 
@@ -26,13 +26,13 @@ public class EventApiTests(ITestOutputHelper output) : IAsyncLifetime
         // fall 1: the first failed check takes the server down, so the bar is one interval plus one timeout.
         var health = new HealthCheckConfig { Path = "/healthz", Interval = TimeSpan.FromSeconds(1), Timeout = TimeSpan.FromSeconds(1), Rise = 1, Fall = 1 };
         var bar = health.Interval + health.Timeout;
-        await using var node = await AdminNode.StartAsync(
+        await using var node = await SwitchmanTestNode.StartAsync(
             TestConfig.Single(new BackendConfig { Name = "api", Servers = ValueList.Create(TestConfig.Server("a", a), TestConfig.Server("b", b)), Health = health }),
-            output);
+            output, AdminTestNodes.Options);
         // Start from a node that has checked both servers and found them up, and follow only what happens from now on.
-        await Await.UntilAsync(async () => node.Host.DataPlane.IsReady && (await node.ServerStatusAsync("api", "a")).GetProperty("health").GetString() == "up",
+        await Await.UntilAsync(async () => node.DataPlane.IsReady && (await node.ServerStatusJsonAsync("api", "a")).GetProperty("health").GetString() == "up",
             TimeSpan.FromSeconds(15), "the first round of health checks with a up");
-        var now = node.Host.Events.Since(0).LastOrDefault()?.Id ?? 0;
+        var now = node.Events.Since(0).LastOrDefault()?.Id ?? 0;
         await using var stream = await SseStream.OpenAsync(node.Reader, $"/api/v1/events?since={now}");
 
         var failing = Stopwatch.StartNew();
@@ -56,7 +56,7 @@ public class EventApiTests(ITestOutputHelper output) : IAsyncLifetime
     public async Task Since_ReplaysHistory_AsJsonAndAsStream_LastEventIdToo()
     {
         var a = await _backends.StartAsync("a");
-        await using var node = await AdminNode.StartAsync(TestConfig.Single(TestConfig.Server("a", a)), output);
+        await using var node = await SwitchmanTestNode.StartAsync(TestConfig.Single(TestConfig.Server("a", a)), output, AdminTestNodes.Options);
         foreach (var state in new[] { "drain", "maint", "ready" })
         {
             (await node.Admin.PostAsync("/api/v1/backends/api/servers/a/state", new StringContent($$"""{"state":"{{state}}"}""", Encoding.UTF8, "application/json")))
@@ -92,7 +92,7 @@ public class EventApiTests(ITestOutputHelper output) : IAsyncLifetime
     public async Task BadSince_400()
     {
         var a = await _backends.StartAsync("a");
-        await using var node = await AdminNode.StartAsync(TestConfig.Single(TestConfig.Server("a", a)), output);
+        await using var node = await SwitchmanTestNode.StartAsync(TestConfig.Single(TestConfig.Server("a", a)), output, AdminTestNodes.Options);
 
         using var response = await node.Reader.GetAsync("/api/v1/events?since=yesterday");
 

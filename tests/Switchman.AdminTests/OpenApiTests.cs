@@ -1,12 +1,13 @@
 using System.Net;
 using System.Text.Json;
+using Switchman.Testing;
 using Xunit.Abstractions;
 
 namespace Switchman.AdminTests;
 
 public class OpenApiTests(ITestOutputHelper output) : IAsyncLifetime
 {
-    private readonly Backends _backends = new();
+    private readonly DemoBackends _backends = new();
 
     public Task InitializeAsync() => Task.CompletedTask;
 
@@ -16,7 +17,7 @@ public class OpenApiTests(ITestOutputHelper output) : IAsyncLifetime
     public async Task Document_ReadToken_DescribesEveryApiEndpoint_InSnakeCase()
     {
         var a = await _backends.StartAsync("a");
-        await using var node = await AdminNode.StartAsync(TestConfig.Single(TestConfig.Server("a", a)), output);
+        await using var node = await SwitchmanTestNode.StartAsync(TestConfig.Single(TestConfig.Server("a", a)), output, AdminTestNodes.Options);
 
         using var response = await node.Reader.GetAsync("/openapi/v1.json");
 

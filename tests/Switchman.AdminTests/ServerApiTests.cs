@@ -9,7 +9,7 @@ namespace Switchman.AdminTests;
 /// <summary>Changing one server of a running node: state, weight, add, remove (drained first).</summary>
 public class ServerApiTests(ITestOutputHelper output) : IAsyncLifetime
 {
-    private readonly Backends _backends = new();
+    private readonly DemoBackends _backends = new();
 
     public Task InitializeAsync() => Task.CompletedTask;
 
@@ -20,18 +20,18 @@ public class ServerApiTests(ITestOutputHelper output) : IAsyncLifetime
     {
         var a = await _backends.StartAsync("a");
         var b = await _backends.StartAsync("b");
-        await using var node = await AdminNode.StartAsync(TestConfig.Single(TestConfig.Server("a", a), TestConfig.Server("b", b)), output);
+        await using var node = await SwitchmanTestNode.StartAsync(TestConfig.Single(TestConfig.Server("a", a), TestConfig.Server("b", b)), output, AdminTestNodes.Options);
 
         using var response = await node.Admin.PostAsync("/api/v1/backends/api/servers/a/state", Json("""{"state": "drain"}"""));
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var server = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
         Assert.Equal(("a", "drain", false), (server.GetProperty("name").GetString(), server.GetProperty("state").GetString(), server.GetProperty("available").GetBoolean()));
-        Assert.Equal("drain", (await node.ServerStatusAsync("api", "a")).GetProperty("state").GetString());
+        Assert.Equal("drain", (await node.ServerStatusJsonAsync("api", "a")).GetProperty("state").GetString());
         Assert.Equal(["b"], await ServersReachedAsync(node));
-        var evt = node.Host.Events.Since(0).Last(e => e.Type == "server_state_changed");
+        var evt = node.Events.Since(0).Last(e => e.Type == "server_state_changed");
         Assert.Equal(("api", "a", "drain", "ready", "ops"), (evt.Data["backend"], evt.Data["server"], evt.Data["state"], evt.Data["previous"], evt.Data["author"]));
-        Assert.Equal(1, node.Host.ConfigStore.Current.Revision); // a runtime override, not a revision
+        Assert.Equal(1, node.Revision); // a runtime override, not a revision
 
         (await node.Admin.PostAsync("/api/v1/backends/api/servers/a/state", Json("""{"state": "ready"}"""))).EnsureSuccessStatusCode();
         Assert.Equal(["a", "b"], await ServersReachedAsync(node));
@@ -46,12 +46,12 @@ public class ServerApiTests(ITestOutputHelper output) : IAsyncLifetime
         {
             Name = "api", Health = TestConfig.FastHealth, Servers = Core.Configuration.ValueList.Create(TestConfig.Server("a", a), TestConfig.Server("b", b)),
         };
-        await using var node = await AdminNode.StartAsync(TestConfig.Single(backend), output);
+        await using var node = await SwitchmanTestNode.StartAsync(TestConfig.Single(backend), output, AdminTestNodes.Options);
         (await node.Admin.PostAsync("/api/v1/backends/api/servers/a/state", Json("""{"state": "drain"}"""))).EnsureSuccessStatusCode();
         Assert.Equal(["b"], await ServersReachedAsync(node));
 
         // Only the backend's health interval changes (what the quickstart user did: 1s → 2s).
-        var changed = node.Host.ConfigStore.Current.Config with
+        var changed = node.RunningConfig with
         {
             Backends = Core.Configuration.ValueList.Create(backend with { Health = TestConfig.FastHealth with { Interval = TimeSpan.FromSeconds(2) } }),
         };
@@ -59,9 +59,9 @@ public class ServerApiTests(ITestOutputHelper output) : IAsyncLifetime
             new StringContent(Core.Configuration.Writing.ConfigWriter.ToYaml(changed), Encoding.UTF8, "application/yaml"));
 
         Assert.Equal(HttpStatusCode.OK, put.StatusCode);
-        Assert.Equal("drain", (await node.ServerStatusAsync("api", "a")).GetProperty("state").GetString());
+        Assert.Equal("drain", (await node.ServerStatusJsonAsync("api", "a")).GetProperty("state").GetString());
         Assert.Equal(["b"], await ServersReachedAsync(node));
-        var stateEvents = node.Host.Events.Since(0).Where(e => e.Type == "server_state_changed").ToList();
+        var stateEvents = node.Events.Since(0).Where(e => e.Type == "server_state_changed").ToList();
         Assert.Equal(["drain"], stateEvents.Select(e => e.Data["state"]));
     }
 
@@ -70,15 +70,15 @@ public class ServerApiTests(ITestOutputHelper output) : IAsyncLifetime
     {
         var a = await _backends.StartAsync("a");
         var b = await _backends.StartAsync("b");
-        await using var node = await AdminNode.StartAsync(TestConfig.Single(TestConfig.Server("a", a), TestConfig.Server("b", b)), output);
+        await using var node = await SwitchmanTestNode.StartAsync(TestConfig.Single(TestConfig.Server("a", a), TestConfig.Server("b", b)), output, AdminTestNodes.Options);
 
         using var response = await node.Admin.PutAsync("/api/v1/backends/api/servers/b/weight", Json("""{"weight": 0}"""));
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal(0, JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("weight").GetInt32());
-        Assert.Equal(0, (await node.ServerStatusAsync("api", "b")).GetProperty("weight").GetInt32());
+        Assert.Equal(0, (await node.ServerStatusJsonAsync("api", "b")).GetProperty("weight").GetInt32());
         Assert.Equal(["a"], await ServersReachedAsync(node));
-        var evt = node.Host.Events.Since(0).Last(e => e.Type == "server_weight_changed");
+        var evt = node.Events.Since(0).Last(e => e.Type == "server_weight_changed");
         Assert.Equal(("b", 0, 1), (evt.Data["server"], evt.Data["weight"], evt.Data["previous"]));
     }
 
@@ -88,7 +88,7 @@ public class ServerApiTests(ITestOutputHelper output) : IAsyncLifetime
     public async Task UnknownServerOrBackend_404_NamesWhatExists(string path, string message, string listField, string existing)
     {
         var a = await _backends.StartAsync("a");
-        await using var node = await AdminNode.StartAsync(TestConfig.Single(TestConfig.Server("a", a)), output);
+        await using var node = await SwitchmanTestNode.StartAsync(TestConfig.Single(TestConfig.Server("a", a)), output, AdminTestNodes.Options);
 
         using var response = await node.Admin.PostAsync(path, Json("""{"state": "drain"}"""));
 
@@ -108,14 +108,14 @@ public class ServerApiTests(ITestOutputHelper output) : IAsyncLifetime
     public async Task BadValue_422_NothingChanges(string what, string body, string message)
     {
         var a = await _backends.StartAsync("a");
-        await using var node = await AdminNode.StartAsync(TestConfig.Single(TestConfig.Server("a", a)), output);
+        await using var node = await SwitchmanTestNode.StartAsync(TestConfig.Single(TestConfig.Server("a", a)), output, AdminTestNodes.Options);
         var path = $"/api/v1/backends/api/servers/a/{what}";
 
         using var response = what == "state" ? await node.Admin.PostAsync(path, Json(body)) : await node.Admin.PutAsync(path, Json(body));
 
         Assert.Equal(HttpStatusCode.UnprocessableEntity, response.StatusCode);
         Assert.Contains(message, JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("error").GetString(), StringComparison.Ordinal);
-        var server = await node.ServerStatusAsync("api", "a");
+        var server = await node.ServerStatusJsonAsync("api", "a");
         Assert.Equal(("ready", 1), (server.GetProperty("state").GetString(), server.GetProperty("weight").GetInt32()));
     }
 
@@ -123,7 +123,7 @@ public class ServerApiTests(ITestOutputHelper output) : IAsyncLifetime
     public async Task MalformedJson_400InJson()
     {
         var a = await _backends.StartAsync("a");
-        await using var node = await AdminNode.StartAsync(TestConfig.Single(TestConfig.Server("a", a)), output);
+        await using var node = await SwitchmanTestNode.StartAsync(TestConfig.Single(TestConfig.Server("a", a)), output, AdminTestNodes.Options);
 
         using var response = await node.Admin.PostAsync("/api/v1/backends/api/servers/a/state", Json("{state: drain"));
 
@@ -136,7 +136,7 @@ public class ServerApiTests(ITestOutputHelper output) : IAsyncLifetime
     {
         var a = await _backends.StartAsync("a");
         var c = await _backends.StartAsync("c");
-        await using var node = await AdminNode.StartAsync(TestConfig.Single(TestConfig.Server("a", a, weight: 0)), output);
+        await using var node = await SwitchmanTestNode.StartAsync(TestConfig.Single(TestConfig.Server("a", a, weight: 0)), output, AdminTestNodes.Options);
         var body = $$"""{"name": "c", "address": "{{c.BaseAddress.Authority}}", "weight": 2}""";
 
         using var response = await node.Admin.PostAsync("/api/v1/backends/api/servers", Json(body));
@@ -146,8 +146,8 @@ public class ServerApiTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Equal(2, document.GetProperty("revision").GetInt64());
         Assert.Equal(2, document.GetProperty("server").GetProperty("weight").GetInt32());
         Assert.Equal(["c"], await ServersReachedAsync(node));
-        Assert.Contains(node.Host.Events.Since(0), e => e.Type == "server_added" && (string?)e.Data["server"] == "c");
-        Assert.Contains(node.Host.Events.Since(0), e => e.Type == "config_applied");
+        Assert.Contains(node.Events.Since(0), e => e.Type == "server_added" && (string?)e.Data["server"] == "c");
+        Assert.Contains(node.Events.Since(0), e => e.Type == "config_applied");
 
         using var again = await node.Admin.PostAsync("/api/v1/backends/api/servers", Json(body));
         Assert.Equal(HttpStatusCode.Conflict, again.StatusCode);
@@ -155,7 +155,7 @@ public class ServerApiTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Equal(HttpStatusCode.UnprocessableEntity, invalid.StatusCode);
         var error = JsonDocument.Parse(await invalid.Content.ReadAsStringAsync()).RootElement.GetProperty("errors").EnumerateArray().Single();
         Assert.Equal("backends.api.servers[2].address", error.GetProperty("path").GetString());
-        Assert.Equal(2, node.Host.ConfigStore.Current.Revision);
+        Assert.Equal(2, node.Revision);
     }
 
     [Fact]
@@ -164,7 +164,7 @@ public class ServerApiTests(ITestOutputHelper output) : IAsyncLifetime
         var a = await _backends.StartAsync("a");
         var c = await _backends.StartAsync("c");
         // a has weight 0, so the slow request goes to c.
-        await using var node = await AdminNode.StartAsync(TestConfig.Single(TestConfig.Server("a", a, weight: 0), TestConfig.Server("c", c)), output);
+        await using var node = await SwitchmanTestNode.StartAsync(TestConfig.Single(TestConfig.Server("a", a, weight: 0), TestConfig.Server("c", c)), output, AdminTestNodes.Options);
         using var client = node.CreateFrontendClient();
         var slow = client.GetAsync("/slow?delay=1500ms");
         await Await.UntilAsync(() => c.InFlight == 1, TimeSpan.FromSeconds(10), "the slow request in flight on c");
@@ -181,10 +181,10 @@ public class ServerApiTests(ITestOutputHelper output) : IAsyncLifetime
         // Revision 1 is the file, 2 the drain before the removal (each change is one log entry), 3 the removal.
         Assert.Equal(3, document.GetProperty("revision").GetInt64());
         Assert.Equal(["backend api changed: server c removed"], document.GetProperty("changes").EnumerateArray().Select(e => e.GetString()));
-        Assert.DoesNotContain(node.Host.ConfigStore.Current.Config.Backends[0].Servers, s => s.Name == "c");
+        Assert.DoesNotContain(node.RunningConfig.Backends[0].Servers, s => s.Name == "c");
         Assert.Equal(HttpStatusCode.NotFound, (await node.Reader.GetAsync("/api/v1/backends/api/servers/c")).StatusCode);
         Assert.Single(c.ReceivedRequests);
-        var types = node.Host.Events.Since(0).Select(e => e.Type).ToList();
+        var types = node.Events.Since(0).Select(e => e.Type).ToList();
         Assert.Equal(["server_state_changed", "config_applied", "server_removed"], types.Where(t => t is "server_state_changed" or "config_applied" or "server_removed"));
     }
 
@@ -193,7 +193,7 @@ public class ServerApiTests(ITestOutputHelper output) : IAsyncLifetime
     {
         var a = await _backends.StartAsync("a");
         var c = await _backends.StartAsync("c");
-        await using var node = await AdminNode.StartAsync(TestConfig.Single(TestConfig.Server("a", a, weight: 0), TestConfig.Server("c", c)), output);
+        await using var node = await SwitchmanTestNode.StartAsync(TestConfig.Single(TestConfig.Server("a", a, weight: 0), TestConfig.Server("c", c)), output, AdminTestNodes.Options);
         using var client = node.CreateFrontendClient();
         var slow = client.GetAsync("/slow?delay=3s");
         await Await.UntilAsync(() => c.InFlight == 1, TimeSpan.FromSeconds(10), "the slow request in flight on c");
@@ -204,8 +204,8 @@ public class ServerApiTests(ITestOutputHelper output) : IAsyncLifetime
         var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
         Assert.Equal(1, body.GetProperty("in_flight").GetInt32());
         Assert.Contains("stays in drain", body.GetProperty("error").GetString(), StringComparison.Ordinal);
-        Assert.Equal("drain", (await node.ServerStatusAsync("api", "c")).GetProperty("state").GetString());
-        Assert.Equal(1, node.Host.ConfigStore.Current.Revision);
+        Assert.Equal("drain", (await node.ServerStatusJsonAsync("api", "c")).GetProperty("state").GetString());
+        Assert.Equal(1, node.Revision);
         (await slow).Dispose();
     }
 
@@ -213,20 +213,20 @@ public class ServerApiTests(ITestOutputHelper output) : IAsyncLifetime
     public async Task RemoveServer_LastOne_422BeforeDraining()
     {
         var a = await _backends.StartAsync("a");
-        await using var node = await AdminNode.StartAsync(TestConfig.Single(TestConfig.Server("a", a)), output);
+        await using var node = await SwitchmanTestNode.StartAsync(TestConfig.Single(TestConfig.Server("a", a)), output, AdminTestNodes.Options);
 
         using var response = await node.Admin.DeleteAsync("/api/v1/backends/api/servers/a");
 
         Assert.Equal(HttpStatusCode.UnprocessableEntity, response.StatusCode);
         Assert.Contains("at least one server", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
-        Assert.Equal("ready", (await node.ServerStatusAsync("api", "a")).GetProperty("state").GetString());
+        Assert.Equal("ready", (await node.ServerStatusJsonAsync("api", "a")).GetProperty("state").GetString());
     }
 
     [Fact]
     public async Task Status_RequestRate_CountsRecentRequests()
     {
         var a = await _backends.StartAsync("a");
-        await using var node = await AdminNode.StartAsync(TestConfig.Single(TestConfig.Server("a", a)), output);
+        await using var node = await SwitchmanTestNode.StartAsync(TestConfig.Single(TestConfig.Server("a", a)), output, AdminTestNodes.Options);
         using var client = node.CreateFrontendClient();
 
         // Requests keep coming until the sampler has seen them across at least two of its one-second ticks.
@@ -236,20 +236,20 @@ public class ServerApiTests(ITestOutputHelper output) : IAsyncLifetime
             {
                 (await client.GetAsync("/x")).Dispose();
             }
-            return (await node.ServerStatusAsync("api", "a")).GetProperty("request_rate").GetDouble() > 0;
+            return (await node.ServerStatusJsonAsync("api", "a")).GetProperty("request_rate").GetDouble() > 0;
         }, TimeSpan.FromSeconds(15), "a request rate above 0 for server a");
 
-        var status = await node.StatusAsync();
+        var status = await node.StatusJsonAsync();
         var nodeInfo = status.GetProperty("node");
         Assert.Equal(1, nodeInfo.GetProperty("revision").GetInt64());
         Assert.NotEmpty(nodeInfo.GetProperty("version").GetString()!);
         Assert.True(nodeInfo.TryGetProperty("started_at", out _));
-        Assert.True((await node.ServerStatusAsync("api", "a")).GetProperty("requests_total").GetInt64() >= 20);
+        Assert.True((await node.ServerStatusJsonAsync("api", "a")).GetProperty("requests_total").GetInt64() >= 20);
     }
 
     private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
 
-    private static async Task<List<string>> ServersReachedAsync(AdminNode node)
+    private static async Task<List<string>> ServersReachedAsync(SwitchmanTestNode node)
     {
         using var client = node.CreateFrontendClient();
         var servers = new SortedSet<string>(StringComparer.Ordinal);

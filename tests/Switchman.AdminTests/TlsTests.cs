@@ -2,13 +2,14 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Switchman.Core.Configuration;
+using Switchman.Testing;
 using Xunit.Abstractions;
 
 namespace Switchman.AdminTests;
 
 public class TlsTests(ITestOutputHelper output) : IAsyncLifetime
 {
-    private readonly Backends _backends = new();
+    private readonly DemoBackends _backends = new();
 
     public Task InitializeAsync() => Task.CompletedTask;
 
@@ -19,10 +20,13 @@ public class TlsTests(ITestOutputHelper output) : IAsyncLifetime
     {
         var a = await _backends.StartAsync("a");
         string? thumbprint = null;
-        await using var node = await AdminNode.StartAsync(TestConfig.Single(TestConfig.Server("a", a)), output, adjustAdmin: (dir, admin) =>
+        await using var node = await SwitchmanTestNode.StartAsync(TestConfig.Single(TestConfig.Server("a", a)), output, AdminTestNodes.Options with
         {
-            thumbprint = WriteCertificate(Path.Combine(dir, "admin.crt"), Path.Combine(dir, "admin.key"));
-            return admin with { Tls = new AdminTlsConfig { Cert = Path.Combine(dir, "admin.crt"), Key = Path.Combine(dir, "admin.key") } };
+            Admin = (dir, admin) =>
+            {
+                thumbprint = WriteCertificate(Path.Combine(dir, "admin.crt"), Path.Combine(dir, "admin.key"));
+                return admin with { Tls = new AdminTlsConfig { Cert = Path.Combine(dir, "admin.crt"), Key = Path.Combine(dir, "admin.key") } };
+            },
         });
         X509Certificate2? presented = null;
         using var handler = new HttpClientHandler
@@ -33,11 +37,11 @@ public class TlsTests(ITestOutputHelper output) : IAsyncLifetime
                 return certificate?.Thumbprint == thumbprint;
             },
         };
-        using var client = node.CreateClient(AdminNode.ReadToken, handler);
+        using var client = node.CreateClient(TestTokens.ReadToken, handler);
 
         using var response = await client.GetAsync("/api/v1/status");
 
-        Assert.StartsWith("https://", node.Host.AdminUrl, StringComparison.Ordinal);
+        Assert.StartsWith("https://", node.AdminUrl, StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal(thumbprint, presented?.Thumbprint);
         presented?.Dispose();

@@ -11,9 +11,9 @@ public sealed class AdminClientTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
 
-    private CliTestNode _node = null!;
+    private CliTarget _node = null!;
 
-    public async Task InitializeAsync() => _node = await CliTestNode.StartAsync(output);
+    public async Task InitializeAsync() => _node = await CliTarget.StartAsync(output);
 
     public async Task DisposeAsync() => await _node.DisposeAsync();
 

@@ -1,5 +1,6 @@
 using System.Net;
 using Switchman.Client;
+using Switchman.Testing;
 
 namespace Switchman.CliTests;
 
@@ -115,5 +116,5 @@ public sealed class ClusterClientTests : IAsyncLifetime
         Assert.Equal("lb1", Assert.Single(change.Members).Id);
     }
 
-    private AdminClient CreateClient() => new(new AdminClientSettings(new Uri(_api.Url), CliTestNode.AdminToken));
+    private AdminClient CreateClient() => new(new AdminClientSettings(new Uri(_api.Url), TestTokens.AdminToken));
 }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Switchman.Testing;
 using Xunit.Abstractions;
 
 namespace Switchman.CliTests;
@@ -6,9 +7,9 @@ namespace Switchman.CliTests;
 /// <summary><c>switchman config get|apply</c> and <c>switchman reload</c> against a running node.</summary>
 public sealed class ConfigCommandTests(ITestOutputHelper output) : IAsyncLifetime
 {
-    private CliTestNode _node = null!;
+    private CliTarget _node = null!;
 
-    public async Task InitializeAsync() => _node = await CliTestNode.StartAsync(output);
+    public async Task InitializeAsync() => _node = await CliTarget.StartAsync(output);
 
     public async Task DisposeAsync() => await _node.DisposeAsync();
 
@@ -22,7 +23,7 @@ public sealed class ConfigCommandTests(ITestOutputHelper output) : IAsyncLifetim
         Assert.Contains(_node.A.BaseAddress.Authority, result.StandardOutput, StringComparison.Ordinal);
         Assert.Contains("switchman: configuration revision 1", result.StandardError, StringComparison.Ordinal);
         // Tokens are declared by hash, and even those stay out of what the API shows.
-        Assert.DoesNotContain(CliTestNode.AdminToken, result.StandardOutput, StringComparison.Ordinal);
+        Assert.DoesNotContain(TestTokens.AdminToken, result.StandardOutput, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -30,17 +31,17 @@ public sealed class ConfigCommandTests(ITestOutputHelper output) : IAsyncLifetim
     {
         var add = await _node.RunAsync("server", "add", "api", "c", _node.A.BaseAddress.Authority);
         Assert.True(add.ExitCode == 0, add.ToString());
-        var revision = _node.Host.ConfigStore.Current.Revision;
+        var revision = _node.Node.Revision;
 
         var diff = await _node.RunAsync("config", "diff");
 
         Assert.True(diff.ExitCode == 0, diff.ToString());
         Assert.Equal($"dry run: nothing applied; against revision {revision} this would change:", diff.Output[0]);
         Assert.Contains("  backend api changed: server c removed", diff.Output);
-        Assert.Equal(revision, _node.Host.ConfigStore.Current.Revision);
-        Assert.Contains(_node.Host.DataPlane.Config.FindBackend("api")!.Servers, s => s.Name == "c");
+        Assert.Equal(revision, _node.Node.Revision);
+        Assert.Contains(_node.Node.DataPlane.Config.FindBackend("api")!.Servers, s => s.Name == "c");
 
-        var against = await _node.RunAsync("config", "diff", _node.WriteFile("only-a.yaml", _node.Yaml(servers: "a")));
+        var against = await _node.RunAsync("config", "diff", _node.Node.WriteFile("only-a.yaml", _node.Yaml(servers: "a")));
         Assert.True(against.ExitCode == 0, against.ToString());
         Assert.Contains("  backend api changed: server b removed, server c removed", against.Output);
     }
@@ -59,21 +60,21 @@ public sealed class ConfigCommandTests(ITestOutputHelper output) : IAsyncLifetim
     [Fact]
     public async Task ConfigApply_DryRun_PrintsTheChangesAndAppliesNothing()
     {
-        var file = _node.WriteFile("without-b.yaml", _node.Yaml(servers: "a"));
+        var file = _node.Node.WriteFile("without-b.yaml", _node.Yaml(servers: "a"));
 
         var result = await _node.RunAsync("config", "apply", file, "--dry-run");
 
         Assert.True(result.ExitCode == 0, result.ToString());
         Assert.Contains("dry run: nothing applied; against revision 1 this would change:", result.StandardOutput, StringComparison.Ordinal);
         Assert.Contains("  backend api changed: server b removed", result.Output);
-        Assert.Equal(1, _node.Host.ConfigStore.Current.Revision);
+        Assert.Equal(1, _node.Node.Revision);
         Assert.Equal("ready", (await _node.ServerAsync("b")).State);
     }
 
     [Fact]
     public async Task ConfigApply_Json_PrintsTheApiAnswer_AndTheNewRevisionRuns()
     {
-        var file = _node.WriteFile("without-b.yaml", _node.Yaml(servers: "a"));
+        var file = _node.Node.WriteFile("without-b.yaml", _node.Yaml(servers: "a"));
 
         var result = await _node.RunAsync("config", "apply", file, "--if-revision", "1", "--output", "json");
 
@@ -82,15 +83,15 @@ public sealed class ConfigCommandTests(ITestOutputHelper output) : IAsyncLifetim
         Assert.Equal(2, document.RootElement.GetProperty("revision").GetInt64());
         Assert.Contains("backend api changed: server b removed",
             document.RootElement.GetProperty("changes").EnumerateArray().Select(c => c.GetString()));
-        Assert.Equal(2, _node.Host.ConfigStore.Current.Revision);
-        Assert.Equal(["a"], _node.Host.DataPlane.Config.FindBackend("api")!.Servers.Select(s => s.Name));
+        Assert.Equal(2, _node.Node.Revision);
+        Assert.Equal(["a"], _node.Node.DataPlane.Config.FindBackend("api")!.Servers.Select(s => s.Name));
     }
 
     [Fact]
     public async Task ConfigApply_Invalid_PrintsEveryErrorWithFileLineAndField_Exit1_NothingChanges()
     {
         var yaml = _node.Yaml(rise: "0").Replace("    balance: roundrobin\n", "    balance: roundrobin\n    colour: blue\n", StringComparison.Ordinal);
-        var file = _node.WriteFile("broken.yaml", yaml);
+        var file = _node.Node.WriteFile("broken.yaml", yaml);
         var lines = yaml.Split('\n');
         var riseLine = Array.FindIndex(lines, l => l.TrimStart().StartsWith("rise:", StringComparison.Ordinal)) + 1;
         var colourLine = Array.FindIndex(lines, l => l.TrimStart().StartsWith("colour:", StringComparison.Ordinal)) + 1;
@@ -102,26 +103,26 @@ public sealed class ConfigCommandTests(ITestOutputHelper output) : IAsyncLifetim
         Assert.Contains(result.Error, l => l.StartsWith($"{file}:{riseLine}:", StringComparison.Ordinal) && l.Contains(" backends.api.health.rise: ", StringComparison.Ordinal));
         Assert.Contains(result.Error, l => l.StartsWith($"{file}:{colourLine}:", StringComparison.Ordinal) && l.Contains("colour", StringComparison.Ordinal));
         Assert.Contains("errors: configuration refused", result.StandardError, StringComparison.Ordinal);
-        Assert.Equal(1, _node.Host.ConfigStore.Current.Revision);
+        Assert.Equal(1, _node.Node.Revision);
     }
 
     [Fact]
     public async Task ConfigApply_StaleRevision_SaysTheRevisionMoved_Exit1()
     {
-        var file = _node.WriteFile("without-b.yaml", _node.Yaml(servers: "a"));
+        var file = _node.Node.WriteFile("without-b.yaml", _node.Yaml(servers: "a"));
         Assert.Equal(0, (await _node.RunAsync("config", "apply", file)).ExitCode);
 
-        var result = await _node.RunAsync("config", "apply", _node.WriteFile("again.yaml", _node.Yaml()), "--if-revision", "1");
+        var result = await _node.RunAsync("config", "apply", _node.Node.WriteFile("again.yaml", _node.Yaml()), "--if-revision", "1");
 
         Assert.True(result.ExitCode == 1, result.ToString());
         Assert.Contains("refused: the node runs configuration revision 2, not revision 1 as --if-revision said", result.StandardError, StringComparison.Ordinal);
-        Assert.Equal(2, _node.Host.ConfigStore.Current.Revision);
+        Assert.Equal(2, _node.Node.Revision);
     }
 
     [Fact]
     public async Task ConfigApply_MissingFile_Exit1()
     {
-        var result = await _node.RunAsync("config", "apply", _node.WriteFile("x.yaml", "") + ".missing");
+        var result = await _node.RunAsync("config", "apply", _node.Node.WriteFile("x.yaml", "") + ".missing");
 
         Assert.True(result.ExitCode == 1, result.ToString());
         Assert.Contains("cannot read", result.StandardError, StringComparison.Ordinal);
@@ -130,7 +131,7 @@ public sealed class ConfigCommandTests(ITestOutputHelper output) : IAsyncLifetim
     [Fact]
     public async Task Reload_ReadsTheNodesFileAgain()
     {
-        await File.WriteAllTextAsync(_node.ConfigPath, _node.Yaml(servers: "a"));
+        await File.WriteAllTextAsync(_node.Node.ConfigFile!, _node.Yaml(servers: "a"));
 
         var result = await _node.RunAsync("reload");
 
@@ -142,12 +143,12 @@ public sealed class ConfigCommandTests(ITestOutputHelper output) : IAsyncLifetim
     [Fact]
     public async Task Reload_BrokenFile_PrintsItsErrors_Exit1_OldConfigurationStays()
     {
-        await File.WriteAllTextAsync(_node.ConfigPath, _node.Yaml(rise: "0"));
+        await File.WriteAllTextAsync(_node.Node.ConfigFile!, _node.Yaml(rise: "0"));
 
         var result = await _node.RunAsync("reload");
 
         Assert.True(result.ExitCode == 1, result.ToString());
         Assert.Contains(result.Error, l => l.Contains("backends.api.health.rise: ", StringComparison.Ordinal));
-        Assert.Equal(1, _node.Host.ConfigStore.Current.Revision);
+        Assert.Equal(1, _node.Node.Revision);
     }
 }

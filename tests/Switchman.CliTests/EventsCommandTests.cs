@@ -8,16 +8,16 @@ public sealed class EventsCommandTests(ITestOutputHelper output) : IAsyncLifetim
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
 
-    private CliTestNode _node = null!;
+    private CliTarget _node = null!;
 
-    public async Task InitializeAsync() => _node = await CliTestNode.StartAsync(output);
+    public async Task InitializeAsync() => _node = await CliTarget.StartAsync(output);
 
     public async Task DisposeAsync() => await _node.DisposeAsync();
 
     [Fact]
     public async Task Events_Table_OneLinePerEvent_TimeTypeMessage()
     {
-        Assert.Equal(0, (await _node.RunAsync("config", "apply", _node.WriteFile("without-b.yaml", _node.Yaml(servers: "a")))).ExitCode);
+        Assert.Equal(0, (await _node.RunAsync("config", "apply", _node.Node.WriteFile("without-b.yaml", _node.Yaml(servers: "a")))).ExitCode);
 
         var result = await _node.RunAsync("events");
 
@@ -30,7 +30,7 @@ public sealed class EventsCommandTests(ITestOutputHelper output) : IAsyncLifetim
     public async Task Events_Json_OneObjectPerLine_AndSinceSkipsOlderOnes()
     {
         Assert.Equal(0, (await _node.RunAsync("server", "weight", "api", "a", "2")).ExitCode);
-        Assert.Equal(0, (await _node.RunAsync("config", "apply", _node.WriteFile("without-b.yaml", _node.Yaml(servers: "a")))).ExitCode);
+        Assert.Equal(0, (await _node.RunAsync("config", "apply", _node.Node.WriteFile("without-b.yaml", _node.Yaml(servers: "a")))).ExitCode);
 
         var all = await _node.RunAsync("events", "--output", "json");
 
@@ -52,12 +52,12 @@ public sealed class EventsCommandTests(ITestOutputHelper output) : IAsyncLifetim
     [Fact]
     public async Task Events_Follow_ReplaysTheHistory_ThenPrintsNewEventsAsTheyHappen()
     {
-        Assert.Equal(0, (await _node.RunAsync("config", "apply", _node.WriteFile("without-b.yaml", _node.Yaml(servers: "a")))).ExitCode);
+        Assert.Equal(0, (await _node.RunAsync("config", "apply", _node.Node.WriteFile("without-b.yaml", _node.Yaml(servers: "a")))).ExitCode);
 
         await using var follow = Cli.Start(["events", "--follow", .. _node.Connect()]);
         await follow.WaitForOutputLineAsync(l => l.Contains(" config_applied configuration revision 2 applied", StringComparison.Ordinal), Timeout, "the history's config_applied event");
 
-        Assert.Equal(0, (await _node.RunAsync("config", "apply", _node.WriteFile("with-b.yaml", _node.Yaml()))).ExitCode);
+        Assert.Equal(0, (await _node.RunAsync("config", "apply", _node.Node.WriteFile("with-b.yaml", _node.Yaml()))).ExitCode);
 
         await follow.WaitForOutputLineAsync(l => l.Contains(" config_applied configuration revision 3 applied", StringComparison.Ordinal), Timeout, "the new config_applied event");
         Assert.False(follow.HasExited);

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Switchman.Testing;
 using Xunit.Abstractions;
 
 namespace Switchman.CliTests;
@@ -10,9 +11,9 @@ namespace Switchman.CliTests;
 /// </summary>
 public sealed class ExitCodeTests(ITestOutputHelper output) : IAsyncLifetime
 {
-    private CliTestNode _node = null!;
+    private CliTarget _node = null!;
 
-    public async Task InitializeAsync() => _node = await CliTestNode.StartAsync(output);
+    public async Task InitializeAsync() => _node = await CliTarget.StartAsync(output);
 
     public async Task DisposeAsync() => await _node.DisposeAsync();
 
@@ -29,7 +30,7 @@ public sealed class ExitCodeTests(ITestOutputHelper output) : IAsyncLifetime
     public async Task FrontendPortByMistake_NotAnAdminApi_Exit2()
     {
         // The frontend forwards /api/v1/status to a demo backend, which answers 200 with a JSON echo.
-        var result = await Cli.RunAsync(["status", "--endpoint", _node.Frontend.BaseAddress!.ToString(), "--token", CliTestNode.AdminToken]);
+        var result = await Cli.RunAsync(["status", "--endpoint", _node.Frontend.BaseAddress!.ToString(), "--token", TestTokens.AdminToken]);
 
         Assert.True(result.ExitCode == 2, result.ToString());
         Assert.Contains("answered, but not with the admin API's JSON", result.StandardError, StringComparison.Ordinal);
@@ -38,7 +39,7 @@ public sealed class ExitCodeTests(ITestOutputHelper output) : IAsyncLifetime
     [Fact]
     public async Task NoToken_Exit2()
     {
-        var result = await Cli.RunAsync("status", "--endpoint", _node.AdminUrl);
+        var result = await Cli.RunAsync("status", "--endpoint", _node.Node.AdminUrl);
 
         Assert.True(result.ExitCode == 2, result.ToString());
         Assert.Contains("(401)", result.StandardError, StringComparison.Ordinal);
@@ -47,7 +48,7 @@ public sealed class ExitCodeTests(ITestOutputHelper output) : IAsyncLifetime
     [Fact]
     public async Task WrongToken_Exit2()
     {
-        var result = await Cli.RunAsync("status", "--endpoint", _node.AdminUrl, "--token", "not-a-token");
+        var result = await Cli.RunAsync("status", "--endpoint", _node.Node.AdminUrl, "--token", "not-a-token");
 
         Assert.True(result.ExitCode == 2, result.ToString());
         Assert.Contains("(401)", result.StandardError, StringComparison.Ordinal);
@@ -56,8 +57,8 @@ public sealed class ExitCodeTests(ITestOutputHelper output) : IAsyncLifetime
     [Fact]
     public async Task ReadToken_CanRead_ButNotWrite_Exit2()
     {
-        var read = await Cli.RunAsync(["status", .. _node.Connect(CliTestNode.ReadToken)]);
-        var write = await Cli.RunAsync(["server", "drain", "api", "a", .. _node.Connect(CliTestNode.ReadToken)]);
+        var read = await Cli.RunAsync(["status", .. _node.Connect(TestTokens.ReadToken)]);
+        var write = await Cli.RunAsync(["server", "drain", "api", "a", .. _node.Connect(TestTokens.ReadToken)]);
 
         Assert.True(read.ExitCode == 0, read.ToString());
         Assert.True(write.ExitCode == 2, write.ToString());
@@ -68,7 +69,7 @@ public sealed class ExitCodeTests(ITestOutputHelper output) : IAsyncLifetime
     [Fact]
     public async Task InvalidConfig_Exit1()
     {
-        var result = await _node.RunAsync("config", "apply", _node.WriteFile("broken.yaml", "frontends: [\n"));
+        var result = await _node.RunAsync("config", "apply", _node.Node.WriteFile("broken.yaml", "frontends: [\n"));
 
         Assert.True(result.ExitCode == 1, result.ToString());
         Assert.Contains("configuration refused", result.StandardError, StringComparison.Ordinal);
@@ -79,8 +80,8 @@ public sealed class ExitCodeTests(ITestOutputHelper output) : IAsyncLifetime
     {
         var result = await Cli.RunAsync(["status", "-o", "json"], new Dictionary<string, string?>
         {
-            ["SWITCHMAN_ENDPOINT"] = _node.AdminUrl,
-            ["SWITCHMAN_TOKEN"] = CliTestNode.AdminToken,
+            ["SWITCHMAN_ENDPOINT"] = _node.Node.AdminUrl,
+            ["SWITCHMAN_TOKEN"] = TestTokens.AdminToken,
         });
 
         Assert.True(result.ExitCode == 0, result.ToString());
@@ -89,9 +90,9 @@ public sealed class ExitCodeTests(ITestOutputHelper output) : IAsyncLifetime
     [Fact]
     public async Task EndpointAndToken_FromTheClientConfigFile_WithATokenFile()
     {
-        _node.WriteFile("admin.token", CliTestNode.AdminToken + "\n");
-        var clientConfig = _node.WriteFile("client.yaml", $"""
-            endpoint: {_node.AdminUrl}
+        _node.Node.WriteFile("admin.token", TestTokens.AdminToken + "\n");
+        var clientConfig = _node.Node.WriteFile("client.yaml", $"""
+            endpoint: {_node.Node.AdminUrl}
             token_file: admin.token
             """);
 
@@ -103,9 +104,9 @@ public sealed class ExitCodeTests(ITestOutputHelper output) : IAsyncLifetime
     [Fact]
     public async Task ClientConfigFile_InTheDefaultPlace()
     {
-        var configHome = Path.GetDirectoryName(_node.WriteFile("config-home/switchman/client.yaml", $"""
-            endpoint: {_node.AdminUrl}
-            token: {CliTestNode.AdminToken}
+        var configHome = Path.GetDirectoryName(_node.Node.WriteFile("config-home/switchman/client.yaml", $"""
+            endpoint: {_node.Node.AdminUrl}
+            token: {TestTokens.AdminToken}
             """))!;
 
         var result = await Cli.RunAsync(["status"], new Dictionary<string, string?> { ["XDG_CONFIG_HOME"] = Path.GetDirectoryName(configHome) });
@@ -128,7 +129,7 @@ public sealed class ExitCodeTests(ITestOutputHelper output) : IAsyncLifetime
     [Fact]
     public async Task BrokenClientConfigFile_NamesFileAndLine_Exit2()
     {
-        var clientConfig = _node.WriteFile("client.yaml", "endpoint: http://127.0.0.1:9090\ntokn: x\n");
+        var clientConfig = _node.Node.WriteFile("client.yaml", "endpoint: http://127.0.0.1:9090\ntokn: x\n");
 
         var result = await Cli.RunAsync("status", "--client-config", clientConfig);
 

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using Switchman.Testing;
 using Xunit.Abstractions;
 
 namespace Switchman.CliTests;
@@ -40,7 +41,7 @@ public sealed class MembersCommandTests(ITestOutputHelper output) : IAsyncLifeti
         Assert.Contains("w4 (127.0.0.1:7004): connection refused", result.Output);
         Assert.DoesNotContain('\u001b', result.StandardOutput);
         Assert.All(result.Output, line => Assert.True(line.Length <= 120, $"line longer than 120 columns: {line}"));
-        Assert.Equal($"Bearer {CliTestNode.AdminToken}", Assert.Single(_api.Requests).Authorization);
+        Assert.Equal($"Bearer {TestTokens.AdminToken}", Assert.Single(_api.Requests).Authorization);
     }
 
     [Fact]
@@ -89,7 +90,7 @@ public sealed class MembersCommandTests(ITestOutputHelper output) : IAsyncLifeti
     [Fact]
     public async Task Members_RealNodeThatRunsAlone_SaysSo_Exit1_AndStatusHasNoClusterLine()
     {
-        await using var node = await CliTestNode.StartAsync(output);
+        await using var node = await CliTarget.StartAsync(output);
 
         var members = await node.RunAsync("members");
         var status = await node.RunAsync("status");

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
+using Switchman.Testing;
 
 namespace Switchman.CliTests;
 
@@ -61,7 +62,7 @@ internal sealed class RecordedAdminApi : IAsyncDisposable
         Answer(method, path, () => json, status, retryAfter);
 
     /// <summary>Arguments that point the CLI here with <paramref name="token"/>.</summary>
-    public string[] Connect(string token = CliTestNode.AdminToken) => ["--endpoint", Url, "--token", token];
+    public string[] Connect(string token = TestTokens.AdminToken) => ["--endpoint", Url, "--token", token];
 
     /// <summary>Runs <c>switchman <paramref name="arguments"/></c> against this API with the admin token.</summary>
     public Task<CliResult> RunAsync(params string[] arguments) => Cli.RunAsync([.. arguments, .. Connect()]);
@@ -83,7 +84,7 @@ internal sealed class RecordedAdminApi : IAsyncDisposable
         var authorization = context.Request.Headers.Authorization.ToString();
         _requests.Enqueue(new RecordedRequest(context.Request.Method, target, authorization.Length == 0 ? null : authorization, body));
 
-        var answer = authorization != $"Bearer {CliTestNode.AdminToken}"
+        var answer = authorization != $"Bearer {TestTokens.AdminToken}"
             ? new RecordedAnswer(StatusCodes.Status401Unauthorized, """{"error": "the bearer token is not valid on this node"}""", null)
             : _answers.TryGetValue((context.Request.Method, context.Request.Path.Value ?? ""), out var answerFor)
                 ? answerFor()

@@ -13,9 +13,9 @@ public sealed class ServerCommandTests(ITestOutputHelper output) : IAsyncLifetim
 
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
 
-    private CliTestNode _node = null!;
+    private CliTarget _node = null!;
 
-    public async Task InitializeAsync() => _node = await CliTestNode.StartAsync(output);
+    public async Task InitializeAsync() => _node = await CliTarget.StartAsync(output);
 
     public async Task DisposeAsync() => await _node.DisposeAsync();
 
@@ -139,7 +139,7 @@ public sealed class ServerCommandTests(ITestOutputHelper output) : IAsyncLifetim
         Assert.True(remove.ExitCode == 0, remove.ToString());
         // 2 added it, 3 drained it (each change is one log entry), 4 removed it.
         Assert.Equal("server api/c drained and removed in configuration revision 4", remove.StandardOutput);
-        Assert.Equal(["a", "b"], _node.Host.DataPlane.Config.FindBackend("api")!.Servers.Select(s => s.Name));
+        Assert.Equal(["a", "b"], _node.Node.DataPlane.Config.FindBackend("api")!.Servers.Select(s => s.Name));
     }
 
     [Fact]

@@ -6,9 +6,9 @@ namespace Switchman.CliTests;
 /// <summary><c>switchman status</c> against a running node, as a table and as JSON.</summary>
 public sealed class StatusCommandTests(ITestOutputHelper output) : IAsyncLifetime
 {
-    private CliTestNode _node = null!;
+    private CliTarget _node = null!;
 
-    public async Task InitializeAsync() => _node = await CliTestNode.StartAsync(output);
+    public async Task InitializeAsync() => _node = await CliTarget.StartAsync(output);
 
     public async Task DisposeAsync() => await _node.DisposeAsync();
 

@@ -9,7 +9,7 @@ public sealed class CliTests(ITestOutputHelper output)
     [Fact]
     public async Task Members_and_status_show_the_cluster_and_a_drain_through_any_node_reaches_every_node()
     {
-        await using var lab = new ClusterLab(output, voters: 2, witnesses: 1);
+        await using var lab = new SwitchmanTestCluster(output, voters: 2, witnesses: 1);
         await lab.StartAllAsync();
         var leader = await lab.WaitForLeaderAsync();
         var other = lab.Nodes.First(n => n != leader && !n.Witness);
@@ -43,7 +43,7 @@ public sealed class CliTests(ITestOutputHelper output)
     [Fact]
     public async Task Run_refuses_to_start_naming_cluster_listen_when_its_port_is_taken()
     {
-        await using var lab = new ClusterLab(output, voters: 3);
+        await using var lab = new SwitchmanTestCluster(output, voters: 3);
         var node = lab.Nodes[0];
         using var squatter = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, node.ClusterPort);
         squatter.Start();
@@ -56,9 +56,9 @@ public sealed class CliTests(ITestOutputHelper output)
         Assert.Contains($"cannot listen for cluster traffic on {node.ClusterAddress} (cluster.listen)", errors, StringComparison.Ordinal);
     }
 
-    private static async Task<(int ExitCode, string Output)> RunAsync(ClusterLab lab, LabNode node, params string[] arguments)
+    private static async Task<(int ExitCode, string Output)> RunAsync(SwitchmanTestCluster lab, TestClusterMember node, params string[] arguments)
     {
-        await using var process = SwitchmanExecutable.Start([.. arguments, "--endpoint", node.AdminUrl, "--token", ClusterLab.Token]);
+        await using var process = SwitchmanExecutable.Start([.. arguments, "--endpoint", node.AdminUrl, "--token", TestTokens.AdminToken]);
         var exit = await process.WaitForExitAsync(TimeSpan.FromSeconds(60));
         return (exit, string.Join('\n', process.StandardOutputLines.Concat(process.StandardErrorLines)));
     }

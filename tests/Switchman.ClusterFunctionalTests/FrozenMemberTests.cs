@@ -19,7 +19,7 @@ public sealed class FrozenMemberTests(ITestOutputHelper output)
     [Fact]
     public async Task A_frozen_leader_is_replaced_the_status_says_so_and_it_rejoins_without_being_counted_as_an_intruder()
     {
-        await using var lab = new ClusterLab(output, voters: 3);
+        await using var lab = new SwitchmanTestCluster(output, voters: 3);
         await lab.StartAllAsync();
         var frozen = await lab.WaitForLeaderAsync();
         var survivors = lab.Nodes.Where(n => n != frozen).ToList();

@@ -12,7 +12,7 @@ public sealed class LeaderFailureTests(ITestOutputHelper output)
     [Fact]
     public async Task A_change_through_a_follower_is_applied_everywhere_and_survives_the_leader_being_killed()
     {
-        await using var lab = new ClusterLab(output, voters: 3);
+        await using var lab = new SwitchmanTestCluster(output, voters: 3);
         await lab.StartAllAsync();
         var leader = await lab.WaitForLeaderAsync();
         var follower = lab.Nodes.First(n => n != leader);
@@ -49,7 +49,7 @@ public sealed class LeaderFailureTests(ITestOutputHelper output)
     public async Task Every_acknowledged_change_survives_the_leader_being_killed_and_restarted_twelve_times()
     {
         const int Kills = 12;
-        await using var lab = new ClusterLab(output, voters: 3);
+        await using var lab = new SwitchmanTestCluster(output, voters: 3);
         await lab.StartAllAsync();
         await lab.WaitForLeaderAsync();
 
@@ -111,7 +111,7 @@ public sealed class LeaderFailureTests(ITestOutputHelper output)
 
     private static string Name(int number) => $"w{number:D3}";
 
-    private static async Task AllRunAsync(ClusterLab lab, long revision, string server)
+    private static async Task AllRunAsync(SwitchmanTestCluster lab, long revision, string server)
     {
         foreach (var node in lab.Nodes.Where(lab.IsRunning))
         {

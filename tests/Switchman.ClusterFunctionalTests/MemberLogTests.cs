@@ -12,7 +12,7 @@ public sealed class MemberLogTests(ITestOutputHelper output)
     [Fact]
     public async Task A_follower_cut_off_is_logged_unreachable_as_a_warning_and_back_as_information_by_id()
     {
-        await using var cluster = new InProcessCluster(output, voters: 3);
+        await using var cluster = new SwitchmanTestCluster(output, voters: 3, run: TestClusterNodes.InProcess);
         await cluster.StartAllAsync();
         var leader = await cluster.WaitForLeaderAsync();
         var follower = cluster.Nodes.First(n => n != leader);
@@ -38,20 +38,20 @@ public sealed class MemberLogTests(ITestOutputHelper output)
     [Fact]
     public async Task A_member_never_reached_is_reported_unreachable_by_id_once_the_start_up_grace_is_over_and_the_others_raise_no_alarm()
     {
-        await using var cluster = new InProcessCluster(output, voters: 3);
+        await using var cluster = new SwitchmanTestCluster(output, voters: 3, run: TestClusterNodes.InProcess);
         var absent = cluster.Nodes[2];
         var present = cluster.Nodes.Take(2).ToList();
-        await Task.WhenAll(present.Select(cluster.StartAsync));
+        await Task.WhenAll(present.Select(n => cluster.StartAsync(n)));
         await cluster.WaitForLeaderAsync(present);
 
         // The absent member: named by its configured id (it never announced one), on both nodes that run.
         foreach (var node in present)
         {
-            await Await.UntilAsync(() => cluster.Host(node).Events.Since(0).Any(e => e.Type == "member_unreachable" && Equals(e.Data["member"], absent.Id)),
+            await Await.UntilAsync(() => cluster.Node(node).Events.Since(0).Any(e => e.Type == "member_unreachable" && Equals(e.Data["member"], absent.Id)),
                 Converge, $"{node.Id} to report {absent.Id}, never started, unreachable");
         }
         // The two that started side by side are not reported to each other: the grace covers a cluster being started.
-        Assert.All(present, node => Assert.DoesNotContain(cluster.Host(node).Events.Since(0),
+        Assert.All(present, node => Assert.DoesNotContain(cluster.Node(node).Events.Since(0),
             e => e.Type == "member_unreachable" && present.Any(p => Equals(e.Data["member"], p.Id))));
     }
 }

@@ -12,7 +12,7 @@ public sealed class RestartTests(ITestOutputHelper output)
     [Fact]
     public async Task All_nodes_killed_at_once_restart_with_their_state_and_a_node_with_an_empty_disk_catches_up()
     {
-        await using var lab = new ClusterLab(output, voters: 3);
+        await using var lab = new SwitchmanTestCluster(output, voters: 3);
         await lab.StartAllAsync();
         await lab.WaitForLeaderAsync();
         long last = 0;

@@ -12,7 +12,7 @@ public sealed class WitnessTests(ITestOutputHelper output)
     [Fact]
     public async Task Killing_either_load_balancer_keeps_quorum_and_the_witness_never_leads()
     {
-        await using var lab = new ClusterLab(output, voters: 2, witnesses: 1);
+        await using var lab = new SwitchmanTestCluster(output, voters: 2, witnesses: 1);
         var (lb1, lb2, witness) = (lab.Nodes[0], lab.Nodes[1], lab.Nodes[2]);
         await lab.StartAllAsync();
         var leaders = new List<string>();

@@ -17,7 +17,7 @@ public class AdminTests(ITestOutputHelper output)
         await using var live = await DemoBackendServer.StartAsync(new DemoBackendOptions { Name = "live" }, CancellationToken.None);
         var backend = TestConfig.Backend(("silent", silent.Address), ("live", live.BaseAddress.Authority))
             with { Health = TestConfig.FastHealth with { Timeout = TimeSpan.FromSeconds(2), Interval = TimeSpan.FromSeconds(5) } };
-        await using var node = await TestNode.StartAsync(TestConfig.Single(backend), output);
+        await using var node = await SwitchmanTestNode.StartAsync(TestConfig.Single(backend), output);
 
         // The probe of the silent server is still waiting for its timeout: the first round is not complete.
         using var notYet = await node.Admin.GetAsync("/readyz");
@@ -38,10 +38,10 @@ public class AdminTests(ITestOutputHelper output)
         await using var a = await DemoBackendServer.StartAsync(new DemoBackendOptions { Name = "a" }, CancellationToken.None);
         await using var b = await DemoBackendServer.StartAsync(new DemoBackendOptions { Name = "b" }, CancellationToken.None);
         var backend = TestConfig.Backend(("a", a.BaseAddress.Authority), ("b", b.BaseAddress.Authority)) with { Health = TestConfig.FastHealth };
-        await using var node = await TestNode.StartAsync(TestConfig.Single(backend), output);
+        await using var node = await SwitchmanTestNode.StartAsync(TestConfig.Single(backend), output);
         var changes = new List<Proxy.ServerHealthChange>();
         node.DataPlane.HealthChanged += change => { lock (changes) { changes.Add(change); } };
-        using var client = node.CreateClient();
+        using var client = node.CreateFrontendClient();
 
         a.Behavior = a.Behavior with { HealthFailing = true };
         await Await.UntilAsync(async () => (await node.ServerStatusAsync("api", "a")).Health == "down", TimeSpan.FromSeconds(10), "a marked down");
@@ -72,8 +72,8 @@ public class AdminTests(ITestOutputHelper output)
                 new ServerConfig { Name = "a", Address = a.BaseAddress.Authority, Weight = 7 },
                 new ServerConfig { Name = "spare", Address = a.BaseAddress.Authority, Backup = true, State = ServerAdminState.Maint }),
         };
-        await using var node = await TestNode.StartAsync(TestConfig.Single(backend), output);
-        using var client = node.CreateClient();
+        await using var node = await SwitchmanTestNode.StartAsync(TestConfig.Single(backend), output);
+        using var client = node.CreateFrontendClient();
         await Await.UntilAsync(() => node.DataPlane.IsReady, TimeSpan.FromSeconds(10), "first health round");
         for (var i = 0; i < 5; i++)
         {
@@ -96,9 +96,9 @@ public class AdminTests(ITestOutputHelper output)
         Assert.True(servers[1].GetProperty("backup").GetBoolean());
 
         var metrics = await node.MetricsAsync();
-        Assert.Equal(5, TestNode.MetricValue(metrics, "switchman_proxy_requests_total", ("frontend", "web"), ("backend", "api"), ("server", "a"), ("status_class", "2xx")));
-        Assert.Equal(1, TestNode.MetricValue(metrics, "switchman_proxy_requests_total", ("server", "a"), ("status_class", "4xx")));
-        Assert.Equal(6, TestNode.MetricValue(metrics, "switchman_proxy_request_duration_seconds_count", ("frontend", "web")));
+        Assert.Equal(5, PrometheusText.Sum(metrics, "switchman_proxy_requests_total", ("frontend", "web"), ("backend", "api"), ("server", "a"), ("status_class", "2xx")));
+        Assert.Equal(1, PrometheusText.Sum(metrics, "switchman_proxy_requests_total", ("server", "a"), ("status_class", "4xx")));
+        Assert.Equal(6, PrometheusText.Sum(metrics, "switchman_proxy_request_duration_seconds_count", ("frontend", "web")));
         Assert.Contains("switchman_server_active_requests{", metrics, StringComparison.Ordinal);
     }
 }

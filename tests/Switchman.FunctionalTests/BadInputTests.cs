@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using System.Text;
 using Switchman.Core.Configuration;
 using Switchman.DemoBackend;
+using Switchman.Testing;
 using Xunit.Abstractions;
 
 namespace Switchman.FunctionalTests;
@@ -20,7 +21,7 @@ public class BadInputTests(ITestOutputHelper output) : IAsyncLifetime
     [Fact]
     public async Task MalformedRequestLine_Gets400_NodeKeepsServing()
     {
-        await using var node = await TestNode.StartAsync(TestConfig.Single(TestConfig.Backend(("a", _backend.BaseAddress.Authority))), output);
+        await using var node = await SwitchmanTestNode.StartAsync(TestConfig.Single(TestConfig.Backend(("a", _backend.BaseAddress.Authority))), output);
 
         var answer = await SendRawAsync(node.FrontendUrl(), "GET /a b c HTTP/1.1\r\nHost: x\r\n\r\n");
 
@@ -31,7 +32,7 @@ public class BadInputTests(ITestOutputHelper output) : IAsyncLifetime
     [Fact]
     public async Task OversizedHeaders_Get431_NodeKeepsServing()
     {
-        await using var node = await TestNode.StartAsync(TestConfig.Single(TestConfig.Backend(("a", _backend.BaseAddress.Authority))), output);
+        await using var node = await SwitchmanTestNode.StartAsync(TestConfig.Single(TestConfig.Backend(("a", _backend.BaseAddress.Authority))), output);
 
         var answer = await SendRawAsync(node.FrontendUrl(), $"GET / HTTP/1.1\r\nHost: x\r\nX-Big: {new string('a', 64 * 1024)}\r\n\r\n");
 
@@ -50,7 +51,7 @@ public class BadInputTests(ITestOutputHelper output) : IAsyncLifetime
             DefaultBackend = "api",
             Timeouts = new FrontendTimeouts { RequestHeaders = TimeSpan.FromSeconds(2) },
         };
-        await using var node = await TestNode.StartAsync(TestConfig.Single(TestConfig.Backend(("a", _backend.BaseAddress.Authority)), frontend), output);
+        await using var node = await SwitchmanTestNode.StartAsync(TestConfig.Single(TestConfig.Backend(("a", _backend.BaseAddress.Authority)), frontend), output);
         using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
         await socket.ConnectAsync(IPAddress.Loopback, node.FrontendUrl().Port);
         await socket.SendAsync(Encoding.ASCII.GetBytes("GET / HTTP/1.1\r\nHost: x\r\n"));
@@ -66,9 +67,9 @@ public class BadInputTests(ITestOutputHelper output) : IAsyncLifetime
         await AssertStillServesAsync(node);
     }
 
-    private static async Task AssertStillServesAsync(TestNode node)
+    private static async Task AssertStillServesAsync(SwitchmanTestNode node)
     {
-        using var client = node.CreateClient();
+        using var client = node.CreateFrontendClient();
         using var response = await client.GetAsync("/still-here");
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
     }

@@ -46,8 +46,8 @@ public class BalancingTests(ITestOutputHelper output) : IAsyncLifetime
     public async Task Sequential_Weights31_ShareFollowsWeights(BalanceAlgorithm balance, int tolerance)
     {
         var backend = await BackendOfAsync(balance, ("a", 3, false), ("b", 1, false));
-        await using var node = await TestNode.StartAsync(TestConfig.Single(backend), output);
-        using var client = node.CreateClient();
+        await using var node = await SwitchmanTestNode.StartAsync(TestConfig.Single(backend), output);
+        using var client = node.CreateFrontendClient();
 
         for (var i = 0; i < 200; i++)
         {
@@ -71,7 +71,7 @@ public class BalancingTests(ITestOutputHelper output) : IAsyncLifetime
                 new ServerConfig { Name = "a", Address = a.BaseAddress.Authority, Weight = 3 },
                 new ServerConfig { Name = "b", Address = b.BaseAddress.Authority, Weight = 1 }),
         };
-        await using var node = await TestNode.StartAsync(TestConfig.Single(backend), output);
+        await using var node = await SwitchmanTestNode.StartAsync(TestConfig.Single(backend), output);
         var url = node.FrontendUrl();
 
         // Eight requests always in flight, equally slow servers: leastconn keeps about 6 on a and 2 on b.
@@ -96,7 +96,7 @@ public class BalancingTests(ITestOutputHelper output) : IAsyncLifetime
                 new ServerConfig { Name = "slow", Address = slow.BaseAddress.Authority },
                 new ServerConfig { Name = "fast", Address = fast.BaseAddress.Authority }),
         };
-        await using var node = await TestNode.StartAsync(TestConfig.Single(backend), output);
+        await using var node = await SwitchmanTestNode.StartAsync(TestConfig.Single(backend), output);
         var url = node.FrontendUrl();
 
         var result = await LoadGenerator.RunAsync(new LoadOptions { Concurrency = 8, MaxDuration = TimeSpan.FromSeconds(2), MaxRequests = 5_000 },
@@ -110,8 +110,8 @@ public class BalancingTests(ITestOutputHelper output) : IAsyncLifetime
     public async Task Uri_SamePath_SameServer()
     {
         var backend = await BackendOfAsync(BalanceAlgorithm.Uri, ("a", 1, false), ("b", 1, false), ("c", 1, false));
-        await using var node = await TestNode.StartAsync(TestConfig.Single(backend), output);
-        using var client = node.CreateClient();
+        await using var node = await SwitchmanTestNode.StartAsync(TestConfig.Single(backend), output);
+        using var client = node.CreateFrontendClient();
 
         var owners = new Dictionary<string, string>();
         for (var round = 0; round < 3; round++)
@@ -131,7 +131,7 @@ public class BalancingTests(ITestOutputHelper output) : IAsyncLifetime
     public async Task Source_SameClientAddress_SameServer_OtherClientsSpread()
     {
         var backend = await BackendOfAsync(BalanceAlgorithm.Source, ("a", 1, false), ("b", 1, false), ("c", 1, false));
-        await using var node = await TestNode.StartAsync(TestConfig.Single(backend), output);
+        await using var node = await SwitchmanTestNode.StartAsync(TestConfig.Single(backend), output);
         var url = node.FrontendUrl();
 
         var serversSeen = new HashSet<string>();
@@ -153,8 +153,8 @@ public class BalancingTests(ITestOutputHelper output) : IAsyncLifetime
     public async Task Backup_OnlyUsedWhenNoPrimaryIsUp()
     {
         var backend = await BackendOfAsync(BalanceAlgorithm.RoundRobin, ("a", 1, false), ("b", 1, false), ("spare", 1, true));
-        await using var node = await TestNode.StartAsync(TestConfig.Single(backend), output);
-        using var client = node.CreateClient();
+        await using var node = await SwitchmanTestNode.StartAsync(TestConfig.Single(backend), output);
+        using var client = node.CreateFrontendClient();
 
         for (var i = 0; i < 20; i++)
         {
@@ -182,8 +182,8 @@ public class BalancingTests(ITestOutputHelper output) : IAsyncLifetime
         var a = await StartBackendAsync("a");
         var b = await StartBackendAsync("b");
         var backend = TestConfig.Backend(("a", a.BaseAddress.Authority), ("b", b.BaseAddress.Authority));
-        await using var node = await TestNode.StartAsync(TestConfig.Single(backend), output);
-        using var client = node.CreateClient();
+        await using var node = await SwitchmanTestNode.StartAsync(TestConfig.Single(backend), output);
+        using var client = node.CreateFrontendClient();
 
         // Smooth round robin starts with a: the first, slow request is in flight on a.
         var slow = client.GetStringAsync("/report?delay=1500ms");
@@ -220,7 +220,7 @@ public class BalancingTests(ITestOutputHelper output) : IAsyncLifetime
     {
         var backend = (await BackendOfAsync(BalanceAlgorithm.RoundRobin, ("a", 1, false), ("b", 1, false)))
             with { Sticky = new StickyConfig { Cookie = "SRV" } };
-        await using var node = await TestNode.StartAsync(TestConfig.Single(backend), output);
+        await using var node = await SwitchmanTestNode.StartAsync(TestConfig.Single(backend), output);
         using var handler = new HttpClientHandler { UseCookies = true, CookieContainer = new CookieContainer() };
         using var client = new HttpClient(handler) { BaseAddress = node.FrontendUrl() };
 
@@ -231,7 +231,7 @@ public class BalancingTests(ITestOutputHelper output) : IAsyncLifetime
             Assert.Equal(first, ServerOf(await client.GetStringAsync("/cart")));
         }
 
-        using var stranger = node.CreateClient();
+        using var stranger = node.CreateFrontendClient();
         for (var i = 0; i < 10; i++)
         {
             Assert.NotEqual(first, ServerOf(await stranger.GetStringAsync("/cart")));

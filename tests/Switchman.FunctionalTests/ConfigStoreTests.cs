@@ -1,6 +1,7 @@
 using Switchman.Admin.Control;
 using Switchman.Core.Configuration;
 using Switchman.DemoBackend;
+using Switchman.Testing;
 using Xunit.Abstractions;
 
 namespace Switchman.FunctionalTests;
@@ -28,7 +29,7 @@ public class ConfigStoreTests(ITestOutputHelper output) : IAsyncLifetime
     [Fact]
     public async Task Apply_Valid_NewRevision_EventPublished_DiffNamesTheChange()
     {
-        await using var node = await TestNode.StartAsync(Initial, output);
+        await using var node = await SwitchmanTestNode.StartAsync(Initial, output);
         var store = node.Host.ConfigStore;
         var current = store.Current;
         var proposed = current.Config with
@@ -44,7 +45,7 @@ public class ConfigStoreTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Equal(current.Revision + 1, outcome.Current.Revision);
         Assert.Equal(["backend api changed: server a weight 1 → 5, server b removed"], outcome.Diff.Changes);
         Assert.Equal(proposed, store.Current.Config);
-        var applied = Assert.Single(node.Host.Events.Since(0), e => e.Type == "config_applied");
+        var applied = Assert.Single(node.Events.Since(0), e => e.Type == "config_applied");
         Assert.Equal(outcome.Current.Revision, applied.Data["revision"]);
         Assert.Equal("tester", applied.Data["author"]);
     }
@@ -52,7 +53,7 @@ public class ConfigStoreTests(ITestOutputHelper output) : IAsyncLifetime
     [Fact]
     public async Task Apply_StaleRevision_Conflict_NothingChanges()
     {
-        await using var node = await TestNode.StartAsync(Initial, output);
+        await using var node = await SwitchmanTestNode.StartAsync(Initial, output);
         var store = node.Host.ConfigStore;
         var before = store.Current;
 
@@ -68,7 +69,7 @@ public class ConfigStoreTests(ITestOutputHelper output) : IAsyncLifetime
     [Fact]
     public async Task ApplyYaml_SeveralMistakes_AllListedWithLines_NothingChanges()
     {
-        await using var node = await TestNode.StartAsync(Initial, output);
+        await using var node = await SwitchmanTestNode.StartAsync(Initial, output);
         var store = node.Host.ConfigStore;
         var before = store.Current;
         const string yaml = """
@@ -92,13 +93,13 @@ public class ConfigStoreTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Equal(["frontends.web.default_backend", "backends.api.servers[0].weight", "backends.api.health.rise"], invalid.Errors.Select(e => e.Path));
         Assert.All(invalid.Errors, e => Assert.True(e.Line > 0));
         Assert.Same(before, store.Current);
-        Assert.Contains(node.Host.Events.Since(0), e => e.Type == "config_refused");
+        Assert.Contains(node.Events.Since(0), e => e.Type == "config_refused");
     }
 
     [Fact]
     public async Task DryRun_ReportsDiff_AppliesNothing()
     {
-        await using var node = await TestNode.StartAsync(Initial, output);
+        await using var node = await SwitchmanTestNode.StartAsync(Initial, output);
         var store = node.Host.ConfigStore;
         var before = store.Current;
         var proposed = before.Config with { Frontends = ValueList.Create(before.Config.Frontends[0], new FrontendConfig { Name = "extra", Listen = "127.0.0.1:0", DefaultBackend = "api" }) };
@@ -114,7 +115,7 @@ public class ConfigStoreTests(ITestOutputHelper output) : IAsyncLifetime
     [Fact]
     public async Task Apply_RemovingEveryAdminToken_IsRefused_SoOperatorsAreNotLockedOut()
     {
-        await using var node = await TestNode.StartAsync(Initial, output);
+        await using var node = await SwitchmanTestNode.StartAsync(Initial, output);
         var store = node.Host.ConfigStore;
         var before = store.Current;
 

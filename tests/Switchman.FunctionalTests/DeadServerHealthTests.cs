@@ -26,7 +26,7 @@ public class DeadServerHealthTests(ITestOutputHelper output)
             Timeouts = new BackendTimeouts { Connect = TimeSpan.FromMilliseconds(100) },
             Health = TestConfig.FastHealth with { Timeout = TimeSpan.FromMilliseconds(500), Interval = TimeSpan.FromMilliseconds(200), Fall = Fall },
         };
-        await using var node = await TestNode.StartAsync(TestConfig.Single(backend), output);
+        await using var node = await SwitchmanTestNode.StartAsync(TestConfig.Single(backend), output);
 
         await Await.UntilAsync(async () => (await node.ServerStatusAsync("api", "off")).Health == "down",
             TimeSpan.FromSeconds(10), "the powered-off server marked down by its health checks");
@@ -72,7 +72,7 @@ public class DeadServerHealthTests(ITestOutputHelper output)
         };
 
         var started = TimeProvider.System.GetTimestamp();
-        await using var node = await TestNode.StartAsync(config, output);
+        await using var node = await SwitchmanTestNode.StartAsync(config, output);
         var url = node.FrontendUrl();
         // Light traffic, spread over every backend: requests and checks share each backend's connection pool.
         await using var load = LoadGenerator.Start(
@@ -113,8 +113,8 @@ public class DeadServerHealthTests(ITestOutputHelper output)
 
     /// <summary>Failed checks of one server: every result of switchman_server_health_checks_total but "ok".</summary>
     private static double FailedChecks(string metrics, string backend, string server) =>
-        TestNode.MetricValue(metrics, "switchman_server_health_checks_total", ("backend", backend), ("server", server))
-        - TestNode.MetricValue(metrics, "switchman_server_health_checks_total", ("backend", backend), ("server", server), ("result", "ok"));
+        PrometheusText.Sum(metrics, "switchman_server_health_checks_total", ("backend", backend), ("server", server))
+        - PrometheusText.Sum(metrics, "switchman_server_health_checks_total", ("backend", backend), ("server", server), ("result", "ok"));
 
     /// <summary>One combination of timeouts, run as one backend.</summary>
     private sealed record TimeoutCase(HealthCheckType Check, TimeSpan Connect, TimeSpan CheckTimeout, TimeSpan Interval, TimeSpan PerTry)

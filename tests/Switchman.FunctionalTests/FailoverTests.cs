@@ -27,7 +27,7 @@ public class FailoverTests(ITestOutputHelper output)
         await using var b = await DemoBackendProcess.StartAsync("b");
         await using var c = await DemoBackendProcess.StartAsync("c");
         var backend = TestConfig.Backend(("a", a.Address), ("b", b.Address), ("c", c.Address)) with { Health = TestConfig.FastHealth };
-        await using var node = await TestNode.StartAsync(TestConfig.Single(backend), output);
+        await using var node = await SwitchmanTestNode.StartAsync(TestConfig.Single(backend), output);
         var url = node.FrontendUrl();
 
         await using var load = LoadGenerator.Start(EightClients, i => new HttpRequestMessage(HttpMethod.Get, new Uri(url, $"/items/{i}")));
@@ -41,8 +41,8 @@ public class FailoverTests(ITestOutputHelper output)
         Assert.True(result.CountFrom("b") > 0, "b served requests before it was killed");
         Assert.True(result.CountFrom("a") > 0 && result.CountFrom("c") > 0);
         var metrics = await node.MetricsAsync();
-        Assert.True(TestNode.MetricValue(metrics, "switchman_proxy_retries_total", ("server", "b")) > 0, "retries off the killed server are counted");
-        Assert.True(TestNode.MetricValue(metrics, "switchman_server_failures_total", ("server", "b")) > 0, "the killed server's failures are counted");
+        Assert.True(PrometheusText.Sum(metrics, "switchman_proxy_retries_total", ("server", "b")) > 0, "retries off the killed server are counted");
+        Assert.True(PrometheusText.Sum(metrics, "switchman_server_failures_total", ("server", "b")) > 0, "the killed server's failures are counted");
         await Await.UntilAsync(async () => (await node.ServerStatusAsync("api", "b")).Health == "down", TimeSpan.FromSeconds(10), "b marked down by health checks");
     }
 
@@ -54,7 +54,7 @@ public class FailoverTests(ITestOutputHelper output)
         await using var c = await DemoBackendServer.StartAsync(new DemoBackendOptions { Name = "c" }, CancellationToken.None);
         var backend = TestConfig.Backend(("a", a.BaseAddress.Authority), ("b", b.BaseAddress.Authority), ("c", c.BaseAddress.Authority))
             with { Health = TestConfig.FastHealth, Passive = new PassiveHealthConfig { ConsecutiveFailures = 3, EjectFor = TimeSpan.FromSeconds(30) } };
-        await using var node = await TestNode.StartAsync(TestConfig.Single(backend), output);
+        await using var node = await SwitchmanTestNode.StartAsync(TestConfig.Single(backend), output);
         var url = node.FrontendUrl();
 
         await using var load = LoadGenerator.Start(EightClients, i => new HttpRequestMessage(HttpMethod.Get, new Uri(url, $"/items/{i}")));
@@ -75,8 +75,8 @@ public class FailoverTests(ITestOutputHelper output)
         var refusing = ClosedPortAddress();
         // No health checks: only the refused connect itself tells that the server is gone.
         var backend = TestConfig.Backend(("dead", refusing), ("live", live.BaseAddress.Authority));
-        await using var node = await TestNode.StartAsync(TestConfig.Single(backend), output);
-        using var client = node.CreateClient();
+        await using var node = await SwitchmanTestNode.StartAsync(TestConfig.Single(backend), output);
+        using var client = node.CreateFrontendClient();
 
         for (var i = 0; i < 40; i++)
         {
@@ -89,9 +89,9 @@ public class FailoverTests(ITestOutputHelper output)
         var metrics = await node.MetricsAsync();
         // The first POST sent to the dead server is refused and sent on; from then on the server is suspect, and new
         // requests go to the live one without trying it (probes in the background keep failing).
-        Assert.Equal(1, TestNode.MetricValue(metrics, "switchman_server_failures_total", ("server", "dead"), ("kind", "connect")));
-        Assert.Equal(1, TestNode.MetricValue(metrics, "switchman_proxy_redispatches_total", ("server", "dead")));
-        Assert.Equal(1, TestNode.MetricValue(metrics, "switchman_server_suspicions_total", ("server", "dead"), ("cause", "refused")));
+        Assert.Equal(1, PrometheusText.Sum(metrics, "switchman_server_failures_total", ("server", "dead"), ("kind", "connect")));
+        Assert.Equal(1, PrometheusText.Sum(metrics, "switchman_proxy_redispatches_total", ("server", "dead")));
+        Assert.Equal(1, PrometheusText.Sum(metrics, "switchman_server_suspicions_total", ("server", "dead"), ("cause", "refused")));
     }
 
     [Fact]
@@ -101,7 +101,7 @@ public class FailoverTests(ITestOutputHelper output)
         await using var live = await DemoBackendServer.StartAsync(new DemoBackendOptions { Name = "live" }, CancellationToken.None);
         var backend = TestConfig.Backend(("silent", blackHole.Address), ("live", live.BaseAddress.Authority))
             with { Timeouts = new BackendTimeouts { PerTry = TimeSpan.FromMilliseconds(300), Connect = TimeSpan.FromMilliseconds(300) } };
-        await using var node = await TestNode.StartAsync(TestConfig.Single(backend), output);
+        await using var node = await SwitchmanTestNode.StartAsync(TestConfig.Single(backend), output);
         var url = node.FrontendUrl();
 
         var result = await LoadGenerator.RunAsync(EightClients with { MaxRequests = 200 },
@@ -111,7 +111,7 @@ public class FailoverTests(ITestOutputHelper output)
         Assert.Equal(0, result.Failed);
         Assert.True(blackHole.AcceptedConnections > 0, "the proxy did try the silent server");
         var metrics = await node.MetricsAsync();
-        Assert.True(TestNode.MetricValue(metrics, "switchman_server_failures_total", ("server", "silent"), ("kind", "timeout")) > 0);
+        Assert.True(PrometheusText.Sum(metrics, "switchman_server_failures_total", ("server", "silent"), ("kind", "timeout")) > 0);
     }
 
     [Fact]
@@ -121,8 +121,8 @@ public class FailoverTests(ITestOutputHelper output)
         await using var live = await DemoBackendServer.StartAsync(new DemoBackendOptions { Name = "live" }, CancellationToken.None);
         var backend = TestConfig.Backend(("silent", blackHole.Address), ("live", live.BaseAddress.Authority))
             with { Timeouts = new BackendTimeouts { PerTry = TimeSpan.FromMilliseconds(300) } };
-        await using var node = await TestNode.StartAsync(TestConfig.Single(backend), output);
-        using var client = node.CreateClient();
+        await using var node = await SwitchmanTestNode.StartAsync(TestConfig.Single(backend), output);
+        using var client = node.CreateFrontendClient();
 
         var statuses = new List<HttpStatusCode>();
         for (var i = 0; i < 4; i++)
@@ -145,8 +145,8 @@ public class FailoverTests(ITestOutputHelper output)
         await using var good = await DemoBackendServer.StartAsync(new DemoBackendOptions { Name = "good" }, CancellationToken.None);
         var backend = TestConfig.Backend(("failing", failing.BaseAddress.Authority), ("good", good.BaseAddress.Authority))
             with { Retry = new RetryConfig { Retries = 2, OnStatus = ValueList.Create(502, 503, 504) } };
-        await using var node = await TestNode.StartAsync(TestConfig.Single(backend), output);
-        using var client = node.CreateClient();
+        await using var node = await SwitchmanTestNode.StartAsync(TestConfig.Single(backend), output);
+        using var client = node.CreateFrontendClient();
 
         for (var i = 0; i < 20; i++)
         {
@@ -164,8 +164,8 @@ public class FailoverTests(ITestOutputHelper output)
         await using var good = await DemoBackendServer.StartAsync(new DemoBackendOptions { Name = "good" }, CancellationToken.None);
         var backend = TestConfig.Backend(("failing", failing.BaseAddress.Authority), ("good", good.BaseAddress.Authority))
             with { Passive = new PassiveHealthConfig { ConsecutiveFailures = 3, EjectFor = TimeSpan.FromMinutes(5) } };
-        await using var node = await TestNode.StartAsync(TestConfig.Single(backend), output);
-        using var client = node.CreateClient();
+        await using var node = await SwitchmanTestNode.StartAsync(TestConfig.Single(backend), output);
+        using var client = node.CreateFrontendClient();
 
         for (var i = 0; i < 30; i++)
         {
@@ -181,8 +181,8 @@ public class FailoverTests(ITestOutputHelper output)
     public async Task NoServerAvailable_Answers503WithExplanation()
     {
         var backend = TestConfig.Backend(("a", ClosedPortAddress())) with { Health = TestConfig.FastHealth with { Initial = InitialHealth.Down } };
-        await using var node = await TestNode.StartAsync(TestConfig.Single(backend), output);
-        using var client = node.CreateClient();
+        await using var node = await SwitchmanTestNode.StartAsync(TestConfig.Single(backend), output);
+        using var client = node.CreateFrontendClient();
 
         using var response = await client.GetAsync("/x");
 

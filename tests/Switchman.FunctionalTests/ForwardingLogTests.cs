@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Testing;
 using Switchman.Core.Configuration;
 using Switchman.DemoBackend;
 using Switchman.Testing;
@@ -19,8 +18,7 @@ public class ForwardingLogTests(ITestOutputHelper output)
         // No health checks and no passive ejection: the dead servers stay in rotation, so every third attempt fails.
         var backend = TestConfig.Backend(("a", a.BaseAddress.Authority), ("b", b.BaseAddress.Authority), ("hung", hung.Address))
             with { Timeouts = new BackendTimeouts { PerTry = TimeSpan.FromMilliseconds(200) } };
-        var logs = new FakeLogCollector();
-        await using var node = await TestNode.StartAsync(TestConfig.Single(backend), output, logs: new FakeLoggerProvider(logs));
+        await using var node = await SwitchmanTestNode.StartAsync(TestConfig.Single(backend), output);
         var url = node.FrontendUrl();
 
         // Every tenth request is a POST: one that reached the hung server may not be sent again, so it fails — the
@@ -35,7 +33,7 @@ public class ForwardingLogTests(ITestOutputHelper output)
         var result = await load.Completion.WaitAsync(TimeSpan.FromSeconds(90));
         output.WriteLine(result.ToString());
 
-        var records = logs.GetSnapshot();
+        var records = node.Logs.GetSnapshot();
         var failedAttempts = records.Where(r => r.Id.Id == 1202).ToList();
         Assert.True(result.Failed > 0, "some POSTs reached the hung server: the test needs failed requests to look at");
         Assert.True(result.Failed <= 30, $"only POSTs may fail: {string.Join("; ", result.FirstFailures)}");

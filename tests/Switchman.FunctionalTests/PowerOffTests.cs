@@ -35,7 +35,7 @@ public class PowerOffTests(ITestOutputHelper output)
         await using var bHost = PowerCutRelay.Start(b.BaseAddress);
         // Nothing but the two servers: every setting is the default one.
         var backend = TestConfig.Backend(("a", a.BaseAddress.Authority), ("b", bHost.Address));
-        await using var node = await TestNode.StartAsync(TestConfig.Single(backend), output);
+        await using var node = await SwitchmanTestNode.StartAsync(TestConfig.Single(backend), output);
         var url = node.FrontendUrl();
         await WarmUpAsync(url);
 
@@ -60,8 +60,8 @@ public class PowerOffTests(ITestOutputHelper output)
         await using var live = await DemoBackendServer.StartAsync(new DemoBackendOptions { Name = "live" }, CancellationToken.None);
         // The silent server first, so that round robin sends it the very first request, a POST.
         var backend = TestConfig.Backend(("silent", silent.Address), ("live", live.BaseAddress.Authority));
-        await using var node = await TestNode.StartAsync(TestConfig.Single(backend), output);
-        using var client = node.CreateClient();
+        await using var node = await SwitchmanTestNode.StartAsync(TestConfig.Single(backend), output);
+        using var client = node.CreateFrontendClient();
 
         // Nothing is known about either server yet: the connect is given TCP's initial second, not timeouts.connect
         // (2 s); the request never reached the silent server, so even a POST goes on to the other one.
@@ -80,8 +80,8 @@ public class PowerOffTests(ITestOutputHelper output)
 
         Assert.Equal(21, live.RequestsServed);
         var metrics = await node.MetricsAsync();
-        Assert.Equal(1, TestNode.MetricValue(metrics, "switchman_server_suspicions_total", ("server", "silent"), ("cause", "silent")));
-        Assert.Equal(1, TestNode.MetricValue(metrics, "switchman_server_failures_total", ("server", "silent"), ("kind", "connect")));
+        Assert.Equal(1, PrometheusText.Sum(metrics, "switchman_server_suspicions_total", ("server", "silent"), ("cause", "silent")));
+        Assert.Equal(1, PrometheusText.Sum(metrics, "switchman_server_failures_total", ("server", "silent"), ("kind", "connect")));
         // None of them waited for the silent server (a generous bound: the machine may be busy).
         Assert.All(latencies, latency => Assert.True(latency < TimeSpan.FromMilliseconds(500), $"a request took {latency.TotalMilliseconds:0} ms"));
     }
@@ -93,8 +93,8 @@ public class PowerOffTests(ITestOutputHelper output)
         await using var b = await DemoBackendServer.StartAsync(new DemoBackendOptions { Name = "b" }, CancellationToken.None);
         await using var bHost = PowerCutRelay.Start(b.BaseAddress);
         var backend = TestConfig.Backend(("a", a.BaseAddress.Authority), ("b", bHost.Address));
-        await using var node = await TestNode.StartAsync(TestConfig.Single(backend), output);
-        using var client = node.CreateClient();
+        await using var node = await SwitchmanTestNode.StartAsync(TestConfig.Single(backend), output);
+        using var client = node.CreateFrontendClient();
         await Await.UntilAsync(async () => await ServedByAsync(client) == "b", TimeSpan.FromSeconds(10), "b to serve a request");
 
         await bHost.CutPowerAsync();

@@ -27,8 +27,8 @@ public class ProtocolTests(ITestOutputHelper output) : IAsyncLifetime
     [Fact]
     public async Task ForwardedHeaders_AndGeneratedRequestId_ReachTheBackend()
     {
-        await using var node = await TestNode.StartAsync(TestConfig.Single(Backend), output);
-        using var client = node.CreateClient();
+        await using var node = await SwitchmanTestNode.StartAsync(TestConfig.Single(Backend), output);
+        using var client = node.CreateFrontendClient();
         using var request = new HttpRequestMessage(HttpMethod.Get, "/v3/projects");
         request.Headers.Host = "keystone.example.test";
         request.Headers.TryAddWithoutValidation("X-Forwarded-For", "203.0.113.7");
@@ -48,8 +48,8 @@ public class ProtocolTests(ITestOutputHelper output) : IAsyncLifetime
     [Fact]
     public async Task RequestId_FromClient_IsPassedThrough()
     {
-        await using var node = await TestNode.StartAsync(TestConfig.Single(Backend), output);
-        using var client = node.CreateClient();
+        await using var node = await SwitchmanTestNode.StartAsync(TestConfig.Single(Backend), output);
+        using var client = node.CreateFrontendClient();
         using var request = new HttpRequestMessage(HttpMethod.Get, "/x");
         request.Headers.Add("X-Request-Id", "req-from-client-42");
 
@@ -66,9 +66,9 @@ public class ProtocolTests(ITestOutputHelper output) : IAsyncLifetime
         var logPath = Path.Combine(dir.Path, "access.log");
         var config = TestConfig.Single(Backend) with { AccessLog = new AccessLogConfig { Path = logPath } };
         byte[] body;
-        await using (var node = await TestNode.StartAsync(config, output))
+        await using (var node = await SwitchmanTestNode.StartAsync(config, output))
         {
-            using var client = node.CreateClient();
+            using var client = node.CreateFrontendClient();
             using var request = new HttpRequestMessage(HttpMethod.Post, "/orders") { Content = new StringContent("{}") };
             request.Headers.Add("X-Request-Id", "log-me-1");
             using var response = (await client.SendAsync(request)).EnsureSuccessStatusCode();
@@ -103,7 +103,7 @@ public class ProtocolTests(ITestOutputHelper output) : IAsyncLifetime
             DefaultBackend = "api",
             Tls = new TlsConfig { Certificates = ValueList.Create(alpha, beta) },
         };
-        await using var node = await TestNode.StartAsync(TestConfig.Single(Backend, frontend), output);
+        await using var node = await SwitchmanTestNode.StartAsync(TestConfig.Single(Backend, frontend), output);
         var url = node.FrontendUrl();
         Assert.Equal("https", url.Scheme);
 
@@ -124,7 +124,7 @@ public class ProtocolTests(ITestOutputHelper output) : IAsyncLifetime
     [Fact]
     public async Task WebSocket_IsPassedThrough()
     {
-        await using var node = await TestNode.StartAsync(TestConfig.Single(Backend), output);
+        await using var node = await SwitchmanTestNode.StartAsync(TestConfig.Single(Backend), output);
         var url = new UriBuilder(node.FrontendUrl()) { Scheme = "ws", Path = "/ws" }.Uri;
         using var socket = new ClientWebSocket();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));

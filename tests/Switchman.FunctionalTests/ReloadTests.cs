@@ -43,9 +43,9 @@ public class ReloadTests(ITestOutputHelper output) : IAsyncLifetime
             Servers = ValueList.Create(Server("a", a), Server("b", b), Server("c", c)),
             Health = TestConfig.FastHealth,
         });
-        await using var node = await TestNode.StartAsync(before, output);
+        await using var node = await SwitchmanTestNode.StartAsync(before, output);
         var web = node.FrontendUrl();
-        using var client = node.CreateClient();
+        using var client = node.CreateFrontendClient();
 
         await using var load = LoadGenerator.Start(new LoadOptions { Concurrency = 8, MaxDuration = TimeSpan.FromSeconds(60), MaxRequests = 100_000 },
             i => new HttpRequestMessage(HttpMethod.Get, new Uri(web, $"/items/{i}")));
@@ -98,7 +98,7 @@ public class ReloadTests(ITestOutputHelper output) : IAsyncLifetime
                 new BackendConfig { Name = "one", Servers = ValueList.Create(new ServerConfig { Name = "a", Address = a.BaseAddress.Authority }) },
                 new BackendConfig { Name = "two", Servers = ValueList.Create(new ServerConfig { Name = "b", Address = b.BaseAddress.Authority }) }),
         };
-        await using var node = await TestNode.StartAsync(before, output);
+        await using var node = await SwitchmanTestNode.StartAsync(before, output);
         var url = node.FrontendUrl();
         using var handler = new SocketsHttpHandler();
         var connections = 0;
@@ -131,7 +131,7 @@ public class ReloadTests(ITestOutputHelper output) : IAsyncLifetime
     {
         var a = await StartAsync("a");
         var config = TestConfig.Single(TestConfig.Backend(("a", a.BaseAddress.Authority)));
-        await using var node = await TestNode.StartAsync(config, output);
+        await using var node = await SwitchmanTestNode.StartAsync(config, output);
         using var blocker = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
         blocker.Start();
         // A port in use, or an address that is not this host's (TEST-NET-3; bound only, never sent to): the node of a
@@ -151,7 +151,7 @@ public class ReloadTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Equal(config.Backends, node.DataPlane.Config.Backends);
         Assert.Equal(["web"], node.DataPlane.FrontendUrls.Keys);
         Assert.Equal("a", (await node.StatusAsync()).Backends[0].Servers[0].Name);
-        using var client = node.CreateClient();
+        using var client = node.CreateFrontendClient();
         Assert.Equal("a", BalancingTests.ServerOf(await client.GetStringAsync("/still-served")));
     }
 }

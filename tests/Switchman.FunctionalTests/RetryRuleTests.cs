@@ -21,8 +21,8 @@ public class RetryRuleTests(ITestOutputHelper output)
             Timeouts = new BackendTimeouts { PerTry = TimeSpan.FromMilliseconds(300) },
             Retry = new RetryConfig { Retries = 2, BufferBody = 64 * 1024 },
         };
-        await using var node = await TestNode.StartAsync(TestConfig.Single(backend), output);
-        using var client = node.CreateClient();
+        await using var node = await SwitchmanTestNode.StartAsync(TestConfig.Single(backend), output);
+        using var client = node.CreateFrontendClient();
         var body = new string('x', 10_000);
 
         for (var i = 0; i < 4; i++)
@@ -45,8 +45,8 @@ public class RetryRuleTests(ITestOutputHelper output)
             Timeouts = new BackendTimeouts { PerTry = TimeSpan.FromMilliseconds(300) },
             Retry = new RetryConfig { Retries = 2, BufferBody = 1024 },
         };
-        await using var node = await TestNode.StartAsync(TestConfig.Single(backend), output);
-        using var client = node.CreateClient();
+        await using var node = await SwitchmanTestNode.StartAsync(TestConfig.Single(backend), output);
+        using var client = node.CreateFrontendClient();
 
         var statuses = new List<HttpStatusCode>();
         for (var i = 0; i < 4; i++)
@@ -70,8 +70,8 @@ public class RetryRuleTests(ITestOutputHelper output)
         using var truncating = new TruncatingServer();
         await using var live = await DemoBackendServer.StartAsync(new DemoBackendOptions { Name = "live" }, CancellationToken.None);
         var backend = TestConfig.Backend(("truncating", truncating.Address), ("live", live.BaseAddress.Authority));
-        await using var node = await TestNode.StartAsync(TestConfig.Single(backend), output);
-        using var client = node.CreateClient();
+        await using var node = await SwitchmanTestNode.StartAsync(TestConfig.Single(backend), output);
+        using var client = node.CreateFrontendClient();
 
         // Round robin sends the first request to the truncating server: headers and part of the body, then a reset.
         var failure = await Record.ExceptionAsync(() => client.GetByteArrayAsync("/download"));

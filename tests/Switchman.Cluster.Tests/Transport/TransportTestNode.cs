@@ -11,7 +11,10 @@ using Xunit.Abstractions;
 
 namespace Switchman.Cluster.Tests.Transport;
 
-/// <summary>A <see cref="ClusterTransport"/> listening on a loopback port picked at run time, with its logs captured.</summary>
+/// <summary>
+/// A <see cref="ClusterTransport"/> listening on a loopback port picked at run time, with its logs captured (the same way
+/// as every fixture's, <see cref="TestLogging"/>). Not a <see cref="SwitchmanTestNode"/>: it is the transport alone, no node.
+/// </summary>
 internal sealed class TransportTestNode : IAsyncDisposable
 {
     public static readonly byte[] Secret = "correct horse battery staple 42"u8.ToArray();
@@ -41,10 +44,7 @@ internal sealed class TransportTestNode : IAsyncDisposable
         string nodeId, ITestOutputHelper output, byte[]? secret = null, TimeProvider? timeProvider = null, TimeSpan? handshakeTimeout = null)
     {
         var logs = new FakeLogCollector();
-        var loggerFactory = LoggerFactory.Create(logging => logging
-            .SetMinimumLevel(LogLevel.Debug)
-            .AddProvider(new FakeLoggerProvider(logs))
-            .AddProvider(new TestOutputLoggerProvider(output)));
+        var loggerFactory = LoggerFactory.Create(logging => logging.AddTestLogs(logs, output, minimumLevel: LogLevel.Debug));
         var local = new IPEndPoint(IPAddress.Loopback, 0);
         var transport = new ClusterTransport(
             new ClusterTransportOptions(nodeId, local, secret ?? Secret, handshakeTimeout ?? TimeSpan.FromSeconds(5))
@@ -60,7 +60,7 @@ internal sealed class TransportTestNode : IAsyncDisposable
     }
 
     /// <summary>The log lines of one event id.</summary>
-    public IReadOnlyList<FakeLogRecord> Events(int eventId) => [.. Logs.GetSnapshot().Where(r => r.Id.Id == eventId)];
+    public IReadOnlyList<FakeLogRecord> Events(int eventId) => Logs.WithEventId(eventId);
 
     public async ValueTask DisposeAsync()
     {

@@ -1,0 +1,29 @@
+using Microsoft.Extensions.Logging;
+using Switchman.Core.Configuration;
+
+namespace Switchman.Testing;
+
+/// <summary>How a <see cref="SwitchmanTestNode"/> starts; the defaults suit most tests.</summary>
+public sealed record TestNodeOptions
+{
+    /// <summary>Put before every line the node writes to the test output (e.g. "n1 " when a test runs several).</summary>
+    public string LogPrefix { get; init; } = "";
+
+    /// <summary>The lowest level kept in <see cref="SwitchmanTestNode.Logs"/> (the test output shows Information and above).</summary>
+    public LogLevel MinimumLogLevel { get; init; } = LogLevel.Information;
+
+    /// <summary>Which admin tokens the node accepts (a node started from a configuration; a file says its own).</summary>
+    public TestTokenSources Tokens { get; init; } = TestTokenSources.Hashed;
+
+    /// <summary>
+    /// Changes the admin section after the fixture filled it in (listener on loopback port 0, <see cref="Tokens"/>), e.g.
+    /// to add TLS with a certificate written into the node's directory (the first argument).
+    /// </summary>
+    public Func<string, AdminConfig, AdminConfig>? Admin { get; init; }
+
+    /// <summary>Writes the configuration to switchman.yaml in the node's directory and starts from it, so reloads read it.</summary>
+    public bool WriteFile { get; init; }
+
+    /// <summary>Returns from start only once the first round of health checks is done (each server's health is known).</summary>
+    public bool WaitForFirstHealthRound { get; init; }
+}
