@@ -415,14 +415,14 @@ public sealed class ClusterNode : IAsyncDisposable
             // A member just answered: learn its id and admin URL now rather than at the next poll.
             Volatile.Read(ref _learnMetadataNow).TrySetResult();
         }
-        var reported = _reportedReachability.TryGetValue(address, out var last) ? last : (bool?)null;
-        if (reported is null && !reachable && _time.GetElapsedTime(_startedAt) < StartupGrace)
+        if (!reachable && _time.GetElapsedTime(_startedAt) < StartupGrace)
         {
-            // Peers of a cluster being started come up seconds apart: not news yet (ReportPeersNeverReached tells later).
+            // Peers of a cluster being started come up seconds apart, and a node busy starting may miss a ping or two:
+            // not news yet. ReportPeersLostInGrace tells, once the grace is over, about those still unreachable.
             return;
         }
-        _reportedReachability[address] = reachable;
-        if (reported == reachable || (reported is null && reachable))
+        var firstContact = !_reportedReachability.ContainsKey(address);
+        if (!TryReport(address, reachable) || (firstContact && reachable))
         {
             return;
         }
@@ -433,8 +433,8 @@ public sealed class ClusterNode : IAsyncDisposable
         }
     }
 
-    /// <summary>Once the start-up grace is over, reports the members never reached since start.</summary>
-    private void ReportPeersNeverReached()
+    /// <summary>Once the start-up grace is over, reports the members unreachable now that were never reported so.</summary>
+    private void ReportPeersLostInGrace()
     {
         if (_cluster is null || _time.GetElapsedTime(_startedAt) < StartupGrace)
         {
@@ -443,9 +443,33 @@ public sealed class ClusterNode : IAsyncDisposable
         foreach (var member in _cluster.Members.Where(m => m.IsRemote))
         {
             var address = ClusterAddress.Format(member.EndPoint);
-            if (_transport.Reachability(address) == PeerReachability.Unreachable && _reportedReachability.TryAdd(address, false))
+            if (_transport.Reachability(address) == PeerReachability.Unreachable && TryReport(address, reachable: false))
             {
                 MemberReachabilityChanged?.Invoke(View(member), false);
+            }
+        }
+    }
+
+    /// <summary>Records <paramref name="reachable"/> as what was last reported for <paramref name="address"/>; false when
+    /// it already was (whoever records a change first, the transport's callback or the metadata loop, reports it).</summary>
+    private bool TryReport(string address, bool reachable)
+    {
+        while (true)
+        {
+            if (_reportedReachability.TryGetValue(address, out var last))
+            {
+                if (last == reachable)
+                {
+                    return false;
+                }
+                if (_reportedReachability.TryUpdate(address, reachable, last))
+                {
+                    return true;
+                }
+            }
+            else if (_reportedReachability.TryAdd(address, reachable))
+            {
+                return true;
             }
         }
     }
@@ -509,7 +533,7 @@ public sealed class ClusterNode : IAsyncDisposable
             while (!stopping.IsCancellationRequested)
             {
                 await LearnMetadataAsync(stopping).ConfigureAwait(false);
-                ReportPeersNeverReached();
+                ReportPeersLostInGrace();
                 var wakeUp = Volatile.Read(ref _learnMetadataNow);
                 await Task.WhenAny(wakeUp.Task, Task.Delay(MetadataPollInterval, _time, stopping)).ConfigureAwait(false);
                 stopping.ThrowIfCancellationRequested();
