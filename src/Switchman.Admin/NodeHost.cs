@@ -136,7 +136,18 @@ public sealed class NodeHost : IAsyncDisposable
         return new NodeHost(app, dataPlane);
     }
 
-    public Task StartAsync(CancellationToken cancellationToken = default) => _app.StartAsync(cancellationToken);
+    public async Task StartAsync(CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            await _app.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            NodeStartLog.Failed(_app.Services.GetRequiredService<ILogger<NodeHost>>(), e);
+            throw;
+        }
+    }
 
     public Task StopAsync(CancellationToken cancellationToken = default) => _app.StopAsync(cancellationToken);
 

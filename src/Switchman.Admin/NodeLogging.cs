@@ -9,12 +9,19 @@ namespace Switchman.Admin;
 /// </summary>
 public static class NodeLogging
 {
+    private const string HostCategory = "Microsoft.Extensions.Hosting.Internal.Host";
+
     /// <summary>Filters applied to every node, after any logging set up by the caller. Frontends log through the same factory.</summary>
     public static void ApplyLibraryFilters(ILoggingBuilder logging)
     {
         ArgumentNullException.ThrowIfNull(logging);
         logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         logging.AddFilter("Microsoft.Hosting", LogLevel.Warning);
+        // The host logs a service that failed to start (event 11) and a background service that failed (event 9) at
+        // Error, always with the stack trace. A start-up failure is logged by NodeHost instead (2201: one line when it
+        // is the operator's to fix, such as a port in use); a failed background service is logged again at Critical
+        // (event 10) with its exception, so nothing is lost.
+        logging.AddFilter(HostCategory, level => level >= LogLevel.Warning && level != LogLevel.Error);
         logging.AddFilter("Yarp", LogLevel.Warning);
         // YARP's forwarder logs every failed attempt at Warning with the exception's stack trace (~2 KB), also the ones
         // we retry and serve: 1 MB in 40 s with one black-holed server. Our attempt events (1201 retried, 1202 not

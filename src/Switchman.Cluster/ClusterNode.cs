@@ -28,7 +28,8 @@ public sealed class ClusterNode : IAsyncDisposable
 
     /// <summary>After start, how long a member that has not been reached yet is not reported unreachable.</summary>
     private static readonly TimeSpan StartupGrace = TimeSpan.FromSeconds(5);
-    private static readonly TimeSpan CatchUpRetryDelay = TimeSpan.FromMilliseconds(15);
+    /// <summary>How long a read barrier that failed waits for a new leader before it asks again anyway (the failure may have been a blip).</summary>
+    private static readonly TimeSpan CatchUpRetryDelay = TimeSpan.FromMilliseconds(50);
     private static readonly TimeSpan PublishCommitTimeout = TimeSpan.FromMilliseconds(250);
 
     private readonly ClusterNodeOptions _options;
@@ -49,6 +50,7 @@ public sealed class ClusterNode : IAsyncDisposable
     private volatile bool _announceMembers;
     private long _startedAt;
     private TaskCompletionSource _learnMetadataNow = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private TaskCompletionSource _viewChanged = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _stopped;
 
     public ClusterNode(ClusterNodeOptions options, ILoggerFactory loggerFactory, IMeterFactory meterFactory, TimeProvider time)
@@ -165,7 +167,11 @@ public sealed class ClusterNode : IAsyncDisposable
         _cluster = new RaftCluster(raft) { AuditTrail = _log };
         _cluster.LeaderChanged += OnLeaderChanged;
         _cluster.MemberAdded += (_, e) => OnMemberAdded(e.Member);
-        _cluster.MemberRemoved += (_, e) => MemberRemoved?.Invoke(View(e.Member));
+        _cluster.MemberRemoved += (_, e) =>
+        {
+            MemberRemoved?.Invoke(View(e.Member));
+            SignalViewChanged();
+        };
         try
         {
             await _cluster.StartAsync(cancellationToken).ConfigureAwait(false);
@@ -179,8 +185,8 @@ public sealed class ClusterNode : IAsyncDisposable
 
         // Entries committed before a restart are applied again (on DotNext's applier) from the snapshot on: wait for
         // them, so the node serves the configuration it last agreed to rather than its file's.
-        using var replay = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        replay.CancelAfter(_options.ReplayTimeout);
+        using var replayTimeout = new CancellationTokenSource(_options.ReplayTimeout, _time);
+        using var replay = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, replayTimeout.Token);
         await _log.WaitForApplyAsync(_log.LastCommittedEntryIndex, replay.Token).ConfigureAwait(false);
         ClusterLog.Started(_logger, config.NodeId, LocalAddress, RoleName, State.Revision, _log.LastCommittedEntryIndex);
         _metadataLoop = LearnMetadataLoopAsync(_stopping.Token);
@@ -201,8 +207,10 @@ public sealed class ClusterNode : IAsyncDisposable
             {
                 await ((ICluster)_cluster).ResignAsync(cancellationToken).ConfigureAwait(false);
             }
-            catch (Exception e) when (e is OperationCanceledException or InvalidOperationException)
+            catch (Exception e) when (e is OperationCanceledException or MemberUnavailableException)
             {
+                // Cancelled by the host's stop timeout, or leadership moved meanwhile and DotNext asked the new leader,
+                // which did not answer: the others elect a leader without this node either way.
                 ClusterLog.ResignFailed(_logger, e.Message);
             }
         }
@@ -257,8 +265,8 @@ public sealed class ClusterNode : IAsyncDisposable
             _metrics.Proposed("not_leader", TimeSpan.Zero);
             throw new ClusterNotLeaderException(Leader);
         }
-        using var scope = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, leadership);
-        scope.CancelAfter(_options.CommitTimeout);
+        using var commitTimeout = new CancellationTokenSource(_options.CommitTimeout, _time);
+        using var scope = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, leadership, commitTimeout.Token);
         var started = _time.GetTimestamp();
         try
         {
@@ -289,8 +297,8 @@ public sealed class ClusterNode : IAsyncDisposable
     /// </summary>
     public async Task PublishCommitAsync(CancellationToken cancellationToken)
     {
-        using var scope = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        scope.CancelAfter(PublishCommitTimeout);
+        using var timeout = new CancellationTokenSource(PublishCommitTimeout, _time);
+        using var scope = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
         try
         {
             await Started.ForceReplicationAsync(scope.Token).ConfigureAwait(false);
@@ -307,24 +315,29 @@ public sealed class ClusterNode : IAsyncDisposable
     public async Task CatchUpAsync(CancellationToken cancellationToken)
     {
         var cluster = Started;
-        using var scope = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        scope.CancelAfter(_options.CommitTimeout);
+        using var timeout = new CancellationTokenSource(_options.CommitTimeout, _time);
+        using var scope = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
         while (true)
         {
+            var changed = ViewChanged;
             try
             {
                 await cluster.ApplyReadBarrierAsync(ReadBarrierType.Weak, scope.Token).ConfigureAwait(false);
                 return;
             }
-            catch (Exception e) when (e is MemberUnavailableException or QuorumUnreachableException or NotLeaderException or InvalidOperationException)
+            catch (QuorumUnreachableException)
             {
-                // The leader we asked is gone (or there is none yet): ask again once the others have elected one.
+                // No leader known yet: ask again once the others have elected one.
+            }
+            catch (MemberUnavailableException)
+            {
+                // The leader we asked did not answer: it is gone (ask the next one) or it was a blip (ask it again soon).
             }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {
                 throw new ClusterNotLeaderException(Leader);
             }
-            await Task.Delay(CatchUpRetryDelay, _time, scope.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            await changed.WaitAsync(CatchUpRetryDelay, _time, scope.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             if (scope.IsCancellationRequested)
             {
                 cancellationToken.ThrowIfCancellationRequested();
@@ -388,6 +401,7 @@ public sealed class ClusterNode : IAsyncDisposable
         ClusterLog.LeaderChanged(_logger, view?.Id ?? view?.Address ?? "(none)", cluster.Term);
         _metrics.LeaderChanged();
         LeaderChanged?.Invoke(view, cluster.Term);
+        SignalViewChanged();
     }
 
     private void OnMemberAdded(RaftClusterMember member)
@@ -396,6 +410,7 @@ public sealed class ClusterNode : IAsyncDisposable
         {
             MemberAdded?.Invoke(View(member));
         }
+        SignalViewChanged();
     }
 
     /// <summary>
@@ -410,6 +425,7 @@ public sealed class ClusterNode : IAsyncDisposable
             return;
         }
         var reachable = state == PeerReachability.Reachable;
+        SignalViewChanged();
         if (reachable)
         {
             // A member just answered: learn its id and admin URL now rather than at the next poll.
@@ -509,18 +525,72 @@ public sealed class ClusterNode : IAsyncDisposable
             .Where(m => m.IsRemote && m.TryGetMetadata() is null)
             .Select(async member =>
             {
-                using var request = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                request.CancelAfter(MetadataRequestTimeout);
+                using var timeout = new CancellationTokenSource(MetadataRequestTimeout, _time);
+                using var request = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
                 try
                 {
                     await member.GetMetadataAsync(refresh: false, request.Token).ConfigureAwait(false);
+                    SignalViewChanged();
                 }
-                catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+                catch (MemberUnavailableException)
                 {
-                    // Unreachable for now: asked again later.
+                    // Unreachable for now (DotNext wraps every failed request in this): asked again later.
+                }
+                catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+                {
+                    // No answer in time: asked again later.
+                }
+                catch (ObjectDisposedException)
+                {
+                    // Removed from the cluster while it was asked: nothing to learn.
                 }
             })).ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// Completes the next time this node's view of the cluster changes: the leader, a member added or removed, a
+    /// member's id and admin URL learnt, a member's reachability. Read it before looking at what it should change, then
+    /// wait on it, so a change in between is not missed.
+    /// </summary>
+    public Task ViewChanged => Volatile.Read(ref _viewChanged).Task;
+
+    /// <summary>
+    /// Waits until <paramref name="probe"/> answers (not null), asking it again each time <see cref="ViewChanged"/>
+    /// completes and, when <paramref name="recheck"/> is set, at least that often (for what no event reports); null
+    /// once <paramref name="timeout"/> has passed without an answer.
+    /// </summary>
+    public Task<T?> WaitForViewAsync<T>(Func<T?> probe, TimeSpan timeout, CancellationToken cancellationToken, TimeSpan? recheck = null)
+        where T : class
+    {
+        ArgumentNullException.ThrowIfNull(probe);
+        return WaitForViewAsync(_ => Task.FromResult(probe()), timeout, cancellationToken, recheck);
+    }
+
+    /// <inheritdoc cref="WaitForViewAsync{T}(Func{T}, TimeSpan, CancellationToken, TimeSpan?)"/>
+    public async Task<T?> WaitForViewAsync<T>(Func<CancellationToken, Task<T?>> probe, TimeSpan timeout, CancellationToken cancellationToken, TimeSpan? recheck = null)
+        where T : class
+    {
+        ArgumentNullException.ThrowIfNull(probe);
+        using var deadline = new CancellationTokenSource(timeout, _time);
+        using var waiting = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
+        while (true)
+        {
+            var changed = ViewChanged;
+            if (await probe(cancellationToken).ConfigureAwait(false) is { } answer)
+            {
+                return answer;
+            }
+            if (deadline.IsCancellationRequested)
+            {
+                return null;
+            }
+            await changed.WaitAsync(recheck ?? Timeout.InfiniteTimeSpan, _time, waiting.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            cancellationToken.ThrowIfCancellationRequested();
+        }
+    }
+
+    private void SignalViewChanged() =>
+        Interlocked.Exchange(ref _viewChanged, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
 
     /// <summary>
     /// Keeps asking members whose metadata is unknown (new members, members that were down), once a second. The first
@@ -535,13 +605,18 @@ public sealed class ClusterNode : IAsyncDisposable
                 await LearnMetadataAsync(stopping).ConfigureAwait(false);
                 ReportPeersLostInGrace();
                 var wakeUp = Volatile.Read(ref _learnMetadataNow);
-                await Task.WhenAny(wakeUp.Task, Task.Delay(MetadataPollInterval, _time, stopping)).ConfigureAwait(false);
-                stopping.ThrowIfCancellationRequested();
+                await wakeUp.Task.WaitAsync(MetadataPollInterval, _time, stopping).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
                 Interlocked.CompareExchange(ref _learnMetadataNow, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously), wakeUp);
             }
         }
         catch (OperationCanceledException) when (stopping.IsCancellationRequested)
         {
+        }
+        catch (Exception e)
+        {
+            // Not an unreachable member (LearnMetadataAsync handles those): a bug. Said once, loudly; members whose
+            // metadata is unknown stay unknown until the node restarts.
+            ClusterLog.MetadataLoopFailed(_logger, e);
         }
     }
 }

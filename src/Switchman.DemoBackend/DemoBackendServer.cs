@@ -26,8 +26,9 @@ public sealed class DemoBackendServer : IAsyncDisposable
     private readonly ConcurrentQueue<DemoRequestRecord> _receivedRequests = new();
     private readonly int _maxRecordedRequests;
 
-    // Cancelled to turn a graceful stop into an abort: Kestrel then stops waiting for connections and resets them.
-    private readonly CancellationTokenSource _abortStop = new();
+    // Cancelled to turn a graceful stop into an abort: Kestrel then stops waiting for connections and resets them. On
+    // the server's clock, so the grace period of DisposeAsync (CancelAfter) runs on it.
+    private readonly CancellationTokenSource _abortStop;
     private readonly Lock _stopGate = new();
     private Task? _stopping;
     private int _disposeStarted;
@@ -42,6 +43,7 @@ public sealed class DemoBackendServer : IAsyncDisposable
         _app = app;
         Name = options.Name;
         TimeProvider = options.TimeProvider;
+        _abortStop = new CancellationTokenSource(Timeout.InfiniteTimeSpan, TimeProvider);
         _maxRecordedRequests = options.MaxRecordedRequests;
         _behavior = DemoBackendBehavior.From(options);
     }

@@ -22,8 +22,13 @@ internal static class ClusterEndpoints
 {
     private static readonly TimeSpan ReportTimeout = TimeSpan.FromSeconds(1);
     private const int MaxInternalBody = 2 * 1024 * 1024;
-    private const int MembershipSettleAttempts = 100;
-    private static readonly TimeSpan MembershipSettlePoll = TimeSpan.FromMilliseconds(20);
+    private static readonly TimeSpan MembershipSettleWait = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// DotNext raises MemberAdded and MemberRemoved a moment before its member list shows the change, so a wait for the
+    /// list also looks again this often.
+    /// </summary>
+    private static readonly TimeSpan MembershipSettleRecheck = TimeSpan.FromMilliseconds(20);
 
     public static async Task<IResult> GetClusterAsync(ClusterContext cluster, ConfigStore store, CancellationToken cancellationToken) =>
         ApiResults.Json(await BuildStatusAsync(cluster, store, withMembers: true, cancellationToken).ConfigureAwait(false));
@@ -209,31 +214,23 @@ internal static class ClusterEndpoints
     /// after the call returns); bounded, so a slow list never holds the answer back for long.
     /// </summary>
     private static async Task<IReadOnlyList<ClusterMemberView>> MembersAfterAsync(ClusterNode node, string address, bool added, CancellationToken cancellationToken) =>
-        await SettleAsync(() => Task.FromResult(node.Members.Any(m => m.Address == address) == added ? node.Members : null), cancellationToken).ConfigureAwait(false)
+        await node.WaitForViewAsync(
+            () => node.Members is var members && members.Any(m => m.Address == address) == added ? members : null,
+            MembershipSettleWait, cancellationToken, recheck: MembershipSettleRecheck).ConfigureAwait(false)
         ?? node.Members;
 
-    /// <summary>The node_id the member at <paramref name="address"/> reports; "(unknown)" if it did not tell within a few seconds.</summary>
+    /// <summary>
+    /// The node_id the member at <paramref name="address"/> reports; "(unknown)" if it did not tell within two seconds.
+    /// Asked again whenever the view changes (it became reachable, a background ask learnt it) and at least every
+    /// <see cref="MembershipSettleRecheck"/>.
+    /// </summary>
     private static async Task<string> ReportedIdAsync(ClusterNode node, string address, CancellationToken cancellationToken) =>
-        await SettleAsync(async () =>
+        await node.WaitForViewAsync(async token =>
         {
-            await node.LearnMetadataAsync(cancellationToken).ConfigureAwait(false);
+            await node.LearnMetadataAsync(token).ConfigureAwait(false);
             return node.Members.FirstOrDefault(m => m.Address == address)?.Id;
-        }, cancellationToken).ConfigureAwait(false)
+        }, MembershipSettleWait, cancellationToken, recheck: MembershipSettleRecheck).ConfigureAwait(false)
         ?? "(unknown)";
-
-    /// <summary>Asks <paramref name="probe"/> until it has an answer, for two seconds at most; null if it never had.</summary>
-    private static async Task<T?> SettleAsync<T>(Func<Task<T?>> probe, CancellationToken cancellationToken) where T : class
-    {
-        for (var attempt = 0; attempt < MembershipSettleAttempts; attempt++)
-        {
-            if (await probe().ConfigureAwait(false) is { } answer)
-            {
-                return answer;
-            }
-            await Task.Delay(MembershipSettlePoll, cancellationToken).ConfigureAwait(false);
-        }
-        return null;
-    }
 
     private static ClusterSelfDocument Self(ClusterNode node, ConfigStore store)
     {

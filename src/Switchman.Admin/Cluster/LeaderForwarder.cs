@@ -18,9 +18,13 @@ public sealed class LeaderForwarder(ClusterNode node, ClusterSignature signature
     public const string SelfPath = AdminEndpoints.NodeToNodePrefix + "self";
 
     private static readonly TimeSpan LeaderWait = TimeSpan.FromSeconds(3);
-    private static readonly TimeSpan LeaderPoll = TimeSpan.FromMilliseconds(10);
     private static readonly TimeSpan LeaderChangeWait = TimeSpan.FromSeconds(5);
-    private static readonly TimeSpan RetryDelay = TimeSpan.FromMilliseconds(15);
+
+    /// <summary>
+    /// After a failed attempt, the longest wait for news before trying again anyway: a connection can fail once with
+    /// nothing changing in the cluster.
+    /// </summary>
+    private static readonly TimeSpan RetryAfter = TimeSpan.FromMilliseconds(100);
 
     /// <summary>The client is this forwarder's own (made for it at start).</summary>
     public void Dispose() => http.Dispose();
@@ -37,6 +41,7 @@ public sealed class LeaderForwarder(ClusterNode node, ClusterSignature signature
         var started = time.GetTimestamp();
         while (true)
         {
+            var viewChanged = node.ViewChanged;
             var leader = await WaitForLeaderAsync(cancellationToken).ConfigureAwait(false);
             string problem;
             try
@@ -64,8 +69,25 @@ public sealed class LeaderForwarder(ClusterNode node, ClusterSignature signature
             {
                 throw new ClusterOutcomeUnknownException(command.ChangeId, problem);
             }
-            await Task.Delay(RetryDelay, time, cancellationToken).ConfigureAwait(false);
+            await WaitForNewsAsync(viewChanged, leader.IsLocal, cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// After a failed attempt: waits until what made it fail may have changed — a new leader, a member's admin URL
+    /// learnt or, when this node leads, its leadership usable (its first commit in the term) — and at most
+    /// <see cref="RetryAfter"/>.
+    /// </summary>
+    private async Task WaitForNewsAsync(Task viewChanged, bool leadsHere, CancellationToken cancellationToken)
+    {
+        using var waiting = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var leadership = leadsHere ? node.WaitForLeadershipAsync(waiting.Token) : Task.CompletedTask;
+        Task news = leadsHere ? Task.WhenAny(viewChanged, leadership) : viewChanged;
+        await news.WaitAsync(RetryAfter, time, cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await waiting.CancelAsync().ConfigureAwait(false);
+        // Observed: cancelled here when nothing came, or failed as the next attempt will (and say so).
+        await leadership.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        cancellationToken.ThrowIfCancellationRequested();
     }
 
     /// <summary>Asks the leader to add or remove a member; returns the leader's HTTP answer for the caller to relay.</summary>
@@ -81,8 +103,8 @@ public sealed class LeaderForwarder(ClusterNode node, ClusterSignature signature
     /// </summary>
     public async Task<(T? Document, string? Error)> GetAsync<T>(string adminUrl, string path, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        bounded.CancelAfter(timeout);
+        using var deadline = new CancellationTokenSource(timeout, time);
+        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
         try
         {
             using var response = await SendAsync(adminUrl, HttpMethod.Get, path, [], bounded.Token).ConfigureAwait(false);
@@ -103,22 +125,12 @@ public sealed class LeaderForwarder(ClusterNode node, ClusterSignature signature
         }
     }
 
-    private async Task<ClusterMemberView> WaitForLeaderAsync(CancellationToken cancellationToken)
-    {
-        var started = time.GetTimestamp();
-        while (true)
-        {
-            if (node.Leader is { } leader && (leader.IsLocal || leader.AdminUrl is not null))
-            {
-                return leader;
-            }
-            if (time.GetElapsedTime(started) >= LeaderWait)
-            {
-                throw new ClusterNotLeaderException(null);
-            }
-            await Task.Delay(LeaderPoll, time, cancellationToken).ConfigureAwait(false);
-        }
-    }
+    /// <summary>The leader, once one is known that can be reached (this node, or one whose admin URL is known); bounded by <see cref="LeaderWait"/>.</summary>
+    private async Task<ClusterMemberView> WaitForLeaderAsync(CancellationToken cancellationToken) =>
+        await node.WaitForViewAsync(
+            () => node.Leader is { } leader && (leader.IsLocal || leader.AdminUrl is not null) ? leader : null,
+            LeaderWait, cancellationToken).ConfigureAwait(false)
+        ?? throw new ClusterNotLeaderException(null);
 
     private async Task<HttpResponseMessage> SendAsync(string adminUrl, HttpMethod method, string path, byte[] body, CancellationToken cancellationToken)
     {

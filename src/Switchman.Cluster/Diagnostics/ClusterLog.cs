@@ -28,4 +28,7 @@ internal static partial class ClusterLog
 
     [LoggerMessage(EventId = 5008, Level = LogLevel.Warning, Message = "Adding member {Address}: it did not catch up in warm-up attempt {Attempt}; trying again")]
     public static partial void AddMemberRetry(ILogger logger, string address, int attempt);
+
+    [LoggerMessage(EventId = 5009, Level = LogLevel.Error, Message = "Learning members' ids and admin URLs stopped on an unexpected error")]
+    public static partial void MetadataLoopFailed(ILogger logger, Exception exception);
 }

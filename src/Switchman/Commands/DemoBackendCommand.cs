@@ -121,7 +121,7 @@ internal static class DemoBackendCommand
 
                 await WaitForCancellationAsync(stop.Token);
 
-                using var stopTimeout = new CancellationTokenSource(GracefulStopTimeout);
+                using var stopTimeout = new CancellationTokenSource(GracefulStopTimeout, options.TimeProvider);
                 await server.StopAsync(stopTimeout.Token);
             }
             return 0;
