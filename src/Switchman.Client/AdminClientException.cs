@@ -20,7 +20,7 @@ public sealed class AdminUnreachableException : AdminClientException
     }
 }
 
-/// <summary>The node answered with an error status. <see cref="Message"/> is the API's own error message.</summary>
+/// <summary>The node answered with an error status. <see cref="Exception.Message"/> is the API's own error message.</summary>
 public sealed class AdminApiException : AdminClientException
 {
     public AdminApiException(HttpStatusCode statusCode, ApiError? error, string body, string message)

@@ -32,8 +32,8 @@ public interface IChangeLog
 
     /// <summary>
     /// Appends <paramref name="command"/> and returns once it is committed and applied on this node (or refused).
-    /// The cluster's log throws <see cref="Cluster.ClusterNotLeaderException"/> when no leader can take it (nothing
-    /// written) and <see cref="Cluster.ClusterOutcomeUnknownException"/> when the outcome is unknown.
+    /// The cluster's log throws <see cref="Switchman.Cluster.ClusterNotLeaderException"/> when no leader can take it (nothing
+    /// written) and <see cref="Switchman.Cluster.ClusterOutcomeUnknownException"/> when the outcome is unknown.
     /// </summary>
     Task<AppendResult> AppendAsync(ChangeCommand command, CancellationToken cancellationToken);
 }
