@@ -8,7 +8,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Switchman.Admin.Api;
-using Switchman.Admin.Cluster;
+using Switchman.Admin.Clustering;
 using Switchman.Cluster;
 using Switchman.Admin.Control;
 using Switchman.Core.Configuration;

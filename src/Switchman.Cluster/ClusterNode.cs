@@ -188,7 +188,7 @@ public sealed class ClusterNode : IAsyncDisposable
         using var replayTimeout = new CancellationTokenSource(_options.ReplayTimeout, _time);
         using var replay = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, replayTimeout.Token);
         await _log.WaitForApplyAsync(_log.LastCommittedEntryIndex, replay.Token).ConfigureAwait(false);
-        ClusterLog.Started(_logger, config.NodeId, LocalAddress, RoleName, State.Revision, _log.LastCommittedEntryIndex);
+        ClusterLogMessages.Started(_logger, config.NodeId, LocalAddress, RoleName, State.Revision, _log.LastCommittedEntryIndex);
         _metadataLoop = LearnMetadataLoopAsync(_stopping.Token);
     }
 
@@ -211,11 +211,11 @@ public sealed class ClusterNode : IAsyncDisposable
             {
                 // Cancelled by the host's stop timeout, or leadership moved meanwhile and DotNext asked the new leader,
                 // which did not answer: the others elect a leader without this node either way.
-                ClusterLog.ResignFailed(_logger, e.Message);
+                ClusterLogMessages.ResignFailed(_logger, e.Message);
             }
         }
         await _cluster.StopAsync(cancellationToken).ConfigureAwait(false);
-        ClusterLog.Stopped(_logger, NodeId);
+        ClusterLogMessages.Stopped(_logger, NodeId);
     }
 
     public async ValueTask DisposeAsync()
@@ -361,7 +361,7 @@ public sealed class ClusterNode : IAsyncDisposable
             {
                 return true;
             }
-            ClusterLog.AddMemberRetry(_logger, ClusterAddress.Format(address), attempt);
+            ClusterLogMessages.AddMemberRetry(_logger, ClusterAddress.Format(address), attempt);
         }
         return false;
     }
@@ -392,13 +392,13 @@ public sealed class ClusterNode : IAsyncDisposable
             seed = seed.Add(ClusterAddress.Parse(peer.Address));
         }
         await ((IClusterConfigurationStorage)_membership).SaveConfigurationAsync(seed, 0L, cancellationToken).ConfigureAwait(false);
-        ClusterLog.MembershipSeeded(_logger, config.Peers.Count + 1);
+        ClusterLogMessages.MembershipSeeded(_logger, config.Peers.Count + 1);
     }
 
     private void OnLeaderChanged(RaftCluster<RaftClusterMember> cluster, RaftClusterMember? leader)
     {
         var view = leader is null ? null : View(leader);
-        ClusterLog.LeaderChanged(_logger, view?.Id ?? view?.Address ?? "(none)", cluster.Term);
+        ClusterLogMessages.LeaderChanged(_logger, view?.Id ?? view?.Address ?? "(none)", cluster.Term);
         _metrics.LeaderChanged();
         LeaderChanged?.Invoke(view, cluster.Term);
         SignalViewChanged();
@@ -616,7 +616,7 @@ public sealed class ClusterNode : IAsyncDisposable
         {
             // Not an unreachable member (LearnMetadataAsync handles those): a bug. Said once, loudly; members whose
             // metadata is unknown stay unknown until the node restarts.
-            ClusterLog.MetadataLoopFailed(_logger, e);
+            ClusterLogMessages.MetadataLoopFailed(_logger, e);
         }
     }
 }

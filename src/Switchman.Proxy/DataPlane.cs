@@ -201,8 +201,8 @@ public sealed class DataPlane : IAsyncDisposable
 
     private async Task RetireFrontendAsync(FrontendServer frontend)
     {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
-        timeout.CancelAfter(RetireTimeout);
+        using var limit = new CancellationTokenSource(RetireTimeout, _time);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token, limit.Token);
         await frontend.StopAsync(timeout.Token).ConfigureAwait(false);
         await frontend.DisposeAsync().ConfigureAwait(false);
     }

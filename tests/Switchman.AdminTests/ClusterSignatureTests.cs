@@ -1,6 +1,6 @@
 using System.Text;
 using Microsoft.Extensions.Time.Testing;
-using Switchman.Admin.Cluster;
+using Switchman.Admin.Clustering;
 
 namespace Switchman.AdminTests;
 

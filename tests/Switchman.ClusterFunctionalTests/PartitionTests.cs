@@ -109,8 +109,8 @@ public sealed class PartitionTests(ITestOutputHelper output)
                 ChangeId = ChangeCommand.NewChangeId(), Author = "rogue", ProposedAt = DateTimeOffset.UnixEpoch, Backend = "api", Server = "seed", Weight = 13,
             }.ToBytes()),
         };
-        var signature = new Admin.Cluster.ClusterSignature(System.Text.Encoding.UTF8.GetBytes(RogueSecret), TimeProvider.System);
-        forged.Headers.Add(Admin.Cluster.ClusterSignature.HeaderName, signature.Sign("rogue", "POST", "/_cluster/propose", await forged.Content.ReadAsByteArrayAsync()));
+        var signature = new Admin.Clustering.ClusterSignature(System.Text.Encoding.UTF8.GetBytes(RogueSecret), TimeProvider.System);
+        forged.Headers.Add(Admin.Clustering.ClusterSignature.HeaderName, signature.Sign("rogue", "POST", "/_cluster/propose", await forged.Content.ReadAsByteArrayAsync()));
         using var answer = await cluster.Http.SendAsync(forged);
         Assert.Equal(HttpStatusCode.Unauthorized, answer.StatusCode);
 

@@ -2,7 +2,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Switchman.Admin.Api.Auth;
-using Switchman.Admin.Cluster;
+using Switchman.Admin.Clustering;
 using Switchman.Admin.Control;
 
 namespace Switchman.Admin.Api;
@@ -19,7 +19,7 @@ public static class AdminApi
     {
         ArgumentNullException.ThrowIfNull(endpoints);
         var api = endpoints.MapGroup(Prefix).WithTags("admin");
-        api.AddEndpointFilter(ClusterUnavailable.FilterAsync);
+        api.AddEndpointFilter(ClusterWriteFilter.FilterAsync);
 
         api.MapGet("/status", StatusEndpoints.GetStatusAsync)
             .RequireAuthorization(AdminPolicies.Read)

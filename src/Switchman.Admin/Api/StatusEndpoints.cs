@@ -18,11 +18,11 @@ public sealed class NodeInfo(TimeProvider time)
 internal static class StatusEndpoints
 {
     public static async Task<IResult> GetStatusAsync(
-        DataPlane dataPlane, ConfigStore store, RequestRates rates, NodeInfo node, Cluster.ClusterContext cluster, CancellationToken cancellationToken)
+        DataPlane dataPlane, ConfigStore store, RequestRates rates, NodeInfo node, Clustering.ClusterContext cluster, CancellationToken cancellationToken)
     {
         var clusterSummary = cluster.Node is null
             ? null
-            : await Cluster.ClusterEndpoints.BuildStatusAsync(cluster, store, withMembers: false, cancellationToken).ConfigureAwait(false);
+            : await Clustering.ClusterEndpoints.BuildStatusAsync(cluster, store, withMembers: false, cancellationToken).ConfigureAwait(false);
         var status = dataPlane.GetStatus();
         var document = new NodeStatusDocument(
             new NodeInfoDocument(store.Current.Revision, node.StartedAt, node.Version),

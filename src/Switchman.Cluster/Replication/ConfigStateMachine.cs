@@ -39,7 +39,7 @@ internal sealed class ConfigStateMachine : SimpleStateMachine
             var command = ChangeCommand.FromBytes(payload.IsSingleSegment ? payload.FirstSpan : System.Buffers.BuffersExtensions.ToArray(payload));
             if (command is null)
             {
-                ClusterLog.UnknownEntrySkipped(_logger, entry.Index);
+                ClusterLogMessages.UnknownEntrySkipped(_logger, entry.Index);
                 state = state.Skip(entry.Index);
             }
             else
@@ -63,7 +63,7 @@ internal sealed class ConfigStateMachine : SimpleStateMachine
         var restored = await JsonSerializer.DeserializeAsync<SharedState>(stream, ChangeJson.Options, token).ConfigureAwait(false)
             ?? throw new InvalidDataException($"snapshot {snapshotFile.FullName} is empty");
         _current = restored;
-        ClusterLog.SnapshotRestored(_logger, snapshotFile.Name, restored.AppliedIndex, restored.Revision);
+        ClusterLogMessages.SnapshotRestored(_logger, snapshotFile.Name, restored.AppliedIndex, restored.Revision);
         Applied?.Invoke(restored);
     }
 

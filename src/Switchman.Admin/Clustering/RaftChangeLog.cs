@@ -3,13 +3,13 @@ using Switchman.Cluster;
 using Switchman.Core.Changes;
 using Switchman.Core.Configuration;
 
-namespace Switchman.Admin.Cluster;
+namespace Switchman.Admin.Clustering;
 
 /// <summary>
 /// The cluster's Raft log as an <see cref="IChangeLog"/>: appends a command here when this node leads, or through the
 /// leader otherwise, then waits until this node's applier has reached it, so the caller's next read on this node sees it.
 /// </summary>
-public sealed class RaftChangeLog(ClusterNode node, LeaderForwarder forwarder, AppliedProgress progress, ChangeApplier applier) : IChangeLog
+public sealed class RaftChangeLog(ClusterNode node, LeaderForwarder forwarder, AppliedProgress progress, ChangeApplier applier, TimeProvider time) : IChangeLog
 {
     /// <summary>How long a node waits for its own applier to reach a change the leader committed.</summary>
     private static readonly TimeSpan LocalApplyWait = TimeSpan.FromSeconds(10);
@@ -21,16 +21,16 @@ public sealed class RaftChangeLog(ClusterNode node, LeaderForwarder forwarder, A
     public async Task CatchUpAsync(CancellationToken cancellationToken)
     {
         await node.CatchUpAsync(cancellationToken).ConfigureAwait(false);
-        using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        wait.CancelAfter(LocalApplyWait);
+        using var limit = new CancellationTokenSource(LocalApplyWait, time);
+        using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, limit.Token);
         await progress.WaitForAsync(node.State.AppliedIndex, wait.Token).ConfigureAwait(false);
     }
 
     public async Task<AppendResult> AppendAsync(ChangeCommand command, CancellationToken cancellationToken)
     {
         var outcome = await forwarder.ProposeAsync(command, cancellationToken).ConfigureAwait(false);
-        using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        wait.CancelAfter(LocalApplyWait);
+        using var limit = new CancellationTokenSource(LocalApplyWait, time);
+        using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, limit.Token);
         try
         {
             await progress.WaitForAsync(outcome.Index, wait.Token).ConfigureAwait(false);

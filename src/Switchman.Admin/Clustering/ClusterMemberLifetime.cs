@@ -3,13 +3,13 @@ using Microsoft.Extensions.Logging;
 using Switchman.Admin.Control;
 using Switchman.Cluster;
 
-namespace Switchman.Admin.Cluster;
+namespace Switchman.Admin.Clustering;
 
 /// <summary>
 /// Starts this node's cluster member before the data plane (so a restarted node serves what it last agreed to) and
 /// stops it after; turns what happens in the cluster into node events.
 /// </summary>
-public sealed class ClusterService(ClusterNode node, NodeEvents events, ILogger<ClusterService> logger) : IHostedService
+public sealed class ClusterMemberLifetime(ClusterNode node, NodeEvents events, ILogger<ClusterMemberLifetime> logger) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -25,11 +25,11 @@ public sealed class ClusterService(ClusterNode node, NodeEvents events, ILogger<
         {
             if (reachable)
             {
-                ClusterServiceLog.Reachable(logger, Name(member), member.Address);
+                ClusterMemberLifetimeLog.Reachable(logger, Name(member), member.Address);
             }
             else
             {
-                ClusterServiceLog.Unreachable(logger, Name(member), member.Address);
+                ClusterMemberLifetimeLog.Unreachable(logger, Name(member), member.Address);
             }
             events.Publish(
                 reachable ? "member_reachable" : "member_unreachable",
@@ -46,7 +46,7 @@ public sealed class ClusterService(ClusterNode node, NodeEvents events, ILogger<
         new() { ["member"] = Name(member), ["address"] = member.Address, ["role"] = member.Role };
 }
 
-internal static partial class ClusterServiceLog
+internal static partial class ClusterMemberLifetimeLog
 {
     [LoggerMessage(EventId = 2131, Level = LogLevel.Warning, Message = "Cluster member {Member} ({Address}) is unreachable")]
     public static partial void Unreachable(ILogger logger, string member, string address);

@@ -4,9 +4,9 @@ using Microsoft.Extensions.Logging;
 using Switchman.Cluster;
 using Switchman.Core.Configuration;
 
-namespace Switchman.Admin.Cluster;
+namespace Switchman.Admin.Clustering;
 
-public static class ClusterServices
+public static class ClusterRegistration
 {
     /// <summary>Node-to-node admin calls wait at most this long (a forwarded change includes its commit).</summary>
     private static readonly TimeSpan ForwardTimeout = TimeSpan.FromSeconds(15);
@@ -32,7 +32,7 @@ public static class ClusterServices
         services.AddSingleton<RaftChangeLog>();
         services.AddSingleton(sp => new ClusterContext(
             sp.GetRequiredService<ClusterNode>(), sp.GetRequiredService<LeaderForwarder>(), sp.GetRequiredService<ClusterSignature>()));
-        services.AddHostedService<ClusterService>();
+        services.AddHostedService<ClusterMemberLifetime>();
         return services;
     }
 

@@ -3,7 +3,7 @@ using Microsoft.Extensions.Logging;
 namespace Switchman.Cluster;
 
 /// <summary>The cluster plane's log messages; event ids 5001–5099 (the transport's are 5101 on).</summary>
-internal static partial class ClusterLog
+internal static partial class ClusterLogMessages
 {
     [LoggerMessage(EventId = 5001, Level = LogLevel.Information, Message = "Cluster node {NodeId} started on {Address} as {Role}: revision {Revision}, committed index {CommitIndex}")]
     public static partial void Started(ILogger logger, string nodeId, string address, string role, long revision, long commitIndex);

@@ -5,7 +5,7 @@ using Switchman.Cluster;
 using Switchman.Core.Changes;
 using Switchman.Core.Configuration;
 
-namespace Switchman.Admin.Cluster;
+namespace Switchman.Admin.Clustering;
 
 /// <summary>
 /// The work only the leader does, each time under the leadership token, which is cancelled the moment this node stops

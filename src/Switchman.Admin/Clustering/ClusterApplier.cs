@@ -3,7 +3,7 @@ using Microsoft.Extensions.Hosting;
 using Switchman.Admin.Control;
 using Switchman.Cluster;
 
-namespace Switchman.Admin.Cluster;
+namespace Switchman.Admin.Clustering;
 
 /// <summary>
 /// Makes this node run what the cluster committed: follows the replicated state and hands each new one to the node's

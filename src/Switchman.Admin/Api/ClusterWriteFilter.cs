@@ -9,7 +9,7 @@ namespace Switchman.Admin.Api;
 /// A change that the cluster cannot take now answers 503 with <c>Retry-After</c> and says whether anything was
 /// written: nothing (no leader, no quorum) or unknown (it may still commit; retrying the same change is safe).
 /// </summary>
-internal static class ClusterUnavailable
+internal static class ClusterWriteFilter
 {
     public static async ValueTask<object?> FilterAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {

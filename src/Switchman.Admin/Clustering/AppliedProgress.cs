@@ -1,4 +1,4 @@
-namespace Switchman.Admin.Cluster;
+namespace Switchman.Admin.Clustering;
 
 /// <summary>
 /// How far this node has got in applying the replicated log (configuration and overrides), and a way to wait for

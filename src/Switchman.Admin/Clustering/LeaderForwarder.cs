@@ -5,7 +5,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Switchman.Cluster;
 
-namespace Switchman.Admin.Cluster;
+namespace Switchman.Admin.Clustering;
 
 /// <summary>
 /// Carries a change from a follower to the leader's admin API (signed with the cluster secret) and brings back its

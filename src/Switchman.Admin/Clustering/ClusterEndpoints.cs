@@ -12,7 +12,7 @@ using Switchman.Cluster;
 using Switchman.Cluster.Membership;
 using static DotNext.Net.Cluster.Consensus.Raft.RaftCluster<DotNext.Net.Cluster.Consensus.Raft.RaftClusterMember>;
 
-namespace Switchman.Admin.Cluster;
+namespace Switchman.Admin.Clustering;
 
 /// <summary>
 /// <c>/api/v1/cluster</c> (status, members add/remove) and the node-to-node endpoints under <c>/_cluster</c>, which
@@ -274,7 +274,7 @@ internal static class ClusterEndpoints
         var signer = cluster.Signature.Verify(request.Headers[ClusterSignature.HeaderName], request.Method, request.Path, body, out var reason);
         if (signer is null)
         {
-            ClusterEndpointLog.SignatureRefused(loggers.CreateLogger("Switchman.Admin.Cluster"), request.HttpContext.Connection.RemoteIpAddress?.ToString() ?? "?", request.Path, reason!);
+            ClusterEndpointLog.SignatureRefused(loggers.CreateLogger("Switchman.Admin.Clustering"), request.HttpContext.Connection.RemoteIpAddress?.ToString() ?? "?", request.Path, reason!);
             return ([], ApiResults.Error(StatusCodes.Status401Unauthorized, $"node-to-node call refused: {reason}"));
         }
         return (body, null);

@@ -1,6 +1,6 @@
 using Switchman.Cluster;
 
-namespace Switchman.Admin.Cluster;
+namespace Switchman.Admin.Clustering;
 
 /// <summary>The cluster parts of a node, all null when it runs alone; endpoints take this rather than optional services.</summary>
 public sealed class ClusterContext(ClusterNode? node, LeaderForwarder? forwarder, ClusterSignature? signature)
