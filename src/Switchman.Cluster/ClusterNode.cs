@@ -434,7 +434,7 @@ public sealed class ClusterNode : IAsyncDisposable
         if (!reachable && _time.GetElapsedTime(_startedAt) < StartupGrace)
         {
             // Peers of a cluster being started come up seconds apart, and a node busy starting may miss a ping or two:
-            // not news yet. ReportPeersLostInGrace tells, once the grace is over, about those still unreachable.
+            // not news yet. ReportLostPeers tells about those that stay lost (once a second, or after the grace).
             return;
         }
         var firstContact = !_reportedReachability.ContainsKey(address);
@@ -449,17 +449,22 @@ public sealed class ClusterNode : IAsyncDisposable
         }
     }
 
-    /// <summary>Once the start-up grace is over, reports the members unreachable now that were never reported so.</summary>
-    private void ReportPeersLostInGrace()
+    /// <summary>
+    /// Reports the members unreachable now that were not reported so yet: during the start-up grace only those this
+    /// node had reached (so a flap shorter than the loop's period is no news), after it every one, reached or not.
+    /// </summary>
+    private void ReportLostPeers()
     {
-        if (_cluster is null || _time.GetElapsedTime(_startedAt) < StartupGrace)
+        if (_cluster is null)
         {
             return;
         }
+        var inGrace = _time.GetElapsedTime(_startedAt) < StartupGrace;
         foreach (var member in _cluster.Members.Where(m => m.IsRemote))
         {
             var address = ClusterAddress.Format(member.EndPoint);
-            if (_transport.Reachability(address) == PeerReachability.Unreachable && TryReport(address, reachable: false))
+            var reached = _reportedReachability.TryGetValue(address, out var last) && last;
+            if (_transport.Reachability(address) == PeerReachability.Unreachable && (reached || !inGrace) && TryReport(address, reachable: false))
             {
                 MemberReachabilityChanged?.Invoke(View(member), false);
             }
@@ -603,7 +608,7 @@ public sealed class ClusterNode : IAsyncDisposable
             while (!stopping.IsCancellationRequested)
             {
                 await LearnMetadataAsync(stopping).ConfigureAwait(false);
-                ReportPeersLostInGrace();
+                ReportLostPeers();
                 var wakeUp = Volatile.Read(ref _learnMetadataNow);
                 await wakeUp.Task.WaitAsync(MetadataPollInterval, _time, stopping).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
                 Interlocked.CompareExchange(ref _learnMetadataNow, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously), wakeUp);

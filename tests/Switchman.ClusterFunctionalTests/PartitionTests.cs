@@ -43,8 +43,11 @@ public sealed class PartitionTests(ITestOutputHelper output)
         var newLeader = await cluster.WaitForLeaderAsync(majority);
         Assert.NotEqual(oldLeader, newLeader);
         // The majority's event streams tell the story: the old leader unreachable, a new leader.
-        var witnessOfIt = cluster.Node(majority.First(n => n != newLeader)).Events.Since(0);
-        Assert.Contains(witnessOfIt, e => e.Type == "member_unreachable" && Equals(e.Data["member"], oldLeader.Id));
+        var witness = cluster.Node(majority.First(n => n != newLeader));
+        // In a node's first seconds a lost member is reported once it stays lost (at most a second later): wait for it.
+        await Await.UntilAsync(() => witness.Events.Since(0).Any(e => e.Type == "member_unreachable" && Equals(e.Data["member"], oldLeader.Id)),
+            Converge, "the majority to report the old leader unreachable");
+        var witnessOfIt = witness.Events.Since(0);
         Assert.Contains(witnessOfIt, e => e.Type == "leader_changed" && Equals(e.Data["leader"], newLeader.Id));
         var added = await cluster.AddServerAsync(majority.First(n => n != newLeader), "during-partition");
         Assert.True(added.Status == HttpStatusCode.Created, added.Body);
