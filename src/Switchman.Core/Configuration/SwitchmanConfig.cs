@@ -15,6 +15,9 @@ public sealed record SwitchmanConfig
 
     public ValueList<BackendConfig> Backends { get; init; } = ValueList<BackendConfig>.Empty;
 
+    /// <summary>Floating virtual IP addresses, each held by one node at a time.</summary>
+    public ValueList<VipConfig> Vips { get; init; } = ValueList<VipConfig>.Empty;
+
     /// <summary>Membership in a cluster of nodes; null: the node runs alone.</summary>
     public ClusterConfig? Cluster { get; init; }
 

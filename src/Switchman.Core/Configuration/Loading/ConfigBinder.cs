@@ -30,6 +30,7 @@ internal sealed class ConfigBinder(YamlValueReader values, string baseDirectory)
             AccessLog = map.Find("access_log") is { } accessLog ? BindAccessLog(accessLog, map.ChildPath("access_log")) : DefaultConfig.AccessLog,
             Frontends = map.Map("frontends") is { } frontends ? BindNamed(frontends, BindFrontend) : DefaultConfig.Frontends,
             Backends = map.Map("backends") is { } backends ? BindNamed(backends, BindBackend) : DefaultConfig.Backends,
+            Vips = BindListOfMaps(map, "vips", BindVip) ?? DefaultConfig.Vips,
             Cluster = map.Map("cluster") is { } cluster ? BindCluster(cluster) : null,
             DataDir = map.String("data_dir") is { } dataDir ? (dataDir.Length > 0 ? ResolvePath(dataDir) : dataDir) : null,
         };
@@ -244,6 +245,21 @@ internal sealed class ConfigBinder(YamlValueReader values, string baseDirectory)
         };
         map.ReportUnknownKeys();
         return backend;
+    }
+
+    private VipConfig BindVip(YamlMapReader map)
+    {
+        var vip = new VipConfig
+        {
+            Name = map.RequiredString("name"),
+            Address = map.RequiredString("address"),
+            Interface = map.RequiredString("interface"),
+            Nodes = BindStrings(map, "nodes") ?? ValueList<string>.Empty,
+            Preempt = map.Bool("preempt") ?? false,
+            Pool = map.String("pool"),
+        };
+        map.ReportUnknownKeys();
+        return vip;
     }
 
     private static ServerConfig BindServer(YamlMapReader map)

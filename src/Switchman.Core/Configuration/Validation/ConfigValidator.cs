@@ -31,6 +31,7 @@ public static class ConfigValidator
         {
             ValidateBackend(backend, errors);
         }
+        ValidateVips(config.Vips, errors);
         ValidateAdmin(config.Admin, listeners, errors);
         if (config.Cluster is { } cluster)
         {
@@ -148,6 +149,53 @@ public static class ConfigValidator
             ? "no backends are defined"
             : "defined backends: " + string.Join(", ", config.Backends.Select(b => b.Name));
         errors.AddUnlessFailed(path, $"backend '{name}' does not exist; {known}");
+    }
+
+    private static void ValidateVips(IReadOnlyList<VipConfig> vips, ConfigErrorCollector errors)
+    {
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        var addresses = new Dictionary<System.Net.IPAddress, string>();
+        for (var i = 0; i < vips.Count; i++)
+        {
+            var vip = vips[i];
+            var path = $"vips[{i}]";
+            CheckName(ConfigPath.Child(path, "name"), vip.Name, errors);
+            if (!names.Add(vip.Name))
+            {
+                errors.AddUnlessFailed(ConfigPath.Child(path, "name"), $"VIP '{vip.Name}' is declared twice");
+            }
+            if (!VipAddress.TryParse(vip.Address, out var address, out var problem))
+            {
+                errors.AddUnlessFailed(ConfigPath.Child(path, "address"), problem!);
+            }
+            else if (addresses.TryGetValue(address!.Address, out var other))
+            {
+                errors.AddUnlessFailed(ConfigPath.Child(path, "address"), $"{address.Address} is already the address of VIP '{other}'");
+            }
+            else
+            {
+                addresses[address.Address] = vip.Name;
+            }
+            // Linux interface names: at most 15 bytes, no '/', no white space.
+            if (vip.Interface.Length is 0 or > 15 || vip.Interface.Any(c => c == '/' || char.IsWhiteSpace(c)))
+            {
+                errors.AddUnlessFailed(ConfigPath.Child(path, "interface"), $"'{vip.Interface}' is not a network interface name (1 to 15 characters, no '/' or spaces)");
+            }
+            var nodes = new HashSet<string>(StringComparer.Ordinal);
+            for (var n = 0; n < vip.Nodes.Count; n++)
+            {
+                var nodePath = $"{ConfigPath.Child(path, "nodes")}[{n}]";
+                CheckName(nodePath, vip.Nodes[n], errors);
+                if (!nodes.Add(vip.Nodes[n]))
+                {
+                    errors.AddUnlessFailed(nodePath, $"node '{vip.Nodes[n]}' is listed twice");
+                }
+            }
+            if (vip.Pool is { } pool)
+            {
+                CheckName(ConfigPath.Child(path, "pool"), pool, errors);
+            }
+        }
     }
 
     private static void ValidateBackend(BackendConfig backend, ConfigErrorCollector errors)

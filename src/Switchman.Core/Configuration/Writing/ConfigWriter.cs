@@ -57,6 +57,10 @@ public static class ConfigWriter
         {
             root["backends"] = Named(config.Backends, b => b.Name, Backend);
         }
+        if (config.Vips.Count > 0)
+        {
+            root["vips"] = List(config.Vips, Vip);
+        }
         if (config.Cluster is { } cluster)
         {
             root["cluster"] = Cluster(cluster);
@@ -157,6 +161,21 @@ public static class ConfigWriter
             });
         }
         AddIfSet(map, "default_backend", frontend.DefaultBackend);
+        return map;
+    }
+
+    private static JsonObject Vip(VipConfig vip)
+    {
+        var map = new JsonObject { ["name"] = vip.Name, ["address"] = vip.Address, ["interface"] = vip.Interface };
+        if (vip.Nodes.Count > 0)
+        {
+            map["nodes"] = List(vip.Nodes, n => JsonValue.Create(n));
+        }
+        if (vip.Preempt)
+        {
+            map["preempt"] = true;
+        }
+        AddIfSet(map, "pool", vip.Pool);
         return map;
     }
 
