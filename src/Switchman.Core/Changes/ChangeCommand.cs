@@ -16,6 +16,7 @@ namespace Switchman.Core.Changes;
 [JsonDerivedType(typeof(SetServerWeightCommand), "set_server_weight")]
 [JsonDerivedType(typeof(AddServerCommand), "add_server")]
 [JsonDerivedType(typeof(RemoveServerCommand), "remove_server")]
+[JsonDerivedType(typeof(AssignVipCommand), "assign_vip")]
 public abstract record ChangeCommand
 {
     /// <summary>Unique per change; a change proposed twice (a client retrying after an unknown outcome) applies once.</summary>
@@ -90,4 +91,21 @@ public sealed record RemoveServerCommand : ChangeCommand
     public required string Backend { get; init; }
 
     public required string Server { get; init; }
+}
+
+/// <summary>
+/// The leader's decision of who holds a VIP (null: nobody). <see cref="Term"/> is the leader's term, a fencing token: a
+/// command from an older term than the VIP's assignment is refused. A VIP never moves straight from one node to another:
+/// it is first released (assigned to nobody), and given to its new holder only once the old holder's lease has ended.
+/// </summary>
+public sealed record AssignVipCommand : ChangeCommand
+{
+    public required string Vip { get; init; }
+
+    public required string? Node { get; init; }
+
+    public required long Term { get; init; }
+
+    /// <summary>Why: <c>placed</c>, <c>node lost</c>, <c>lease expired</c>, <c>standby</c>, <c>unhealthy</c>, <c>preempted</c>, <c>rebalanced</c>.</summary>
+    public required string Reason { get; init; }
 }

@@ -9,6 +9,9 @@ public sealed record ServerOverride(ServerAdminState? State, int? Weight, string
     public bool IsEmpty => State is null && Weight is null;
 }
 
+/// <summary>Who holds a VIP (null: nobody), since which log index and time, decided in which term, and why.</summary>
+public sealed record VipAssignment(string? Node, long Term, long Index, DateTimeOffset Since, string Reason);
+
 /// <summary>What became of one applied command, kept (a bounded number of them) for its proposer and for retries.</summary>
 public sealed record ChangeOutcome(string ChangeId, long Index, bool Accepted, long Revision, string? Refusal);
 
@@ -38,6 +41,9 @@ public sealed record SharedState
 
     /// <summary>Keyed by <see cref="ServerKey"/>.</summary>
     public ImmutableSortedDictionary<string, ServerOverride> Overrides { get; init; } = ImmutableSortedDictionary<string, ServerOverride>.Empty;
+
+    /// <summary>Who holds each VIP, keyed by VIP name; a VIP never assigned has no entry.</summary>
+    public ImmutableSortedDictionary<string, VipAssignment> Vips { get; init; } = ImmutableSortedDictionary<string, VipAssignment>.Empty;
 
     /// <summary>The last log index applied to this state.</summary>
     public long AppliedIndex { get; init; }
@@ -97,6 +103,7 @@ public sealed record SharedState
             SetServerWeightCommand w => WithOverride(w.Backend, w.Server, o => o with { Weight = w.Weight, Author = w.Author }),
             AddServerCommand a => AddServer(a, index),
             RemoveServerCommand r => RemoveServer(r, index),
+            AssignVipCommand v => AssignVip(v, index),
             _ => (this, $"unknown command {command.GetType().Name}"),
         };
         var outcome = new ChangeOutcome(command.ChangeId, index, refusal is null, next.Revision, refusal);
@@ -138,6 +145,28 @@ public sealed record SharedState
         return (WithConfig(WithServers(Config, backend with { Servers = new ValueList<ServerConfig>(backend.Servers.Where(s => s.Name != command.Server)) }), command, index), null);
     }
 
+    private (SharedState Next, string? Refusal) AssignVip(AssignVipCommand command, long index)
+    {
+        if (Config?.Vips.Any(v => v.Name == command.Vip) != true)
+        {
+            return (this, $"there is no VIP '{command.Vip}'");
+        }
+        var current = Vips.GetValueOrDefault(command.Vip);
+        if (current is not null && command.Term < current.Term)
+        {
+            return (this, $"VIP '{command.Vip}' was assigned in term {current.Term}; a command from term {command.Term} is stale");
+        }
+        if (current?.Node is { } holder && command.Node is { } next && holder != next)
+        {
+            return (this, $"VIP '{command.Vip}' is held by {holder}: it must be released before {next} may hold it");
+        }
+        if (current is not null && current.Node == command.Node)
+        {
+            return (this with { Vips = Vips.SetItem(command.Vip, current with { Term = command.Term }) }, null);
+        }
+        return (this with { Vips = Vips.SetItem(command.Vip, new VipAssignment(command.Node, command.Term, index, command.ProposedAt, command.Reason)) }, null);
+    }
+
     private (SharedState Next, string? Refusal) WithOverride(string backend, string server, Func<ServerOverride, ServerOverride> change)
     {
         if (Config?.FindBackend(backend)?.Servers.Any(s => s.Name == server) != true)
@@ -170,7 +199,9 @@ public sealed record SharedState
                 };
             overrides = kept is null || kept.IsEmpty ? overrides.Remove(key) : overrides.SetItem(key, kept);
         }
-        return this with { Revision = index, Config = config, Author = command.Author, ChangedAt = command.ProposedAt, Overrides = overrides };
+        // A VIP that is no longer configured has no holder any more (its holder releases it when it applies this).
+        var vips = Vips.RemoveRange(Vips.Keys.Where(name => config.Vips.All(v => v.Name != name)));
+        return this with { Revision = index, Config = config, Author = command.Author, ChangedAt = command.ProposedAt, Overrides = overrides, Vips = vips };
     }
 
     public static (string Backend, string Server) SplitKey(string key)

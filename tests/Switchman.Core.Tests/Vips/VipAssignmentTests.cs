@@ -1,0 +1,76 @@
+using Switchman.Core.Changes;
+using Switchman.Core.Configuration;
+
+namespace Switchman.Core.Tests.Vips;
+
+/// <summary>The reducer's rules for VIP assignments: fenced by term, released before moved, gone with their VIP.</summary>
+public sealed class VipAssignmentTests
+{
+    private static readonly DateTimeOffset At = new(2026, 12, 6, 12, 0, 0, TimeSpan.Zero);
+
+    [Fact]
+    public void An_assignment_records_holder_term_index_time_and_reason()
+    {
+        var state = Started().Apply(Assign("v1", "lb1", term: 2, "placed"), 4);
+
+        Assert.Equal(new VipAssignment("lb1", 2, 4, At, "placed"), state.Vips["api"]);
+    }
+
+    [Fact]
+    public void A_vip_is_released_before_it_moves_and_a_direct_move_is_refused()
+    {
+        var held = Started().Apply(Assign("v1", "lb1", term: 2, "placed"), 4);
+
+        var direct = held.Apply(Assign("v2", "lb2", term: 2, "node lost"), 5);
+        Assert.Equal("VIP 'api' is held by lb1: it must be released before lb2 may hold it", direct.FindChange("v2")!.Refusal);
+        Assert.Equal("lb1", direct.Vips["api"].Node);
+
+        var moved = held.Apply(Assign("v3", null, term: 2, "node lost"), 5).Apply(Assign("v4", "lb2", term: 2, "node lost"), 6);
+        Assert.Equal(("lb2", 6L), (moved.Vips["api"].Node, moved.Vips["api"].Index));
+    }
+
+    [Fact]
+    public void A_command_from_an_older_term_is_refused_as_stale()
+    {
+        var state = Started().Apply(Assign("v1", "lb1", term: 3, "placed"), 4);
+
+        var stale = state.Apply(Assign("v2", null, term: 2, "lease expired"), 5);
+
+        Assert.False(stale.FindChange("v2")!.Accepted);
+        Assert.Contains("stale", stale.FindChange("v2")!.Refusal, StringComparison.Ordinal);
+        Assert.Equal("lb1", stale.Vips["api"].Node);
+    }
+
+    [Fact]
+    public void A_vip_that_is_not_configured_cannot_be_assigned_and_one_removed_from_the_configuration_loses_its_holder()
+    {
+        var state = Started().Apply(Assign("v1", "lb1", term: 2, "placed"), 4);
+
+        Assert.Equal("there is no VIP 'nope'", state.Apply(Assign("v2", "lb1", term: 2, "placed", vip: "nope"), 5).FindChange("v2")!.Refusal);
+        var withoutVips = state.Apply(new ApplyConfigCommand { ChangeId = "c2", Author = "ops", ProposedAt = At, Config = new SwitchmanConfig(), ExpectedRevision = 3 }, 5);
+        Assert.Empty(withoutVips.Vips);
+    }
+
+    [Fact]
+    public void Assignments_round_trip_through_their_bytes_and_the_state_snapshot()
+    {
+        var command = Assign("v1", null, term: 7, "standby");
+        Assert.Equal(command, ChangeCommand.FromBytes(command.ToBytes()));
+
+        var state = Started().Apply(Assign("v1", "lb1", term: 2, "placed"), 4);
+        var back = System.Text.Json.JsonSerializer.Deserialize<SharedState>(System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(state, ChangeJson.Options), ChangeJson.Options)!;
+        Assert.Equal(state.Vips, back.Vips);
+        Assert.Equal(state.Config, back.Config);
+    }
+
+    private static SharedState Started() => SharedState.Empty.Apply(new ApplyConfigCommand
+    {
+        ChangeId = "c1", Author = "ops", ProposedAt = At, ExpectedRevision = 0,
+        Config = new SwitchmanConfig { Vips = ValueList.Create(new VipConfig { Name = "api", Address = "192.0.2.10/24", Interface = "eth0" }) },
+    }, 3);
+
+    private static AssignVipCommand Assign(string id, string? node, long term, string reason, string vip = "api") => new()
+    {
+        ChangeId = id, Author = "leader", ProposedAt = At, Vip = vip, Node = node, Term = term, Reason = reason,
+    };
+}
