@@ -46,7 +46,7 @@ public sealed class DataPlane : IAsyncDisposable
         _handler = new ProxyRequestHandler(forwarder, new PassiveHealthPolicy(time, _diagnostics), _diagnostics, _accessLog, time);
         foreach (var frontend in config.Frontends)
         {
-            _frontends[frontend.Name] = CreateFrontend(frontend);
+            _frontends[frontend.Name] = CreateFrontend(frontend, config.Vips);
         }
     }
 
@@ -161,7 +161,7 @@ public sealed class DataPlane : IAsyncDisposable
                     plan.Keep.Add((existing, frontend));
                     continue;
                 }
-                plan.Start.Add(CreateFrontend(frontend));
+                plan.Start.Add(CreateFrontend(frontend, config.Vips));
                 if (existing is not null)
                 {
                     plan.Retire.Add(existing);
@@ -291,8 +291,13 @@ public sealed class DataPlane : IAsyncDisposable
             check is null ? null : new CheckStatus(check.Success, check.Detail, check.Time, check.Duration.TotalMilliseconds));
     }
 
-    private FrontendServer CreateFrontend(FrontendConfig config) =>
-        FrontendServer.Create(config, () => _runtime, _handler, _loggerFactory);
+    private FrontendServer CreateFrontend(FrontendConfig config, IReadOnlyList<VipConfig> vips) =>
+        FrontendServer.Create(config, () => _runtime, _handler, _loggerFactory, onVip: ListensOnVip(config, vips));
+
+    /// <summary>Whether the frontend's listen address is one of the configured VIPs' addresses.</summary>
+    private static bool ListensOnVip(FrontendConfig frontend, IReadOnlyList<VipConfig> vips) =>
+        HostPort.TryParse(frontend.Listen, out var listen, out _) && listen is { Address: { } address }
+        && vips.Any(v => VipAddress.TryParse(v.Address, out var vip, out _) && vip!.Address.Equals(address));
 
     public async ValueTask DisposeAsync()
     {

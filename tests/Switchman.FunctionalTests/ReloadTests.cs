@@ -154,4 +154,27 @@ public class ReloadTests(ITestOutputHelper output) : IAsyncLifetime
         using var client = node.CreateFrontendClient();
         Assert.Equal("a", BalancingTests.ServerOf(await client.GetStringAsync("/still-served")));
     }
+
+    [Fact]
+    public async Task A_frontend_on_a_vip_this_node_does_not_hold_binds_and_is_ready_while_one_on_any_other_foreign_address_is_refused()
+    {
+        var a = await StartAsync("a");
+        var config = TestConfig.Single(TestConfig.Backend(("a", a.BaseAddress.Authority)));
+        await using var node = await SwitchmanTestNode.StartAsync(config, output);
+        // TEST-NET-3 addresses: bound only (IP_FREEBIND), never added to an interface, never sent to.
+        var onVip = config with
+        {
+            Vips = ValueList.Create(new VipConfig { Name = "api", Address = "203.0.113.7/24", Interface = "lo" }),
+            Frontends = ValueList.Create(config.Frontends[0], new FrontendConfig { Name = "vip", Listen = "203.0.113.7:0", DefaultBackend = "api" }),
+        };
+
+        Assert.Empty(await node.DataPlane.ApplyAsync(onVip, CancellationToken.None));
+        Assert.StartsWith("http://203.0.113.7:", Assert.Single(node.DataPlane.FrontendUrls["vip"]), StringComparison.Ordinal);
+
+        var elsewhere = onVip with
+        {
+            Frontends = ValueList.Create(config.Frontends[0], new FrontendConfig { Name = "vip", Listen = "203.0.113.8:0", DefaultBackend = "api" }),
+        };
+        Assert.Equal("frontends.vip.listen", Assert.Single(await node.DataPlane.ApplyAsync(elsewhere, CancellationToken.None)).Path);
+    }
 }

@@ -53,7 +53,9 @@ internal sealed class FrontendServer : IAsyncDisposable
     /// <summary>The addresses actually bound (port 0 in the configuration becomes the port the OS chose).</summary>
     public IReadOnlyList<string> Urls { get; private set; } = [];
 
-    public static FrontendServer Create(FrontendConfig config, Func<ProxyRuntime> runtime, ProxyRequestHandler handler, ILoggerFactory loggerFactory)
+    /// <param name="onVip">True when the frontend listens on a floating VIP's address: it binds whether or not this node
+    /// holds the address now (IP_FREEBIND).</param>
+    public static FrontendServer Create(FrontendConfig config, Func<ProxyRuntime> runtime, ProxyRequestHandler handler, ILoggerFactory loggerFactory, bool onVip = false)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {
@@ -67,7 +69,7 @@ internal sealed class FrontendServer : IAsyncDisposable
 
         // SO_REUSEPORT lets a replacement listener bind the same address before this one lets go (seamless reload,
         // as HAProxy does it).
-        builder.WebHost.UseSockets(sockets => sockets.CreateBoundListenSocket = ReusePortListenSocket.Create);
+        builder.WebHost.UseSockets(sockets => sockets.CreateBoundListenSocket = endpoint => ReusePortListenSocket.Create(endpoint, onVip));
 
         var app = builder.Build();
         var name = config.Name;
