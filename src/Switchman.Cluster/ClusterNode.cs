@@ -235,6 +235,25 @@ public sealed class ClusterNode : IAsyncDisposable
         _stopping.Dispose();
     }
 
+    /// <summary>
+    /// True while this node leads and has heard from a majority of the members (itself included) within
+    /// <paramref name="lease"/>: what lets it hold a VIP. Kept shorter than the election timeout, it ends before any
+    /// other node can be elected (docs/design/vips.md).
+    /// </summary>
+    public bool HoldsLeaderLease(TimeSpan lease)
+    {
+        if (_cluster is not { } cluster || !IsLeader || cluster.LeadershipToken.IsCancellationRequested)
+        {
+            return false;
+        }
+        var members = cluster.Members.ToList();
+        var heard = 1 + members.Count(m => m.IsRemote && _transport.HeardFromWithin(ClusterAddress.Format(m.EndPoint), lease));
+        return heard * 2 > members.Count;
+    }
+
+    /// <summary>The cluster's election timeout, lower end: a VIP lease on the leader must be shorter.</summary>
+    public TimeSpan ElectionTimeoutMin => _options.Config.ElectionTimeoutMin;
+
     /// <summary>Waits until this node leads (and has committed in its term); returns the leadership token.</summary>
     public async Task<CancellationToken> WaitForLeadershipAsync(CancellationToken cancellationToken) =>
         await Started.WaitForLeadershipAsync(cancellationToken).ConfigureAwait(false);
