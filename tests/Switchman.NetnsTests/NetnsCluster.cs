@@ -41,8 +41,10 @@ public sealed class NetnsCluster : IAsyncDisposable
     private readonly ITestOutputHelper _output;
     private readonly TempDirectory _directory = new("switchman-netns");
     private readonly HttpClient _network;
-    private readonly Dictionary<string, HttpClient> _consoles = [];
-    private readonly Dictionary<string, ChildProcess> _processes = [];
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Lazy<HttpClient>> _consoles = new(StringComparer.Ordinal);
+    // Nodes are started side by side (StartAsync of all three at once): a plain Dictionary written concurrently can lose
+    // or corrupt entries, which is how a run once found a null process at disposal.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, ChildProcess> _processes = new(StringComparer.Ordinal);
     private readonly List<DemoBackendProcess> _backends = [];
 
     private NetnsCluster(NetworkLab lab, ITestOutputHelper output)
@@ -145,7 +147,7 @@ public sealed class NetnsCluster : IAsyncDisposable
             // DotNext's Raft at Debug (elections, votes, pre-votes), as bench/cluster.py logs it: a failure shows why.
             Environment = new Dictionary<string, string?> { ["Logging__LogLevel__DotNext.Net.Cluster"] = "Debug" },
         });
-        if (_processes.Remove(node.Id, out var previous))
+        if (_processes.TryRemove(node.Id, out var previous))
         {
             _output.WriteLine(NodeLogs.Describe(previous, 200));
             await previous.DisposeAsync();
@@ -368,26 +370,33 @@ public sealed class NetnsCluster : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        foreach (var process in _processes.Values)
+        try
         {
-            try
+            foreach (var process in _processes.Values)
             {
-                // A failed test's output shows what every node saw.
-                _output.WriteLine(NodeLogs.Describe(process, 150));
+                try
+                {
+                    // A failed test's output shows what every node saw.
+                    _output.WriteLine(NodeLogs.Describe(process, 150));
+                }
+                catch (InvalidOperationException)
+                {
+                    // The test has finished; xunit refuses late output.
+                }
             }
-            catch (InvalidOperationException)
+            _network.Dispose();
+            foreach (var console in _consoles.Values.Where(c => c.IsValueCreated).Select(c => c.Value))
             {
-                // The test has finished; xunit refuses late output.
+                console.Dispose();
             }
         }
-        _network.Dispose();
-        foreach (var console in _consoles.Values)
+        finally
         {
-            console.Dispose();
+            // Whatever happened above: the lab kills every process it started (nodes, backends, CLI runs), then
+            // removes its namespaces, so a failed test leaves nothing running behind it.
+            await _lab.DisposeAsync();
+            _directory.Dispose();
         }
-        // The lab kills every process it started (nodes, backends, CLI runs), then removes its namespaces.
-        await _lab.DisposeAsync();
-        _directory.Dispose();
     }
 
     private async Task StartBackendsAsync()
@@ -401,12 +410,7 @@ public sealed class NetnsCluster : IAsyncDisposable
     /// <summary>A client whose connections start inside the node's own host: reaches it while its link is down.</summary>
     private HttpClient Console(NetnsNode node)
     {
-        if (!_consoles.TryGetValue(node.Id, out var client))
-        {
-            client = CreateClient(node.Host.CreateHttpHandler());
-            _consoles[node.Id] = client;
-        }
-        return client;
+        return _consoles.GetOrAdd(node.Id, _ => new Lazy<HttpClient>(() => CreateClient(node.Host.CreateHttpHandler()))).Value;
     }
 
     private static HttpClient CreateClient(HttpMessageHandler handler)
