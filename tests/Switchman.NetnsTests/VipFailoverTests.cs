@@ -26,6 +26,13 @@ public sealed class VipFailoverTests(ITestOutputHelper output)
         await using var cluster = await NetnsCluster.StartAsync(output);
         var leader = await cluster.WaitForLeaderAsync(cluster.Nodes, Converge);
         await Await.UntilAsync(async () => (await HoldersAsync(cluster)).SequenceEqual([leader.Id]), Converge, $"the VIP to be on the leader {leader.Id} only");
+        // Steady state: the VIP stays where it is (a lease that flaps would drop connections for nothing).
+        var steady = Stopwatch.StartNew();
+        while (steady.Elapsed < TimeSpan.FromSeconds(3))
+        {
+            Assert.Equal([leader.Id], await HoldersAsync(cluster));
+            await Task.Delay(TimeSpan.FromMilliseconds(20));
+        }
         using var client = new HttpClient(cluster.Lab.Operator.CreateHttpHandler()) { Timeout = TimeSpan.FromMilliseconds(500) };
         var url = new Uri($"http://{NetnsCluster.Vip.Address}:8080/hello");
         Assert.True((await client.GetAsync(url)).IsSuccessStatusCode);

@@ -9,24 +9,30 @@ namespace Switchman.Admin.Vips;
 
 /// <summary>
 /// Puts this node's VIPs on its interfaces while it may hold them, and takes them off the moment it may not. In this
-/// first version the VIPs follow the leader: a cluster's leader holds every VIP while it holds its leader lease (a
-/// majority heard from within ¾ of the election timeout), so it has dropped them before any other node can be elected,
-/// and a new leader takes them at once (docs/design/vips.md). A node alone holds its VIPs; a witness never does.
-/// Checks every quarter of the lease; releases first when the node stops, then the listeners stop.
+/// first version the VIPs follow the leader: a cluster's leader holds every VIP while its leader lease (confirmed by a
+/// majority; see <see cref="ClusterNode.HoldsLeaderLease"/>) is live, so it has dropped them before any other node can be elected, and a
+/// new leader takes them at once (docs/design/vips.md). A node alone holds its VIPs; a witness never does.
+/// Wakes when the lease ends and at least every 10 ms; releases first when the node stops, then the listeners stop.
 /// </summary>
 public sealed class VipKeeper(ConfigStore store, LinkAddresses addresses, NodeEvents events, TimeProvider time, ILogger<VipKeeper> logger, ClusterNode? node = null)
     : IHostedService, IAsyncDisposable
 {
-    /// <summary>How many gratuitous ARP packets announce a VIP just taken (one a second; the first at once).</summary>
-    private const int Announcements = 3;
+    /// <summary>When, after taking a VIP, a gratuitous ARP announces it: at once, and again soon after, because a neighbour
+    /// may ignore one that arrives while its entry is locked (neigh locktime, 1 s by default), as keepalived repeats them.</summary>
+    private static readonly TimeSpan[] AnnounceAt = [TimeSpan.Zero, TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(500), TimeSpan.FromMilliseconds(1200), TimeSpan.FromSeconds(3)];
 
     private readonly Dictionary<string, HeldVip> _held = new(StringComparer.Ordinal);
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> _lastError = new(StringComparer.Ordinal);
     private readonly List<Task> _announcing = [];
     private readonly CancellationTokenSource _stopping = new();
+    private readonly System.Threading.Channels.Channel<bool> _wake = System.Threading.Channels.Channel.CreateBounded<bool>(
+        new System.Threading.Channels.BoundedChannelOptions(1) { FullMode = System.Threading.Channels.BoundedChannelFullMode.DropWrite });
+    private CancellationTokenRegistration _leaseEnd;
     private Task? _loop;
 
-    private TimeSpan Lease => node is null ? TimeSpan.MaxValue : node.ElectionTimeoutMin * 3 / 4;
+    /// <summary>How often the keeper looks whether it may hold the VIPs (it is also woken the moment DotNext's lease ends):
+    /// well inside the half election timeout that separates the end of the lease from the earliest new leader.</summary>
+    private static readonly TimeSpan CheckEvery = TimeSpan.FromMilliseconds(10);
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -54,24 +60,42 @@ public sealed class VipKeeper(ConfigStore store, LinkAddresses addresses, NodeEv
 
     private async Task RunAsync(CancellationToken stopping)
     {
-        using var timer = new PeriodicTimer(node is null ? TimeSpan.FromSeconds(1) : Lease / 4, time);
         try
         {
-            do
+            while (!stopping.IsCancellationRequested)
             {
                 await ReconcileAsync(stopping).ConfigureAwait(false);
+                using var tick = new CancellationTokenSource(CheckEvery, time);
+                using var wait = CancellationTokenSource.CreateLinkedTokenSource(tick.Token, stopping);
+                try
+                {
+                    await _wake.Reader.ReadAsync(wait.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (tick.IsCancellationRequested && !stopping.IsCancellationRequested)
+                {
+                }
             }
-            while (await timer.WaitForNextTickAsync(stopping).ConfigureAwait(false));
         }
         catch (OperationCanceledException) when (stopping.IsCancellationRequested)
         {
+        }
+        finally
+        {
+            _leaseEnd.Dispose();
         }
     }
 
     private async Task ReconcileAsync(CancellationToken cancellationToken)
     {
         var configured = Configured().ToDictionary(v => v.Vip.Name, StringComparer.Ordinal);
-        var mayHold = node is null || (node.Role != ClusterRole.Witness && node.HoldsLeaderLease(Lease));
+        var lease = node is null ? CancellationToken.None : node.Role == ClusterRole.Witness ? new CancellationToken(canceled: true) : node.LeaderLeaseToken;
+        var mayHold = node is null || (!lease.IsCancellationRequested && node.HoldsLeaderLease());
+        if (mayHold && configured.Count > 0 && lease.CanBeCanceled)
+        {
+            // Woken the moment the lease ends, not at the next check: the VIP must be gone before another node can lead.
+            _leaseEnd.Dispose();
+            _leaseEnd = lease.Register(static state => ((System.Threading.Channels.Channel<bool>)state!).Writer.TryWrite(true), _wake);
+        }
         foreach (var name in _held.Keys.ToList())
         {
             if (!mayHold || !configured.TryGetValue(name, out var now) || now.Address != _held[name].Address || now.Vip.Interface != _held[name].Interface)
@@ -107,11 +131,30 @@ public sealed class VipKeeper(ConfigStore store, LinkAddresses addresses, NodeEv
             new Dictionary<string, object?> { ["vip"] = name, ["address"] = held.Address.ToString(), ["node"] = node?.NodeId, ["reason"] = reason });
     }
 
-    /// <summary>Announces in the background (arping takes a second); owned here and awaited at stop.</summary>
+    /// <summary>Announces in the background (each arping takes a second); owned here and awaited at stop.</summary>
     private void Announce(VipConfig vip, VipAddress address)
     {
         _announcing.RemoveAll(t => t.IsCompleted);
-        _announcing.Add(TryAsync(vip, "announce", () => addresses.AnnounceAsync(address, vip.Interface, Announcements, _stopping.Token)));
+        foreach (var delay in AnnounceAt)
+        {
+            _announcing.Add(AnnounceLaterAsync(vip, address, delay));
+        }
+    }
+
+    private async Task AnnounceLaterAsync(VipConfig vip, VipAddress address, TimeSpan delay)
+    {
+        try
+        {
+            await Task.Delay(delay, time, _stopping.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            return;
+        }
+        if (_held.ContainsKey(vip.Name))
+        {
+            await TryAsync(vip, "announce", () => addresses.AnnounceAsync(address, vip.Interface, count: 1, _stopping.Token)).ConfigureAwait(false);
+        }
     }
 
     /// <summary>Runs one step; a failure is logged once per VIP and message (not every tick) and the node goes on serving.</summary>
@@ -153,6 +196,7 @@ public sealed class VipKeeper(ConfigStore store, LinkAddresses addresses, NodeEv
 
     public ValueTask DisposeAsync()
     {
+        _leaseEnd.Dispose();
         _stopping.Dispose();
         return ValueTask.CompletedTask;
     }
