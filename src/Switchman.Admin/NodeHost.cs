@@ -11,8 +11,10 @@ using Switchman.Admin.Api;
 using Switchman.Admin.Clustering;
 using Switchman.Cluster;
 using Switchman.Admin.Control;
+using Switchman.Admin.Vips;
 using Switchman.Core.Configuration;
 using Switchman.Proxy;
+using Switchman.Vips;
 
 namespace Switchman.Admin;
 
@@ -120,6 +122,11 @@ public sealed class NodeHost : IAsyncDisposable
             builder.Services.AddSingleton(ClusterContext.Alone);
         }
         builder.Services.AddHostedService<DataPlaneService>();
+        // After the data plane: started once it serves, stopped (releasing the VIPs) before its listeners stop.
+        builder.Services.AddSingleton(sp => new LinkAddresses(NetworkTools.OnHost(sp.GetRequiredService<TimeProvider>())));
+        builder.Services.AddHostedService(sp => new VipKeeper(
+            sp.GetRequiredService<ConfigStore>(), sp.GetRequiredService<LinkAddresses>(), sp.GetRequiredService<NodeEvents>(),
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<VipKeeper>>(), sp.GetService<ClusterNode>()));
         if (clustered)
         {
             builder.Services.AddHostedService(sp => sp.GetRequiredService<ClusterApplier>());

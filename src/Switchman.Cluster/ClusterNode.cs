@@ -158,6 +158,9 @@ public sealed class ClusterNode : IAsyncDisposable
             // A node never forms a cluster on its own: the membership file (seeded from peers) says who votes.
             ColdStart = false,
             Standby = config.Role == ClusterRole.Witness,
+            // The leader lease (DotNext renews it after each heartbeat round a majority acknowledged in this term, for
+            // election_timeout_min from the round's start) is half of what lets the leader hold VIPs; see LeaderLeaseToken.
+            IsLeaderLeaseEnabled = true,
             ConfigurationStorage = _membership,
             LoggerFactory = _loggerFactory,
         };
@@ -234,6 +237,29 @@ public sealed class ClusterNode : IAsyncDisposable
         await _transport.DisposeAsync().ConfigureAwait(false);
         _stopping.Dispose();
     }
+
+    /// <summary>
+    /// Whether this node may hold a VIP now: it leads under DotNext's leader lease (a heartbeat round a majority
+    /// acknowledged in this term began less than election_timeout_min ago) and it heard from a majority of the members
+    /// within ¾ of election_timeout_min. The first rules out a leader deposed while it was cut off (its old term gets
+    /// no acknowledgements); the second ends the right a quarter of an election timeout before anyone else can be
+    /// elected, the margin by which the address is gone first (docs/design/vips.md).
+    /// </summary>
+    public bool HoldsLeaderLease()
+    {
+        if (_cluster is not { } cluster || !cluster.TryGetLeaseToken(out var lease) || lease.IsCancellationRequested)
+        {
+            return false;
+        }
+        var window = _options.Config.ElectionTimeoutMin * 3 / 4;
+        var members = cluster.Members.ToList();
+        var heard = 1 + members.Count(m => m.IsRemote && _transport.HeardFromWithin(ClusterAddress.Format(m.EndPoint), window));
+        return heard * 2 > members.Count;
+    }
+
+    /// <summary>Cancelled when DotNext's leader lease ends (or at once when this node does not lead): wakes the VIP keeper.</summary>
+    public CancellationToken LeaderLeaseToken =>
+        _cluster is { } cluster && cluster.TryGetLeaseToken(out var token) ? token : new CancellationToken(canceled: true);
 
     /// <summary>Waits until this node leads (and has committed in its term); returns the leadership token.</summary>
     public async Task<CancellationToken> WaitForLeadershipAsync(CancellationToken cancellationToken) =>

@@ -25,6 +25,9 @@ public sealed class NetnsCluster : IAsyncDisposable
     public const string Backend = "api";
     public const int BackendPort = 8000;
 
+    /// <summary>The cluster's floating address, on every node's eth0 while that node may hold it.</summary>
+    public static readonly Core.Configuration.VipAddress Vip = new(LabAddresses.Host(200), LabAddresses.PrefixLength);
+
     /// <summary>.NET start-up and JIT of three nodes side by side on two shared cores.</summary>
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(90);
 
@@ -108,6 +111,8 @@ public sealed class NetnsCluster : IAsyncDisposable
             .. Nodes.Where(n => n != node).Select(p => $"    - {{ id: {p.Id}, address: {p.ClusterAddress} }}"),
             $"  data_dir: {node.DataDir}",
             $"  secret_file: {SecretFile}",
+            "vips:",
+            $"  - {{ name: api, address: {Vip}, interface: eth0 }}",
             "frontends:",
             "  web:",
             "    listen: 0.0.0.0:8080",
