@@ -34,6 +34,11 @@ public sealed class VipKeeper(ConfigStore store, LinkAddresses addresses, NodeEv
     /// well inside the half election timeout that separates the end of the lease from the earliest new leader.</summary>
     private static readonly TimeSpan CheckEvery = TimeSpan.FromMilliseconds(10);
 
+    /// <summary>Without a VIP to keep, a look a second is enough to notice that one was configured.</summary>
+    private static readonly TimeSpan IdleCheckEvery = TimeSpan.FromSeconds(1);
+
+    private bool _anyConfigured;
+
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         // An address left on an interface by a previous run that crashed: not ours until the lease says so.
@@ -65,7 +70,7 @@ public sealed class VipKeeper(ConfigStore store, LinkAddresses addresses, NodeEv
             while (!stopping.IsCancellationRequested)
             {
                 await ReconcileAsync(stopping).ConfigureAwait(false);
-                using var tick = new CancellationTokenSource(CheckEvery, time);
+                using var tick = new CancellationTokenSource(_anyConfigured ? CheckEvery : IdleCheckEvery, time);
                 using var wait = CancellationTokenSource.CreateLinkedTokenSource(tick.Token, stopping);
                 try
                 {
@@ -88,6 +93,7 @@ public sealed class VipKeeper(ConfigStore store, LinkAddresses addresses, NodeEv
     private async Task ReconcileAsync(CancellationToken cancellationToken)
     {
         var configured = Configured().ToDictionary(v => v.Vip.Name, StringComparer.Ordinal);
+        _anyConfigured = configured.Count > 0 || _held.Count > 0;
         var lease = node is null ? CancellationToken.None : node.Role == ClusterRole.Witness ? new CancellationToken(canceled: true) : node.LeaderLeaseToken;
         var mayHold = node is null || (!lease.IsCancellationRequested && node.HoldsLeaderLease());
         if (mayHold && configured.Count > 0 && lease.CanBeCanceled)
