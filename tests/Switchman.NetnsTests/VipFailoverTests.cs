@@ -56,6 +56,35 @@ public sealed class VipFailoverTests(ITestOutputHelper output)
         Assert.Equal(1, await maxHolders);
     }
 
+    [Fact]
+    public async Task A_leader_stopped_gracefully_releases_its_vip_first_and_a_vip_left_on_an_interface_is_removed_at_start()
+    {
+        await using var cluster = await NetnsCluster.StartAsync(output);
+        var leader = await cluster.WaitForLeaderAsync(cluster.Nodes, Converge);
+        await Await.UntilAsync(async () => (await HoldersAsync(cluster)).SequenceEqual([leader.Id]), Converge, $"the VIP to be on the leader {leader.Id} only");
+        using var sampling = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var maxHolders = SampleHoldersAsync(cluster, sampling.Token);
+
+        // SIGTERM: the node releases the VIP before it stops listening and before it leaves the cluster.
+        Assert.Equal(0, await cluster.Process(leader).StopAsync(TimeSpan.FromSeconds(20)));
+        Assert.DoesNotContain(leader.Id, await HoldersAsync(cluster));
+        Assert.Contains(cluster.LogLinesContaining(leader, "[6002]"), line => line.Contains("released: node stopping", StringComparison.Ordinal));
+        var survivors = cluster.Nodes.Where(n => n != leader).ToList();
+        var newLeader = await cluster.WaitForLeaderAsync(survivors, Converge);
+        await Await.UntilAsync(async () => (await HoldersAsync(cluster)).SequenceEqual([newLeader.Id]), Converge, $"the VIP to be on the new leader {newLeader.Id} only");
+        await sampling.CancelAsync();
+        Assert.Equal(1, await maxHolders);
+
+        // What a crash would leave behind: the address still on the stopped node's interface. Started again, the node
+        // removes it (it is not the leader), so the VIP is on one node again.
+        await Addresses(leader).AddAsync(NetnsCluster.Vip, "eth0", CancellationToken.None);
+        await cluster.StartAsync(leader);
+        await Await.UntilAsync(async () => (await HoldersAsync(cluster)).Count == 1, Converge, "the leftover to be removed");
+        await cluster.WaitForAgreementAsync(Converge);
+        var holders = await HoldersAsync(cluster);
+        Assert.Equal([(await cluster.WaitForLeaderAsync(cluster.Nodes, Converge)).Id], holders);
+    }
+
     /// <summary>Requests the VIP every 10 ms until it answers again after having failed (or at once, if it never failed).</summary>
     private static async Task<(TimeSpan LastBefore, TimeSpan FirstAfter, int Failed)> RequestUntilServedAgainAsync(HttpClient client, Uri url, Stopwatch cut)
     {
@@ -109,13 +138,14 @@ public sealed class VipFailoverTests(ITestOutputHelper output)
         return max;
     }
 
+    private static LinkAddresses Addresses(NetnsNode node) => new(NetworkTools.InNamespace(node.Host.Namespace.Name, TimeProvider.System));
+
     private static async Task<List<string>> HoldersAsync(NetnsCluster cluster)
     {
         var holders = new List<string>();
         foreach (var node in cluster.Nodes)
         {
-            var addresses = new LinkAddresses(NetworkTools.InNamespace(node.Host.Namespace.Name, TimeProvider.System));
-            if (await addresses.HasAsync(NetnsCluster.Vip, "eth0", CancellationToken.None))
+            if (await Addresses(node).HasAsync(NetnsCluster.Vip, "eth0", CancellationToken.None))
             {
                 holders.Add(node.Id);
             }
