@@ -126,7 +126,8 @@ public sealed class NodeHost : IAsyncDisposable
         builder.Services.AddSingleton(sp => new LinkAddresses(NetworkTools.OnHost(sp.GetRequiredService<TimeProvider>())));
         builder.Services.AddHostedService(sp => new VipKeeper(
             sp.GetRequiredService<ConfigStore>(), sp.GetRequiredService<LinkAddresses>(), sp.GetRequiredService<NodeEvents>(),
-            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<VipKeeper>>(), sp.GetService<ClusterNode>()));
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<VipKeeper>>(),
+            sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), sp.GetService<ClusterNode>()));
         if (clustered)
         {
             builder.Services.AddHostedService(sp => sp.GetRequiredService<ClusterApplier>());

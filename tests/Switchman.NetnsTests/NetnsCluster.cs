@@ -332,16 +332,19 @@ public sealed class NetnsCluster : IAsyncDisposable
     }
 
     /// <summary>The node's count of refused cluster connections (switchman.cluster.refused_connections on /metrics).</summary>
-    public async Task<long> RefusedConnectionsAsync(NetnsNode node)
+    public Task<long> RefusedConnectionsAsync(NetnsNode node) => MetricAsync(node, "switchman_cluster_refused_connections");
+
+    /// <summary>The sum of every sample of the metric <paramref name="name"/> on <paramref name="node"/>'s /metrics (it must have one).</summary>
+    public async Task<long> MetricAsync(NetnsNode node, string name)
     {
         ArgumentNullException.ThrowIfNull(node);
         using var timeout = new CancellationTokenSource(CallTimeout);
         var metrics = await _network.GetStringAsync(new Uri($"{node.AdminUrl}/metrics"), timeout.Token);
         var samples = metrics.Split('\n')
-            .Where(line => line.StartsWith("switchman_cluster_refused_connections", StringComparison.Ordinal))
+            .Where(line => line.StartsWith(name, StringComparison.Ordinal) && (line.Length == name.Length || line[name.Length] is '{' or ' '))
             .Select(line => long.Parse(line[(line.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture))
             .ToList();
-        Assert.True(samples.Count > 0, $"{node.Id}'s /metrics has no switchman_cluster_refused_connections sample");
+        Assert.True(samples.Count > 0, $"{node.Id}'s /metrics has no {name} sample");
         return samples.Sum();
     }
 

@@ -33,6 +33,11 @@ public sealed class VipFailoverTests(ITestOutputHelper output)
             Assert.Equal([leader.Id], await HoldersAsync(cluster));
             await Task.Delay(TimeSpan.FromMilliseconds(20));
         }
+        // What an operator's monitoring sees: the leader holds it, the others do not.
+        foreach (var node in cluster.Nodes)
+        {
+            Assert.Equal(node == leader ? 1 : 0, await cluster.MetricAsync(node, "switchman_vip_held"));
+        }
         using var client = new HttpClient(cluster.Lab.Operator.CreateHttpHandler()) { Timeout = TimeSpan.FromMilliseconds(500) };
         var url = new Uri($"http://{NetnsCluster.Vip.Address}:8080/hello");
         Assert.True((await client.GetAsync(url)).IsSuccessStatusCode);
@@ -47,6 +52,8 @@ public sealed class VipFailoverTests(ITestOutputHelper output)
         var survivors = cluster.Nodes.Where(n => n != leader).ToList();
         var newLeader = await cluster.WaitForLeaderAsync(survivors, Converge);
         await Await.UntilAsync(async () => (await HoldersAsync(cluster)).SequenceEqual([newLeader.Id]), Converge, $"the VIP to be on the new leader {newLeader.Id} only");
+        Assert.Equal(1, await cluster.MetricAsync(newLeader, "switchman_vip_held"));
+        Assert.True(await cluster.MetricAsync(newLeader, "switchman_vip_acquisitions_total") >= 1);
         await cluster.PowerOnAsync(leader);
         // The old leader, back as a follower, does not take the VIP back.
         await cluster.WaitForAgreementAsync(Converge);

@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Switchman.Admin.Control;
@@ -14,14 +15,25 @@ namespace Switchman.Admin.Vips;
 /// new leader takes them at once (docs/design/vips.md). A node alone holds its VIPs; a witness never does.
 /// Wakes when the lease ends and at least every 10 ms; releases first when the node stops, then the listeners stop.
 /// </summary>
-public sealed class VipKeeper(ConfigStore store, LinkAddresses addresses, NodeEvents events, TimeProvider time, ILogger<VipKeeper> logger, ClusterNode? node = null)
-    : IHostedService, IAsyncDisposable
+public sealed class VipKeeper : IHostedService, IAsyncDisposable
 {
+    public const string MeterName = "Switchman.Vips";
+
     /// <summary>When, after taking a VIP, a gratuitous ARP announces it: at once, and again soon after, because a neighbour
     /// may ignore one that arrives while its entry is locked (neigh locktime, 1 s by default), as keepalived repeats them.</summary>
     private static readonly TimeSpan[] AnnounceAt = [TimeSpan.Zero, TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(500), TimeSpan.FromMilliseconds(1200), TimeSpan.FromSeconds(3)];
 
+    private readonly ConfigStore store;
+    private readonly LinkAddresses addresses;
+    private readonly NodeEvents events;
+    private readonly TimeProvider time;
+    private readonly ILogger logger;
+    private readonly ClusterNode? node;
+    private readonly Counter<long> _acquisitions;
     private readonly Dictionary<string, HeldVip> _held = new(StringComparer.Ordinal);
+
+    /// <summary>What this node holds, for the metrics reader (another thread); replaced whole after each change.</summary>
+    private volatile IReadOnlySet<string> _heldNames = new HashSet<string>(StringComparer.Ordinal);
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> _lastError = new(StringComparer.Ordinal);
     private readonly List<Task> _announcing = [];
     private readonly CancellationTokenSource _stopping = new();
@@ -36,6 +48,23 @@ public sealed class VipKeeper(ConfigStore store, LinkAddresses addresses, NodeEv
 
     /// <summary>Without a VIP to keep, a look a second is enough to notice that one was configured.</summary>
     private static readonly TimeSpan IdleCheckEvery = TimeSpan.FromSeconds(1);
+
+    /// <param name="node">The cluster member; null on a node alone.</param>
+    public VipKeeper(
+        ConfigStore store, LinkAddresses addresses, NodeEvents events, TimeProvider time, ILogger<VipKeeper> logger, IMeterFactory meterFactory,
+        ClusterNode? node = null)
+    {
+        ArgumentNullException.ThrowIfNull(meterFactory);
+        this.store = store;
+        this.addresses = addresses;
+        this.events = events;
+        this.time = time;
+        this.logger = logger;
+        this.node = node;
+        var meter = meterFactory.Create(MeterName);
+        meter.CreateObservableGauge("switchman.vip.held", HeldMeasurements, "{vip}", "1 for each configured VIP this node holds now, 0 for the others.");
+        _acquisitions = meter.CreateCounter<long>("switchman.vip.acquisitions", "{acquisition}", "How many times this node took a VIP.");
+    }
 
     private bool _anyConfigured;
 
@@ -118,6 +147,8 @@ public sealed class VipKeeper(ConfigStore store, LinkAddresses addresses, NodeEv
             if (await TryAsync(vip, "add", () => addresses.AddAsync(address, vip.Interface, cancellationToken)).ConfigureAwait(false))
             {
                 _held[name] = new HeldVip(address, vip.Interface, time.GetUtcNow());
+                _heldNames = _held.Keys.ToHashSet(StringComparer.Ordinal);
+                _acquisitions.Add(1, new KeyValuePair<string, object?>("vip", name));
                 VipLog.Acquired(logger, name, address.ToString(), vip.Interface);
                 events.Publish("vip_acquired", $"VIP {name} ({address}) taken on {vip.Interface}",
                     new Dictionary<string, object?> { ["vip"] = name, ["address"] = address.ToString(), ["node"] = node?.NodeId, ["reason"] = node is null ? "alone" : "leader" });
@@ -130,6 +161,7 @@ public sealed class VipKeeper(ConfigStore store, LinkAddresses addresses, NodeEv
     {
         var held = _held[name];
         _held.Remove(name);
+        _heldNames = _held.Keys.ToHashSet(StringComparer.Ordinal);
         var vip = new VipConfig { Name = name, Address = held.Address.ToString(), Interface = held.Interface };
         await TryAsync(vip, "remove", () => addresses.RemoveAsync(held.Address, held.Interface, cancellationToken)).ConfigureAwait(false);
         VipLog.Released(logger, name, held.Address.ToString(), reason);
@@ -187,6 +219,12 @@ public sealed class VipKeeper(ConfigStore store, LinkAddresses addresses, NodeEv
         {
             return false;
         }
+    }
+
+    private IEnumerable<Measurement<int>> HeldMeasurements()
+    {
+        var held = _heldNames;
+        return store.Current.Config.Vips.Select(v => new Measurement<int>(held.Contains(v.Name) ? 1 : 0, new KeyValuePair<string, object?>("vip", v.Name)));
     }
 
     private IEnumerable<(VipConfig Vip, VipAddress Address)> Configured()
