@@ -332,7 +332,7 @@ public sealed class NetnsCluster : IAsyncDisposable
     }
 
     /// <summary>The node's count of refused cluster connections (switchman.cluster.refused_connections on /metrics).</summary>
-    public Task<long> RefusedConnectionsAsync(NetnsNode node) => MetricAsync(node, "switchman_cluster_refused_connections");
+    public Task<long> RefusedConnectionsAsync(NetnsNode node) => MetricAsync(node, "switchman_cluster_refused_connections_total");
 
     /// <summary>The sum of every sample of the metric <paramref name="name"/> on <paramref name="node"/>'s /metrics (it must have one).</summary>
     public async Task<long> MetricAsync(NetnsNode node, string name)
