@@ -36,8 +36,8 @@ public sealed class LinkAddresses(NetworkTools tools)
     public async Task<bool> HasAsync(VipAddress vip, string device, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(vip);
-        var family = vip.IsIPv6 ? "inet6" : "inet";
-        var result = await tools.IpAsync(["-o", family == "inet" ? "-4" : "-6", "addr", "show", "dev", device], cancellationToken).ConfigureAwait(false);
+        var (family, flag) = vip.IsIPv6 ? ("inet6", "-6") : ("inet", "-4");
+        var result = await tools.IpAsync(["-o", flag, "addr", "show", "dev", device], cancellationToken).ConfigureAwait(false);
         if (!result.Succeeded)
         {
             throw Failure("look for", vip, device, result);

@@ -23,12 +23,12 @@ public sealed class VipKeeper : IHostedService, IAsyncDisposable
     /// may ignore one that arrives while its entry is locked (neigh locktime, 1 s by default), as keepalived repeats them.</summary>
     private static readonly TimeSpan[] AnnounceAt = [TimeSpan.Zero, TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(500), TimeSpan.FromMilliseconds(1200), TimeSpan.FromSeconds(3)];
 
-    private readonly ConfigStore store;
-    private readonly LinkAddresses addresses;
-    private readonly NodeEvents events;
-    private readonly TimeProvider time;
-    private readonly ILogger logger;
-    private readonly ClusterNode? node;
+    private readonly ConfigStore _store;
+    private readonly LinkAddresses _addresses;
+    private readonly NodeEvents _events;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly ClusterNode? _node;
     private readonly Counter<long> _acquisitions;
     private readonly Dictionary<string, HeldVip> _held = new(StringComparer.Ordinal);
 
@@ -55,12 +55,12 @@ public sealed class VipKeeper : IHostedService, IAsyncDisposable
         ClusterNode? node = null)
     {
         ArgumentNullException.ThrowIfNull(meterFactory);
-        this.store = store;
-        this.addresses = addresses;
-        this.events = events;
-        this.time = time;
-        this.logger = logger;
-        this.node = node;
+        _store = store;
+        _addresses = addresses;
+        _events = events;
+        _time = time;
+        _logger = logger;
+        _node = node;
         var meter = meterFactory.Create(MeterName);
         meter.CreateObservableGauge("switchman.vip.held", HeldMeasurements, "{vip}", "1 for each configured VIP this node holds now, 0 for the others.");
         _acquisitions = meter.CreateCounter<long>("switchman.vip.acquisitions", "{acquisition}", "How many times this node took a VIP.");
@@ -73,7 +73,7 @@ public sealed class VipKeeper : IHostedService, IAsyncDisposable
         // An address left on an interface by a previous run that crashed: not ours until the lease says so.
         foreach (var (vip, address) in Configured())
         {
-            await TryAsync(vip, "remove a leftover of", () => addresses.RemoveAsync(address, vip.Interface, cancellationToken)).ConfigureAwait(false);
+            await TryAsync(vip.Name, "remove a leftover of", () => _addresses.RemoveAsync(address, vip.Interface, cancellationToken)).ConfigureAwait(false);
         }
         _loop = RunAsync(_stopping.Token);
     }
@@ -99,7 +99,7 @@ public sealed class VipKeeper : IHostedService, IAsyncDisposable
             while (!stopping.IsCancellationRequested)
             {
                 await ReconcileAsync(stopping).ConfigureAwait(false);
-                using var tick = new CancellationTokenSource(_anyConfigured ? CheckEvery : IdleCheckEvery, time);
+                using var tick = new CancellationTokenSource(_anyConfigured ? CheckEvery : IdleCheckEvery, _time);
                 using var wait = CancellationTokenSource.CreateLinkedTokenSource(tick.Token, stopping);
                 try
                 {
@@ -123,8 +123,8 @@ public sealed class VipKeeper : IHostedService, IAsyncDisposable
     {
         var configured = Configured().ToDictionary(v => v.Vip.Name, StringComparer.Ordinal);
         _anyConfigured = configured.Count > 0 || _held.Count > 0;
-        var lease = node is null ? CancellationToken.None : node.Role == ClusterRole.Witness ? new CancellationToken(canceled: true) : node.LeaderLeaseToken;
-        var mayHold = node is null || (!lease.IsCancellationRequested && node.HoldsLeaderLease());
+        var lease = _node is null ? CancellationToken.None : _node.Role == ClusterRole.Witness ? new CancellationToken(canceled: true) : _node.LeaderLeaseToken;
+        var mayHold = _node is null || (!lease.IsCancellationRequested && _node.HoldsLeaderLease());
         if (mayHold && configured.Count > 0 && lease.CanBeCanceled)
         {
             // Woken the moment the lease ends, not at the next check: the VIP must be gone before another node can lead.
@@ -144,14 +144,14 @@ public sealed class VipKeeper : IHostedService, IAsyncDisposable
         }
         foreach (var (name, (vip, address)) in configured.Where(c => !_held.ContainsKey(c.Key)))
         {
-            if (await TryAsync(vip, "add", () => addresses.AddAsync(address, vip.Interface, cancellationToken)).ConfigureAwait(false))
+            if (await TryAsync(vip.Name, "add", () => _addresses.AddAsync(address, vip.Interface, cancellationToken)).ConfigureAwait(false))
             {
-                _held[name] = new HeldVip(address, vip.Interface, time.GetUtcNow());
+                _held[name] = new HeldVip(address, vip.Interface, _time.GetUtcNow());
                 _heldNames = _held.Keys.ToHashSet(StringComparer.Ordinal);
                 _acquisitions.Add(1, new KeyValuePair<string, object?>("vip", name));
-                VipLog.Acquired(logger, name, address.ToString(), vip.Interface);
-                events.Publish("vip_acquired", $"VIP {name} ({address}) taken on {vip.Interface}",
-                    new Dictionary<string, object?> { ["vip"] = name, ["address"] = address.ToString(), ["node"] = node?.NodeId, ["reason"] = node is null ? "alone" : "leader" });
+                VipLog.Acquired(_logger, name, address.ToString(), vip.Interface);
+                _events.Publish("vip_acquired", $"VIP {name} ({address}) taken on {vip.Interface}",
+                    new Dictionary<string, object?> { ["vip"] = name, ["address"] = address.ToString(), ["node"] = _node?.NodeId, ["reason"] = _node is null ? "alone" : "leader" });
                 Announce(vip, address);
             }
         }
@@ -162,11 +162,10 @@ public sealed class VipKeeper : IHostedService, IAsyncDisposable
         var held = _held[name];
         _held.Remove(name);
         _heldNames = _held.Keys.ToHashSet(StringComparer.Ordinal);
-        var vip = new VipConfig { Name = name, Address = held.Address.ToString(), Interface = held.Interface };
-        await TryAsync(vip, "remove", () => addresses.RemoveAsync(held.Address, held.Interface, cancellationToken)).ConfigureAwait(false);
-        VipLog.Released(logger, name, held.Address.ToString(), reason);
-        events.Publish("vip_released", $"VIP {name} ({held.Address}) released: {reason}",
-            new Dictionary<string, object?> { ["vip"] = name, ["address"] = held.Address.ToString(), ["node"] = node?.NodeId, ["reason"] = reason });
+        await TryAsync(name, "remove", () => _addresses.RemoveAsync(held.Address, held.Interface, cancellationToken)).ConfigureAwait(false);
+        VipLog.Released(_logger, name, held.Address.ToString(), reason);
+        _events.Publish("vip_released", $"VIP {name} ({held.Address}) released: {reason}",
+            new Dictionary<string, object?> { ["vip"] = name, ["address"] = held.Address.ToString(), ["node"] = _node?.NodeId, ["reason"] = reason });
     }
 
     /// <summary>Announces in the background (each arping takes a second); owned here and awaited at stop.</summary>
@@ -183,7 +182,7 @@ public sealed class VipKeeper : IHostedService, IAsyncDisposable
     {
         try
         {
-            await Task.Delay(delay, time, _stopping.Token).ConfigureAwait(false);
+            await Task.Delay(delay, _time, _stopping.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
@@ -191,27 +190,27 @@ public sealed class VipKeeper : IHostedService, IAsyncDisposable
         }
         if (_held.ContainsKey(vip.Name))
         {
-            await TryAsync(vip, "announce", () => addresses.AnnounceAsync(address, vip.Interface, count: 1, _stopping.Token)).ConfigureAwait(false);
+            await TryAsync(vip.Name, "announce", () => _addresses.AnnounceAsync(address, vip.Interface, count: 1, _stopping.Token)).ConfigureAwait(false);
         }
     }
 
     /// <summary>Runs one step; a failure is logged once per VIP and message (not every tick) and the node goes on serving.</summary>
-    private async Task<bool> TryAsync(VipConfig vip, string action, Func<Task> step)
+    private async Task<bool> TryAsync(string vip, string action, Func<Task> step)
     {
         try
         {
             await step().ConfigureAwait(false);
-            _lastError.TryRemove(vip.Name + action, out _);
+            _lastError.TryRemove(vip + action, out _);
             return true;
         }
         catch (VipHostException e)
         {
-            if (!_lastError.TryGetValue(vip.Name + action, out var last) || last != e.Message)
+            if (!_lastError.TryGetValue(vip + action, out var last) || last != e.Message)
             {
-                _lastError[vip.Name + action] = e.Message;
-                VipLog.Failed(logger, vip.Name, e.Message);
-                events.Publish("vip_failed", $"VIP {vip.Name}: {e.Message}",
-                    new Dictionary<string, object?> { ["vip"] = vip.Name, ["action"] = action, ["error"] = e.Message });
+                _lastError[vip + action] = e.Message;
+                VipLog.Failed(_logger, vip, e.Message);
+                _events.Publish("vip_failed", $"VIP {vip}: {e.Message}",
+                    new Dictionary<string, object?> { ["vip"] = vip, ["action"] = action, ["error"] = e.Message });
             }
             return false;
         }
@@ -224,12 +223,12 @@ public sealed class VipKeeper : IHostedService, IAsyncDisposable
     private IEnumerable<Measurement<int>> HeldMeasurements()
     {
         var held = _heldNames;
-        return store.Current.Config.Vips.Select(v => new Measurement<int>(held.Contains(v.Name) ? 1 : 0, new KeyValuePair<string, object?>("vip", v.Name)));
+        return _store.Current.Config.Vips.Select(v => new Measurement<int>(held.Contains(v.Name) ? 1 : 0, new KeyValuePair<string, object?>("vip", v.Name)));
     }
 
     private IEnumerable<(VipConfig Vip, VipAddress Address)> Configured()
     {
-        foreach (var vip in store.Current.Config.Vips)
+        foreach (var vip in _store.Current.Config.Vips)
         {
             if (VipAddress.TryParse(vip.Address, out var address, out _))
             {
