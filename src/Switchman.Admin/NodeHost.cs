@@ -124,14 +124,22 @@ public sealed class NodeHost : IAsyncDisposable
         builder.Services.AddHostedService<DataPlaneService>();
         // After the data plane: started once it serves, stopped (releasing the VIPs) before its listeners stop.
         builder.Services.AddSingleton(sp => new LinkAddresses(NetworkTools.OnHost(sp.GetRequiredService<TimeProvider>())));
-        builder.Services.AddHostedService(sp => new VipKeeper(
-            sp.GetRequiredService<ConfigStore>(), sp.GetRequiredService<LinkAddresses>(), sp.GetRequiredService<NodeEvents>(),
+        builder.Services.AddSingleton<IVipMembership>(sp => sp.GetService<ClusterNode>() is { } node ? new ClusterVipMembership(node) : new LoneVipMembership());
+        builder.Services.AddSingleton(sp => new VipKeeper(
+            sp.GetRequiredService<IChangeLog>(), sp.GetRequiredService<LinkAddresses>(), sp.GetRequiredService<NodeEvents>(),
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<VipKeeper>>(),
-            sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), sp.GetService<ClusterNode>()));
+            sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), sp.GetRequiredService<IVipMembership>()));
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<VipKeeper>());
         if (clustered)
         {
             builder.Services.AddHostedService(sp => sp.GetRequiredService<ClusterApplier>());
             builder.Services.AddHostedService<LeaderDuties>();
+        }
+        if (!witness)
+        {
+            // A witness holds no VIP, so it neither places them (it never leads) nor reports what it can serve.
+            builder.Services.AddHostedService<VipAssigner>();
+            builder.Services.AddHostedService<VipReadinessReporter>();
         }
         builder.Services.AddHostedService<ReloadOnSignalService>();
         builder.Services.AddSwitchmanAdminApi();

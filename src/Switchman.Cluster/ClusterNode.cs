@@ -8,6 +8,7 @@ using DotNext.Net.Cluster.Consensus.Raft.StateMachine;
 using Microsoft.Extensions.Logging;
 using Switchman.Cluster.Membership;
 using Switchman.Cluster.Replication;
+using Switchman.Cluster.Leases;
 using Switchman.Cluster.Transport;
 using Switchman.Core.Configuration;
 
@@ -81,6 +82,11 @@ public sealed class ClusterNode : IAsyncDisposable
         // Aborting established connections is for votes and pre-votes in flight (a candidate waits for every member); a
         // leader aborting a follower's catch-up on a late ping would only set it back.
         _transport.AbortConnectionsToUnreachablePeers = () => !IsLeader;
+        // A follower's VIP lease: three election timeouts, so that it outlives an ordinary election (~200–300 ms here)
+        // and a follower keeps its VIPs while the leader changes; a holder that dies is replaced this long after its
+        // last grant (docs/design/vips.md).
+        Leases = new HolderLeases(time, config.ElectionTimeoutMin * 3, () => IsLeader && HoldsLeaderLease() ? Term : 0);
+        _transport.Leases = Leases;
         _metrics = new ClusterMetrics(meterFactory, this);
         _peerIds = config.Peers.ToDictionary(p => ClusterAddress.Format(ClusterAddress.Parse(p.Address)), p => p.Id, StringComparer.Ordinal);
     }
@@ -257,6 +263,15 @@ public sealed class ClusterNode : IAsyncDisposable
         return heard * 2 > members.Count;
     }
 
+    /// <summary>The VIP leases riding on liveness pings: grants this node holds, and (when it leads) grants it gives.</summary>
+    public HolderLeases Leases { get; }
+
+    /// <summary>
+    /// Whether this node may keep the VIPs assigned to it now: as the leader under its leader lease, or as a follower
+    /// under a live grant from the leader of its current term. A witness never may.
+    /// </summary>
+    public bool MayHoldVips() => Role != ClusterRole.Witness && (HoldsLeaderLease() || Leases.HoldsGrant(Term));
+
     /// <summary>Cancelled when DotNext's leader lease ends (or at once when this node does not lead): wakes the VIP keeper.</summary>
     public CancellationToken LeaderLeaseToken =>
         _cluster is { } cluster && cluster.TryGetLeaseToken(out var token) ? token : new CancellationToken(canceled: true);
@@ -425,6 +440,12 @@ public sealed class ClusterNode : IAsyncDisposable
     {
         var view = leader is null ? null : View(leader);
         ClusterLogMessages.LeaderChanged(_logger, view?.Id ?? view?.Address ?? "(none)", cluster.Term);
+        Leases.LeaderObserved(view?.Id, cluster.Term, NodeId);
+        if (leader is { IsRemote: true })
+        {
+            // Its answers to this node's pings are what grant this node's VIP lease.
+            _transport.WatchPeer(leader.EndPoint);
+        }
         _metrics.LeaderChanged();
         LeaderChanged?.Invoke(view, cluster.Term);
         SignalViewChanged();

@@ -1,19 +1,23 @@
+using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
+using System.Threading.Channels;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Switchman.Admin.Control;
-using Switchman.Cluster;
+using Switchman.Core.Changes;
 using Switchman.Core.Configuration;
 using Switchman.Vips;
 
 namespace Switchman.Admin.Vips;
 
 /// <summary>
-/// Puts this node's VIPs on its interfaces while it may hold them, and takes them off the moment it may not. In this
-/// first version the VIPs follow the leader: a cluster's leader holds every VIP while its leader lease (confirmed by a
-/// majority; see <see cref="ClusterNode.HoldsLeaderLease"/>) is live, so it has dropped them before any other node can be elected, and a
-/// new leader takes them at once (docs/design/vips.md). A node alone holds its VIPs; a witness never does.
-/// Wakes when the lease ends and at least every 10 ms; releases first when the node stops, then the listeners stop.
+/// Puts on this node's interfaces the VIPs the shared state assigns to it, while it may hold them (<see cref="IVipMembership.MayHold"/>:
+/// a lease confirmed by a majority, see docs/design/vips.md), and takes them off the moment it may not or they are
+/// assigned elsewhere. After each look it reports the state index it caught up with (it then holds no VIP that state
+/// does not give it), which lets the leader give a released VIP away without waiting for a lease to end.
+/// Looks every 10 ms and when woken (the leader lease ends); releases first when the node stops, then the listeners
+/// stop. An address it cannot add is remembered (<see cref="Failures"/>) so that the node reports itself unable to
+/// serve that VIP and the leader places it elsewhere.
 /// </summary>
 public sealed class VipKeeper : IHostedService, IAsyncDisposable
 {
@@ -23,55 +27,63 @@ public sealed class VipKeeper : IHostedService, IAsyncDisposable
     /// may ignore one that arrives while its entry is locked (neigh locktime, 1 s by default), as keepalived repeats them.</summary>
     private static readonly TimeSpan[] AnnounceAt = [TimeSpan.Zero, TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(500), TimeSpan.FromMilliseconds(1200), TimeSpan.FromSeconds(3)];
 
-    private readonly ConfigStore _store;
-    private readonly LinkAddresses _addresses;
-    private readonly NodeEvents _events;
-    private readonly TimeProvider _time;
-    private readonly ILogger _logger;
-    private readonly ClusterNode? _node;
-    private readonly Counter<long> _acquisitions;
-    private readonly Dictionary<string, HeldVip> _held = new(StringComparer.Ordinal);
-
-    /// <summary>What this node holds, for the metrics reader (another thread); replaced whole after each change.</summary>
-    private volatile IReadOnlySet<string> _heldNames = new HashSet<string>(StringComparer.Ordinal);
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> _lastError = new(StringComparer.Ordinal);
-    private readonly List<Task> _announcing = [];
-    private readonly CancellationTokenSource _stopping = new();
-    private readonly System.Threading.Channels.Channel<bool> _wake = System.Threading.Channels.Channel.CreateBounded<bool>(
-        new System.Threading.Channels.BoundedChannelOptions(1) { FullMode = System.Threading.Channels.BoundedChannelFullMode.DropWrite });
-    private CancellationTokenRegistration _leaseEnd;
-    private Task? _loop;
-
-    /// <summary>How often the keeper looks whether it may hold the VIPs (it is also woken the moment DotNext's lease ends):
-    /// well inside the half election timeout that separates the end of the lease from the earliest new leader.</summary>
+    /// <summary>How often the keeper looks whether it may hold its VIPs: well inside the margin between the end of a
+    /// lease and the earliest moment another node may be given the VIP.</summary>
     private static readonly TimeSpan CheckEvery = TimeSpan.FromMilliseconds(10);
 
     /// <summary>Without a VIP to keep, a look a second is enough to notice that one was configured.</summary>
     private static readonly TimeSpan IdleCheckEvery = TimeSpan.FromSeconds(1);
 
-    /// <param name="node">The cluster member; null on a node alone.</param>
+    private readonly IChangeLog _log;
+    private readonly LinkAddresses _addresses;
+    private readonly NodeEvents _events;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly IVipMembership _membership;
+    private readonly Counter<long> _acquisitions;
+    private readonly Histogram<double> _takeover;
+    private readonly Dictionary<string, HeldVip> _held = new(StringComparer.Ordinal);
+
+    /// <summary>What this node holds, for readers on other threads (metrics, status); replaced whole after each change.</summary>
+    private volatile IReadOnlyDictionary<string, DateTimeOffset> _heldSince = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, string> _lastError = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, string> _failures = new(StringComparer.Ordinal);
+    private readonly List<Task> _announcing = [];
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+    private CancellationTokenRegistration _rightEnds;
+    private CancellationToken _watchedRight;
+    private bool _anyConfigured;
+    private Task? _loop;
+
     public VipKeeper(
-        ConfigStore store, LinkAddresses addresses, NodeEvents events, TimeProvider time, ILogger<VipKeeper> logger, IMeterFactory meterFactory,
-        ClusterNode? node = null)
+        IChangeLog log, LinkAddresses addresses, NodeEvents events, TimeProvider time, ILogger<VipKeeper> logger, IMeterFactory meterFactory,
+        IVipMembership membership)
     {
         ArgumentNullException.ThrowIfNull(meterFactory);
-        _store = store;
+        _log = log;
         _addresses = addresses;
         _events = events;
         _time = time;
         _logger = logger;
-        _node = node;
+        _membership = membership;
         var meter = meterFactory.Create(MeterName);
         meter.CreateObservableGauge("switchman.vip.held", HeldMeasurements, "{vip}", "1 for each configured VIP this node holds now, 0 for the others.");
         _acquisitions = meter.CreateCounter<long>("switchman.vip.acquisitions", "{acquisition}", "How many times this node took a VIP.");
+        _takeover = meter.CreateHistogram<double>("switchman.vip.takeover.duration", "s",
+            "From the leader taking a VIP from its last holder (lost, unhealthy, standby...) to the address being on this node's interface.");
     }
 
-    private bool _anyConfigured;
+    /// <summary>The VIPs this node holds now and since when.</summary>
+    public IReadOnlyDictionary<string, DateTimeOffset> Held => _heldSince;
+
+    /// <summary>VIPs this node could not put on its interface, with the error; kept until it succeeds or the VIP changes.</summary>
+    public IReadOnlyDictionary<string, string> Failures => _failures;
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        // An address left on an interface by a previous run that crashed: not ours until the lease says so.
-        foreach (var (vip, address) in Configured())
+        // An address left on an interface by a previous run that crashed: not ours until a lease says so.
+        foreach (var (vip, address) in Configured(_log.State))
         {
             await TryAsync(vip.Name, "remove a leftover of", () => _addresses.RemoveAsync(address, vip.Interface, cancellationToken)).ConfigureAwait(false);
         }
@@ -91,6 +103,9 @@ public sealed class VipKeeper : IHostedService, IAsyncDisposable
         }
         await Task.WhenAll(_announcing).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
     }
+
+    /// <summary>Looks again now rather than at the next tick (the state changed).</summary>
+    public void Wake() => _wake.Writer.TryWrite(true);
 
     private async Task RunAsync(CancellationToken stopping)
     {
@@ -115,58 +130,114 @@ public sealed class VipKeeper : IHostedService, IAsyncDisposable
         }
         finally
         {
-            _leaseEnd.Dispose();
+            _rightEnds.Dispose();
         }
     }
 
     private async Task ReconcileAsync(CancellationToken cancellationToken)
     {
-        var configured = Configured().ToDictionary(v => v.Vip.Name, StringComparer.Ordinal);
+        var state = _log.State;
+        var configured = Configured(state).ToDictionary(v => v.Vip.Name, StringComparer.Ordinal);
         _anyConfigured = configured.Count > 0 || _held.Count > 0;
-        var lease = _node is null ? CancellationToken.None : _node.Role == ClusterRole.Witness ? new CancellationToken(canceled: true) : _node.LeaderLeaseToken;
-        var mayHold = _node is null || (!lease.IsCancellationRequested && _node.HoldsLeaderLease());
-        if (mayHold && configured.Count > 0 && lease.CanBeCanceled)
-        {
-            // Woken the moment the lease ends, not at the next check: the VIP must be gone before another node can lead.
-            _leaseEnd.Dispose();
-            _leaseEnd = lease.Register(static state => ((System.Threading.Channels.Channel<bool>)state!).Writer.TryWrite(true), _wake);
-        }
+        var mayHold = _membership.MayHold();
+        WatchRight(mayHold && configured.Count > 0);
+        var caughtUp = true;
         foreach (var name in _held.Keys.ToList())
         {
-            if (!mayHold || !configured.TryGetValue(name, out var now) || now.Address != _held[name].Address || now.Vip.Interface != _held[name].Interface)
+            var assignment = state.Vips.GetValueOrDefault(name);
+            var reason = !mayHold ? "lease lost"
+                : !configured.TryGetValue(name, out var now) || now.Address != _held[name].Address || now.Vip.Interface != _held[name].Interface ? "configuration changed"
+                : assignment?.Node != _membership.NodeId ? $"assigned {(assignment?.Node is { } next ? "to " + next : "to nobody")}: {assignment?.Reason}"
+                : null;
+            if (reason is not null)
             {
-                await ReleaseAsync(name, !mayHold ? "lease lost" : "configuration changed", cancellationToken).ConfigureAwait(false);
+                caughtUp &= await ReleaseAsync(name, reason, cancellationToken).ConfigureAwait(false);
             }
         }
-        if (!mayHold)
+        foreach (var name in _failures.Keys.Where(n => !configured.ContainsKey(n)).ToList())
         {
-            return;
+            _failures.TryRemove(name, out _);
         }
-        foreach (var (name, (vip, address)) in configured.Where(c => !_held.ContainsKey(c.Key)))
+        if (mayHold)
         {
-            if (await TryAsync(vip.Name, "add", () => _addresses.AddAsync(address, vip.Interface, cancellationToken)).ConfigureAwait(false))
+            foreach (var (name, (vip, address)) in configured.Where(c => !_held.ContainsKey(c.Key)))
             {
-                _held[name] = new HeldVip(address, vip.Interface, _time.GetUtcNow());
-                _heldNames = _held.Keys.ToHashSet(StringComparer.Ordinal);
-                _acquisitions.Add(1, new KeyValuePair<string, object?>("vip", name));
-                VipLog.Acquired(_logger, name, address.ToString(), vip.Interface);
-                _events.Publish("vip_acquired", $"VIP {name} ({address}) taken on {vip.Interface}",
-                    new Dictionary<string, object?> { ["vip"] = name, ["address"] = address.ToString(), ["node"] = _node?.NodeId, ["reason"] = _node is null ? "alone" : "leader" });
-                Announce(vip, address);
+                if (state.Vips.GetValueOrDefault(name) is { } assignment && assignment.Node == _membership.NodeId)
+                {
+                    await AcquireAsync(vip, address, assignment, cancellationToken).ConfigureAwait(false);
+                }
             }
+        }
+        if (caughtUp)
+        {
+            _membership.Report(state.AppliedIndex);
         }
     }
 
-    private async Task ReleaseAsync(string name, string reason, CancellationToken cancellationToken)
+    /// <summary>Wakes the keeper the moment its right to hold ends, when that can come before the next tick.</summary>
+    private void WatchRight(bool holding)
+    {
+        var right = _membership.RightEnds;
+        if (!holding || !right.CanBeCanceled || right.IsCancellationRequested || right == _watchedRight)
+        {
+            return;
+        }
+        _rightEnds.Dispose();
+        _watchedRight = right;
+        _rightEnds = right.Register(static state => ((Channel<bool>)state!).Writer.TryWrite(true), _wake);
+    }
+
+    private async Task AcquireAsync(VipConfig vip, VipAddress address, VipAssignment assignment, CancellationToken cancellationToken)
+    {
+        if (_failures.TryGetValue(vip.Name, out var failure) && failure.StartsWith(address.ToString() + "@" + vip.Interface + ":", StringComparison.Ordinal))
+        {
+            // It failed before with this very address and interface: the leader places it elsewhere; do not retry every tick.
+            return;
+        }
+        if (!await TryAsync(vip.Name, "add", () => _addresses.AddAsync(address, vip.Interface, cancellationToken)).ConfigureAwait(false))
+        {
+            if (_lastError.TryGetValue(vip.Name + "add", out var error))
+            {
+                _failures[vip.Name] = $"{address}@{vip.Interface}: {error}";
+            }
+            return;
+        }
+        _failures.TryRemove(vip.Name, out _);
+        var now = _time.GetUtcNow();
+        _held[vip.Name] = new HeldVip(address, vip.Interface, now);
+        PublishHeld();
+        var tag = new KeyValuePair<string, object?>("vip", vip.Name);
+        _acquisitions.Add(1, tag);
+        if (assignment.PreviousNode is { } previous && previous != _membership.NodeId && assignment.ReleasedAt is { } releasedAt)
+        {
+            // The leader's clock to this node's: as good as their time sync (NTP: a millisecond or so).
+            _takeover.Record(Math.Max(0, (now - releasedAt).TotalSeconds), tag);
+        }
+        VipLog.Acquired(_logger, vip.Name, address.ToString(), vip.Interface);
+        _events.Publish("vip_acquired", $"VIP {vip.Name} ({address}) taken on {vip.Interface}: {assignment.Reason}",
+            new Dictionary<string, object?> { ["vip"] = vip.Name, ["address"] = address.ToString(), ["node"] = _membership.NodeId, ["reason"] = assignment.Reason });
+        Announce(vip, address);
+    }
+
+    /// <returns>Whether the address is surely gone.</returns>
+    private async Task<bool> ReleaseAsync(string name, string reason, CancellationToken cancellationToken)
     {
         var held = _held[name];
+        var removed = await TryAsync(name, "remove", () => _addresses.RemoveAsync(held.Address, held.Interface, cancellationToken)).ConfigureAwait(false);
+        if (!removed)
+        {
+            // Still on the interface as far as we know: keep it on the books and try again at the next look.
+            return false;
+        }
         _held.Remove(name);
-        _heldNames = _held.Keys.ToHashSet(StringComparer.Ordinal);
-        await TryAsync(name, "remove", () => _addresses.RemoveAsync(held.Address, held.Interface, cancellationToken)).ConfigureAwait(false);
+        PublishHeld();
         VipLog.Released(_logger, name, held.Address.ToString(), reason);
         _events.Publish("vip_released", $"VIP {name} ({held.Address}) released: {reason}",
-            new Dictionary<string, object?> { ["vip"] = name, ["address"] = held.Address.ToString(), ["node"] = _node?.NodeId, ["reason"] = reason });
+            new Dictionary<string, object?> { ["vip"] = name, ["address"] = held.Address.ToString(), ["node"] = _membership.NodeId, ["reason"] = reason });
+        return true;
     }
+
+    private void PublishHeld() => _heldSince = _held.ToDictionary(h => h.Key, h => h.Value.Since, StringComparer.Ordinal);
 
     /// <summary>Announces in the background (each arping takes a second); owned here and awaited at stop.</summary>
     private void Announce(VipConfig vip, VipAddress address)
@@ -188,7 +259,7 @@ public sealed class VipKeeper : IHostedService, IAsyncDisposable
         {
             return;
         }
-        if (_held.ContainsKey(vip.Name))
+        if (_heldSince.ContainsKey(vip.Name))
         {
             await TryAsync(vip.Name, "announce", () => _addresses.AnnounceAsync(address, vip.Interface, count: 1, _stopping.Token)).ConfigureAwait(false);
         }
@@ -210,7 +281,7 @@ public sealed class VipKeeper : IHostedService, IAsyncDisposable
                 _lastError[vip + action] = e.Message;
                 VipLog.Failed(_logger, vip, e.Message);
                 _events.Publish("vip_failed", $"VIP {vip}: {e.Message}",
-                    new Dictionary<string, object?> { ["vip"] = vip, ["action"] = action, ["error"] = e.Message });
+                    new Dictionary<string, object?> { ["vip"] = vip, ["action"] = action, ["error"] = e.Message, ["node"] = _membership.NodeId });
             }
             return false;
         }
@@ -222,13 +293,13 @@ public sealed class VipKeeper : IHostedService, IAsyncDisposable
 
     private IEnumerable<Measurement<int>> HeldMeasurements()
     {
-        var held = _heldNames;
-        return _store.Current.Config.Vips.Select(v => new Measurement<int>(held.Contains(v.Name) ? 1 : 0, new KeyValuePair<string, object?>("vip", v.Name)));
+        var held = _heldSince;
+        return (_log.State.Config?.Vips ?? ValueList<VipConfig>.Empty).Select(v => new Measurement<int>(held.ContainsKey(v.Name) ? 1 : 0, new KeyValuePair<string, object?>("vip", v.Name)));
     }
 
-    private IEnumerable<(VipConfig Vip, VipAddress Address)> Configured()
+    private static IEnumerable<(VipConfig Vip, VipAddress Address)> Configured(SharedState state)
     {
-        foreach (var vip in _store.Current.Config.Vips)
+        foreach (var vip in state.Config?.Vips ?? ValueList<VipConfig>.Empty)
         {
             if (VipAddress.TryParse(vip.Address, out var address, out _))
             {
@@ -239,7 +310,7 @@ public sealed class VipKeeper : IHostedService, IAsyncDisposable
 
     public ValueTask DisposeAsync()
     {
-        _leaseEnd.Dispose();
+        _rightEnds.Dispose();
         _stopping.Dispose();
         return ValueTask.CompletedTask;
     }

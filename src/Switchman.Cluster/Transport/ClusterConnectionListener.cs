@@ -259,10 +259,13 @@ internal sealed class ClusterConnectionListener : IConnectionListener
         var reason = "closed by the peer";
         try
         {
-            var ping = new byte[8];
+            var ping = new byte[LivenessPing.Length];
             while (await ClusterHandshake.ReceiveAsync(socket, ping, session.Token).ConfigureAwait(false))
             {
                 _transport.TouchContact(peer.Address);
+                var (sequence, report) = LivenessPing.Read(ping);
+                var granted = _transport.Leases?.Answer(peer.NodeId, report) ?? 0;
+                LivenessPing.Write(ping, sequence, granted);
                 await socket.SendAsync(ping, SocketFlags.None, session.Token).ConfigureAwait(false);
             }
         }

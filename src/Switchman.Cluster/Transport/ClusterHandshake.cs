@@ -23,7 +23,8 @@ namespace Switchman.Cluster.Transport;
 internal static class ClusterHandshake
 {
     /// <summary>2: the client hello names its <see cref="ClusterChannel"/>.</summary>
-    public const byte Version = 2;
+    /// <summary>3: liveness pings carry a report and their answers a lease grant (<see cref="LivenessPing"/>).</summary>
+    public const byte Version = 3;
     public const int MaxNameLength = 255;
     private const int NonceLength = 32;
     private const int ProofLength = 32;

@@ -238,6 +238,18 @@ public sealed class ClusterTransport : IConnectionListenerFactory, IConnectionFa
     /// </summary>
     public Func<bool> AbortConnectionsToUnreachablePeers { get; set; } = static () => true;
 
+    /// <summary>The VIP leases that ride on liveness pings; none (report 0, never grant) until a node sets them.</summary>
+    internal Leases.HolderLeases? Leases { get; set; }
+
+    /// <summary>Starts watching the peer at <paramref name="endpoint"/> now (a follower watches its leader, whose answers grant its lease).</summary>
+    internal void WatchPeer(EndPoint endpoint)
+    {
+        if (Options.WatchLiveness && !_disposing.IsCancellationRequested)
+        {
+            Watch(endpoint);
+        }
+    }
+
     /// <summary>What this node's liveness pings say about the peer at <paramref name="peerAddress"/> (as <see cref="FormatAddress"/> spells it).</summary>
     public PeerReachability Reachability(string peerAddress) =>
         _liveness.TryGetValue(peerAddress, out var liveness) ? liveness.State : PeerReachability.Unknown;

@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
@@ -22,8 +21,6 @@ namespace Switchman.Cluster.Transport;
 /// </summary>
 internal sealed class PeerLiveness : IAsyncDisposable
 {
-    private const int PingLength = 8;
-
     /// <summary>How long a watch waits before dialing again a peer that failed authentication.</summary>
     private static readonly TimeSpan AfterAuthenticationFailure = TimeSpan.FromSeconds(5);
 
@@ -158,17 +155,17 @@ internal sealed class PeerLiveness : IAsyncDisposable
         using var session = CancellationTokenSource.CreateLinkedTokenSource(stopping, gateToken);
         // One ping is in flight at a time, so an answer always belongs to the ping awaited now (its sequence number
         // only makes captures readable).
-        var pong = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var pong = new AwaitedPing(0, 0, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
         var reader = ReadPongsAsync(socket, () => Volatile.Read(ref pong), session.Token);
         try
         {
-            var ping = new byte[PingLength];
+            var ping = new byte[LivenessPing.Length];
             for (long sequence = 1; ; sequence++)
             {
-                var waiting = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                Volatile.Write(ref pong, waiting);
                 var sent = _time.GetTimestamp();
-                BinaryPrimitives.WriteInt64BigEndian(ping, sequence);
+                var waiting = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                Volatile.Write(ref pong, new AwaitedPing(sequence, sent, waiting));
+                LivenessPing.Write(ping, sequence, _transport.Leases?.Report ?? 0);
                 await socket.SendAsync(ping, SocketFlags.None, session.Token).ConfigureAwait(false);
                 var answer = waiting.Task.WaitAsync(_unreachableAfter, _time, session.Token);
                 if (await Task.WhenAny(answer, reader).ConfigureAwait(false) == reader)
@@ -230,15 +227,22 @@ internal sealed class PeerLiveness : IAsyncDisposable
     }
 
     /// <summary>Completes the awaited ping with each answer; returns why the connection ended.</summary>
-    private async Task<string> ReadPongsAsync(Socket socket, Func<TaskCompletionSource> awaited, CancellationToken cancellationToken)
+    private async Task<string> ReadPongsAsync(Socket socket, Func<AwaitedPing> awaited, CancellationToken cancellationToken)
     {
-        var buffer = new byte[PingLength];
+        var buffer = new byte[LivenessPing.Length];
         try
         {
             while (await ClusterHandshake.ReceiveAsync(socket, buffer, cancellationToken).ConfigureAwait(false))
             {
                 _transport.TouchContact(Address);
-                awaited().TrySetResult();
+                var (sequence, granted) = LivenessPing.Read(buffer);
+                var ping = awaited();
+                if (sequence == ping.Sequence)
+                {
+                    // The lease runs from when this ping was sent: only an answer to the ping awaited now is known to be that recent.
+                    _transport.Leases?.Answered(ping.SentAt, granted);
+                }
+                ping.Answer.TrySetResult();
             }
             return "it closed the liveness connection";
         }
@@ -257,6 +261,9 @@ internal sealed class PeerLiveness : IAsyncDisposable
     /// allowed again at once; the watch's next ping (within an interval) gives the new verdict.
     /// </summary>
     public void Forget() => Set(PeerReachability.Unknown, "cluster traffic healed");
+
+    /// <summary>The ping whose answer is awaited now: its sequence number, when it was sent, and what its answer completes.</summary>
+    private sealed record AwaitedPing(long Sequence, long SentAt, TaskCompletionSource Answer);
 
     private void Set(PeerReachability state, string reason)
     {

@@ -17,6 +17,8 @@ namespace Switchman.Core.Changes;
 [JsonDerivedType(typeof(AddServerCommand), "add_server")]
 [JsonDerivedType(typeof(RemoveServerCommand), "remove_server")]
 [JsonDerivedType(typeof(AssignVipCommand), "assign_vip")]
+[JsonDerivedType(typeof(SetNodeStandbyCommand), "set_node_standby")]
+[JsonDerivedType(typeof(ReportVipReadinessCommand), "report_vip_readiness")]
 public abstract record ChangeCommand
 {
     /// <summary>Unique per change; a change proposed twice (a client retrying after an unknown outcome) applies once.</summary>
@@ -108,4 +110,28 @@ public sealed record AssignVipCommand : ChangeCommand
 
     /// <summary>Why: <c>placed</c>, <c>node lost</c>, <c>lease expired</c>, <c>standby</c>, <c>unhealthy</c>, <c>preempted</c>, <c>rebalanced</c>.</summary>
     public required string Reason { get; init; }
+}
+
+/// <summary>
+/// An operator puts a node in standby (it gives its VIPs away and is given none, like <c>pcs node standby</c>) or
+/// back online. The node keeps serving what reaches it; only the VIPs move.
+/// </summary>
+public sealed record SetNodeStandbyCommand : ChangeCommand
+{
+    public required string Node { get; init; }
+
+    public required bool Standby { get; init; }
+}
+
+/// <summary>
+/// A node reports which VIPs it cannot serve now and why (its frontends for that VIP are not listening or have no
+/// available server, or it cannot put the address on its interface): the whole list, replacing its last report. An
+/// empty list means it can serve them all. Written by the node itself when its view changes.
+/// </summary>
+public sealed record ReportVipReadinessCommand : ChangeCommand
+{
+    public required string Node { get; init; }
+
+    /// <summary>VIP name → why this node cannot serve it.</summary>
+    public required IReadOnlyDictionary<string, string> Unready { get; init; }
 }

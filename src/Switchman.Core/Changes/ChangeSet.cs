@@ -30,6 +30,12 @@ public sealed record ServerChange(string Backend, string Server, ServerChangeKin
 /// </summary>
 public sealed record ChangeSet(long Revision, string Author, bool ConfigChanged, ConfigDiff Config, IReadOnlyList<ServerChange> Servers, IReadOnlyList<string> Overrides)
 {
+    /// <summary>VIPs whose assignment changed: the assignment before and after (null: none).</summary>
+    public IReadOnlyList<(string Vip, VipAssignment? Before, VipAssignment? After)> Vips { get; init; } = [];
+
+    /// <summary>Nodes whose standby flag changed: the node, whether it is in standby now, and who said so.</summary>
+    public IReadOnlyList<(string Node, bool Standby, string? Author)> Standby { get; init; } = [];
+
     public bool IsEmpty => !ConfigChanged && Servers.Count == 0;
 
     /// <summary>The configuration's changes and what became of overrides, as one list.</summary>
@@ -76,7 +82,15 @@ public sealed record ChangeSet(long Revision, string Author, bool ConfigChanged,
         {
             DescribeOverrides(before, after, overrides);
         }
-        return new ChangeSet(after.Revision, after.Author ?? "unknown", configChanged, diff, servers, overrides);
+        return new ChangeSet(after.Revision, after.Author ?? "unknown", configChanged, diff, servers, overrides)
+        {
+            Vips = [.. after.Vips.Keys.Union(before.Vips.Keys)
+                .Select(vip => (Vip: vip, Before: before.Vips.GetValueOrDefault(vip), After: after.Vips.GetValueOrDefault(vip)))
+                .Where(c => c.Before?.Node != c.After?.Node)],
+            Standby = [.. after.Nodes.Keys.Union(before.Nodes.Keys)
+                .Where(node => before.StandingOf(node).Standby != after.StandingOf(node).Standby)
+                .Select(node => (node, after.StandingOf(node).Standby, after.StandingOf(node).StandbyAuthor))],
+        };
     }
 
     /// <summary>The events this change publishes, once, on the node that applies it.</summary>
@@ -89,7 +103,33 @@ public sealed record ChangeSet(long Revision, string Author, bool ConfigChanged,
                 new Dictionary<string, object?> { ["revision"] = Revision, ["author"] = Author, ["changes"] = Changes }));
         }
         events.AddRange(Servers.Select(change => Event(change, Revision)));
+        events.AddRange(Vips.Select(change => VipEvent(change.Vip, change.Before, change.After)));
+        events.AddRange(Standby.Select(change => change.Standby
+            ? new ChangeEvent("node_standby", $"node {change.Node} put in standby by {change.Author ?? "unknown"}: its VIPs move away",
+                new Dictionary<string, object?> { ["node"] = change.Node, ["author"] = change.Author })
+            : new ChangeEvent("node_online", $"node {change.Node} is online again: it may hold VIPs",
+                new Dictionary<string, object?> { ["node"] = change.Node })));
         return events;
+    }
+
+    /// <summary>A VIP given to a node (<c>vip_assigned</c>, or <c>vip_moved</c> when another node held it last) or taken from one (<c>vip_unassigned</c>).</summary>
+    private static ChangeEvent VipEvent(string vip, VipAssignment? before, VipAssignment? after)
+    {
+        var data = new Dictionary<string, object?>
+        {
+            ["vip"] = vip,
+            ["node"] = after?.Node,
+            ["previous_node"] = after?.Node is null ? before?.Node : after.PreviousNode,
+            ["reason"] = after?.Reason ?? "no longer configured",
+            ["term"] = after?.Term,
+        };
+        return after?.Node switch
+        {
+            null => new ChangeEvent("vip_unassigned", $"VIP {vip} taken from {before?.Node}: {data["reason"]}", data),
+            var node when after.PreviousNode is { } from && from != node =>
+                new ChangeEvent("vip_moved", $"VIP {vip} moved from {from} to {node}: {after.Reason}", data),
+            var node => new ChangeEvent("vip_assigned", $"VIP {vip} given to {node}: {after.Reason}", data),
+        };
     }
 
     private static ChangeEvent Event(ServerChange change, long revision)

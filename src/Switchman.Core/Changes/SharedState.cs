@@ -9,8 +9,26 @@ public sealed record ServerOverride(ServerAdminState? State, int? Weight, string
     public bool IsEmpty => State is null && Weight is null;
 }
 
-/// <summary>Who holds a VIP (null: nobody), since which log index and time, decided in which term, and why.</summary>
-public sealed record VipAssignment(string? Node, long Term, long Index, DateTimeOffset Since, string Reason);
+/// <summary>
+/// Who holds a VIP (null: nobody), since which log index and time, decided in which term, and why; and the node that
+/// held it last and when it was taken from it (set when it is released, kept when it is given to the next holder, so
+/// that step reads as a move and the takeover can be timed).
+/// </summary>
+public sealed record VipAssignment(string? Node, long Term, long Index, DateTimeOffset Since, string Reason, string? PreviousNode = null, DateTimeOffset? ReleasedAt = null);
+
+/// <summary>
+/// What the cluster knows of one node's fitness to hold VIPs: whether an operator put it in standby (and who), and the
+/// VIPs it reported it cannot serve now, each with why.
+/// </summary>
+public sealed record NodeStanding(bool Standby, string? StandbyAuthor, ImmutableSortedDictionary<string, string> Unready)
+{
+    public static readonly NodeStanding Default = new(false, null, ImmutableSortedDictionary<string, string>.Empty);
+
+    public bool IsDefault => !Standby && Unready.IsEmpty;
+
+    /// <summary>Why this node may not hold <paramref name="vip"/> now; null when it may.</summary>
+    public string? WhyNot(string vip) => Standby ? "standby" : Unready.GetValueOrDefault(vip);
+}
 
 /// <summary>What became of one applied command, kept (a bounded number of them) for its proposer and for retries.</summary>
 public sealed record ChangeOutcome(string ChangeId, long Index, bool Accepted, long Revision, string? Refusal);
@@ -44,6 +62,12 @@ public sealed record SharedState
 
     /// <summary>Who holds each VIP, keyed by VIP name; a VIP never assigned has no entry.</summary>
     public ImmutableSortedDictionary<string, VipAssignment> Vips { get; init; } = ImmutableSortedDictionary<string, VipAssignment>.Empty;
+
+    /// <summary>Nodes in standby or with VIPs they cannot serve, keyed by node id; a node in neither has no entry.</summary>
+    public ImmutableSortedDictionary<string, NodeStanding> Nodes { get; init; } = ImmutableSortedDictionary<string, NodeStanding>.Empty;
+
+    /// <summary>What is known of <paramref name="node"/>'s fitness to hold VIPs.</summary>
+    public NodeStanding StandingOf(string node) => Nodes.GetValueOrDefault(node) ?? NodeStanding.Default;
 
     /// <summary>The last log index applied to this state.</summary>
     public long AppliedIndex { get; init; }
@@ -104,6 +128,8 @@ public sealed record SharedState
             AddServerCommand a => AddServer(a, index),
             RemoveServerCommand r => RemoveServer(r, index),
             AssignVipCommand v => AssignVip(v, index),
+            SetNodeStandbyCommand n => (WithStanding(n.Node, s => s with { Standby = n.Standby, StandbyAuthor = n.Standby ? n.Author : null }), null),
+            ReportVipReadinessCommand r => (WithStanding(r.Node, s => s with { Unready = r.Unready.ToImmutableSortedDictionary(StringComparer.Ordinal) }), null),
             _ => (this, $"unknown command {command.GetType().Name}"),
         };
         var outcome = new ChangeOutcome(command.ChangeId, index, refusal is null, next.Revision, refusal);
@@ -164,7 +190,14 @@ public sealed record SharedState
         {
             return (this with { Vips = Vips.SetItem(command.Vip, current with { Term = command.Term }) }, null);
         }
-        return (this with { Vips = Vips.SetItem(command.Vip, new VipAssignment(command.Node, command.Term, index, command.ProposedAt, command.Reason)) }, null);
+        var (previous, releasedAt) = command.Node is null ? (current?.Node, command.ProposedAt) : (current?.PreviousNode, current?.ReleasedAt);
+        return (this with { Vips = Vips.SetItem(command.Vip, new VipAssignment(command.Node, command.Term, index, command.ProposedAt, command.Reason, previous, releasedAt)) }, null);
+    }
+
+    private SharedState WithStanding(string node, Func<NodeStanding, NodeStanding> change)
+    {
+        var next = change(StandingOf(node));
+        return this with { Nodes = next.IsDefault ? Nodes.Remove(node) : Nodes.SetItem(node, next) };
     }
 
     private (SharedState Next, string? Refusal) WithOverride(string backend, string server, Func<ServerOverride, ServerOverride> change)

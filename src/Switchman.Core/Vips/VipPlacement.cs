@@ -20,17 +20,20 @@ public static class VipPlacement
     /// <param name="vips">The configured VIPs.</param>
     /// <param name="eligible">The nodes that may hold a VIP now, in a stable order (the cluster's member order).</param>
     /// <param name="current">Who holds each VIP now (missing or null: nobody).</param>
+    /// <param name="canServe">Whether an eligible node can serve a given VIP (node, VIP name); all of them when null.</param>
     /// <returns>The holder each VIP should have; null when no eligible node may hold it.</returns>
     public static IReadOnlyDictionary<string, string?> Plan(
-        IReadOnlyList<VipConfig> vips, IReadOnlyList<string> eligible, IReadOnlyDictionary<string, string?> current)
+        IReadOnlyList<VipConfig> vips, IReadOnlyList<string> eligible, IReadOnlyDictionary<string, string?> current,
+        Func<string, string, bool>? canServe = null)
     {
+        canServe ??= static (_, _) => true;
         ArgumentNullException.ThrowIfNull(vips);
         ArgumentNullException.ThrowIfNull(eligible);
         ArgumentNullException.ThrowIfNull(current);
         var plan = new Dictionary<string, string?>(StringComparer.Ordinal);
         foreach (var vip in vips.Where(v => v.Pool is null))
         {
-            var candidates = Candidates(vip, eligible);
+            var candidates = Candidates(vip, eligible, canServe);
             var holder = current.GetValueOrDefault(vip.Name);
             var keep = holder is not null && candidates.Contains(holder)
                 && !(vip.Preempt && vip.Nodes.Count > 0 && candidates[0] != holder);
@@ -38,21 +41,22 @@ public static class VipPlacement
         }
         foreach (var pool in vips.Where(v => v.Pool is not null).GroupBy(v => v.Pool!, StringComparer.Ordinal))
         {
-            PlacePool([.. pool.OrderBy(v => v.Name, StringComparer.Ordinal)], eligible, current, plan);
+            PlacePool([.. pool.OrderBy(v => v.Name, StringComparer.Ordinal)], eligible, current, plan, canServe);
         }
         return plan;
     }
 
-    private static void PlacePool(List<VipConfig> pool, IReadOnlyList<string> eligible, IReadOnlyDictionary<string, string?> current, Dictionary<string, string?> plan)
+    private static void PlacePool(List<VipConfig> pool, IReadOnlyList<string> eligible, IReadOnlyDictionary<string, string?> current, Dictionary<string, string?> plan,
+        Func<string, string, bool> canServe)
     {
         foreach (var vip in pool)
         {
             var holder = current.GetValueOrDefault(vip.Name);
-            plan[vip.Name] = holder is not null && Candidates(vip, eligible).Contains(holder) ? holder : null;
+            plan[vip.Name] = holder is not null && Candidates(vip, eligible, canServe).Contains(holder) ? holder : null;
         }
         foreach (var vip in pool.Where(v => plan[v.Name] is null))
         {
-            plan[vip.Name] = PickFor(vip, Candidates(vip, eligible), plan, pool);
+            plan[vip.Name] = PickFor(vip, Candidates(vip, eligible, canServe), plan, pool);
         }
         if (!pool.Any(v => v.Preempt))
         {
@@ -63,7 +67,7 @@ public static class VipPlacement
         {
             var loads = eligible.ToDictionary(n => n, n => pool.Count(v => plan[v.Name] == n), StringComparer.Ordinal);
             var move = pool.Where(v => v.Preempt && plan[v.Name] is { } from && loads.ContainsKey(from))
-                .Select(v => (Vip: v, From: plan[v.Name]!, To: Candidates(v, eligible).OrderBy(n => loads[n]).ThenBy(eligible.IndexOf).FirstOrDefault()))
+                .Select(v => (Vip: v, From: plan[v.Name]!, To: Candidates(v, eligible, canServe).OrderBy(n => loads[n]).ThenBy(eligible.IndexOf).FirstOrDefault()))
                 .Where(m => m.To is not null && loads[m.From] - loads[m.To] > 1)
                 .OrderByDescending(m => loads[m.From]).ThenByDescending(m => m.Vip.Name, StringComparer.Ordinal)
                 .FirstOrDefault();
@@ -92,8 +96,10 @@ public static class VipPlacement
     }
 
     /// <summary>The eligible nodes this VIP may go to, most preferred first.</summary>
-    private static List<string> Candidates(VipConfig vip, IReadOnlyList<string> eligible) =>
-        vip.Nodes.Count > 0 ? [.. vip.Nodes.Where(eligible.Contains)] : [.. eligible];
+    private static List<string> Candidates(VipConfig vip, IReadOnlyList<string> eligible, Func<string, string, bool> canServe) =>
+        vip.Nodes.Count > 0
+            ? [.. vip.Nodes.Where(n => eligible.Contains(n) && canServe(n, vip.Name))]
+            : [.. eligible.Where(n => canServe(n, vip.Name))];
 
     private static int IndexOf(this IReadOnlyList<string> nodes, string node)
     {

@@ -219,7 +219,7 @@ public sealed class ClusterTransportTests(ITestOutputHelper output) : IDisposabl
         await using var server = await StartAsync("n1", output);
         using var socket = await ConnectRawAsync(server);
         var hello = ClientHello("future", "127.0.0.1:9");
-        hello[4] = 3;
+        hello[4] = (byte)(ClusterHandshake.Version + 1);
 
         await socket.SendAsync(hello, Token);
 
@@ -418,7 +418,7 @@ public sealed class ClusterTransportTests(ITestOutputHelper output) : IDisposabl
         }
     }
 
-    /// <summary>A well-formed client hello of protocol version 1, built by hand.</summary>
+    /// <summary>A well-formed client hello of this protocol version, built by hand.</summary>
     private static byte[] ClientHello(string nodeId, string address)
     {
         var id = Encoding.UTF8.GetBytes(nodeId);
@@ -432,7 +432,7 @@ public sealed class ClusterTransportTests(ITestOutputHelper output) : IDisposabl
         body[^1] = 1; // the Raft channel
         var hello = new byte[7 + body.Length];
         "SWMC"u8.CopyTo(hello);
-        hello[4] = 2;
+        hello[4] = ClusterHandshake.Version;
         BinaryPrimitives.WriteUInt16BigEndian(hello.AsSpan(5), (ushort)body.Length);
         body.CopyTo(hello, 7);
         return hello;

@@ -1,0 +1,99 @@
+using Switchman.Cluster;
+using Switchman.Core.Configuration;
+
+namespace Switchman.Admin.Vips;
+
+/// <summary>
+/// What the VIP keeper and the VIP assigner need to know of this node's place among its peers, in one of two sizes: a
+/// node alone (<see cref="LoneVipMembership"/>: it always leads, always may hold, has no peer to wait for) or a cluster
+/// member (<see cref="ClusterVipMembership"/>: leases confirmed by a majority). The keeper and the assigner are the same
+/// code for both.
+/// </summary>
+public interface IVipMembership
+{
+    /// <summary>The name VIP assignments give this node.</summary>
+    string NodeId { get; }
+
+    /// <summary>Whether this node may keep the VIPs assigned to it now (it holds a lease; a witness never).</summary>
+    bool MayHold();
+
+    /// <summary>Cancelled the moment the right to hold may have ended sooner than the keeper's next look (none: never).</summary>
+    CancellationToken RightEnds { get; }
+
+    /// <summary>The keeper caught up with the state at <paramref name="index"/>: it holds no VIP that state does not give it.</summary>
+    void Report(long index);
+
+    /// <summary>Waits until this node leads; returns a token cancelled when it stops leading.</summary>
+    Task<CancellationToken> WaitForLeadershipAsync(CancellationToken cancellationToken);
+
+    /// <summary>The term this node leads in (the fencing token of its assignments).</summary>
+    long Term { get; }
+
+    /// <summary>The members that may be given VIPs as far as membership goes (not witnesses, reachable now), this node first.</summary>
+    IReadOnlyList<string> ReachableHolders();
+
+    /// <summary>Whether <paramref name="node"/> is a member that answers now.</summary>
+    bool IsReachable(string node);
+
+    /// <summary>Stop renewing <paramref name="node"/>'s lease until it reports having applied <paramref name="releaseIndex"/>.</summary>
+    void Revoke(string node, long releaseIndex);
+
+    /// <summary>Whether <paramref name="node"/> has surely let go of a VIP released at <paramref name="releaseIndex"/>.</summary>
+    bool SurelyReleased(string node, long releaseIndex);
+}
+
+/// <summary>A node alone: it leads for ever in term 1, may always hold, and is the only possible holder.</summary>
+public sealed class LoneVipMembership : IVipMembership
+{
+    private long _report;
+
+    public string NodeId { get; } = Environment.MachineName;
+
+    public bool MayHold() => true;
+
+    public CancellationToken RightEnds => CancellationToken.None;
+
+    public void Report(long index) => Volatile.Write(ref _report, index);
+
+    public Task<CancellationToken> WaitForLeadershipAsync(CancellationToken cancellationToken) => Task.FromResult(CancellationToken.None);
+
+    public long Term => 1;
+
+    public IReadOnlyList<string> ReachableHolders() => [NodeId];
+
+    public bool IsReachable(string node) => node == NodeId;
+
+    public void Revoke(string node, long releaseIndex)
+    {
+    }
+
+    public bool SurelyReleased(string node, long releaseIndex) => node != NodeId || Volatile.Read(ref _report) >= releaseIndex;
+}
+
+/// <summary>A cluster member: the leases of <see cref="ClusterNode"/> (its leader lease, and grants on liveness pings).</summary>
+public sealed class ClusterVipMembership(ClusterNode cluster) : IVipMembership
+{
+    public string NodeId => cluster.NodeId;
+
+    public bool MayHold() => cluster.MayHoldVips();
+
+    public CancellationToken RightEnds => cluster.Role == ClusterRole.Witness ? CancellationToken.None : cluster.LeaderLeaseToken;
+
+    public void Report(long index) => cluster.Leases.Report = index;
+
+    public Task<CancellationToken> WaitForLeadershipAsync(CancellationToken cancellationToken) => cluster.WaitForLeadershipAsync(cancellationToken);
+
+    public long Term => cluster.Term;
+
+    public IReadOnlyList<string> ReachableHolders() =>
+        [.. cluster.Members
+            .Where(m => m.Id is not null && m.Role == "voter" && (m.IsLocal || m.Status == "available"))
+            .OrderBy(m => m.IsLocal ? 0 : 1)
+            .Select(m => m.Id!)];
+
+    public bool IsReachable(string node) => cluster.Members.Any(m => m.Id == node && (m.IsLocal || m.Status == "available"));
+
+    public void Revoke(string node, long releaseIndex) => cluster.Leases.Revoke(node, releaseIndex);
+
+    public bool SurelyReleased(string node, long releaseIndex) => cluster.Leases.SurelyReleased(node, releaseIndex, cluster.Term, cluster.NodeId);
+}

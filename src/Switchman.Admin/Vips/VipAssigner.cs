@@ -1,0 +1,158 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Switchman.Admin.Control;
+using Switchman.Core.Changes;
+using Switchman.Core.Configuration;
+using Switchman.Core.Vips;
+
+namespace Switchman.Admin.Vips;
+
+/// <summary>
+/// The leader's VIP duty (a node alone always leads): places each VIP with <see cref="VipPlacement.Plan"/> over the
+/// members that may hold one (reachable voters, not in standby, able to serve that VIP) and writes each decision as an
+/// <c>assign_vip</c> command carrying its term. A VIP moves in two commits: taken from its holder (whose lease renewals
+/// stop), then given to the next one only once the old holder surely let go (it reported the release, or its lease has
+/// ended; see <see cref="IVipMembership.SurelyReleased"/>). A holder that is merely unhealthy keeps its VIP when no
+/// other node can serve it either. Looks every 20 ms while leading; writes only when something changes.
+/// </summary>
+public sealed class VipAssigner(IChangeLog log, IVipMembership membership, TimeProvider time, ILogger<VipAssigner> logger) : BackgroundService
+{
+    private static readonly TimeSpan LookEvery = TimeSpan.FromMilliseconds(20);
+
+    private string? _lastProblem;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                var leadership = await membership.WaitForLeadershipAsync(stoppingToken).ConfigureAwait(false);
+                using var leading = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, leadership);
+                while (!leading.IsCancellationRequested)
+                {
+                    await StepAsync(leading.Token).ConfigureAwait(false);
+                    await Task.Delay(LookEvery, time, leading.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    /// <summary>One look: at most one command per VIP, each appended and applied before the next look.</summary>
+    private async Task StepAsync(CancellationToken leading)
+    {
+        var state = log.State;
+        if (state.Config is not { Vips.Count: > 0 } config)
+        {
+            return;
+        }
+        var term = membership.Term;
+        var holders = membership.ReachableHolders().Where(n => !state.StandingOf(n).Standby).ToList();
+        var current = config.Vips.ToDictionary(v => v.Name, v => state.Vips.GetValueOrDefault(v.Name)?.Node, StringComparer.Ordinal);
+        var plan = VipPlacement.Plan(config.Vips, holders, current, (node, vip) => state.StandingOf(node).WhyNot(vip) is null);
+        foreach (var vip in config.Vips)
+        {
+            var assignment = state.Vips.GetValueOrDefault(vip.Name);
+            var wanted = plan.GetValueOrDefault(vip.Name);
+            if (assignment?.Node is { } holder)
+            {
+                if (wanted != holder && WhyTake(state, holder, vip.Name, wanted) is { } reason)
+                {
+                    var outcome = await AssignAsync(vip.Name, null, term, reason, leading).ConfigureAwait(false);
+                    if (outcome is { Accepted: true })
+                    {
+                        membership.Revoke(holder, outcome.Index);
+                    }
+                }
+                continue;
+            }
+            if (assignment?.PreviousNode is { } previous)
+            {
+                // Released (maybe by an earlier leader): no renewals for the old holder until it reports the release.
+                membership.Revoke(previous, assignment.Index);
+                if (!membership.SurelyReleased(previous, assignment.Index))
+                {
+                    continue;
+                }
+            }
+            if (wanted is not null)
+            {
+                await AssignAsync(vip.Name, wanted, term, assignment?.Reason ?? "placed", leading).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>Why <paramref name="holder"/> loses <paramref name="vip"/>; null when it keeps it (unhealthy, but nobody else can serve it).</summary>
+    private string? WhyTake(SharedState state, string holder, string vip, string? wanted)
+    {
+        var standing = state.StandingOf(holder);
+        if (!membership.IsReachable(holder))
+        {
+            return "node lost";
+        }
+        if (standing.Standby)
+        {
+            return "standby";
+        }
+        if (standing.WhyNot(vip) is { } unhealthy)
+        {
+            return wanted is null ? null : $"unhealthy: {unhealthy}";
+        }
+        return wanted is null ? "no longer a holder" : "preempted";
+    }
+
+    private async Task<ChangeOutcome?> AssignAsync(string vip, string? node, long term, string reason, CancellationToken leading)
+    {
+        var command = new AssignVipCommand
+        {
+            ChangeId = ChangeCommand.NewChangeId(),
+            Author = $"leader ({membership.NodeId})",
+            ProposedAt = time.GetUtcNow(),
+            Vip = vip,
+            Node = node,
+            Term = term,
+            Reason = reason,
+        };
+        try
+        {
+            var result = await log.AppendAsync(command, leading).ConfigureAwait(false);
+            if (result.Outcome.Accepted)
+            {
+                VipAssignerLog.Assigned(logger, vip, node ?? "nobody", reason, term);
+                _lastProblem = null;
+            }
+            else
+            {
+                Problem(vip, result.Outcome.Refusal ?? "refused");
+            }
+            return result.Outcome;
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !leading.IsCancellationRequested)
+        {
+            Problem(vip, e.Message);
+            return null;
+        }
+    }
+
+    /// <summary>Logged once per distinct problem, not at every look.</summary>
+    private void Problem(string vip, string problem)
+    {
+        if (problem != _lastProblem)
+        {
+            _lastProblem = problem;
+            VipAssignerLog.AssignFailed(logger, vip, problem);
+        }
+    }
+}
+
+internal static partial class VipAssignerLog
+{
+    [LoggerMessage(EventId = 6004, Level = LogLevel.Information, Message = "VIP {Vip} assigned to {Node}: {Reason} (term {Term})")]
+    public static partial void Assigned(ILogger logger, string vip, string node, string reason, long term);
+
+    [LoggerMessage(EventId = 6005, Level = LogLevel.Warning, Message = "Assigning VIP {Vip} failed: {Problem}; trying again")]
+    public static partial void AssignFailed(ILogger logger, string vip, string problem);
+}
