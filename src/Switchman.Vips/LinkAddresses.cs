@@ -21,6 +21,9 @@ public sealed class LinkAddresses(NetworkTools tools)
         }
     }
 
+    /// <summary>Arms the dead man's switch that removes <paramref name="vip"/> from <paramref name="device"/> if this process dies holding it.</summary>
+    public AddressGuard Guard(VipAddress vip, string device) => AddressGuard.Start(tools, vip, device);
+
     public async Task RemoveAsync(VipAddress vip, string device, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(vip);

@@ -42,6 +42,11 @@ public sealed class NetworkTools
     public Task<ToolResult> IpAsync(IEnumerable<string> arguments, CancellationToken cancellationToken) =>
         RunAsync([.. _ip, .. arguments], cancellationToken);
 
+    /// <summary>The command line that runs <c>ip</c> (with its namespace or privilege prefix), for a helper that outlives this process.</summary>
+    public IReadOnlyList<string> IpCommandLine => _ip;
+
+    public TimeProvider Time => _time;
+
     public Task<ToolResult> ArpingAsync(IEnumerable<string> arguments, CancellationToken cancellationToken) =>
         RunAsync([.. _arping, .. arguments], cancellationToken);
 

@@ -47,10 +47,24 @@ public sealed class NetnsCluster : IAsyncDisposable
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, ChildProcess> _processes = new(StringComparer.Ordinal);
     private readonly List<DemoBackendProcess> _backends = [];
 
-    private NetnsCluster(NetworkLab lab, ITestOutputHelper output)
+    private readonly IReadOnlyList<string> _vipLines;
+
+    /// <summary>Nodes started without CAP_NET_ADMIN (as a service without <c>AmbientCapabilities=CAP_NET_ADMIN</c>).</summary>
+    private readonly IReadOnlySet<string> _withoutNetAdmin;
+
+    /// <summary>The addresses of a pool of VIPs, named api1, api2...: 192.0.2.201 and up.</summary>
+    public static Core.Configuration.VipAddress PoolVip(int number) => new(LabAddresses.Host(200 + number), LabAddresses.PrefixLength);
+
+    /// <summary>Whether backend api has HTTP health checks (<c>health: { path: /healthz }</c>, defaults otherwise).</summary>
+    private readonly bool _healthChecks;
+
+    private NetnsCluster(NetworkLab lab, ITestOutputHelper output, IReadOnlyList<string>? vipLines, IReadOnlySet<string>? withoutNetAdmin, bool healthChecks)
     {
+        _healthChecks = healthChecks;
         _lab = lab;
         _output = output;
+        _vipLines = vipLines ?? [$"  - {{ name: api, address: {Vip}, interface: eth0 }}"];
+        _withoutNetAdmin = withoutNetAdmin ?? new HashSet<string>();
         _network = CreateClient(lab.Operator.CreateHttpHandler());
         SecretFile = _directory.WriteFile("cluster.key", Convert.ToHexString(RandomNumberGenerator.GetBytes(24)));
         Nodes = [.. NodeIds.Select(id => new NetnsNode(id, lab.Host(id), _directory.Combine($"{id}.yaml"), _directory.Combine($"data-{id}")))];
@@ -67,13 +81,17 @@ public sealed class NetnsCluster : IAsyncDisposable
     public string SecretFile { get; }
 
     /// <summary>Builds the lab, starts the backends and the three nodes, and waits until they have elected a leader and run the first revision.</summary>
-    public static async Task<NetnsCluster> StartAsync(ITestOutputHelper output)
+    /// <param name="vipLines">The <c>vips:</c> section's lines (default: one VIP, api, at <see cref="Vip"/>).</param>
+    /// <param name="withoutNetAdmin">Nodes to run without CAP_NET_ADMIN.</param>
+    /// <param name="healthChecks">Whether backend api has HTTP health checks at their defaults.</param>
+    public static async Task<NetnsCluster> StartAsync(
+        ITestOutputHelper output, IReadOnlyList<string>? vipLines = null, IReadOnlySet<string>? withoutNetAdmin = null, bool healthChecks = false)
     {
         var lab = await NetworkLab.CreateAsync([.. NodeIds, .. BackendNames]);
         NetnsCluster? cluster = null;
         try
         {
-            cluster = new NetnsCluster(lab, output);
+            cluster = new NetnsCluster(lab, output, vipLines, withoutNetAdmin, healthChecks);
             await cluster.StartBackendsAsync();
             await Task.WhenAll(cluster.Nodes.Select(cluster.StartAsync));
             await cluster.WaitForLeaderAsync(cluster.Nodes, StartTimeout);
@@ -112,7 +130,7 @@ public sealed class NetnsCluster : IAsyncDisposable
             $"  data_dir: {node.DataDir}",
             $"  secret_file: {SecretFile}",
             "vips:",
-            $"  - {{ name: api, address: {Vip}, interface: eth0 }}",
+            .. _vipLines,
             "frontends:",
             "  web:",
             "    listen: 0.0.0.0:8080",
@@ -120,6 +138,7 @@ public sealed class NetnsCluster : IAsyncDisposable
             $"      - backend: {Backend}",
             "backends:",
             $"  {Backend}:",
+            .. _healthChecks ? ["    health: { path: /healthz }"] : Array.Empty<string>(),
             "    servers:",
             .. BackendNames.Select(b => $"      - {{ name: {b}, address: {_lab.Host(b).HostPort(BackendPort)} }}"),
             "",
@@ -146,6 +165,7 @@ public sealed class NetnsCluster : IAsyncDisposable
             WorkingDirectory = _directory.Path,
             // DotNext's Raft at Debug (elections, votes, pre-votes), as bench/cluster.py logs it: a failure shows why.
             Environment = new Dictionary<string, string?> { ["Logging__LogLevel__DotNext.Net.Cluster"] = "Debug" },
+            Launcher = _withoutNetAdmin.Contains(node.Id) ? ["setpriv", "--bounding-set=-net_admin"] : [],
         });
         if (_processes.TryRemove(node.Id, out var previous))
         {
@@ -173,9 +193,44 @@ public sealed class NetnsCluster : IAsyncDisposable
         await process.WaitForExitAsync(TimeSpan.FromSeconds(10));
     }
 
+    /// <summary>SIGKILL of the node's process alone, as a crash: helpers it started (its VIP guards) live on.</summary>
+    public async Task CrashAsync(NetnsNode node)
+    {
+        var process = Process(node);
+        process.Crash();
+        await process.WaitForExitAsync(TimeSpan.FromSeconds(10));
+    }
+
     public Task PowerOffAsync(NetnsNode node) => _lab.PowerOffAsync(node.Host);
 
     public Task PowerOnAsync(NetnsNode node) => _lab.PowerOnAsync(node.Host);
+
+    /// <summary>Cuts <paramref name="node"/> off from the other nodes (not from clients nor backends) while it keeps running.</summary>
+    public async Task CutOffAsync(NetnsNode node)
+    {
+        foreach (var other in Nodes.Where(n => n != node))
+        {
+            await _lab.CutAsync(node.Host, other.Host);
+        }
+    }
+
+    /// <summary>Undoes <see cref="CutOffAsync"/>.</summary>
+    public async Task ReconnectAsync(NetnsNode node)
+    {
+        foreach (var other in Nodes.Where(n => n != node))
+        {
+            await _lab.HealAsync(node.Host, other.Host);
+        }
+    }
+
+    /// <summary><paramref name="node"/> can no longer reach either backend (as if its route to them failed).</summary>
+    public async Task CutFromBackendsAsync(NetnsNode node)
+    {
+        foreach (var backend in BackendNames)
+        {
+            await _lab.BlockAsync(node.Host, _lab.Host(backend));
+        }
+    }
 
     public Task FreezeAsync(NetnsNode node) => _lab.FreezeAsync(Process(node).Pid);
 

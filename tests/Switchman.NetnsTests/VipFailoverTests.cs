@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using Switchman.Testing;
 using Switchman.Testing.Netns;
-using Switchman.Vips;
 using Xunit.Abstractions;
 
 namespace Switchman.NetnsTests;
@@ -84,7 +83,7 @@ public sealed class VipFailoverTests(ITestOutputHelper output)
 
         // What a crash would leave behind: the address still on the stopped node's interface. Started again, the node
         // removes it (it is not the leader), so the VIP is on one node again.
-        await Addresses(leader).AddAsync(NetnsCluster.Vip, "eth0", CancellationToken.None);
+        await VipHolders.Addresses(leader).AddAsync(NetnsCluster.Vip, "eth0", CancellationToken.None);
         await cluster.StartAsync(leader);
         await Await.UntilAsync(async () => (await HoldersAsync(cluster)).Count == 1, Converge, "the leftover to be removed");
         await cluster.WaitForAgreementAsync(Converge);
@@ -126,37 +125,8 @@ public sealed class VipFailoverTests(ITestOutputHelper output)
         throw new TimeoutException($"the VIP was not served again within {FailoverLimit.TotalSeconds:0} s of the cut ({failed} requests failed)");
     }
 
-    /// <summary>Samples every node's eth0 every few milliseconds; returns the most nodes seen holding the VIP at once.</summary>
-    private static async Task<int> SampleHoldersAsync(NetnsCluster cluster, CancellationToken cancellationToken)
-    {
-        var max = 0;
-        while (!cancellationToken.IsCancellationRequested)
-        {
-            max = Math.Max(max, (await HoldersAsync(cluster)).Count);
-            try
-            {
-                await Task.Delay(TimeSpan.FromMilliseconds(5), cancellationToken);
-            }
-            catch (OperationCanceledException)
-            {
-                break;
-            }
-        }
-        return max;
-    }
+    private static Task<int> SampleHoldersAsync(NetnsCluster cluster, CancellationToken cancellationToken) =>
+        VipHolders.SampleMostAtOnceAsync(cluster, [NetnsCluster.Vip], cancellationToken);
 
-    private static LinkAddresses Addresses(NetnsNode node) => new(NetworkTools.InNamespace(node.Host.Namespace.Name, TimeProvider.System));
-
-    private static async Task<List<string>> HoldersAsync(NetnsCluster cluster)
-    {
-        var holders = new List<string>();
-        foreach (var node in cluster.Nodes)
-        {
-            if (await Addresses(node).HasAsync(NetnsCluster.Vip, "eth0", CancellationToken.None))
-            {
-                holders.Add(node.Id);
-            }
-        }
-        return holders;
-    }
+    private static Task<List<string>> HoldersAsync(NetnsCluster cluster) => VipHolders.OfAsync(cluster);
 }

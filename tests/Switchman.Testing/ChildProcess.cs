@@ -146,6 +146,18 @@ public sealed class ChildProcess : IAsyncDisposable
     }
 
     /// <summary>Kills the process and every process it started (SIGKILL), as a crash or power loss would. Returns at once; does nothing if it has exited.</summary>
+    /// <summary>SIGKILL to this process only, as a crash (a segfault, the OOM killer) ends it: its own children live on.</summary>
+    public void Crash()
+    {
+        try
+        {
+            _process.Kill(entireProcessTree: false);
+        }
+        catch (InvalidOperationException) when (_process.HasExited)
+        {
+        }
+    }
+
     public void Kill()
     {
         try

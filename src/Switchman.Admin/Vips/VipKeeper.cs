@@ -16,7 +16,8 @@ namespace Switchman.Admin.Vips;
 /// assigned elsewhere. After each look it reports the state index it caught up with (it then holds no VIP that state
 /// does not give it), which lets the leader give a released VIP away without waiting for a lease to end.
 /// Looks every 10 ms and when woken (the leader lease ends); releases first when the node stops, then the listeners
-/// stop. An address it cannot add is remembered (<see cref="Failures"/>) so that the node reports itself unable to
+/// stop. Each address held has a guard (<see cref="AddressGuard"/>) that removes it if this process dies, even by
+/// SIGKILL. An address it cannot add is remembered (<see cref="Failures"/>) so that the node reports itself unable to
 /// serve that VIP and the leader places it elsewhere.
 /// </summary>
 public sealed class VipKeeper : IHostedService, IAsyncDisposable
@@ -202,9 +203,22 @@ public sealed class VipKeeper : IHostedService, IAsyncDisposable
             }
             return;
         }
+        AddressGuard guard;
+        try
+        {
+            guard = _addresses.Guard(address, vip.Interface);
+        }
+        catch (VipHostException e)
+        {
+            // Without its guard a crash would leave the address behind while another node holds the VIP: not held.
+            await TryAsync(vip.Name, "remove", () => _addresses.RemoveAsync(address, vip.Interface, cancellationToken)).ConfigureAwait(false);
+            _failures[vip.Name] = $"{address}@{vip.Interface}: {e.Message}";
+            VipLog.Failed(_logger, vip.Name, e.Message);
+            return;
+        }
         _failures.TryRemove(vip.Name, out _);
         var now = _time.GetUtcNow();
-        _held[vip.Name] = new HeldVip(address, vip.Interface, now);
+        _held[vip.Name] = new HeldVip(address, vip.Interface, now, guard);
         PublishHeld();
         var tag = new KeyValuePair<string, object?>("vip", vip.Name);
         _acquisitions.Add(1, tag);
@@ -230,6 +244,7 @@ public sealed class VipKeeper : IHostedService, IAsyncDisposable
             return false;
         }
         _held.Remove(name);
+        await held.Guard.DisposeAsync().ConfigureAwait(false);
         PublishHeld();
         VipLog.Released(_logger, name, held.Address.ToString(), reason);
         _events.Publish("vip_released", $"VIP {name} ({held.Address}) released: {reason}",
@@ -315,7 +330,8 @@ public sealed class VipKeeper : IHostedService, IAsyncDisposable
         return ValueTask.CompletedTask;
     }
 
-    private sealed record HeldVip(VipAddress Address, string Interface, DateTimeOffset Since);
+    /// <summary>A VIP on this node's interface, since when, and the guard that removes it should this process die.</summary>
+    private sealed record HeldVip(VipAddress Address, string Interface, DateTimeOffset Since, AddressGuard Guard);
 }
 
 internal static partial class VipLog

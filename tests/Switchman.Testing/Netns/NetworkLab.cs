@@ -106,11 +106,50 @@ public sealed partial class NetworkLab : IAsyncDisposable
     /// <summary>Brings the host's switch port back up (the bridge forwards at once: it runs no spanning tree).</summary>
     public Task PowerOnAsync(LabHost host) => SetSwitchPortAsync(host, "up");
 
+    /// <summary>
+    /// Cuts <paramref name="a"/> and <paramref name="b"/> apart while both stay on the network: each drops what it would
+    /// send to the other (a blackhole route), so nothing passes either way and nothing is refused — a broken link
+    /// between two racks, or a firewall rule, while both still answer everyone else.
+    /// </summary>
+    public async Task CutAsync(LabHost a, LabHost b)
+    {
+        await BlockAsync(a, b).ConfigureAwait(false);
+        await BlockAsync(b, a).ConfigureAwait(false);
+    }
+
+    /// <summary>Undoes <see cref="CutAsync"/>.</summary>
+    public async Task HealAsync(LabHost a, LabHost b)
+    {
+        await UnblockAsync(a, b).ConfigureAwait(false);
+        await UnblockAsync(b, a).ConfigureAwait(false);
+    }
+
+    /// <summary><paramref name="from"/> can no longer send to <paramref name="to"/> (its packets are dropped); the other way still works.</summary>
+    public async Task BlockAsync(LabHost from, LabHost to)
+    {
+        ArgumentNullException.ThrowIfNull(from);
+        ArgumentNullException.ThrowIfNull(to);
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) == 1, this);
+        await IpCommand.RunAsync("-n", from.Namespace.Name, "route", "add", "blackhole", $"{to.Address}/32").ConfigureAwait(false);
+    }
+
+    /// <summary>Undoes <see cref="BlockAsync"/>.</summary>
+    public async Task UnblockAsync(LabHost from, LabHost to)
+    {
+        ArgumentNullException.ThrowIfNull(from);
+        ArgumentNullException.ThrowIfNull(to);
+        await IpCommand.RunAsync("-n", from.Namespace.Name, "route", "del", "blackhole", $"{to.Address}/32").ConfigureAwait(false);
+    }
+
     /// <summary>Options that start a program inside <paramref name="host"/> (<c>ip netns exec</c>, which execs: the PID is the program's).</summary>
     public ChildProcessOptions ProcessOptions(LabHost host, ChildProcessOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(host);
-        return (options ?? new ChildProcessOptions()) with { Launcher = [LabPrerequisites.RequireIp(), "netns", "exec", host.Namespace.Name] };
+        // A launcher of the caller's own (setpriv, to drop a capability) runs inside the namespace, before the program.
+        return (options ?? new ChildProcessOptions()) with
+        {
+            Launcher = [LabPrerequisites.RequireIp(), "netns", "exec", host.Namespace.Name, .. options?.Launcher ?? []],
+        };
     }
 
     /// <summary>Starts <paramref name="fileName"/> inside <paramref name="host"/>; the lab kills it at dispose if nobody did before.</summary>
