@@ -29,10 +29,17 @@ public sealed class VipAssigner(IChangeLog log, IVipMembership membership, TimeP
             {
                 var leadership = await membership.WaitForLeadershipAsync(stoppingToken).ConfigureAwait(false);
                 using var leading = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, leadership);
-                while (!leading.IsCancellationRequested)
+                try
                 {
-                    await StepAsync(leading.Token).ConfigureAwait(false);
-                    await Task.Delay(LookEvery, time, leading.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                    while (!leading.IsCancellationRequested)
+                    {
+                        await StepAsync(leading.Token).ConfigureAwait(false);
+                        await Task.Delay(LookEvery, time, leading.Token).ConfigureAwait(false);
+                    }
+                }
+                catch (OperationCanceledException) when (leading.IsCancellationRequested && !stoppingToken.IsCancellationRequested)
+                {
+                    // Leadership ended in the middle of a look: wait to lead again.
                 }
             }
         }

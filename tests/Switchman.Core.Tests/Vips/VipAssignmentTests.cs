@@ -30,6 +30,45 @@ public sealed class VipAssignmentTests
     }
 
     [Fact]
+    public void A_move_remembers_the_last_holder_and_when_it_lost_the_vip_and_publishes_one_event_per_step()
+    {
+        var held = Started().Apply(Assign("v1", "lb1", term: 2, "placed"), 4);
+        var released = held.Apply(Assign("v2", null, term: 3, "node lost") with { ProposedAt = At.AddSeconds(1) }, 5);
+        var moved = released.Apply(Assign("v3", "lb2", term: 3, "node lost") with { ProposedAt = At.AddSeconds(2) }, 6);
+
+        Assert.Equal(new VipAssignment("lb2", 3, 6, At.AddSeconds(2), "node lost", "lb1", At.AddSeconds(1)), moved.Vips["api"]);
+        var config = held.Config!;
+        Assert.Equal(["vip_assigned"], Events(Started(), held));
+        var taken = Assert.Single(ChangeSet.Between(held, config, released, config).Events());
+        Assert.Equal(("vip_unassigned", "lb1"), (taken.Type, taken.Data["previous_node"]));
+        var move = Assert.Single(ChangeSet.Between(released, config, moved, config).Events());
+        Assert.Equal("vip_moved", move.Type);
+        Assert.Equal("VIP api moved from lb1 to lb2: node lost", move.Message);
+    }
+
+    [Fact]
+    public void Standby_and_readiness_reports_are_kept_per_node_and_a_node_with_neither_has_no_entry()
+    {
+        var state = Started()
+            .Apply(new SetNodeStandbyCommand { ChangeId = "s1", Author = "ops", ProposedAt = At, Node = "lb1", Standby = true }, 4)
+            .Apply(new ReportVipReadinessCommand { ChangeId = "r1", Author = "node lb2", ProposedAt = At, Node = "lb2", Unready = new Dictionary<string, string> { ["api"] = "no server" } }, 5);
+
+        Assert.Equal("standby", state.StandingOf("lb1").WhyNot("api"));
+        Assert.Equal("no server", state.StandingOf("lb2").WhyNot("api"));
+        Assert.Null(state.StandingOf("lb3").WhyNot("api"));
+        Assert.Equal(["node_standby"], Events(Started(), state));
+
+        var back = state
+            .Apply(new SetNodeStandbyCommand { ChangeId = "s2", Author = "ops", ProposedAt = At, Node = "lb1", Standby = false }, 6)
+            .Apply(new ReportVipReadinessCommand { ChangeId = "r2", Author = "node lb2", ProposedAt = At, Node = "lb2", Unready = new Dictionary<string, string>() }, 7);
+        Assert.Empty(back.Nodes);
+        Assert.Equal(["node_online"], Events(state, back));
+        var snapshot = System.Text.Json.JsonSerializer.Deserialize<SharedState>(System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(state, ChangeJson.Options), ChangeJson.Options)!;
+        Assert.Equal(state.Nodes["lb2"].Unready, snapshot.Nodes["lb2"].Unready);
+        Assert.True(snapshot.Nodes["lb1"].Standby);
+    }
+
+    [Fact]
     public void A_command_from_an_older_term_is_refused_as_stale()
     {
         var state = Started().Apply(Assign("v1", "lb1", term: 3, "placed"), 4);
@@ -62,6 +101,9 @@ public sealed class VipAssignmentTests
         Assert.Equal(state.Vips, back.Vips);
         Assert.Equal(state.Config, back.Config);
     }
+
+    private static List<string> Events(SharedState before, SharedState after) =>
+        [.. ChangeSet.Between(before, before.Config ?? after.Config!, after, after.Config!).Events().Select(e => e.Type).Where(t => t is not "config_applied")];
 
     private static SharedState Started() => SharedState.Empty.Apply(new ApplyConfigCommand
     {

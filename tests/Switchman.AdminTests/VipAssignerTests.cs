@@ -1,0 +1,162 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using Switchman.Admin.Control;
+using Switchman.Admin.Vips;
+using Switchman.Core.Changes;
+using Switchman.Core.Configuration;
+using Switchman.Testing;
+
+namespace Switchman.AdminTests;
+
+/// <summary>
+/// The leader's VIP duty against a log and a membership of our own making: what it writes, when it waits for an old
+/// holder, and that losing leadership in the middle of a write never stops it (a lost leadership once stopped the node).
+/// </summary>
+public sealed class VipAssignerTests
+{
+    private static readonly TimeSpan Limit = TimeSpan.FromSeconds(10);
+
+    [Fact]
+    public async Task A_vip_whose_holder_is_lost_is_released_then_given_to_the_next_node_only_once_the_old_holder_surely_let_go()
+    {
+        var membership = new FakeMembership { Holders = ["lb1", "lb2"] };
+        var log = new RecordingLog(Config());
+        await using var assigner = await StartedAsync(log, membership);
+        await Await.UntilAsync(() => log.State.Vips.GetValueOrDefault("api")?.Node == "lb1", Limit, "the VIP to be placed on the leader");
+
+        membership.Holders = ["lb2"];
+        membership.Released = false;
+        await Await.UntilAsync(() => log.State.Vips["api"] is { Node: null, Reason: "node lost" }, Limit, "the VIP to be taken from lb1");
+        await Task.Delay(200);
+        Assert.Null(log.State.Vips["api"].Node);
+        Assert.Contains(("lb1", log.State.Vips["api"].Index), membership.Revoked);
+
+        membership.Released = true;
+        await Await.UntilAsync(() => log.State.Vips["api"].Node == "lb2", Limit, "the VIP to move to lb2");
+        Assert.Equal(("lb1", "node lost"), (log.State.Vips["api"].PreviousNode, log.State.Vips["api"].Reason));
+    }
+
+    [Fact]
+    public async Task Losing_leadership_in_the_middle_of_a_write_is_no_failure_the_duty_waits_to_lead_again()
+    {
+        var membership = new FakeMembership { Holders = ["lb1"] };
+        var log = new RecordingLog(Config()) { HangWrites = true };
+        await using var assigner = await StartedAsync(log, membership);
+        await Await.UntilAsync(() => log.Hanging, Limit, "a write to hang");
+
+        membership.LoseLeadership();
+        log.HangWrites = false;
+        membership.Lead();
+
+        await Await.UntilAsync(() => log.State.Vips.GetValueOrDefault("api")?.Node == "lb1", Limit, "the VIP to be placed by the leader again");
+        Assert.False(assigner.Task.IsCompleted);
+    }
+
+    private static async Task<RunningAssigner> StartedAsync(RecordingLog log, FakeMembership membership)
+    {
+        var assigner = new VipAssigner(log, membership, TimeProvider.System, NullLogger<VipAssigner>.Instance);
+        await assigner.StartAsync(CancellationToken.None);
+        return new RunningAssigner(assigner);
+    }
+
+    private static SharedState Config() => SharedState.Empty.Apply(new ApplyConfigCommand
+    {
+        ChangeId = "c1", Author = "ops", ProposedAt = DateTimeOffset.UnixEpoch, ExpectedRevision = 0,
+        Config = new SwitchmanConfig { Vips = ValueList.Create(new VipConfig { Name = "api", Address = "192.0.2.10/24", Interface = "eth0" }) },
+    }, 1);
+
+    private sealed class RunningAssigner(VipAssigner assigner) : IAsyncDisposable
+    {
+        public Task Task => assigner.ExecuteTask!;
+
+        public async ValueTask DisposeAsync()
+        {
+            await assigner.StopAsync(CancellationToken.None);
+            assigner.Dispose();
+        }
+    }
+
+    /// <summary>A one-member log that applies what it is given with the real reducer; it can be told to hang writes.</summary>
+    private sealed class RecordingLog(SharedState initial) : IChangeLog
+    {
+        private SharedState _state = initial;
+
+        public bool HangWrites { get; set; }
+
+        public bool Hanging { get; private set; }
+
+        public bool IsReplicated => true;
+
+        public SharedState State => Volatile.Read(ref _state);
+
+        public Task CatchUpAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public async Task<AppendResult> AppendAsync(ChangeCommand command, CancellationToken cancellationToken)
+        {
+            if (HangWrites)
+            {
+                Hanging = true;
+                await Task.Delay(Timeout.InfiniteTimeSpan, cancellationToken);
+            }
+            var next = State.Apply(command, State.AppliedIndex + 1);
+            Volatile.Write(ref _state, next);
+            return new AppendResult(next.FindChange(command.ChangeId)!, []);
+        }
+    }
+
+    private sealed class FakeMembership : IVipMembership
+    {
+        private CancellationTokenSource _leadership = new();
+        private TaskCompletionSource<CancellationToken> _leading = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public FakeMembership() => _leading.SetResult(_leadership.Token);
+
+        public IReadOnlyList<string> Holders { get; set; } = [];
+
+        public bool Released { get; set; } = true;
+
+        public List<(string Node, long Index)> Revoked { get; } = [];
+
+        public string NodeId => "lb1";
+
+        public long Term => 1;
+
+        public CancellationToken RightEnds => CancellationToken.None;
+
+        public void LoseLeadership()
+        {
+            _leading = new TaskCompletionSource<CancellationToken>(TaskCreationOptions.RunContinuationsAsynchronously);
+            _leadership.Cancel();
+        }
+
+        public void Lead()
+        {
+            _leadership = new CancellationTokenSource();
+            _leading.SetResult(_leadership.Token);
+        }
+
+        public Task<CancellationToken> WaitForLeadershipAsync(CancellationToken cancellationToken) => _leading.Task.WaitAsync(cancellationToken);
+
+        public bool MayHold() => true;
+
+        public void Report(long index)
+        {
+        }
+
+        public IReadOnlyList<string> ReachableHolders() => Holders;
+
+        public bool IsReachable(string node) => Holders.Contains(node);
+
+        public void Revoke(string node, long releaseIndex)
+        {
+            lock (Revoked)
+            {
+                if (!Revoked.Contains((node, releaseIndex)))
+                {
+                    Revoked.Add((node, releaseIndex));
+                }
+            }
+        }
+
+        public bool SurelyReleased(string node, long releaseIndex) => Released;
+    }
+}

@@ -1,0 +1,122 @@
+using Microsoft.Extensions.Time.Testing;
+using Switchman.Cluster.Leases;
+
+namespace Switchman.Cluster.Tests.Leases;
+
+/// <summary>
+/// The lease rules behind "never two holders" (docs/design/vips.md), on a fake clock: when a follower may hold under a
+/// grant, and when the leader may give a VIP its old holder had to someone else.
+/// </summary>
+public sealed class HolderLeasesTests
+{
+    private static readonly TimeSpan Lease = TimeSpan.FromMilliseconds(300);
+
+    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
+
+    [Fact]
+    public void A_grant_lasts_the_lease_from_when_the_ping_was_sent_not_from_when_the_answer_came()
+    {
+        var follower = new HolderLeases(_time, Lease, () => 0);
+        var sent = _time.GetTimestamp();
+        _time.Advance(TimeSpan.FromMilliseconds(100)); // a slow answer
+        follower.Answered(sent, term: 4);
+
+        Assert.True(follower.HoldsGrant(currentTerm: 4));
+        _time.Advance(TimeSpan.FromMilliseconds(199));
+        Assert.True(follower.HoldsGrant(4));
+        _time.Advance(TimeSpan.FromMilliseconds(1));
+        Assert.False(follower.HoldsGrant(4));
+    }
+
+    [Fact]
+    public void A_grant_is_void_once_the_follower_is_in_another_term_and_an_answer_without_grant_gives_nothing()
+    {
+        var follower = new HolderLeases(_time, Lease, () => 0);
+        follower.Answered(_time.GetTimestamp(), term: 0);
+        Assert.False(follower.HoldsGrant(0));
+
+        follower.Answered(_time.GetTimestamp(), term: 4);
+        Assert.True(follower.HoldsGrant(4));
+        Assert.False(follower.HoldsGrant(5));
+    }
+
+    [Fact]
+    public void The_leader_grants_only_while_it_may_and_not_to_a_revoked_peer_until_it_reports_the_release()
+    {
+        long term = 0;
+        var leader = new HolderLeases(_time, Lease, () => term);
+        Assert.Equal(0, leader.Answer("n2", report: 10));
+
+        term = 7;
+        Assert.Equal(7, leader.Answer("n2", report: 10));
+        leader.Revoke("n2", releaseIndex: 12);
+        Assert.Equal(0, leader.Answer("n2", report: 11));
+        Assert.Equal(7, leader.Answer("n2", report: 12));
+    }
+
+    [Fact]
+    public void A_released_vip_may_go_elsewhere_once_its_old_holder_reports_the_release_or_its_last_grant_surely_ended()
+    {
+        var leader = new HolderLeases(_time, Lease, () => 7);
+        leader.LeaderObserved("n1", 7, localNodeId: "n1");
+        _time.Advance(TimeSpan.FromSeconds(1));
+        leader.Answer("n2", report: 10);
+        leader.Revoke("n2", releaseIndex: 12);
+
+        Assert.False(leader.SurelyReleased("n2", 12, currentTerm: 7, localNodeId: "n1"));
+        _time.Advance(leader.WaitAfterLastGrant - TimeSpan.FromMilliseconds(1));
+        Assert.False(leader.SurelyReleased("n2", 12, 7, "n1"));
+        _time.Advance(TimeSpan.FromMilliseconds(1));
+        Assert.True(leader.SurelyReleased("n2", 12, 7, "n1"));
+
+        // Or at once, when it says it let go.
+        leader.Answer("n3", report: 10);
+        leader.Revoke("n3", releaseIndex: 13);
+        Assert.False(leader.SurelyReleased("n3", 13, 7, "n1"));
+        leader.Answer("n3", report: 13);
+        Assert.True(leader.SurelyReleased("n3", 13, 7, "n1"));
+        Assert.True(WaitAfterLastGrantCoversDrift(leader));
+    }
+
+    [Fact]
+    public void A_new_leader_waits_a_whole_lease_for_a_holder_an_earlier_leader_may_have_granted_but_not_for_its_predecessor()
+    {
+        var node = new HolderLeases(_time, Lease, () => 8);
+        node.LeaderObserved("n2", 7, localNodeId: "n1");
+        _time.Advance(TimeSpan.FromSeconds(5));
+        node.LeaderObserved("n1", 8, localNodeId: "n1");
+
+        // n2 led term 7, the term just before: it held no grant of 7, and any older one is void in 7.
+        Assert.True(node.SurelyReleased("n2", 20, currentTerm: 8, localNodeId: "n1"));
+        // n3 may still hold a grant n2 sent just before it lost its lease: a whole lease from this leader's start.
+        Assert.False(node.SurelyReleased("n3", 20, 8, "n1"));
+        _time.Advance(node.WaitAfterLastGrant);
+        Assert.True(node.SurelyReleased("n3", 20, 8, "n1"));
+    }
+
+    [Fact]
+    public void A_leader_elected_after_a_term_without_a_known_leader_waits_for_its_predecessor_too()
+    {
+        var node = new HolderLeases(_time, Lease, () => 9);
+        node.LeaderObserved("n2", 7, localNodeId: "n1");
+        node.LeaderObserved("n1", 9, localNodeId: "n1");
+
+        // Term 8 may have had a leader this node never heard of, which may have granted n2.
+        Assert.False(node.SurelyReleased("n2", 20, currentTerm: 9, localNodeId: "n1"));
+        _time.Advance(node.WaitAfterLastGrant);
+        Assert.True(node.SurelyReleased("n2", 20, 9, "n1"));
+    }
+
+    [Fact]
+    public void This_node_has_let_go_of_a_vip_once_its_own_keeper_caught_up_with_the_release()
+    {
+        var node = new HolderLeases(_time, Lease, () => 3) { Report = 4 };
+        Assert.False(node.SurelyReleased("n1", 5, 3, "n1"));
+        node.Report = 5;
+        Assert.True(node.SurelyReleased("n1", 5, 3, "n1"));
+    }
+
+    /// <summary>A holder whose clock runs slow by the drift bound still lets go before the leader's wait ends.</summary>
+    private static bool WaitAfterLastGrantCoversDrift(HolderLeases leases) =>
+        leases.WaitAfterLastGrant >= leases.Duration * (1 + HolderLeases.ClockDriftBound);
+}
