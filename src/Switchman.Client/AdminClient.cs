@@ -211,6 +211,28 @@ public sealed class AdminClient : IDisposable
         return Read(body, AdminJsonContext.Default.MembershipChange);
     }
 
+    /// <summary><c>GET /api/v1/vips</c>: every configured VIP with its holder, and the nodes in standby or unable to serve some VIP.</summary>
+    public async Task<AdminResponse<VipList>> GetVipsAsync(CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "api/v1/vips");
+        var (_, body) = await SendAsync(request, cancellationToken).ConfigureAwait(false);
+        return Read(body, AdminJsonContext.Default.VipList);
+    }
+
+    /// <summary>
+    /// <c>POST /api/v1/nodes/{node}/standby</c> (<paramref name="standby"/> true: the leader moves the node's VIPs away and
+    /// gives it none) or <c>…/online</c> (false: it may hold VIPs again).
+    /// </summary>
+    /// <returns>What the shared state says of the node right after the change.</returns>
+    /// <exception cref="AdminApiException">404 no such node (<see cref="ApiError.Nodes"/> lists those that exist); 503 no leader now.</exception>
+    public async Task<AdminResponse<NodeStanding>> SetNodeStandbyAsync(string node, bool standby, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(node);
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"api/v1/nodes/{Uri.EscapeDataString(node)}/{(standby ? "standby" : "online")}");
+        var (_, body) = await SendAsync(request, cancellationToken).ConfigureAwait(false);
+        return Read(body, AdminJsonContext.Default.NodeStanding);
+    }
+
     /// <summary><c>GET /api/v1/events?follow=false</c>: the events still in the node's history, after <paramref name="since"/> when given, oldest first.</summary>
     public async Task<IReadOnlyList<AdminEventItem>> GetEventsAsync(long? since, CancellationToken cancellationToken)
     {

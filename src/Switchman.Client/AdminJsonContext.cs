@@ -19,6 +19,8 @@ namespace Switchman.Client;
 [JsonSerializable(typeof(ClusterStatus))]
 [JsonSerializable(typeof(MembershipChange))]
 [JsonSerializable(typeof(AddMemberRequest))]
+[JsonSerializable(typeof(VipList))]
+[JsonSerializable(typeof(NodeStanding))]
 internal sealed partial class AdminJsonContext : JsonSerializerContext;
 
 internal sealed record StateRequest(string State);

@@ -22,6 +22,9 @@ public sealed record ApiError
 
     /// <summary>409 on a server's removal: requests still in flight when the wait ended.</summary>
     public int? InFlight { get; init; }
+
+    /// <summary>404 for a node: the node names that do exist.</summary>
+    public IReadOnlyList<string>? Nodes { get; init; }
 }
 
 /// <summary>One validation error of a refused configuration.</summary>

@@ -3,7 +3,7 @@ namespace Switchman.Client;
 // The documents of GET /api/v1/status, as the client reads them. The few fields marked required are the ones every
 // node has always sent: an answer without them is not from an admin API (say, a frontend port given by mistake, whose
 // backend echoes JSON back). Every other field has a default, so a node that does not send it (an older node, or a
-// field added later) still parses; the fields not every node reports (node, request_rate, cluster) are nullable.
+// field added later) still parses; the fields not every node reports (node, request_rate, cluster, vips) are nullable.
 
 /// <summary><c>GET /api/v1/status</c>: the node, its frontends, and every backend with its servers.</summary>
 public sealed record NodeStatus
@@ -24,6 +24,9 @@ public sealed record NodeStatus
     /// </summary>
     public ClusterStatus? Cluster { get; init; }
 
+    /// <summary>Every configured VIP, as <see cref="AdminClient.GetVipsAsync"/> lists them; null when the node does not report them.</summary>
+    public IReadOnlyList<VipStatus>? Vips { get; init; }
+
     /// <summary>The server <paramref name="server"/> of backend <paramref name="backend"/>, or null when there is no such server.</summary>
     public ServerStatus? FindServer(string backend, string server) =>
         Backends.FirstOrDefault(b => b.Name == backend)?.Servers.FirstOrDefault(s => s.Name == server);
@@ -37,6 +40,12 @@ public sealed record NodeInfo
     public DateTimeOffset? StartedAt { get; init; }
 
     public string? Version { get; init; }
+
+    /// <summary>The node's name in VIP assignments and standby commands (its cluster node id, or alone its host name); null when not reported.</summary>
+    public string? Id { get; init; }
+
+    /// <summary>An operator put the node in standby: it holds no VIP and is given none.</summary>
+    public bool Standby { get; init; }
 }
 
 public sealed record FrontendStatus

@@ -12,6 +12,8 @@ var root = new RootCommand("Switchman: a highly available load balancer and clus
     ConfigCommand.Create(),
     ServerCommand.Create(),
     MembersCommand.Create(),
+    VipsCommand.Create(),
+    NodeCommand.Create(),
     EventsCommand.Create(),
     ReloadCommand.Create(),
 };

@@ -28,6 +28,7 @@ public class AuthTests(ITestOutputHelper output) : IAsyncLifetime
         ["server"] = "a",
         ["documentName"] = "v1",
         ["member"] = "n9",
+        ["node"] = Environment.MachineName,
     };
 
     [Fact]
@@ -89,6 +90,7 @@ public class AuthTests(ITestOutputHelper output) : IAsyncLifetime
                 "GET /api/v1/status", "GET /api/v1/config", "PUT /api/v1/config", "POST /api/v1/reload",
                 "GET /api/v1/backends/api/servers/a", "POST /api/v1/backends/api/servers/a/state", "PUT /api/v1/backends/api/servers/a/weight",
                 "POST /api/v1/backends/api/servers", "DELETE /api/v1/backends/api/servers/a", "GET /api/v1/events", "GET /openapi/v1.json",
+                "GET /api/v1/vips", $"POST /api/v1/nodes/{Environment.MachineName}/standby", $"POST /api/v1/nodes/{Environment.MachineName}/online",
             },
             checkedProtected.ToHashSet());
         // The read token's 403s changed nothing.

@@ -27,12 +27,16 @@ public class OpenApiTests(ITestOutputHelper output) : IAsyncLifetime
         var paths = document.GetProperty("paths");
         Assert.Equal(
             ["/api/v1/backends/{backend}/servers", "/api/v1/backends/{backend}/servers/{server}", "/api/v1/backends/{backend}/servers/{server}/state",
-             "/api/v1/backends/{backend}/servers/{server}/weight", "/api/v1/cluster", "/api/v1/cluster/members", "/api/v1/cluster/members/{member}", "/api/v1/config", "/api/v1/events", "/api/v1/reload", "/api/v1/status", "/healthz", "/readyz"],
+             "/api/v1/backends/{backend}/servers/{server}/weight", "/api/v1/cluster", "/api/v1/cluster/members", "/api/v1/cluster/members/{member}", "/api/v1/config", "/api/v1/events",
+             "/api/v1/nodes/{node}/online", "/api/v1/nodes/{node}/standby", "/api/v1/reload", "/api/v1/status", "/api/v1/vips", "/healthz", "/readyz"],
             paths.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
         Assert.True(paths.GetProperty("/api/v1/backends/{backend}/servers/{server}/state").GetProperty("post").TryGetProperty("requestBody", out _));
         var serverSchema = document.GetProperty("components").GetProperty("schemas").GetProperty("ServerStatusDocument").GetProperty("properties");
         Assert.True(serverSchema.TryGetProperty("in_flight", out _), "schemas use the API's snake_case names");
         Assert.True(serverSchema.TryGetProperty("request_rate", out _));
+        var vipSchema = document.GetProperty("components").GetProperty("schemas").GetProperty("VipStatusDocument").GetProperty("properties");
+        Assert.True(vipSchema.TryGetProperty("held_here", out _));
+        Assert.True(vipSchema.TryGetProperty("previous_node", out _));
         Assert.Equal("bearer", document.GetProperty("components").GetProperty("securitySchemes").GetProperty("bearer").GetProperty("scheme").GetString());
     }
 }

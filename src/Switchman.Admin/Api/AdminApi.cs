@@ -83,6 +83,25 @@ public static class AdminApi
             .Produces<ApiError>(StatusCodes.Status404NotFound)
             .Produces<ApiError>(StatusCodes.Status409Conflict);
 
+        api.MapGet("/vips", VipEndpoints.GetVips)
+            .RequireAuthorization(AdminPolicies.Read)
+            .WithSummary("Every configured VIP: the node the shared state gives it to (absent: nobody), since when, why, the node before; and whether this node has it on its interface. Nodes in standby or unable to serve a VIP are listed with why.")
+            .Produces<VipsDocument>();
+
+        api.MapPost("/nodes/{node}/standby", VipEndpoints.StandbyAsync)
+            .RequireAuthorization(AdminPolicies.Admin)
+            .WithSummary("Put a node in standby (pcs node standby): the leader moves its VIPs to other nodes and gives it none; it keeps serving what reaches it.")
+            .Produces<NodeStandingDocument>()
+            .Produces<ApiError>(StatusCodes.Status404NotFound)
+            .Produces<ApiError>(StatusCodes.Status409Conflict);
+
+        api.MapPost("/nodes/{node}/online", VipEndpoints.OnlineAsync)
+            .RequireAuthorization(AdminPolicies.Admin)
+            .WithSummary("Bring a node out of standby: it may be given VIPs again.")
+            .Produces<NodeStandingDocument>()
+            .Produces<ApiError>(StatusCodes.Status404NotFound)
+            .Produces<ApiError>(StatusCodes.Status409Conflict);
+
         api.MapGet("/events", EventEndpoints.GetEventsAsync)
             .RequireAuthorization(AdminPolicies.Read)
             .WithSummary("Server-Sent Events of everything that changes (?since=<id> replays history); ?follow=false returns the history as JSON.")

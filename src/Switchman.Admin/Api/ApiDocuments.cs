@@ -7,11 +7,19 @@ namespace Switchman.Admin.Api;
 
 /// <summary><c>GET /api/v1/status</c>.</summary>
 /// <param name="Cluster">The cluster summary (no per-member reports; see <c>GET /api/v1/cluster</c>); null when the node runs alone.</param>
+/// <param name="Vips">Every configured VIP, as <c>GET /api/v1/vips</c> lists them.</param>
 public sealed record NodeStatusDocument(
-    NodeInfoDocument Node, bool Ready, IReadOnlyList<FrontendStatus> Frontends, IReadOnlyList<BackendStatusDocument> Backends, ClusterStatusDocument? Cluster = null);
+    NodeInfoDocument Node,
+    bool Ready,
+    IReadOnlyList<FrontendStatus> Frontends,
+    IReadOnlyList<BackendStatusDocument> Backends,
+    ClusterStatusDocument? Cluster,
+    IReadOnlyList<VipStatusDocument> Vips);
 
 /// <param name="Revision">The configuration revision the node runs.</param>
-public sealed record NodeInfoDocument(long Revision, DateTimeOffset StartedAt, string Version);
+/// <param name="Id">The node's name in VIP assignments and standby commands: its cluster node id, or alone its host name.</param>
+/// <param name="Standby">An operator put this node in standby: it holds no VIP and is given none.</param>
+public sealed record NodeInfoDocument(long Revision, DateTimeOffset StartedAt, string Version, string Id, bool Standby);
 
 public sealed record BackendStatusDocument(string Name, string Balance, int AvailableServers, IReadOnlyList<ServerStatusDocument> Servers);
 
@@ -29,6 +37,37 @@ public sealed record ServerStatusDocument(
     long RequestsTotal,
     DateTimeOffset? EjectedUntil,
     CheckStatus? LastCheck);
+
+/// <summary><c>GET /api/v1/vips</c>: every configured VIP and the nodes that cannot hold some now.</summary>
+/// <param name="Node">The node that answered (its name in assignments), whose interfaces <c>held_here</c> speaks of.</param>
+/// <param name="Nodes">The nodes the shared state says something of: in standby, or unable to serve some VIP.</param>
+public sealed record VipsDocument(string Node, IReadOnlyList<VipStatusDocument> Vips, IReadOnlyList<NodeStandingDocument> Nodes);
+
+/// <summary>One VIP: its configuration, its assignment in the shared state, and what this node's interfaces have.</summary>
+/// <param name="Holder">The node the shared state gives it to; absent while nobody holds it (being moved, or no node can).</param>
+/// <param name="Since">When the leader made the current assignment (or release); absent before the first one.</param>
+/// <param name="Reason">Why: placed, node lost, standby, unhealthy: …, preempted…</param>
+/// <param name="PreviousNode">The node that held it before.</param>
+/// <param name="Term">The leader's term when it decided (the assignment's fencing token).</param>
+/// <param name="HeldHere">Whether the node that answered has the address on its interface now; a holder that says false,
+/// or another node that says true, is a VIP in motion or one that node cannot take.</param>
+public sealed record VipStatusDocument(
+    string Name,
+    string Address,
+    string Interface,
+    string? Pool,
+    string? Holder,
+    DateTimeOffset? Since,
+    string? Reason,
+    string? PreviousNode,
+    long? Term,
+    bool HeldHere);
+
+/// <summary>What the shared state says of one node's fitness to hold VIPs (the answer to <c>POST /api/v1/nodes/{node}/standby|online</c>).</summary>
+/// <param name="StandbyAuthor">Who put it in standby.</param>
+/// <param name="Unready">VIP name → why the node reported it cannot serve it.</param>
+/// <param name="Vips">The VIPs the shared state gives it as this answer is written (a node just put in standby still has them for a moment).</param>
+public sealed record NodeStandingDocument(string Node, bool Standby, string? StandbyAuthor, IReadOnlyDictionary<string, string> Unready, IReadOnlyList<string> Vips);
 
 /// <summary>A configuration accepted (or, with <paramref name="DryRun"/>, one that would be).</summary>
 /// <param name="Revision">The revision running now: the new one, or for a dry run the current one.</param>
@@ -58,6 +97,9 @@ public sealed record ApiError(string Error)
 
     /// <summary>409 on removal: requests still in flight when the wait ended.</summary>
     public int? InFlight { get; init; }
+
+    /// <summary>404 for a node: the nodes that do exist.</summary>
+    public IReadOnlyList<string>? Nodes { get; init; }
 }
 
 /// <param name="File">The file the error is in when it is one (a reload); absent for a request body.</param>
@@ -83,6 +125,8 @@ public sealed record AddServerRequest(string Name, string Address, int? Weight, 
 [JsonSerializable(typeof(ConfigChangeDocument))]
 [JsonSerializable(typeof(ServerAddedDocument))]
 [JsonSerializable(typeof(ApiError))]
+[JsonSerializable(typeof(VipsDocument))]
+[JsonSerializable(typeof(NodeStandingDocument))]
 [JsonSerializable(typeof(ClusterStatusDocument))]
 [JsonSerializable(typeof(AddMemberRequest))]
 [JsonSerializable(typeof(MembershipChangeDocument))]

@@ -1,6 +1,7 @@
 using System.Reflection;
 using Microsoft.AspNetCore.Http;
 using Switchman.Admin.Control;
+using Switchman.Admin.Vips;
 using Switchman.Proxy;
 
 namespace Switchman.Admin.Api;
@@ -18,19 +19,22 @@ public sealed class NodeInfo(TimeProvider time)
 internal static class StatusEndpoints
 {
     public static async Task<IResult> GetStatusAsync(
-        DataPlane dataPlane, ConfigStore store, RequestRates rates, NodeInfo node, Clustering.ClusterContext cluster, CancellationToken cancellationToken)
+        DataPlane dataPlane, ConfigStore store, RequestRates rates, NodeInfo node, Clustering.ClusterContext cluster,
+        VipKeeper keeper, IVipMembership membership, CancellationToken cancellationToken)
     {
         var clusterSummary = cluster.Node is null
             ? null
             : await Clustering.ClusterEndpoints.BuildStatusAsync(cluster, store, withMembers: false, cancellationToken).ConfigureAwait(false);
         var status = dataPlane.GetStatus();
+        var state = store.State;
         var document = new NodeStatusDocument(
-            new NodeInfoDocument(store.Current.Revision, node.StartedAt, node.Version),
+            new NodeInfoDocument(store.Current.Revision, node.StartedAt, node.Version, membership.NodeId, state.StandingOf(membership.NodeId).Standby),
             status.Ready,
             status.Frontends,
             [.. status.Backends.Select(b => new BackendStatusDocument(
                 b.Name, b.Balance, b.AvailableServers, [.. b.Servers.Select(s => ToDocument(b.Name, s, rates))]))],
-            clusterSummary);
+            clusterSummary,
+            VipEndpoints.Rows(state, keeper.Held));
         return ApiResults.Json(document);
     }
 

@@ -148,6 +148,16 @@ public sealed class ConfigStore
             ChangeId = ChangeCommand.NewChangeId(), Author = author, ProposedAt = _time.GetUtcNow(), Backend = backend, Server = server, Weight = weight,
         }, cancellationToken);
 
+    /// <summary>
+    /// Puts <paramref name="node"/> in standby (the leader moves its VIPs away and gives it none) or back online: a
+    /// replicated fact about the node, no new revision. The caller checks that the node exists.
+    /// </summary>
+    public Task<AppendResult> SetNodeStandbyAsync(string node, bool standby, string author, CancellationToken cancellationToken) =>
+        _log.AppendAsync(new SetNodeStandbyCommand
+        {
+            ChangeId = ChangeCommand.NewChangeId(), Author = author, ProposedAt = _time.GetUtcNow(), Node = node, Standby = standby,
+        }, cancellationToken);
+
     /// <summary>Adds a server to a backend (a new revision), after checking the configuration it makes.</summary>
     public Task<ApplyOutcome> AddServerAsync(string backend, ServerConfig server, string author, CancellationToken cancellationToken) =>
         ChangeServersAsync(backend, servers => [.. servers, server], new AddServerCommand

@@ -7,7 +7,7 @@ internal static class StatusCommand
 {
     public static Command Create()
     {
-        var command = new Command("status", "Show the node: revision, frontends, and every backend server's state, health, weight, in-flight requests and last check.");
+        var command = new Command("status", "Show the node: revision, VIPs, frontends, and every backend server's state, health, weight, in-flight requests and last check.");
         AdminCommandAction.Set(command, async (context, _, cancellationToken) =>
         {
             var status = await context.Client.GetStatusAsync(cancellationToken);

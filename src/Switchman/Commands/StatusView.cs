@@ -5,9 +5,9 @@ using Switchman.Client;
 namespace Switchman.Commands;
 
 /// <summary>
-/// <c>switchman status</c> for people, in the manner of <c>pcs status</c> / crm_mon: the node line, the frontends,
-/// then a table per backend with each server's state and health in colour (ready green, drain yellow, maint grey;
-/// up green, down red).
+/// <c>switchman status</c> for people, in the manner of <c>pcs status</c> / crm_mon: the node line, the VIPs (when
+/// any are configured), the frontends, then a table per backend with each server's state and health in colour (ready
+/// green, drain yellow, maint grey; up green, down red).
 /// </summary>
 internal static class StatusView
 {
@@ -17,6 +17,12 @@ internal static class StatusView
         if (status.Cluster is { Enabled: true } cluster)
         {
             console.MarkupLine(ClusterLine(cluster));
+        }
+        if (status.Vips is { Count: > 0 } vips)
+        {
+            console.WriteLine();
+            console.MarkupLine("[bold]VIPs[/]");
+            VipsView.RenderTable(console, vips, status.Node?.Id);
         }
 
         console.WriteLine();
@@ -64,6 +70,10 @@ internal static class StatusView
         {
             status.Ready ? "[green]ready[/]" : "[yellow]not ready[/] (waiting for the first round of health checks)",
         };
+        if (status.Node?.Standby == true)
+        {
+            parts.Add("[yellow]standby[/] (holds no VIP)");
+        }
         if (status.Node is { } node)
         {
             parts.Add($"revision {node.Revision}");

@@ -83,7 +83,8 @@ public sealed partial class SwitchmanTestNode : IAsyncDisposable
     private static async Task<SwitchmanTestNode> StartAsync(SwitchmanConfig config, string? file, TempDirectory directory, ITestOutputHelper? output, TestNodeOptions options)
     {
         var logs = new FakeLogCollector();
-        var host = NodeHost.Create(config, file, logging => logging.AddTestLogs(logs, output, options.LogPrefix, options.MinimumLogLevel));
+        var host = NodeHost.Create(
+            config, file, logging => logging.AddTestLogs(logs, output, options.LogPrefix, options.MinimumLogLevel), networkTools: options.VipTools);
         try
         {
             await host.StartAsync();

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Switchman.Core.Configuration;
+using Switchman.Vips;
 
 namespace Switchman.Testing;
 
@@ -26,4 +27,15 @@ public sealed record TestNodeOptions
 
     /// <summary>Returns from start only once the first round of health checks is done (each server's health is known).</summary>
     public bool WaitForFirstHealthRound { get; init; }
+
+    /// <summary>
+    /// What the node's VIP keeper runs to add, remove and announce addresses; null: the host's own <c>ip</c> and
+    /// <c>arping</c>, which change the host's interfaces (never give such a node a VIP on a real interface; an interface
+    /// that does not exist, such as <c>nosuch0</c>, only makes it fail). <see cref="NoOpVipTools"/> succeeds without
+    /// touching anything, so a node alone "holds" its VIPs.
+    /// </summary>
+    public NetworkTools? VipTools { get; init; }
+
+    /// <summary>Tools that run <c>true</c> in place of <c>ip</c> and <c>arping</c>: every add, remove and announcement succeeds and nothing changes.</summary>
+    public static NetworkTools NoOpVipTools => new(["true"], ["true"], TimeProvider.System);
 }
