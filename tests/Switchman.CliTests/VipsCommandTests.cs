@@ -24,7 +24,7 @@ public sealed class VipsCommandTests : IAsyncLifetime
            {"name": "spare", "address": "2001:db8::40/64", "interface": "eth0", "held_here": false}],
          "nodes": [
            {"node": "lb1", "standby": true, "standby_author": "ops", "unready": {}, "vips": ["api", "admin"]},
-           {"node": "lb2", "standby": false, "unready": {"admin": "cannot add the address: interface eth1 does not exist on this node"}, "vips": ["web1"]}]}
+           {"node": "lb2", "standby": false, "unready": {"admin": "cannot add VIP 192.0.2.20/24 on eth1: interface eth1 does not exist on this node"}, "vips": ["web1"]}]}
         """;
 
     private RecordedAdminApi _api = null!;
@@ -52,7 +52,7 @@ public sealed class VipsCommandTests : IAsyncLifetime
         Assert.Contains("VIP web2: 192.0.2.22/24 is still on eth0 here, though nobody holds it; this node removes it at its next look", result.Output);
         Assert.Contains("VIP admin: this node holds it, but 192.0.2.30/24 is not on eth1 here; see vip_failed in `switchman events`", result.Output);
         Assert.Contains("node lb1 (this node): standby, set by ops; it is given no VIP until `switchman node online lb1`", result.Output);
-        Assert.Contains("node lb2 cannot serve admin: cannot add the address: interface eth1 does not exist on this node", result.Output);
+        Assert.Contains("node lb2 cannot serve admin: cannot add VIP 192.0.2.20/24 on eth1: interface eth1 does not exist on this node", result.Output);
         Assert.DoesNotContain('\u001b', result.StandardOutput);
         Assert.All(result.Output, line => Assert.True(line.Length <= 120, $"line longer than 120 columns: {line}"));
         Assert.Equal(("GET", "/api/v1/vips"), (Assert.Single(_api.Requests).Method, _api.Requests[0].Target));

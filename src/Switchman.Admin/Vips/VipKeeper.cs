@@ -48,7 +48,8 @@ public sealed class VipKeeper : IHostedService, IAsyncDisposable
     /// <summary>What this node holds, for readers on other threads (metrics, status); replaced whole after each change.</summary>
     private volatile IReadOnlyDictionary<string, DateTimeOffset> _heldSince = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, string> _lastError = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, string> _failures = new(StringComparer.Ordinal);
+    /// <summary>VIP name → the error of the last attempt to add it, and where (address and interface) that was.</summary>
+    private readonly ConcurrentDictionary<string, (string Where, string Error)> _failures = new(StringComparer.Ordinal);
     private readonly List<Task> _announcing = [];
     private readonly CancellationTokenSource _stopping = new();
     private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
@@ -79,7 +80,7 @@ public sealed class VipKeeper : IHostedService, IAsyncDisposable
     public IReadOnlyDictionary<string, DateTimeOffset> Held => _heldSince;
 
     /// <summary>VIPs this node could not put on its interface, with the error; kept until it succeeds or the VIP changes.</summary>
-    public IReadOnlyDictionary<string, string> Failures => _failures;
+    public IReadOnlyDictionary<string, string> Failures => _failures.ToDictionary(f => f.Key, f => f.Value.Error, StringComparer.Ordinal);
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -190,7 +191,8 @@ public sealed class VipKeeper : IHostedService, IAsyncDisposable
 
     private async Task AcquireAsync(VipConfig vip, VipAddress address, VipAssignment assignment, CancellationToken cancellationToken)
     {
-        if (_failures.TryGetValue(vip.Name, out var failure) && failure.StartsWith(address.ToString() + "@" + vip.Interface + ":", StringComparison.Ordinal))
+        var where = $"{address}@{vip.Interface}";
+        if (_failures.TryGetValue(vip.Name, out var failure) && failure.Where == where)
         {
             // It failed before with this very address and interface: the leader places it elsewhere; do not retry every tick.
             return;
@@ -199,7 +201,7 @@ public sealed class VipKeeper : IHostedService, IAsyncDisposable
         {
             if (_lastError.TryGetValue(vip.Name + "add", out var error))
             {
-                _failures[vip.Name] = $"{address}@{vip.Interface}: {error}";
+                _failures[vip.Name] = (where, error);
             }
             return;
         }
@@ -212,7 +214,7 @@ public sealed class VipKeeper : IHostedService, IAsyncDisposable
         {
             // Without its guard a crash would leave the address behind while another node holds the VIP: not held.
             await TryAsync(vip.Name, "remove", () => _addresses.RemoveAsync(address, vip.Interface, cancellationToken)).ConfigureAwait(false);
-            _failures[vip.Name] = $"{address}@{vip.Interface}: {e.Message}";
+            _failures[vip.Name] = (where, e.Message);
             VipLog.Failed(_logger, vip.Name, e.Message);
             return;
         }

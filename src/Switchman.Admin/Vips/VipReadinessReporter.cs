@@ -46,7 +46,7 @@ public sealed class VipReadinessReporter(
         var status = dataPlane.GetStatus();
         var failures = keeper.Failures;
         var unready = config.Vips
-            .Select(v => (v.Name, Why: failures.TryGetValue(v.Name, out var failure) ? $"cannot add the address: {failure}" : VipReadiness.WhyNot(v, dataPlane.Config, status)))
+            .Select(v => (v.Name, Why: failures.TryGetValue(v.Name, out var failure) ? failure : VipReadiness.WhyNot(v, dataPlane.Config, status)))
             .Where(v => v.Why is not null)
             .ToImmutableSortedDictionary(v => v.Name, v => v.Why!, StringComparer.Ordinal);
         var known = state.StandingOf(membership.NodeId).Unready;
