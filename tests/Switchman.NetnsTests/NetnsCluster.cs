@@ -58,9 +58,13 @@ public sealed class NetnsCluster : IAsyncDisposable
     /// <summary>Whether backend api has HTTP health checks (<c>health: { path: /healthz }</c>, defaults otherwise).</summary>
     private readonly bool _healthChecks;
 
-    private NetnsCluster(NetworkLab lab, ITestOutputHelper output, IReadOnlyList<string>? vipLines, IReadOnlySet<string>? withoutNetAdmin, bool healthChecks)
+    /// <summary>The node that runs as a witness (votes, serves nothing, holds no VIP), if any.</summary>
+    private readonly string? _witness;
+
+    private NetnsCluster(NetworkLab lab, ITestOutputHelper output, IReadOnlyList<string>? vipLines, IReadOnlySet<string>? withoutNetAdmin, bool healthChecks, string? witness)
     {
         _healthChecks = healthChecks;
+        _witness = witness;
         _lab = lab;
         _output = output;
         _vipLines = vipLines ?? [$"  - {{ name: api, address: {Vip}, interface: eth0 }}"];
@@ -84,14 +88,16 @@ public sealed class NetnsCluster : IAsyncDisposable
     /// <param name="vipLines">The <c>vips:</c> section's lines (default: one VIP, api, at <see cref="Vip"/>).</param>
     /// <param name="withoutNetAdmin">Nodes to run without CAP_NET_ADMIN.</param>
     /// <param name="healthChecks">Whether backend api has HTTP health checks at their defaults.</param>
+    /// <param name="witness">A node to run as a witness.</param>
     public static async Task<NetnsCluster> StartAsync(
-        ITestOutputHelper output, IReadOnlyList<string>? vipLines = null, IReadOnlySet<string>? withoutNetAdmin = null, bool healthChecks = false)
+        ITestOutputHelper output, IReadOnlyList<string>? vipLines = null, IReadOnlySet<string>? withoutNetAdmin = null, bool healthChecks = false,
+        string? witness = null)
     {
         var lab = await NetworkLab.CreateAsync([.. NodeIds, .. BackendNames]);
         NetnsCluster? cluster = null;
         try
         {
-            cluster = new NetnsCluster(lab, output, vipLines, withoutNetAdmin, healthChecks);
+            cluster = new NetnsCluster(lab, output, vipLines, withoutNetAdmin, healthChecks, witness);
             await cluster.StartBackendsAsync();
             await Task.WhenAll(cluster.Nodes.Select(cluster.StartAsync));
             await cluster.WaitForLeaderAsync(cluster.Nodes, StartTimeout);
@@ -124,6 +130,7 @@ public sealed class NetnsCluster : IAsyncDisposable
             $"    - {{ name: tests, role: admin, sha256: {tokenHash} }}",
             "cluster:",
             $"  node_id: {node.Id}",
+            .. node.Id == _witness ? ["  role: witness"] : Array.Empty<string>(),
             $"  listen: {node.ClusterAddress}",
             "  peers:",
             .. Nodes.Where(n => n != node).Select(p => $"    - {{ id: {p.Id}, address: {p.ClusterAddress} }}"),
@@ -359,6 +366,17 @@ public sealed class NetnsCluster : IAsyncDisposable
     }
 
     /// <summary>PUT the weight of a server through <paramref name="via"/>: a server override. Returns the status and body.</summary>
+    /// <summary>POST /api/v1/nodes/{node}/standby (or /online) through <paramref name="via"/>.</summary>
+    public async Task<(HttpStatusCode Status, string Body)> SetStandbyAsync(NetnsNode via, NetnsNode node, bool standby)
+    {
+        ArgumentNullException.ThrowIfNull(via);
+        ArgumentNullException.ThrowIfNull(node);
+        using var timeout = new CancellationTokenSource(CallTimeout);
+        using var response = await _network.PostAsync(
+            new Uri($"{via.AdminUrl}/api/v1/nodes/{node.Id}/{(standby ? "standby" : "online")}"), content: null, timeout.Token);
+        return (response.StatusCode, await response.Content.ReadAsStringAsync(timeout.Token));
+    }
+
     public async Task<(HttpStatusCode Status, string Body)> SetWeightAsync(NetnsNode via, string server, int weight)
     {
         ArgumentNullException.ThrowIfNull(via);

@@ -119,6 +119,46 @@ public sealed class VipPlacementFaultTests(ITestOutputHelper output)
         Assert.Equal(["n2"], await VipHolders.OfAsync(cluster));
     }
 
+    [Fact]
+    public async Task A_holder_put_in_standby_gives_its_vip_to_another_node_and_back_online_it_is_given_nothing()
+    {
+        await using var cluster = await NetnsCluster.StartAsync(output);
+        await Await.UntilAsync(async () => (await VipHolders.OfAsync(cluster)).Count == 1, Converge, "the VIP to be held");
+        var holder = cluster.Node((await VipHolders.OfAsync(cluster)).Single());
+        var via = cluster.Nodes.First(n => n != holder);
+        using var sampling = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var mostAtOnce = VipHolders.SampleMostAtOnceAsync(cluster, [NetnsCluster.Vip], sampling.Token);
+
+        // Sent to another node: like every write, it reaches the leader and every node applies it.
+        var (status, body) = await cluster.SetStandbyAsync(via, holder, standby: true);
+        Assert.True(status == System.Net.HttpStatusCode.OK, $"{status}: {body}");
+        await Await.UntilAsync(async () => await VipHolders.OfAsync(cluster) is [var h] && h != holder.Id, Converge, "the VIP to leave the node in standby");
+        Assert.Contains(cluster.LogLinesContaining(holder, "[6002]"), line => line.Contains("standby", StringComparison.Ordinal));
+
+        var (online, onlineBody) = await cluster.SetStandbyAsync(via, holder, standby: false);
+        Assert.True(online == System.Net.HttpStatusCode.OK, $"{online}: {onlineBody}");
+        var newHolder = (await VipHolders.OfAsync(cluster)).Single();
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        Assert.Equal([newHolder], await VipHolders.OfAsync(cluster));
+        await sampling.CancelAsync();
+        Assert.Equal(1, await mostAtOnce);
+    }
+
+    [Fact]
+    public async Task A_witness_is_never_given_a_vip_the_pool_is_spread_over_the_two_load_balancers()
+    {
+        await using var cluster = await NetnsCluster.StartAsync(output, PoolLines, witness: "n3");
+        await Await.UntilAsync(async () => (await SpreadAsync(cluster)) is var s && s["n1"] + s["n2"] == 3 && Math.Abs(s["n1"] - s["n2"]) == 1,
+            Converge, "the pool on n1 and n2, spread 2 and 1");
+        var watch = Stopwatch.StartNew();
+        while (watch.Elapsed < TimeSpan.FromSeconds(2))
+        {
+            Assert.Equal(0, (await SpreadAsync(cluster))["n3"]);
+            await Task.Delay(TimeSpan.FromMilliseconds(50));
+        }
+        Assert.Equal(0, await cluster.MetricAsync(cluster.Node("n3"), "switchman_vip_held"));
+    }
+
     /// <summary>How many of the pool's VIPs each node holds.</summary>
     private static async Task<Dictionary<string, int>> SpreadAsync(NetnsCluster cluster)
     {
