@@ -16,23 +16,44 @@ public sealed class VipAssignerTests
     private static readonly TimeSpan Limit = TimeSpan.FromSeconds(10);
 
     [Fact]
-    public async Task A_vip_whose_holder_is_lost_is_released_then_given_to_the_next_node_only_once_the_old_holder_surely_let_go()
+    public async Task A_vip_whose_holder_stops_answering_moves_only_once_the_holder_s_lease_surely_ended()
     {
         var membership = new FakeMembership { Holders = ["lb1", "lb2"] };
         var log = new RecordingLog(Config());
         await using var assigner = await StartedAsync(log, membership);
         await Await.UntilAsync(() => log.State.Vips.GetValueOrDefault("api")?.Node == "lb1", Limit, "the VIP to be placed on the leader");
 
-        membership.Holders = ["lb2"];
+        // lb1 stops answering: while its lease may be live the VIP stays (a blip moves nothing)...
         membership.Released = false;
-        await Await.UntilAsync(() => log.State.Vips["api"] is { Node: null, Reason: "node lost" }, Limit, "the VIP to be taken from lb1");
+        membership.Holders = ["lb2"];
+        await Task.Delay(200);
+        Assert.Equal("lb1", log.State.Vips["api"].Node);
+
+        // ...once it has surely ended, the VIP is taken from lb1 and given to lb2.
+        membership.Released = true;
+        await Await.UntilAsync(() => log.State.Vips["api"].Node == "lb2", Limit, "the VIP to move to lb2");
+        Assert.Equal(("lb1", "node lost"), (log.State.Vips["api"].PreviousNode, log.State.Vips["api"].Reason));
+        Assert.Contains(membership.Revoked, r => r.Node == "lb1");
+    }
+
+    [Fact]
+    public async Task A_vip_released_by_a_holder_that_is_not_yet_surely_rid_of_it_waits_before_going_elsewhere()
+    {
+        var membership = new FakeMembership { Holders = ["lb1", "lb2"] };
+        var log = new RecordingLog(Config());
+        await using var assigner = await StartedAsync(log, membership);
+        await Await.UntilAsync(() => log.State.Vips.GetValueOrDefault("api")?.Node == "lb1", Limit, "the VIP to be placed on the leader");
+
+        // lb1 goes into standby: the VIP is taken from it at once, and given to lb2 only when lb1 surely let go.
+        membership.Released = false;
+        await log.AppendAsync(new SetNodeStandbyCommand { ChangeId = "s1", Author = "ops", ProposedAt = DateTimeOffset.UnixEpoch, Node = "lb1", Standby = true }, CancellationToken.None);
+        await Await.UntilAsync(() => log.State.Vips["api"] is { Node: null, Reason: "standby" }, Limit, "the VIP to be taken from lb1");
         await Task.Delay(200);
         Assert.Null(log.State.Vips["api"].Node);
         Assert.Contains(("lb1", log.State.Vips["api"].Index), membership.Revoked);
 
         membership.Released = true;
         await Await.UntilAsync(() => log.State.Vips["api"].Node == "lb2", Limit, "the VIP to move to lb2");
-        Assert.Equal(("lb1", "node lost"), (log.State.Vips["api"].PreviousNode, log.State.Vips["api"].Reason));
     }
 
     [Fact]
@@ -158,5 +179,9 @@ public sealed class VipAssignerTests
         }
 
         public bool SurelyReleased(string node, long releaseIndex) => Released;
+
+        public bool LeaseSurelyEnded(string node) => Released;
+
+        public bool MembershipSettled() => true;
     }
 }

@@ -40,6 +40,12 @@ public interface IVipMembership
 
     /// <summary>Whether <paramref name="node"/> has surely let go of a VIP released at <paramref name="releaseIndex"/>.</summary>
     bool SurelyReleased(string node, long releaseIndex);
+
+    /// <summary>Whether no lease <paramref name="node"/> may have had is live any more (it cannot be holding anything).</summary>
+    bool LeaseSurelyEnded(string node) => SurelyReleased(node, long.MaxValue);
+
+    /// <summary>Whether every member is known (id and role) and answers: until then a first placement may wait.</summary>
+    bool MembershipSettled();
 }
 
 /// <summary>A node alone: it leads for ever in term 1, may always hold, and is the only possible holder.</summary>
@@ -68,6 +74,8 @@ public sealed class LoneVipMembership : IVipMembership
     }
 
     public bool SurelyReleased(string node, long releaseIndex) => node != NodeId || Volatile.Read(ref _report) >= releaseIndex;
+
+    public bool MembershipSettled() => true;
 }
 
 /// <summary>A cluster member: the leases of <see cref="ClusterNode"/> (its leader lease, and grants on liveness pings).</summary>
@@ -96,4 +104,6 @@ public sealed class ClusterVipMembership(ClusterNode cluster) : IVipMembership
     public void Revoke(string node, long releaseIndex) => cluster.Leases.Revoke(node, releaseIndex);
 
     public bool SurelyReleased(string node, long releaseIndex) => cluster.Leases.SurelyReleased(node, releaseIndex, cluster.Term, cluster.NodeId);
+
+    public bool MembershipSettled() => cluster.Members.All(m => m.Id is not null && m.Role is not null && (m.IsLocal || m.Status == "available"));
 }

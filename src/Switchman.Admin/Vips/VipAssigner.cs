@@ -19,7 +19,15 @@ public sealed class VipAssigner(IChangeLog log, IVipMembership membership, TimeP
 {
     private static readonly TimeSpan LookEvery = TimeSpan.FromMilliseconds(20);
 
+    /// <summary>
+    /// How long a new leader waits, at most, for every member to be known before it places a VIP for the first time:
+    /// a pool placed while one node is still starting would pile onto the others and, with <c>preempt: false</c>,
+    /// stay there. A VIP that had a holder is never held back by this.
+    /// </summary>
+    private static readonly TimeSpan FirstPlacementGrace = TimeSpan.FromSeconds(3);
+
     private string? _lastProblem;
+    private long _leadingSince;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -28,6 +36,7 @@ public sealed class VipAssigner(IChangeLog log, IVipMembership membership, TimeP
             while (!stoppingToken.IsCancellationRequested)
             {
                 var leadership = await membership.WaitForLeadershipAsync(stoppingToken).ConfigureAwait(false);
+                _leadingSince = time.GetTimestamp();
                 using var leading = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, leadership);
                 try
                 {
@@ -85,7 +94,7 @@ public sealed class VipAssigner(IChangeLog log, IVipMembership membership, TimeP
                     continue;
                 }
             }
-            if (wanted is not null)
+            if (wanted is not null && (assignment is not null || membership.MembershipSettled() || time.GetElapsedTime(_leadingSince) >= FirstPlacementGrace))
             {
                 await AssignAsync(vip.Name, wanted, term, assignment?.Reason ?? "placed", leading).ConfigureAwait(false);
             }
@@ -98,7 +107,9 @@ public sealed class VipAssigner(IChangeLog log, IVipMembership membership, TimeP
         var standing = state.StandingOf(holder);
         if (!membership.IsReachable(holder))
         {
-            return "node lost";
+            // Not before its lease has surely ended: it could not be given away sooner anyway, and a holder that missed
+            // a ping or two (a busy moment) keeps its VIP instead of moving it for nothing.
+            return membership.LeaseSurelyEnded(holder) ? "node lost" : null;
         }
         if (standing.Standby)
         {

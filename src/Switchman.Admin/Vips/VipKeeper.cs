@@ -278,7 +278,17 @@ public sealed class VipKeeper : IHostedService, IAsyncDisposable
         }
         if (_heldSince.ContainsKey(vip.Name))
         {
-            await TryAsync(vip.Name, "announce", () => _addresses.AnnounceAsync(address, vip.Interface, count: 1, _stopping.Token)).ConfigureAwait(false);
+            await TryAsync(vip.Name, "announce", async () =>
+            {
+                try
+                {
+                    await _addresses.AnnounceAsync(address, vip.Interface, count: 1, _stopping.Token).ConfigureAwait(false);
+                }
+                catch (VipHostException) when (!_heldSince.ContainsKey(vip.Name))
+                {
+                    // Released while arping ran (it cannot send from an address the node no longer has): nothing to announce.
+                }
+            }).ConfigureAwait(false);
         }
     }
 
