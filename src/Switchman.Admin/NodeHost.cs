@@ -133,7 +133,9 @@ public sealed class NodeHost : IAsyncDisposable
         builder.Services.AddSingleton(sp => new VipKeeper(
             sp.GetRequiredService<IChangeLog>(), sp.GetRequiredService<LinkAddresses>(), sp.GetRequiredService<NodeEvents>(),
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<VipKeeper>>(),
-            sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), sp.GetRequiredService<IVipMembership>()));
+            sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), sp.GetRequiredService<IVipMembership>(),
+            // vip_interfaces is node-local and read at start: the file's override, else the VIP's own interface.
+            config.InterfaceFor));
         builder.Services.AddHostedService(sp => sp.GetRequiredService<VipKeeper>());
         if (clustered)
         {

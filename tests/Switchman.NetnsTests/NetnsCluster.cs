@@ -61,8 +61,14 @@ public sealed class NetnsCluster : IAsyncDisposable
     /// <summary>The node that runs as a witness (votes, serves nothing, holds no VIP), if any.</summary>
     private readonly string? _witness;
 
-    private NetnsCluster(NetworkLab lab, ITestOutputHelper output, IReadOnlyList<string>? vipLines, IReadOnlySet<string>? withoutNetAdmin, bool healthChecks, string? witness)
+    /// <summary>Lines added to one node's file only (its node-local settings), by node id.</summary>
+    private readonly IReadOnlyDictionary<string, string[]> _nodeLines;
+
+    private NetnsCluster(
+        NetworkLab lab, ITestOutputHelper output, IReadOnlyList<string>? vipLines, IReadOnlySet<string>? withoutNetAdmin, bool healthChecks, string? witness,
+        IReadOnlyDictionary<string, string[]>? nodeLines)
     {
+        _nodeLines = nodeLines ?? new Dictionary<string, string[]>();
         _healthChecks = healthChecks;
         _witness = witness;
         _lab = lab;
@@ -89,15 +95,16 @@ public sealed class NetnsCluster : IAsyncDisposable
     /// <param name="withoutNetAdmin">Nodes to run without CAP_NET_ADMIN.</param>
     /// <param name="healthChecks">Whether backend api has HTTP health checks at their defaults.</param>
     /// <param name="witness">A node to run as a witness.</param>
+    /// <param name="nodeLines">Lines added to one node's file only, by node id (node-local settings).</param>
     public static async Task<NetnsCluster> StartAsync(
         ITestOutputHelper output, IReadOnlyList<string>? vipLines = null, IReadOnlySet<string>? withoutNetAdmin = null, bool healthChecks = false,
-        string? witness = null)
+        string? witness = null, IReadOnlyDictionary<string, string[]>? nodeLines = null)
     {
         var lab = await NetworkLab.CreateAsync([.. NodeIds, .. BackendNames]);
         NetnsCluster? cluster = null;
         try
         {
-            cluster = new NetnsCluster(lab, output, vipLines, withoutNetAdmin, healthChecks, witness);
+            cluster = new NetnsCluster(lab, output, vipLines, withoutNetAdmin, healthChecks, witness, nodeLines);
             await cluster.StartBackendsAsync();
             await Task.WhenAll(cluster.Nodes.Select(cluster.StartAsync));
             await cluster.WaitForLeaderAsync(cluster.Nodes, StartTimeout);
@@ -138,6 +145,7 @@ public sealed class NetnsCluster : IAsyncDisposable
             $"  secret_file: {SecretFile}",
             "vips:",
             .. _vipLines,
+            .. _nodeLines.GetValueOrDefault(node.Id) ?? [],
             "frontends:",
             "  web:",
             "    listen: 0.0.0.0:8080",

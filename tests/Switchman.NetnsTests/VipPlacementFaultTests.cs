@@ -159,6 +159,17 @@ public sealed class VipPlacementFaultTests(ITestOutputHelper output)
         Assert.Equal(0, await cluster.MetricAsync(cluster.Node("n3"), "switchman_vip_held"));
     }
 
+    [Fact]
+    public async Task A_node_s_own_interface_for_a_vip_is_the_one_it_uses()
+    {
+        // n1 names an interface it does not have: it is the one it tries (and reports), so the VIP goes to n2.
+        await using var cluster = await NetnsCluster.StartAsync(output,
+            [$"  - {{ name: api, address: {NetnsCluster.Vip}, interface: eth0, nodes: [n1, n2, n3] }}"],
+            nodeLines: new Dictionary<string, string[]> { ["n1"] = ["vip_interfaces:", "  api: nosuch1"] });
+        await Await.UntilAsync(async () => (await VipHolders.OfAsync(cluster)).SequenceEqual(["n2"]), Converge, "the VIP to be on n2");
+        Assert.Contains(cluster.LogLinesContaining(cluster.Node("n1"), "[6003]"), line => line.Contains("nosuch1", StringComparison.Ordinal));
+    }
+
     /// <summary>How many of the pool's VIPs each node holds.</summary>
     private static async Task<Dictionary<string, int>> SpreadAsync(NetnsCluster cluster)
     {

@@ -41,6 +41,7 @@ public sealed class VipKeeper : IHostedService, IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly IVipMembership _membership;
+    private readonly Func<VipConfig, string> _interfaceFor;
     private readonly Counter<long> _acquisitions;
     private readonly Histogram<double> _takeover;
     private readonly Dictionary<string, HeldVip> _held = new(StringComparer.Ordinal);
@@ -60,7 +61,7 @@ public sealed class VipKeeper : IHostedService, IAsyncDisposable
 
     public VipKeeper(
         IChangeLog log, LinkAddresses addresses, NodeEvents events, TimeProvider time, ILogger<VipKeeper> logger, IMeterFactory meterFactory,
-        IVipMembership membership)
+        IVipMembership membership, Func<VipConfig, string>? interfaceFor = null)
     {
         ArgumentNullException.ThrowIfNull(meterFactory);
         _log = log;
@@ -69,6 +70,7 @@ public sealed class VipKeeper : IHostedService, IAsyncDisposable
         _time = time;
         _logger = logger;
         _membership = membership;
+        _interfaceFor = interfaceFor ?? (static vip => vip.Interface);
         var meter = meterFactory.Create(MeterName);
         meter.CreateObservableGauge("switchman.vip.held", HeldMeasurements, "{vip}", "1 for each configured VIP this node holds now, 0 for the others.");
         _acquisitions = meter.CreateCounter<long>("switchman.vip.acquisitions", "{acquisition}", "How many times this node took a VIP.");
@@ -324,13 +326,14 @@ public sealed class VipKeeper : IHostedService, IAsyncDisposable
         return (_log.State.Config?.Vips ?? ValueList<VipConfig>.Empty).Select(v => new Measurement<int>(held.ContainsKey(v.Name) ? 1 : 0, new KeyValuePair<string, object?>("vip", v.Name)));
     }
 
-    private static IEnumerable<(VipConfig Vip, VipAddress Address)> Configured(SharedState state)
+    /// <summary>The VIPs of <paramref name="state"/>, each with its address parsed and with this node's interface for it.</summary>
+    private IEnumerable<(VipConfig Vip, VipAddress Address)> Configured(SharedState state)
     {
         foreach (var vip in state.Config?.Vips ?? ValueList<VipConfig>.Empty)
         {
             if (VipAddress.TryParse(vip.Address, out var address, out _))
             {
-                yield return (vip, address!);
+                yield return (vip with { Interface = _interfaceFor(vip) }, address!);
             }
         }
     }

@@ -18,6 +18,23 @@ public sealed record SwitchmanConfig
     /// <summary>Floating virtual IP addresses, each held by one node at a time.</summary>
     public ValueList<VipConfig> Vips { get; init; } = ValueList<VipConfig>.Empty;
 
+    /// <summary>This node's own interface for some VIPs (node-local, like <c>admin</c>): <c>vip_interfaces: { api: ens3 }</c>.</summary>
+    public ValueList<VipInterfaceConfig> VipInterfaces { get; init; } = ValueList<VipInterfaceConfig>.Empty;
+
+    /// <summary>The interface this node puts <paramref name="vip"/> on: its own override, else the VIP's.</summary>
+    public string InterfaceFor(VipConfig vip)
+    {
+        ArgumentNullException.ThrowIfNull(vip);
+        foreach (var local in VipInterfaces)
+        {
+            if (local.Vip == vip.Name)
+            {
+                return local.Interface;
+            }
+        }
+        return vip.Interface;
+    }
+
     /// <summary>Membership in a cluster of nodes; null: the node runs alone.</summary>
     public ClusterConfig? Cluster { get; init; }
 

@@ -28,3 +28,14 @@ public sealed record VipConfig
     /// round robin over the pool's addresses); null: a VIP of its own.</summary>
     public string? Pool { get; init; }
 }
+
+/// <summary>
+/// This node's own interface for a VIP, where it differs from the VIP's <c>interface</c> (one node's NIC is
+/// <c>eno1</c>, another's <c>ens3</c>). Node-local, in the top-level <c>vip_interfaces:</c> map (VIP name → interface).
+/// </summary>
+public sealed record VipInterfaceConfig
+{
+    public required string Vip { get; init; }
+
+    public required string Interface { get; init; }
+}

@@ -69,4 +69,34 @@ public sealed class VipConfigTests
         TestConfigs.SingleError("vips:\n  - { name: api, address: 192.0.2.10/24 }\n", 2, 5, "vips[0]", "interface");
         TestConfigs.SingleErrorAt("vips:\n  - { name: api, address: 192.0.2.10/24, interface: eth0, prempt: true }\n", "vips[0].prempt", "prempt");
     }
+
+    [Fact]
+    public void A_node_names_its_own_interface_for_a_vip_which_stays_on_the_node_and_is_written_back()
+    {
+        var config = TestConfigs.LoadValid(Pool + "\nvip_interfaces:\n  api: ens3\n");
+
+        Assert.Equal("ens3", config.InterfaceFor(config.Vips[0]));
+        Assert.Equal("br0", config.InterfaceFor(config.Vips[1]));
+        Assert.Equal(config, ConfigLoader.LoadYaml(ConfigWriter.ToYaml(config), "written.yaml", Path.GetTempPath()).Config);
+        // Node-local: not in what is replicated, and the node keeps its own when a shared change comes in.
+        var shared = Switchman.Core.Changes.NodeLocalSections.Strip(config);
+        Assert.Empty(shared.VipInterfaces);
+        Assert.Equal("ens3", Switchman.Core.Changes.NodeLocalSections.Fill(shared, config).InterfaceFor(config.Vips[0]));
+        Assert.Equal("vip_interfaces", Switchman.Core.Changes.NodeLocalSections.RefuseStartupOnlyChange(
+            config with { VipInterfaces = ValueList.Create(new VipInterfaceConfig { Vip = "api", Interface = "eth9" }) }, config)?.Path);
+        Assert.Null(Switchman.Core.Changes.NodeLocalSections.RefuseStartupOnlyChange(config, config));
+    }
+
+    [Fact]
+    public void An_interface_override_must_name_a_configured_vip_and_an_interface()
+    {
+        var result = TestConfigs.Load(Pool + "\nvip_interfaces:\n  apii: ens3\n  web-a: \"e n\"\n");
+
+        Assert.Equal(
+            [
+                ("vip_interfaces.apii", "there is no VIP 'apii'; configured VIPs: api, web-a, web-b"),
+                ("vip_interfaces.web-a", "'e n' is not a network interface name (1 to 15 characters, no '/' or spaces)"),
+            ],
+            result.Errors.Select(e => (e.Path, e.Message)));
+    }
 }

@@ -31,6 +31,7 @@ internal sealed class ConfigBinder(YamlValueReader values, string baseDirectory)
             Frontends = map.Map("frontends") is { } frontends ? BindNamed(frontends, BindFrontend) : DefaultConfig.Frontends,
             Backends = map.Map("backends") is { } backends ? BindNamed(backends, BindBackend) : DefaultConfig.Backends,
             Vips = BindListOfMaps(map, "vips", BindVip) ?? DefaultConfig.Vips,
+            VipInterfaces = map.Map("vip_interfaces") is { } vipInterfaces ? BindVipInterfaces(vipInterfaces) : DefaultConfig.VipInterfaces,
             Cluster = map.Map("cluster") is { } cluster ? BindCluster(cluster) : null,
             DataDir = map.String("data_dir") is { } dataDir ? (dataDir.Length > 0 ? ResolvePath(dataDir) : dataDir) : null,
         };
@@ -107,6 +108,10 @@ internal sealed class ConfigBinder(YamlValueReader values, string baseDirectory)
         map.ReportUnknownKeys();
         return cluster;
     }
+
+    /// <summary><c>vip_interfaces: { api: ens3 }</c>: VIP name → this node's interface for it.</summary>
+    private static ValueList<VipInterfaceConfig> BindVipInterfaces(YamlMapReader map) =>
+        new([.. map.Entries.Select(entry => new VipInterfaceConfig { Vip = entry.Key, Interface = map.String(entry.Key) ?? "" })]);
 
     private static ClusterPeerConfig BindClusterPeer(YamlMapReader map)
     {

@@ -32,6 +32,7 @@ public static class ConfigValidator
             ValidateBackend(backend, errors);
         }
         ValidateVips(config.Vips, errors);
+        ValidateVipInterfaces(config, errors);
         ValidateAdmin(config.Admin, listeners, errors);
         if (config.Cluster is { } cluster)
         {
@@ -151,6 +152,29 @@ public static class ConfigValidator
         errors.AddUnlessFailed(path, $"backend '{name}' does not exist; {known}");
     }
 
+    private static void ValidateVipInterfaces(SwitchmanConfig config, ConfigErrorCollector errors)
+    {
+        foreach (var local in config.VipInterfaces)
+        {
+            var path = ConfigPath.Child("vip_interfaces", local.Vip);
+            if (config.Vips.All(v => v.Name != local.Vip))
+            {
+                var known = config.Vips.Count == 0 ? "no VIP is configured" : "configured VIPs: " + string.Join(", ", config.Vips.Select(v => v.Name));
+                errors.AddUnlessFailed(path, $"there is no VIP '{local.Vip}'; {known}");
+            }
+            CheckInterface(path, local.Interface, errors);
+        }
+    }
+
+    /// <summary>Linux interface names: at most 15 bytes, no '/', no white space.</summary>
+    private static void CheckInterface(string path, string name, ConfigErrorCollector errors)
+    {
+        if (name.Length is 0 or > 15 || name.Any(c => c == '/' || char.IsWhiteSpace(c)))
+        {
+            errors.AddUnlessFailed(path, $"'{name}' is not a network interface name (1 to 15 characters, no '/' or spaces)");
+        }
+    }
+
     private static void ValidateVips(IReadOnlyList<VipConfig> vips, ConfigErrorCollector errors)
     {
         var names = new HashSet<string>(StringComparer.Ordinal);
@@ -176,11 +200,7 @@ public static class ConfigValidator
             {
                 addresses[address.Address] = vip.Name;
             }
-            // Linux interface names: at most 15 bytes, no '/', no white space.
-            if (vip.Interface.Length is 0 or > 15 || vip.Interface.Any(c => c == '/' || char.IsWhiteSpace(c)))
-            {
-                errors.AddUnlessFailed(ConfigPath.Child(path, "interface"), $"'{vip.Interface}' is not a network interface name (1 to 15 characters, no '/' or spaces)");
-            }
+            CheckInterface(ConfigPath.Child(path, "interface"), vip.Interface, errors);
             var nodes = new HashSet<string>(StringComparer.Ordinal);
             for (var n = 0; n < vip.Nodes.Count; n++)
             {

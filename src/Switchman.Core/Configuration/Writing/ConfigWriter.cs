@@ -61,6 +61,15 @@ public static class ConfigWriter
         {
             root["vips"] = List(config.Vips, Vip);
         }
+        if (config.VipInterfaces.Count > 0)
+        {
+            var interfaces = new JsonObject();
+            foreach (var local in config.VipInterfaces)
+            {
+                interfaces[local.Vip] = local.Interface;
+            }
+            root["vip_interfaces"] = interfaces;
+        }
         if (config.Cluster is { } cluster)
         {
             root["cluster"] = Cluster(cluster);
