@@ -12,7 +12,11 @@ namespace Switchman.Proxy.Tests;
 /// <summary>The probes against real dead servers on loopback: each way of being dead is a failed check that names it.</summary>
 public class HealthProbeSocketTests
 {
-    private static readonly TimeSpan ConnectTimeout = TimeSpan.FromMilliseconds(100);
+    /// <summary>
+    /// Between the shortest and the longest check timeout below, and far above what a loopback connect takes even on a
+    /// loaded machine (a 100 ms bound once failed the "hung" case there: the connect itself was reported timed out).
+    /// </summary>
+    private static readonly TimeSpan ConnectTimeout = TimeSpan.FromMilliseconds(1000);
 
     [Theory]
     // The connect timeout is shorter than the check's: the issue-8 case, where the check used to end the loop.
