@@ -117,7 +117,7 @@ public sealed class VipAssigner(IChangeLog log, IVipMembership membership, TimeP
         }
         if (standing.WhyNot(vip) is { } unhealthy)
         {
-            return wanted is null ? null : $"unhealthy: {unhealthy}";
+            return wanted is null ? null : unhealthy == VipReadinessReporter.Stopping ? unhealthy : $"unhealthy: {unhealthy}";
         }
         return wanted is null ? "no longer a holder" : "preempted";
     }

@@ -18,6 +18,12 @@ public sealed class VipReadinessReporter(
 {
     private static readonly TimeSpan LookEvery = TimeSpan.FromMilliseconds(250);
 
+    /// <summary>What a node that stops reports for every VIP, so that the leader moves them before it goes.</summary>
+    public const string Stopping = "node stopping";
+
+    /// <summary>How long a stopping node waits for the leader to take its VIPs before its keeper simply lets go of them.</summary>
+    private static readonly TimeSpan HandOffLimit = TimeSpan.FromSeconds(2);
+
     private string? _lastProblem;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -33,6 +39,46 @@ public sealed class VipReadinessReporter(
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
+        }
+    }
+
+    /// <summary>
+    /// A clean stop hands the VIPs over rather than dropping them: this node reports that it can serve none, the leader
+    /// takes them from it (its keeper removes the addresses and says so on its next ping) and gives them to another node
+    /// at once, without waiting for a lease to end. Bounded: past <see cref="HandOffLimit"/> the keeper lets go anyway.
+    /// Runs before the VIP assigner stops (registered after it), so a leader that stops hands over its own VIPs too.
+    /// </summary>
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken).ConfigureAwait(false);
+        var state = log.State;
+        if (state.Config is not { } config || !state.Vips.Values.Any(a => a.Node == membership.NodeId)
+            || membership.ReachableHolders().All(n => n == membership.NodeId))
+        {
+            // Nothing to hand over, or nobody to hand it to (a node alone): the keeper releases as the node stops.
+            return;
+        }
+        using var limit = new CancellationTokenSource(HandOffLimit, time);
+        using var handOff = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, limit.Token);
+        try
+        {
+            await log.AppendAsync(new ReportVipReadinessCommand
+            {
+                ChangeId = ChangeCommand.NewChangeId(),
+                Author = $"node {membership.NodeId}",
+                ProposedAt = time.GetUtcNow(),
+                Node = membership.NodeId,
+                Unready = config.Vips.ToImmutableSortedDictionary(v => v.Name, _ => Stopping, StringComparer.Ordinal),
+            }, handOff.Token).ConfigureAwait(false);
+            while (log.State.Vips.Values.Any(a => a.Node == membership.NodeId) || keeper.Held.Count > 0)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(10), time, handOff.Token).ConfigureAwait(false);
+            }
+            VipReadinessLog.HandedOver(logger);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || limit.IsCancellationRequested)
+        {
+            VipReadinessLog.HandOffFailed(logger, e is OperationCanceledException ? $"not done within {HandOffLimit.TotalSeconds:0} s" : e.Message);
         }
     }
 
@@ -86,4 +132,10 @@ internal static partial class VipReadinessLog
 
     [LoggerMessage(EventId = 6007, Level = LogLevel.Warning, Message = "Reporting which VIPs this node can serve failed: {Problem}; trying again")]
     public static partial void ReportFailed(ILogger logger, string problem);
+
+    [LoggerMessage(EventId = 6008, Level = LogLevel.Information, Message = "Stopping: this node's VIPs were handed over")]
+    public static partial void HandedOver(ILogger logger);
+
+    [LoggerMessage(EventId = 6009, Level = LogLevel.Warning, Message = "Stopping: handing this node's VIPs over failed ({Problem}); they are released as the node stops")]
+    public static partial void HandOffFailed(ILogger logger, string problem);
 }
