@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""bench/failover.py — one VIP failover trial as a client sees it, for bench/failover.sh.
+"""bench/failover.py — one VIP failover trial as a client sees it, and the helpers around it, for bench/failover.sh.
 
-Runs inside the lab's client namespace (`ip netns exec <client> python3 bench/failover.py ...`). Two subcommands:
+`holders`, `trial` and `warm` run inside the lab's client namespace (`ip netns exec <client> python3 ...`); `quiet`,
+`steady` and `summary` anywhere.
 
   holders  Watches who holds the VIP (the address on eth0, link up) in the given namespaces until one node has held it
            alone, without a break, for --stable seconds; prints that node's name (bounded by --limit: exit code 1).
@@ -12,7 +13,14 @@ Runs inside the lab's client namespace (`ip netns exec <client> python3 bench/fa
            caller, which started them), and it stops once the VIP has answered without a failure for --hold seconds
            (at least --min-post, at most --max-post seconds after the fault). Meanwhile it reads every lb namespace's
            addresses and link state every --sample-every seconds over netlink, to see the VIP on two nodes at once.
-           Prints one JSON object (see `summary` below); --detail FILE also writes every request and sample.
+           Prints one JSON object (see `summary` in cmd_trial); --detail FILE also writes every request and sample,
+           --csv FILE appends one row. If the VIP is no longer on --holder alone when the fault is due, it injects
+           nothing and exits with code 3 (the caller repeats the trial).
+
+  warm     GETs to each host's own address, so that a standby has served before it takes over (a diagnosis).
+  quiet    Waits (bounded) until the CPU used outside the lab's namespaces is low, for shared machines.
+  steady   From `ip -ts monitor address` logs: VIP losses and double holders outside each product's trials.
+  summary  The table of a failover.sh CSV, per product and fault (--markdown for docs).
 
 Faults (--fault):
   kill      SIGSTOP to every PID, then SIGKILL to every PID. Stopping first makes the kill one instant for all of
@@ -203,7 +211,7 @@ def cmd_quiet(args):
     while True:
         before = cpu_snapshot(args.lab_prefix)
         time.sleep(1.0)
-        busy, other = other_load(before, cpu_snapshot(args.lab_prefix))
+        _busy, other = other_load(before, cpu_snapshot(args.lab_prefix))
         if other < args.below:
             print(other)
             return 0
@@ -337,6 +345,19 @@ def run_fault(args, clock, marks):
     marks["done"] = clock()
 
 
+def lost_after_takeover(samples, t0, old):
+    """How many times, after a host other than the faulted one took the VIP, no such host held it any more."""
+    had, lost = False, 0
+    for t, up, _down in samples:
+        if t < t0:
+            continue
+        if any(n != old for n in up):
+            had = True
+        elif had:
+            had, lost = False, lost + 1
+    return lost
+
+
 def cmd_trial(args):
     nodes = open_nodes(args)
     names = [n.name for n in nodes]
@@ -389,6 +410,16 @@ def cmd_trial(args):
         due = i * args.interval
         now = clock()
         if faulter is None and due >= args.pre:
+            # The VIP may have moved since the caller found its holder (a lease that lapsed): a fault on another host
+            # would measure nothing. Then nothing is injected, and the caller repeats the trial.
+            now_up = samples[-1][1] if samples else []
+            if now_up != [args.holder]:
+                for _ in threads:
+                    work.put(None)
+                stop_sampling.set()
+                json.dump({"aborted": f"the VIP is on {now_up or 'no host'}, not on {args.holder}, at the moment of the fault"}, sys.stdout)
+                print()
+                return 3
             faulter = threading.Thread(target=run_fault, args=(args, clock, marks), daemon=True)
             faulter.start()
             while "t0" not in marks:
@@ -436,6 +467,7 @@ def cmd_trial(args):
     dual = sum(1 for _t, up, _d in samples if len(up) >= 2)
     dual_live = sum(1 for t, up, _d in samples if len([n for n in up if not (t >= t0 and n == old)]) >= 2)
     moved = next(((t, up) for t, up, _d in samples if t >= t0 and any(n != old for n in up)), None)
+    lost_again = lost_after_takeover(samples, t0, old)
     released = next((t for t, up, down in samples if t >= t0 and old not in up and old not in down), None)
     intervals = [b[0] - a[0] for a, b in zip(samples, samples[1:])]
     reasons = {}
@@ -462,6 +494,7 @@ def cmd_trial(args):
         "vip_released_ms": ms(released - t0) if released is not None else None,
         "dual_samples": dual,
         "dual_live_samples": dual_live,
+        "vip_lost_again": lost_again,
         "samples": len(samples),
         "max_sample_interval_ms": ms(max(intervals, default=0)),
         "max_send_delay_ms": ms(max((r[2] - r[1] for r in results), default=0)),
@@ -489,13 +522,13 @@ def cmd_trial(args):
 
 CSV_FIELDS = ["utc", "trial", "product", "fault", "holder", "new_holder", "recovered", "gap_ms", "last_ok_ms",
               "first_ok_ms", "vip_released_ms", "vip_moved_ms", "requests", "failed", "failed_before_fault", "failures",
-              "dual_samples", "dual_live_samples", "samples", "max_sample_interval_ms", "max_send_delay_ms", "fault_ms",
-              "fault_error", "busy_pct", "other_pct", "t0_utc"]
+              "dual_samples", "dual_live_samples", "vip_lost_again", "samples", "max_sample_interval_ms", "max_send_delay_ms", "fault_ms",
+              "fault_error", "busy_pct", "other_pct", "repeats", "t0_utc"]
 
 
 def write_csv_row(path, args, summary):
     import csv
-    row = dict(summary, utc=summary["t0_utc"][:19] + "Z", trial=args.trial, product=args.product,
+    row = dict(summary, utc=summary["t0_utc"][:19] + "Z", trial=args.trial, product=args.product, repeats=args.repeats,
                failures=" ".join(f"{k}={n}" for k, n in sorted(summary["failures"].items())))
     new = not os.path.exists(path) or os.path.getsize(path) == 0
     with open(path, "a", newline="") as f:
@@ -598,7 +631,8 @@ def cmd_summary(args):
         print("no trials")
         return 1
     header = ["product", "fault", "trials", "gap median ms", "gap max ms", "gap min ms", "failed median", "failed max",
-              "VIP moved median ms", "split-brain samples (trials)", "of which live", "not recovered", "other load %"]
+              "VIP moved median ms", "then answered median ms", "VIP lost again (trials)", "split-brain samples (trials)",
+              "of which live", "not recovered", "other load %", "tries abandoned"]
     table = []
     for product in dict.fromkeys(r["product"] for r in rows):
         for fault in dict.fromkeys(r["fault"] for r in rows):
@@ -610,13 +644,20 @@ def cmd_summary(args):
             moved = [float(r["vip_moved_ms"]) for r in mine if r["vip_moved_ms"]]
             dual = [int(r["dual_samples"]) for r in mine]
             live = [int(r["dual_live_samples"]) for r in mine]
+            # From the VIP's arrival on another host to the client's first answer: announcement, the new holder's
+            # first requests (a cold standby), and any loss of the VIP right after it was taken.
+            answered = [float(r["first_ok_ms"]) - float(r["vip_moved_ms"]) for r in mine if r["first_ok_ms"] and r["vip_moved_ms"]]
+            again = [int(r["vip_lost_again"]) for r in mine if r.get("vip_lost_again", "") != ""]
             table.append([
                 product, fault, str(len(mine)), f"{statistics.median(gaps):.0f}", f"{max(gaps):.0f}", f"{min(gaps):.0f}",
                 f"{statistics.median(failed):g}", str(max(failed)),
                 f"{statistics.median(moved):.0f}" if moved else "-",
+                f"{round(statistics.median(answered)) + 0}" if answered else "-",
+                f"{sum(again)} ({sum(1 for a in again if a)})" if again else "-",
                 f"{sum(dual)} ({sum(1 for d in dual if d)})", f"{sum(live)} ({sum(1 for d in live if d)})",
                 str(sum(1 for r in mine if r["recovered"] != "True")),
                 f"{statistics.median(float(r['other_pct']) for r in mine):.0f}",
+                str(sum(int(r.get("repeats") or 0) for r in mine)),
             ])
     if args.markdown:
         print("| " + " | ".join(header) + " |")
@@ -667,6 +708,7 @@ def main():
     t.add_argument("--csv", default="", help="append one row to this CSV file (header first if it is new)")
     t.add_argument("--trial", default="")
     t.add_argument("--product", default="")
+    t.add_argument("--repeats", type=int, default=0, help="for the CSV: tries of this trial abandoned before it")
     t.add_argument("--lab-prefix", default="", help="namespaces whose processes are the lab's (for the CPU used outside it)")
 
     q = sub.add_parser("quiet", help="wait until the CPU used outside the lab is low")

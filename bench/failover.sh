@@ -35,6 +35,8 @@
 # loses it) and the port brought up; after a kill the address stays, as a restarted process finds it; the product's
 # processes are started again on it, and the next trial waits until its cluster is whole and the VIP held by one host.
 # Trials alternate: trial 1 of every fault and product, then trial 2, ...; the order of products rotates each trial.
+# If the VIP has left the holder on its own by the moment of the fault (a lease that lapsed, a VRRP flap), nothing is
+# injected and the trial is repeated (5 times at most; the CSV counts the repeats).
 #
 # Environment (all optional):
 #   TRIALS=10  FAULTS="kill poweroff stop"  PRODUCTS="switchman keepalived keepalived-fast"
@@ -402,40 +404,47 @@ holder() {
 
 run_trial() {
   local p=$1 fault=$2 trial=$3
-  local h names="" namespaces="" host other
-  if [[ $QUIET_WAIT != 0 ]]; then
-    other=$(python3 "$BENCH/failover.py" quiet --lab-prefix "$NS-" --below "$QUIET_BELOW" --limit "$QUIET_WAIT") \
-      || log "the machine stayed busy outside the lab (${other}% of a core) for ${QUIET_WAIT}s: trial $trial $p $fault runs anyway"
-  fi
-  if ((WARM > 0)); then
-    local addresses="" failed
-    for host in ${NODES[$p]}; do addresses+=${addresses:+,}${ADDRESS[$host]}; done
-    failed=$(in_ns cl python3 "$BENCH/failover.py" warm --hosts "$addresses" --port "$PORT" --count "$WARM") \
-      || log "warning: $failed of the warm-up requests to $p's hosts failed"
-  fi
-  h=$(holder "$p") || die "$p: no host holds the VIP alone (see ip -n $NS-<host> addr)"
-  in_ns cl curl -fsS -o /dev/null --max-time 2 "http://${VIP[$p]}:$PORT/api/items" || die "$p: the VIP ${VIP[$p]} does not answer"
+  local h names="" namespaces="" host other repeats rc json=$TMP/trial-$trial-$p-$fault.json busy_from
   for host in ${NODES[$p]}; do
     names+=${names:+,}$host
     namespaces+=${namespaces:+,}$NS-$host
   done
-  local -a fault_args
-  case $p:$fault in
-    switchman:stop) fault_args=(--pids "${NODE_PIDS[$h]}") ;;
-    keepalived*:stop) fault_args=(--pids "${KA_PID[$h]}" --then-pids "${HAPROXY_PID[$h]}") ;;
-    *) fault_args=(--pids "$(tr ' ' , <<<"${NODE_PIDS[$h]}")") ;;
-  esac
-  [[ $fault == poweroff ]] && fault_args+=(--link-cmd "ip -n $SW link set p-$h down")
+  for ((repeats = 0; ; repeats++)); do
+    if [[ $QUIET_WAIT != 0 ]]; then
+      other=$(python3 "$BENCH/failover.py" quiet --lab-prefix "$NS-" --below "$QUIET_BELOW" --limit "$QUIET_WAIT") \
+        || log "the machine stayed busy outside the lab (${other}% of a core) for ${QUIET_WAIT}s: trial $trial $p $fault runs anyway"
+    fi
+    if ((WARM > 0)); then
+      local addresses="" failed
+      for host in ${NODES[$p]}; do addresses+=${addresses:+,}${ADDRESS[$host]}; done
+      failed=$(in_ns cl python3 "$BENCH/failover.py" warm --hosts "$addresses" --port "$PORT" --count "$WARM") \
+        || log "warning: $failed of the warm-up requests to $p's hosts failed"
+    fi
+    h=$(holder "$p") || die "$p: no host holds the VIP alone (see ip -n $NS-<host> addr)"
+    in_ns cl curl -fsS -o /dev/null --max-time 2 "http://${VIP[$p]}:$PORT/api/items" || die "$p: the VIP ${VIP[$p]} does not answer"
+    local -a fault_args
+    case $p:$fault in
+      switchman:stop) fault_args=(--pids "${NODE_PIDS[$h]}") ;;
+      keepalived*:stop) fault_args=(--pids "${KA_PID[$h]}" --then-pids "${HAPROXY_PID[$h]}") ;;
+      *) fault_args=(--pids "$(tr ' ' , <<<"${NODE_PIDS[$h]}")") ;;
+    esac
+    [[ $fault == poweroff ]] && fault_args+=(--link-cmd "ip -n $SW link set p-$h down")
 
-  local json=$TMP/trial-$trial-$p-$fault.json busy_from
-  busy_from=$(date +%s.%N)
-  # The faults kill our children from Python: bash reports each on its stderr when it notices ("Killed"); not news.
-  run_bounded $((${MAX_POST%.*} + 60)) "$json" ip netns exec "$CL" python3 "$BENCH/failover.py" trial \
-    --vip "${VIP[$p]}" --names "$names" --namespaces "$namespaces" --holder "$h" --fault "$fault" "${fault_args[@]}" \
-    --port "$PORT" --interval "$INTERVAL" --timeout "$TIMEOUT" --pre "$PRE" --hold "$HOLD" --min-post "$MIN_POST" \
-    --max-post "$MAX_POST" --sample-every "$INTERVAL" --lab-prefix "$NS-" \
-    --csv "$OUT" --trial "$trial" --product "$p" --detail "$RESULTS/trial-$trial-$p-$fault.json" \
-    2>>"$TMP/job-notices.log" || die "trial $trial $p $fault failed: $(tail -20 "$json")"
+    busy_from=$(date +%s.%N)
+    rc=0
+    # The faults kill our children from Python: bash reports each on its stderr when it notices ("Killed"); not news.
+    run_bounded $((${MAX_POST%.*} + 60)) "$json" ip netns exec "$CL" python3 "$BENCH/failover.py" trial \
+      --vip "${VIP[$p]}" --names "$names" --namespaces "$namespaces" --holder "$h" --fault "$fault" "${fault_args[@]}" \
+      --port "$PORT" --interval "$INTERVAL" --timeout "$TIMEOUT" --pre "$PRE" --hold "$HOLD" --min-post "$MIN_POST" \
+      --max-post "$MAX_POST" --sample-every "$INTERVAL" --lab-prefix "$NS-" \
+      --csv "$OUT" --trial "$trial" --product "$p" --repeats "$repeats" --detail "$RESULTS/trial-$trial-$p-$fault.json" \
+      2>>"$TMP/job-notices.log" || rc=$?
+    ((rc == 0)) && break
+    ((rc == 3)) || die "trial $trial $p $fault failed: $(tail -20 "$json")"
+    # No fault was injected: the VIP had left the host found a moment before (a lease that lapsed, under load).
+    log "trial $trial $p $fault: $(tail -1 "$json" | python3 -c 'import json,sys; print(json.load(sys.stdin)["aborted"])'); trying again"
+    ((repeats < 5)) || die "trial $trial $p $fault: the VIP kept moving before the fault, 6 tries"
+  done
 
   restore "$p" "$fault" "$h"
   echo "$busy_from,$(date +%s.%N),$p,$trial,$fault" >>"$RESULTS/busy.csv"
