@@ -47,6 +47,7 @@
 #                   standby has served requests before it takes over (a diagnosis: by default standbys are cold)
 #   SWITCHMAN_ENV   extra environment for the Switchman nodes, e.g. "Logging__LogLevel__DotNext.Net.Cluster=Debug"
 #   SKIP_BUILD=1    use the existing Release build
+#   REV=<commit>    measure that commit's Switchman instead (e.g. REV=main): built from `git archive` in the temp dir
 #   OUT=bench/results/failover-<UTC>.csv; next to it, failover-<UTC>/ holds every trial's requests and samples (JSON),
 #                   every process's log and the configurations
 # Needs root (ip netns), dotnet, python3, curl, iproute2, arping (iputils-arping: Switchman announces the VIP with it),
@@ -74,6 +75,7 @@ QUIET_WAIT=${QUIET_WAIT:-0}
 QUIET_BELOW=${QUIET_BELOW:-30}
 SWITCHMAN_ENV=${SWITCHMAN_ENV:-}
 WARM=${WARM:-0}
+REV=${REV:-}
 LOG_TAG=failover
 source "$BENCH/lib.sh"
 
@@ -100,6 +102,11 @@ failover_exit() {
   cleanup
 }
 trap failover_exit EXIT
+# Say which signal ended the run (lib.sh's traps exit silently): a run that stops early is then no mystery.
+for sig in INT TERM HUP; do
+  # shellcheck disable=SC2064
+  trap "log 'stopped by SIG$sig'; exit $((128 + $(kill -l $sig)))" "$sig"
+done
 
 # ---------------------------------------------------------------------------------------------------------------------
 # The lab
@@ -495,11 +502,26 @@ save_logs() {
 }
 CLEANUP_HOOKS+=(save_logs)
 remove_stale_labs
-if [[ ${SKIP_BUILD:-0} != 1 ]]; then
-  log "building Switchman (Release)"
-  dotnet build -c Release "$ROOT/src/Switchman" -nologo -v quiet >"$TMP/build.log" 2>&1 || { tail -30 "$TMP/build.log" >&2; die "build failed"; }
+if [[ -n $REV ]]; then
+  # Another commit's Switchman (e.g. REV=main), built from `git archive` in the temp dir: this tree's src/ is untouched.
+  commit=$(git -C "$ROOT" rev-parse --short "$REV^{commit}") || die "REV=$REV is not a commit"
+  log "building Switchman at $commit (Release)"
+  mkdir -p "$TMP/rev"
+  git -C "$ROOT" archive "$commit" | tar -x -C "$TMP/rev"
+  dotnet build -c Release "$TMP/rev/src/Switchman" -nologo -v quiet >"$TMP/build.log" 2>&1 || { tail -30 "$TMP/build.log" >&2; die "build of $commit failed"; }
+  SWITCHMAN_DLL=$TMP/rev/src/Switchman/bin/Release/net10.0/switchman.dll
+  LABEL="commit $commit"
+else
+  if [[ ${SKIP_BUILD:-0} != 1 ]]; then
+    log "building Switchman (Release)"
+    dotnet build -c Release "$ROOT/src/Switchman" -nologo -v quiet >"$TMP/build.log" 2>&1 || { tail -30 "$TMP/build.log" >&2; die "build failed"; }
+  fi
+  LABEL="working tree at $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')"
+  if [[ -n $(git -C "$ROOT" status --porcelain -- src 2>/dev/null) ]]; then LABEL+=" with uncommitted changes in src/"; fi
 fi
 [[ -f $SWITCHMAN_DLL ]] || die "$SWITCHMAN_DLL missing (dotnet build -c Release src/Switchman)"
+echo "$LABEL" >"$RESULTS/switchman-version.txt"
+log "Switchman: $LABEL"
 make_lab
 
 for b in b1 b2; do
