@@ -78,6 +78,7 @@ WARM=${WARM:-0}
 REV=${REV:-}
 LOG_TAG=failover
 source "$BENCH/lib.sh"
+source "$BENCH/netns_lab.sh"
 
 [[ $(id -u) == 0 ]] || die "needs root (network namespaces)"
 require_tools dotnet ip python3 curl arping
@@ -126,38 +127,11 @@ BACKEND_PORT=8000
 ADMIN_PORT=9090
 CLUSTER_PORT=7000
 
-# lab_remove NS...: ends every process still inside each namespace (by its PID), then deletes the namespace (its veth
-# ends and the bridge go with it).
-lab_remove() {
-  local ns pid tries
-  for ns in "$@"; do
-    for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null || true; done
-    for ((tries = 0; tries < 100; tries++)); do
-      [[ -z $(ip netns pids "$ns" 2>/dev/null) ]] && break
-      sleep 0.1
-    done
-    ip netns delete "$ns" 2>/dev/null || log "could not delete network namespace $ns"
-  done
-}
-lab_namespaces() { ip netns list | awk '{print $1}' | grep -E "^$1" || true; }
 remove_lab() {
   # shellcheck disable=SC2046
   lab_remove $(lab_namespaces "$NS-")
 }
 CLEANUP_HOOKS+=(remove_lab)
-
-# Leftovers of a run that died without its trap (SIGKILL): namespaces smfo-<pid>-* whose <pid> is gone.
-remove_stale_labs() {
-  local ns pid
-  for ns in $(lab_namespaces "$LAB_PREFIX[0-9]+-"); do
-    pid=${ns#"$LAB_PREFIX"}
-    pid=${pid%%-*}
-    if [[ ! -d /proc/$pid ]]; then
-      log "removing $ns, left by a run that is gone (pid $pid)"
-      lab_remove "$ns"
-    fi
-  done
-}
 
 # lab_host NAME: namespace $NS-NAME with lo up and eth0 = its address, cabled to port p-NAME of the bridge.
 lab_host() {
