@@ -95,15 +95,18 @@ public sealed class ClusterVipMembership(ClusterNode cluster) : IVipMembership
 
     public IReadOnlyList<string> ReachableHolders() =>
         [.. cluster.Members
-            .Where(m => m.Id is not null && m.Role == "voter" && (m.IsLocal || m.Status == "available"))
+            .Where(m => m.Id is not null && m.Role == "voter" && Answers(m))
             .OrderBy(m => m.IsLocal ? 0 : 1)
             .Select(m => m.Id!)];
 
-    public bool IsReachable(string node) => cluster.Members.Any(m => m.Id == node && (m.IsLocal || m.Status == "available"));
+    public bool IsReachable(string node) => cluster.Members.Any(m => m.Id == node && Answers(m));
 
     public void Revoke(string node, long releaseIndex) => cluster.Leases.Revoke(node, releaseIndex);
 
     public bool SurelyReleased(string node, long releaseIndex) => cluster.Leases.SurelyReleased(node, releaseIndex, cluster.Term, cluster.NodeId);
 
-    public bool MembershipSettled() => cluster.Members.All(m => m.Id is not null && m.Role is not null && (m.IsLocal || m.Status == "available"));
+    public bool MembershipSettled() => cluster.Members.All(m => m.Id is not null && m.Role is not null && Answers(m));
+
+    /// <summary>This node, or a member whose liveness pings are answered now.</summary>
+    private static bool Answers(ClusterMemberView member) => member.IsLocal || member.Status == "available";
 }

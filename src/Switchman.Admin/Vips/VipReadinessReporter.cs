@@ -52,8 +52,7 @@ public sealed class VipReadinessReporter(
     {
         await base.StopAsync(cancellationToken).ConfigureAwait(false);
         var state = log.State;
-        if (state.Config is not { } config || !state.Vips.Values.Any(a => a.Node == membership.NodeId)
-            || membership.ReachableHolders().All(n => n == membership.NodeId))
+        if (state.Config is not { } config || !HoldsAny(state) || membership.ReachableHolders().All(n => n == membership.NodeId))
         {
             // Nothing to hand over, or nobody to hand it to (a node alone): the keeper releases as the node stops.
             return;
@@ -62,15 +61,9 @@ public sealed class VipReadinessReporter(
         using var handOff = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, limit.Token);
         try
         {
-            await log.AppendAsync(new ReportVipReadinessCommand
-            {
-                ChangeId = ChangeCommand.NewChangeId(),
-                Author = $"node {membership.NodeId}",
-                ProposedAt = time.GetUtcNow(),
-                Node = membership.NodeId,
-                Unready = config.Vips.ToImmutableSortedDictionary(v => v.Name, _ => Stopping, StringComparer.Ordinal),
-            }, handOff.Token).ConfigureAwait(false);
-            while (log.State.Vips.Values.Any(a => a.Node == membership.NodeId) || keeper.Held.Count > 0)
+            await AppendReportAsync(config.Vips.ToImmutableSortedDictionary(v => v.Name, _ => Stopping, StringComparer.Ordinal), handOff.Token)
+                .ConfigureAwait(false);
+            while (HoldsAny(log.State) || keeper.Held.Count > 0)
             {
                 await Task.Delay(TimeSpan.FromMilliseconds(10), time, handOff.Token).ConfigureAwait(false);
             }
@@ -81,6 +74,20 @@ public sealed class VipReadinessReporter(
             VipReadinessLog.HandOffFailed(logger, e is OperationCanceledException ? $"not done within {HandOffLimit.TotalSeconds:0} s" : e.Message);
         }
     }
+
+    /// <summary>Whether <paramref name="state"/> gives this node any VIP.</summary>
+    private bool HoldsAny(SharedState state) => state.Vips.Values.Any(a => a.Node == membership.NodeId);
+
+    /// <summary>Reports, through the one change log, that this node cannot serve the VIPs of <paramref name="unready"/> (and can serve the others).</summary>
+    private Task<AppendResult> AppendReportAsync(IReadOnlyDictionary<string, string> unready, CancellationToken cancellationToken) =>
+        log.AppendAsync(new ReportVipReadinessCommand
+        {
+            ChangeId = ChangeCommand.NewChangeId(),
+            Author = $"node {membership.NodeId}",
+            ProposedAt = time.GetUtcNow(),
+            Node = membership.NodeId,
+            Unready = unready,
+        }, cancellationToken);
 
     private async Task ReportAsync(CancellationToken cancellationToken)
     {
@@ -100,17 +107,9 @@ public sealed class VipReadinessReporter(
         {
             return;
         }
-        var command = new ReportVipReadinessCommand
-        {
-            ChangeId = ChangeCommand.NewChangeId(),
-            Author = $"node {membership.NodeId}",
-            ProposedAt = time.GetUtcNow(),
-            Node = membership.NodeId,
-            Unready = unready,
-        };
         try
         {
-            await log.AppendAsync(command, cancellationToken).ConfigureAwait(false);
+            await AppendReportAsync(unready, cancellationToken).ConfigureAwait(false);
             VipReadinessLog.Reported(logger, unready.Count == 0 ? "every VIP" : "all but " + string.Join("; ", unready.Select(u => $"{u.Key} ({u.Value})")));
             _lastProblem = null;
         }
