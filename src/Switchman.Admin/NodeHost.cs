@@ -130,12 +130,21 @@ public sealed class NodeHost : IAsyncDisposable
         // After the data plane: started once it serves, stopped (releasing the VIPs) before its listeners stop.
         builder.Services.AddSingleton(sp => new LinkAddresses(networkTools ?? NetworkTools.OnHost(sp.GetRequiredService<TimeProvider>())));
         builder.Services.AddSingleton<IVipMembership>(sp => sp.GetService<ClusterNode>() is { } node ? new ClusterVipMembership(node) : new LoneVipMembership());
-        builder.Services.AddSingleton(sp => new VipKeeper(
-            sp.GetRequiredService<IChangeLog>(), sp.GetRequiredService<LinkAddresses>(), sp.GetRequiredService<NodeEvents>(),
-            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<VipKeeper>>(),
-            sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), sp.GetRequiredService<IVipMembership>(),
-            // vip_interfaces is node-local and read at start: the file's override, else the VIP's own interface.
-            config.InterfaceFor));
+        builder.Services.AddSingleton(sp =>
+        {
+            var keeper = new VipKeeper(
+                sp.GetRequiredService<IChangeLog>(), sp.GetRequiredService<LinkAddresses>(), sp.GetRequiredService<NodeEvents>(),
+                sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<VipKeeper>>(),
+                sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), sp.GetRequiredService<IVipMembership>(),
+                // vip_interfaces is node-local and read at start: the file's override, else the VIP's own interface.
+                config.InterfaceFor);
+            // A VIP given to this node is taken the moment the assignment is applied, not at the keeper's next look.
+            if (sp.GetService<ClusterNode>() is { } node)
+            {
+                node.StateApplied += _ => keeper.Wake();
+            }
+            return keeper;
+        });
         builder.Services.AddHostedService(sp => sp.GetRequiredService<VipKeeper>());
         if (clustered)
         {

@@ -82,10 +82,11 @@ public sealed class ClusterNode : IAsyncDisposable
         // Aborting established connections is for votes and pre-votes in flight (a candidate waits for every member); a
         // leader aborting a follower's catch-up on a late ping would only set it back.
         _transport.AbortConnectionsToUnreachablePeers = () => !IsLeader;
-        // A follower's VIP lease: three election timeouts, so that it outlives an ordinary election (~200–300 ms here)
-        // and a follower keeps its VIPs while the leader changes; a holder that dies is replaced this long after its
-        // last grant (docs/design/vips.md).
-        Leases = new HolderLeases(time, config.ElectionTimeoutMin * 3, () => IsLeader && HoldsLeaderLease() ? Term : 0);
+        // A follower's VIP lease: two election timeouts. A follower that holds a VIP and dies is replaced this long
+        // after its last grant, so it is most of a failover's gap; it is twice what the leader's own right to hold
+        // lasts (75 ms), so a busy moment does not cost a follower its VIPs; a follower keeps them through an election
+        // when the new leader grants again within it (docs/design/vips.md).
+        Leases = new HolderLeases(time, config.ElectionTimeoutMin * 2, () => IsLeader && HoldsLeaderLease() ? Term : 0);
         _transport.Leases = Leases;
         _metrics = new ClusterMetrics(meterFactory, this);
         _peerIds = config.Peers.ToDictionary(p => ClusterAddress.Format(ClusterAddress.Parse(p.Address)), p => p.Id, StringComparer.Ordinal);
@@ -268,9 +269,22 @@ public sealed class ClusterNode : IAsyncDisposable
 
     /// <summary>
     /// Whether this node may keep the VIPs assigned to it now: as the leader under its leader lease, or as a follower
-    /// under a live grant from the leader of its current term. A witness never may.
+    /// under a live grant given after it last led (<see cref="HolderLeases.HoldsGrant"/>). A witness never may.
     /// </summary>
-    public bool MayHoldVips() => Role != ClusterRole.Witness && (HoldsLeaderLease() || Leases.HoldsGrant(Term));
+    public bool MayHoldVips()
+    {
+        if (Role == ClusterRole.Witness)
+        {
+            return false;
+        }
+        if (IsLeader)
+        {
+            // The leader election event drops this node's grants too; this covers a look that comes first.
+            Leases.Leading(Term);
+            return HoldsLeaderLease();
+        }
+        return Leases.HoldsGrant();
+    }
 
     /// <summary>Cancelled when DotNext's leader lease ends (or at once when this node does not lead): wakes the VIP keeper.</summary>
     public CancellationToken LeaderLeaseToken =>
@@ -288,8 +302,8 @@ public sealed class ClusterNode : IAsyncDisposable
     internal IReadOnlyList<ClusterMemberView> StartedMembers => _cluster is null ? [] : Members;
 
     /// <summary>
-    /// Appends a command through Raft and returns once it is committed and applied on this node (the leader).
-    /// Throws <see cref="ClusterNotLeaderException"/> when nothing was written, and
+    /// Appends a command through Raft and returns once it is committed and applied on this node (the leader), and the
+    /// followers were sent the new commit index (<see cref="PublishCommitAsync"/>). Throws <see cref="ClusterNotLeaderException"/> when nothing was written, and
     /// <see cref="ClusterOutcomeUnknownException"/> when it was written but may not commit.
     /// </summary>
     public async Task<ChangeOutcome> ProposeAsync(ChangeCommand command, CancellationToken cancellationToken)
@@ -327,16 +341,18 @@ public sealed class ClusterNode : IAsyncDisposable
         }
         var outcome = State.FindChange(command.ChangeId)
             ?? throw new ClusterOutcomeUnknownException(command.ChangeId, "it was applied but its outcome was not recorded");
+        // A follower acts on a change when it learns the commit: a VIP given to it, a change it forwarded for its client.
+        await PublishCommitAsync(cancellationToken).ConfigureAwait(false);
         _metrics.Proposed(outcome.Accepted ? "accepted" : "refused", _time.GetElapsedTime(started));
         return outcome;
     }
 
     /// <summary>
     /// On the leader, right after a commit: sends the new commit index to the followers now rather than with the next
-    /// heartbeat, so a follower waiting to run a change it forwarded is not held up by the heartbeat interval.
-    /// Best effort and bounded: a slow or absent follower learns it with the next heartbeat anyway.
+    /// heartbeat, so a follower waiting to run a change it forwarded, or given a VIP, is not held up by the heartbeat
+    /// interval. Best effort and bounded: a slow or absent follower learns it with the next heartbeat anyway.
     /// </summary>
-    public async Task PublishCommitAsync(CancellationToken cancellationToken)
+    private async Task PublishCommitAsync(CancellationToken cancellationToken)
     {
         using var timeout = new CancellationTokenSource(PublishCommitTimeout, _time);
         using var scope = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);

@@ -29,11 +29,39 @@ public sealed class VipAssignerTests
         await Task.Delay(200);
         Assert.Equal("lb1", log.State.Vips["api"].Node);
 
-        // ...once it has surely ended, the VIP is taken from lb1 and given to lb2.
+        // ...once it has surely ended, the VIP goes from lb1 to lb2 in one write, during which lb1 gets no renewal (so
+        // its lease is still over when the write commits), and lb1 is renewed again only once it reports the move.
+        var suspendedDuringWrites = new List<bool>();
+        log.Appending = _ => suspendedDuringWrites.Add(membership.Suspended.Contains("lb1"));
         membership.Released = true;
         await Await.UntilAsync(() => log.State.Vips["api"].Node == "lb2", Limit, "the VIP to move to lb2");
         Assert.Equal(("lb1", "node lost"), (log.State.Vips["api"].PreviousNode, log.State.Vips["api"].Reason));
-        Assert.Contains(membership.Revoked, r => r.Node == "lb1");
+        Assert.Equal([true], suspendedDuringWrites);
+        Assert.Contains(("lb1", log.State.Vips["api"].Index), membership.Revoked);
+        Assert.Empty(membership.Suspended);
+    }
+
+    [Fact]
+    public async Task A_lost_holder_renewed_just_before_its_suspension_keeps_its_vip()
+    {
+        var membership = new FakeMembership { Holders = ["lb1", "lb2"] };
+        var log = new RecordingLog(Config());
+        await using var assigner = await StartedAsync(log, membership);
+        await Await.UntilAsync(() => log.State.Vips.GetValueOrDefault("api")?.Node == "lb1", Limit, "the VIP to be placed on the leader");
+        var writes = log.State.AppliedIndex;
+
+        // lb1 looks lost with its lease ended, but by the time its renewals are suspended it had been granted again.
+        membership.Holders = ["lb2"];
+        membership.GrantedOnSuspension = true;
+        await Await.UntilAsync(() => membership.Suspensions >= 3, Limit, "a few attempts to move the VIP");
+        Assert.Equal(("lb1", writes), (log.State.Vips["api"].Node, log.State.AppliedIndex));
+
+        // It answers again: no more attempts, and no suspension left behind.
+        membership.Holders = ["lb1", "lb2"];
+        var attempts = membership.Suspensions;
+        await Task.Delay(100);
+        Assert.InRange(membership.Suspensions, attempts, attempts + 1);
+        Assert.Empty(membership.Suspended);
     }
 
     [Fact]
@@ -105,6 +133,9 @@ public sealed class VipAssignerTests
 
         public bool Hanging { get; private set; }
 
+        /// <summary>Called with each command before it is applied.</summary>
+        public Action<ChangeCommand>? Appending { get; set; }
+
         public bool IsReplicated => true;
 
         public SharedState State => Volatile.Read(ref _state);
@@ -118,6 +149,7 @@ public sealed class VipAssignerTests
                 Hanging = true;
                 await Task.Delay(Timeout.InfiniteTimeSpan, cancellationToken);
             }
+            Appending?.Invoke(command);
             var next = State.Apply(command, State.AppliedIndex + 1);
             Volatile.Write(ref _state, next);
             return new AppendResult(next.FindChange(command.ChangeId)!, []);
@@ -178,9 +210,24 @@ public sealed class VipAssignerTests
             }
         }
 
+        public HashSet<string> Suspended { get; } = [];
+
+        public int Suspensions { get; private set; }
+
+        /// <summary>Whether a suspended node had been granted just before: its lease is live again.</summary>
+        public bool GrantedOnSuspension { get; set; }
+
+        public void Suspend(string node)
+        {
+            Suspended.Add(node);
+            Suspensions++;
+        }
+
+        public void Resume(string node) => Suspended.Remove(node);
+
         public bool SurelyReleased(string node, long releaseIndex) => Released;
 
-        public bool LeaseSurelyEnded(string node) => Released;
+        public bool LeaseSurelyEnded(string node) => Released && !(GrantedOnSuspension && Suspended.Contains(node));
 
         public bool MembershipSettled() => true;
     }

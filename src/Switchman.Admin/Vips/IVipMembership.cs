@@ -38,6 +38,12 @@ public interface IVipMembership
     /// <summary>Stop renewing <paramref name="node"/>'s lease until it reports having applied <paramref name="releaseIndex"/>.</summary>
     void Revoke(string node, long releaseIndex);
 
+    /// <summary>Stop renewing <paramref name="node"/>'s lease until <see cref="Resume"/> (a move from it is being written).</summary>
+    void Suspend(string node);
+
+    /// <summary>Ends a <see cref="Suspend"/>; a <see cref="Revoke"/> made meanwhile still holds.</summary>
+    void Resume(string node);
+
     /// <summary>Whether <paramref name="node"/> has surely let go of a VIP released at <paramref name="releaseIndex"/>.</summary>
     bool SurelyReleased(string node, long releaseIndex);
 
@@ -73,6 +79,14 @@ public sealed class LoneVipMembership : IVipMembership
     {
     }
 
+    public void Suspend(string node)
+    {
+    }
+
+    public void Resume(string node)
+    {
+    }
+
     public bool SurelyReleased(string node, long releaseIndex) => node != NodeId || Volatile.Read(ref _report) >= releaseIndex;
 
     public bool MembershipSettled() => true;
@@ -102,6 +116,10 @@ public sealed class ClusterVipMembership(ClusterNode cluster) : IVipMembership
     public bool IsReachable(string node) => cluster.Members.Any(m => m.Id == node && Answers(m));
 
     public void Revoke(string node, long releaseIndex) => cluster.Leases.Revoke(node, releaseIndex);
+
+    public void Suspend(string node) => cluster.Leases.Suspend(node);
+
+    public void Resume(string node) => cluster.Leases.Resume(node);
 
     public bool SurelyReleased(string node, long releaseIndex) => cluster.Leases.SurelyReleased(node, releaseIndex, cluster.Term, cluster.NodeId);
 

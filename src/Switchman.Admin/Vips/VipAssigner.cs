@@ -10,14 +10,17 @@ namespace Switchman.Admin.Vips;
 /// <summary>
 /// The leader's VIP duty (a node alone always leads): places each VIP with <see cref="VipPlacement.Plan"/> over the
 /// members that may hold one (reachable voters, not in standby, able to serve that VIP) and writes each decision as an
-/// <c>assign_vip</c> command carrying its term. A VIP moves in two commits: taken from its holder (whose lease renewals
-/// stop), then given to the next one only once the old holder surely let go (it reported the release, or its lease has
-/// ended; see <see cref="IVipMembership.SurelyReleased"/>). A holder that is merely unhealthy keeps its VIP when no
-/// other node can serve it either. Looks every 20 ms while leading; writes only when something changes.
+/// <c>assign_vip</c> command carrying its term. A VIP moves from a holder that answers in two commits: taken from it
+/// (its lease renewals stop), then given to the next one only once it surely let go (it reported the release, or its
+/// lease has ended; see <see cref="IVipMembership.SurelyReleased"/>). From a holder that is lost, it moves in one
+/// commit once that holder's lease has surely ended. A holder that is merely unhealthy keeps its VIP when no other node
+/// can serve it either. Looks every 10 ms while leading (a look reads memory only); writes only when something changes.
 /// </summary>
 public sealed class VipAssigner(IChangeLog log, IVipMembership membership, TimeProvider time, ILogger<VipAssigner> logger) : BackgroundService
 {
-    private static readonly TimeSpan LookEvery = TimeSpan.FromMilliseconds(20);
+    private const string NodeLost = "node lost";
+
+    private static readonly TimeSpan LookEvery = TimeSpan.FromMilliseconds(10);
 
     /// <summary>
     /// How long a new leader waits, at most, for every member to be known before it places a VIP for the first time:
@@ -77,7 +80,12 @@ public sealed class VipAssigner(IChangeLog log, IVipMembership membership, TimeP
             {
                 if (wanted != holder && WhyTake(state, holder, vip.Name, wanted) is { } reason)
                 {
-                    var outcome = await AssignAsync(vip.Name, null, term, reason, leading).ConfigureAwait(false);
+                    if (reason == NodeLost && wanted is not null)
+                    {
+                        await MoveFromLostAsync(vip.Name, holder, wanted, term, leading).ConfigureAwait(false);
+                        continue;
+                    }
+                    var outcome = await AssignAsync(vip.Name, null, term, reason, null, leading).ConfigureAwait(false);
                     if (outcome is { Accepted: true })
                     {
                         membership.Revoke(holder, outcome.Index);
@@ -96,8 +104,34 @@ public sealed class VipAssigner(IChangeLog log, IVipMembership membership, TimeP
             }
             if (wanted is not null && (assignment is not null || membership.MembershipSettled() || time.GetElapsedTime(_leadingSince) >= FirstPlacementGrace))
             {
-                await AssignAsync(vip.Name, wanted, term, assignment?.Reason ?? "placed", leading).ConfigureAwait(false);
+                await AssignAsync(vip.Name, wanted, term, assignment?.Reason ?? "placed", null, leading).ConfigureAwait(false);
             }
+        }
+    }
+
+    /// <summary>
+    /// Gives a lost holder's VIP straight to <paramref name="next"/>, in one commit instead of two: no renewal for the
+    /// holder from before the last check that its lease ended until it reports the move applied, so the check still
+    /// holds when the command commits.
+    /// </summary>
+    private async Task MoveFromLostAsync(string vip, string holder, string next, long term, CancellationToken leading)
+    {
+        membership.Suspend(holder);
+        try
+        {
+            if (!membership.LeaseSurelyEnded(holder))
+            {
+                return; // it was granted again just before the suspension: it answers after all
+            }
+            var outcome = await AssignAsync(vip, next, term, NodeLost, holder, leading).ConfigureAwait(false);
+            if (outcome is { Accepted: true })
+            {
+                membership.Revoke(holder, outcome.Index);
+            }
+        }
+        finally
+        {
+            membership.Resume(holder);
         }
     }
 
@@ -109,7 +143,7 @@ public sealed class VipAssigner(IChangeLog log, IVipMembership membership, TimeP
         {
             // Not before its lease has surely ended: it could not be given away sooner anyway, and a holder that missed
             // a ping or two (a busy moment) keeps its VIP instead of moving it for nothing.
-            return membership.LeaseSurelyEnded(holder) ? "node lost" : null;
+            return membership.LeaseSurelyEnded(holder) ? NodeLost : null;
         }
         if (standing.Standby)
         {
@@ -122,7 +156,7 @@ public sealed class VipAssigner(IChangeLog log, IVipMembership membership, TimeP
         return wanted is null ? "no longer a holder" : "preempted";
     }
 
-    private async Task<ChangeOutcome?> AssignAsync(string vip, string? node, long term, string reason, CancellationToken leading)
+    private async Task<ChangeOutcome?> AssignAsync(string vip, string? node, long term, string reason, string? releasedFrom, CancellationToken leading)
     {
         var command = new AssignVipCommand
         {
@@ -133,6 +167,7 @@ public sealed class VipAssigner(IChangeLog log, IVipMembership membership, TimeP
             Node = node,
             Term = term,
             Reason = reason,
+            ReleasedFrom = releasedFrom,
         };
         try
         {

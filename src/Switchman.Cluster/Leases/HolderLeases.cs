@@ -9,8 +9,10 @@ namespace Switchman.Cluster.Leases;
 /// <item><b>As a pinger</b> (any node): each ping carries this node's <i>report</i>, the log index its VIP keeper has
 /// caught up with (it holds exactly the VIPs that state assigns to it, no other). The leader's answer carries a
 /// <i>grant</i>: the leader's term, or 0. A grant is a lease of <see cref="Duration"/> counted from when this node
-/// <b>sent</b> the ping, on its own monotonic clock, so network delay only shortens it; it counts only while this node's
-/// Raft term is the grant's term (so a grant from an earlier leader is void the moment this node hears of a newer term).</item>
+/// <b>sent</b> the ping, on its own monotonic clock, so network delay only shortens it. It survives an election this node
+/// merely hears of (a follower keeps its VIPs while the leader changes, if the new leader grants again in time), but not
+/// this node's own leadership: every grant it holds is dropped the moment it leads, so that once its leadership ends it
+/// holds nothing an earlier leader gave (what lets the next leader give its VIPs away at once).</item>
 /// <item><b>As the leader</b>: answers every ping with a grant while it may (it leads under its leader lease) and the peer
 /// is not revoked, remembering when it last granted each peer and what each last reported. Before it gives a VIP to a
 /// new holder it asks <see cref="SurelyReleased"/>: the old holder reported the release, or its lease has surely ended.</item>
@@ -22,8 +24,9 @@ public sealed class HolderLeases
     /// <summary>How much faster than ours another node's clock may run: 10⁻³, far above quartz's 10⁻⁵.</summary>
     public const double ClockDriftBound = 1e-3;
 
-    /// <summary>Added to every wait for a lease to end: the keeper's check interval plus the time to remove an address.</summary>
-    public static readonly TimeSpan Margin = TimeSpan.FromMilliseconds(50);
+    /// <summary>Added to every wait for a lease to end: the keeper's check interval (10 ms) plus the time to remove an
+    /// address (about a millisecond over netlink), with room for a busy machine.</summary>
+    public static readonly TimeSpan Margin = TimeSpan.FromMilliseconds(25);
 
     private readonly TimeProvider _time;
     private readonly Func<long> _grantingTerm;
@@ -35,6 +38,7 @@ public sealed class HolderLeases
     private ObservedLeader? _predecessor;
     private long _leadingSince;
     private long _leadingTerm;
+    private long _lastLedTerm;
 
     /// <param name="duration">How long a grant lasts from the ping that asked for it.</param>
     /// <param name="grantingTerm">This node's term while it may grant (it leads under its leader lease), else 0.</param>
@@ -57,11 +61,28 @@ public sealed class HolderLeases
         set => Volatile.Write(ref _report, value);
     }
 
-    /// <summary>Whether this node holds a live grant for <paramref name="currentTerm"/> (its Raft term now).</summary>
-    public bool HoldsGrant(long currentTerm)
+    /// <summary>Whether this node holds a live grant: one given in a term after the last one this node led.</summary>
+    public bool HoldsGrant()
     {
-        var grant = Volatile.Read(ref _grant);
-        return grant.Term != 0 && grant.Term == currentTerm && _time.GetElapsedTime(grant.SentAt) < Duration;
+        Grant grant;
+        lock (_sync)
+        {
+            grant = _grant;
+            if (grant.Term <= _lastLedTerm)
+            {
+                return false;
+            }
+        }
+        return _time.GetElapsedTime(grant.SentAt) < Duration;
+    }
+
+    /// <summary>This node leads in <paramref name="term"/>: every grant it holds is void from now on.</summary>
+    public void Leading(long term)
+    {
+        lock (_sync)
+        {
+            _lastLedTerm = Math.Max(_lastLedTerm, term);
+        }
     }
 
     /// <summary>Pinger side: the answer to a ping sent at <paramref name="sentAt"/> (a timestamp) granted <paramref name="term"/> (0: no grant).</summary>
@@ -88,7 +109,7 @@ public sealed class HolderLeases
         lock (peer)
         {
             peer.Report = Math.Max(peer.Report, report);
-            if (term == 0 || peer.Report < peer.RevokedUntil)
+            if (term == 0 || peer.Suspended || peer.Report < peer.RevokedUntil)
             {
                 return 0;
             }
@@ -107,13 +128,33 @@ public sealed class HolderLeases
         }
     }
 
+    /// <summary>Leader side: stop granting <paramref name="peerNodeId"/> until <see cref="Resume"/>, while a move of its VIPs is written.</summary>
+    public void Suspend(string peerNodeId)
+    {
+        var peer = _peers.GetOrAdd(peerNodeId, static _ => new PeerRecord());
+        lock (peer)
+        {
+            peer.Suspended = true;
+        }
+    }
+
+    /// <summary>Leader side: ends a <see cref="Suspend"/>; a <see cref="Revoke"/> made meanwhile still holds.</summary>
+    public void Resume(string peerNodeId)
+    {
+        var peer = _peers.GetOrAdd(peerNodeId, static _ => new PeerRecord());
+        lock (peer)
+        {
+            peer.Suspended = false;
+        }
+    }
+
     /// <summary>
     /// Leader side, leading in <paramref name="currentTerm"/>: whether <paramref name="holder"/> has surely let go of a VIP
     /// released at <paramref name="releaseIndex"/>. Yes when it reported that index (its keeper applied the release and
     /// removed the address), or when no lease it may still hold can be live: <see cref="WaitAfterLastGrant"/> after this
     /// leader last granted it, and after this leader took over, since an earlier leader's grant was sent before that
-    /// (unless the holder was that earlier leader, in the term just before: a leader holds no grant in its own term,
-    /// and an older grant is void in its newer term).
+    /// (unless the holder was that earlier leader, in the term just before: it dropped its grants when it began to lead,
+    /// its leader lease ended before this leader was elected, and no leader but this one has led since).
     /// </summary>
     public bool SurelyReleased(string holder, long releaseIndex, long currentTerm, string localNodeId)
     {
@@ -158,6 +199,7 @@ public sealed class HolderLeases
             }
             if (nodeId == localNodeId)
             {
+                _lastLedTerm = Math.Max(_lastLedTerm, term);
                 _predecessor = _lastLeader;
                 _leadingSince = _time.GetTimestamp();
                 _leadingTerm = term;
@@ -175,5 +217,6 @@ public sealed class HolderLeases
         public long Report;
         public long RevokedUntil;
         public long LastGrantAt;
+        public bool Suspended;
     }
 }

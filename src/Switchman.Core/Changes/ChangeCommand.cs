@@ -97,8 +97,10 @@ public sealed record RemoveServerCommand : ChangeCommand
 
 /// <summary>
 /// The leader's decision of who holds a VIP (null: nobody). <see cref="Term"/> is the leader's term, a fencing token: a
-/// command from an older term than the VIP's assignment is refused. A VIP never moves straight from one node to another:
-/// it is first released (assigned to nobody), and given to its new holder only once the old holder's lease has ended.
+/// command from an older term than the VIP's assignment is refused. A VIP moves from a node that still answers in two
+/// steps: it is first released (assigned to nobody), and given to its new holder only once the old holder let go or its
+/// lease ended. From a node that is lost and whose lease the leader found ended (<see cref="ReleasedFrom"/>), it moves
+/// in one.
 /// </summary>
 public sealed record AssignVipCommand : ChangeCommand
 {
@@ -107,6 +109,12 @@ public sealed record AssignVipCommand : ChangeCommand
     public required string? Node { get; init; }
 
     public required long Term { get; init; }
+
+    /// <summary>
+    /// The holder the leader found had surely let go (its lease ended, and it gets no grant until it reports this
+    /// command applied): the VIP may go from it straight to <see cref="Node"/>. Null: the VIP must be unheld first.
+    /// </summary>
+    public string? ReleasedFrom { get; init; }
 
     /// <summary>Why: <c>placed</c>, <c>node lost</c>, <c>lease expired</c>, <c>standby</c>, <c>unhealthy</c>, <c>preempted</c>, <c>rebalanced</c>.</summary>
     public required string Reason { get; init; }

@@ -182,15 +182,20 @@ public sealed record SharedState
         {
             return (this, $"VIP '{command.Vip}' was assigned in term {current.Term}; a command from term {command.Term} is stale");
         }
+        var movedStraight = false;
         if (current?.Node is { } holder && command.Node is { } next && holder != next)
         {
-            return (this, $"VIP '{command.Vip}' is held by {holder}: it must be released before {next} may hold it");
+            if (command.ReleasedFrom != holder)
+            {
+                return (this, $"VIP '{command.Vip}' is held by {holder}: it must be released before {next} may hold it");
+            }
+            movedStraight = true;
         }
         if (current is not null && current.Node == command.Node)
         {
             return (this with { Vips = Vips.SetItem(command.Vip, current with { Term = command.Term }) }, null);
         }
-        var (previous, releasedAt) = command.Node is null ? (current?.Node, command.ProposedAt) : (current?.PreviousNode, current?.ReleasedAt);
+        var (previous, releasedAt) = command.Node is null || movedStraight ? (current?.Node, command.ProposedAt) : (current?.PreviousNode, current?.ReleasedAt);
         return (this with { Vips = Vips.SetItem(command.Vip, new VipAssignment(command.Node, command.Term, index, command.ProposedAt, command.Reason, previous, releasedAt)) }, null);
     }
 

@@ -9,7 +9,7 @@ namespace Switchman.Cluster.Tests.Leases;
 /// </summary>
 public sealed class HolderLeasesTests
 {
-    private static readonly TimeSpan Lease = TimeSpan.FromMilliseconds(300);
+    private static readonly TimeSpan Lease = TimeSpan.FromMilliseconds(200);
 
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
 
@@ -21,23 +21,47 @@ public sealed class HolderLeasesTests
         _time.Advance(TimeSpan.FromMilliseconds(100)); // a slow answer
         follower.Answered(sent, term: 4);
 
-        Assert.True(follower.HoldsGrant(currentTerm: 4));
-        _time.Advance(TimeSpan.FromMilliseconds(199));
-        Assert.True(follower.HoldsGrant(4));
+        Assert.True(follower.HoldsGrant());
+        _time.Advance(Lease - TimeSpan.FromMilliseconds(101));
+        Assert.True(follower.HoldsGrant());
         _time.Advance(TimeSpan.FromMilliseconds(1));
-        Assert.False(follower.HoldsGrant(4));
+        Assert.False(follower.HoldsGrant());
     }
 
     [Fact]
-    public void A_grant_is_void_once_the_follower_is_in_another_term_and_an_answer_without_grant_gives_nothing()
+    public void A_grant_outlives_an_election_this_node_only_hears_of_and_an_answer_without_grant_gives_nothing()
     {
         var follower = new HolderLeases(_time, Lease, () => 0);
         follower.Answered(_time.GetTimestamp(), term: 0);
-        Assert.False(follower.HoldsGrant(0));
+        Assert.False(follower.HoldsGrant());
 
         follower.Answered(_time.GetTimestamp(), term: 4);
-        Assert.True(follower.HoldsGrant(4));
-        Assert.False(follower.HoldsGrant(5));
+        follower.LeaderObserved(null, 5, localNodeId: "n1");
+        follower.LeaderObserved("n3", 5, localNodeId: "n1");
+        Assert.True(follower.HoldsGrant());
+
+        // The new leader's grant takes over from the old one.
+        _time.Advance(TimeSpan.FromMilliseconds(150));
+        follower.Answered(_time.GetTimestamp(), term: 5);
+        _time.Advance(TimeSpan.FromMilliseconds(150));
+        Assert.True(follower.HoldsGrant());
+    }
+
+    [Fact]
+    public void Every_grant_is_void_once_this_node_leads_even_after_its_leadership_ends()
+    {
+        var node = new HolderLeases(_time, Lease, () => 0);
+        node.Answered(_time.GetTimestamp(), term: 4);
+        node.LeaderObserved("n1", 5, localNodeId: "n1");
+        Assert.False(node.HoldsGrant());
+
+        node.LeaderObserved("n2", 6, localNodeId: "n1");
+        Assert.False(node.HoldsGrant()); // term 4's grant stays void: the leader of 6 may give n1's VIPs away at once
+        node.Answered(_time.GetTimestamp(), term: 6);
+        Assert.True(node.HoldsGrant());
+
+        node.Leading(7); // seen by a look before the election event
+        Assert.False(node.HoldsGrant());
     }
 
     [Fact]
@@ -86,7 +110,7 @@ public sealed class HolderLeasesTests
         _time.Advance(TimeSpan.FromSeconds(5));
         node.LeaderObserved("n1", 8, localNodeId: "n1");
 
-        // n2 led term 7, the term just before: it held no grant of 7, and any older one is void in 7.
+        // n2 led term 7, the term just before: it dropped its grants when it began to lead, and only n1 led since.
         Assert.True(node.SurelyReleased("n2", 20, currentTerm: 8, localNodeId: "n1"));
         // n3 may still hold a grant n2 sent just before it lost its lease: a whole lease from this leader's start.
         Assert.False(node.SurelyReleased("n3", 20, 8, "n1"));

@@ -30,6 +30,20 @@ public sealed class VipAssignmentTests
     }
 
     [Fact]
+    public void A_vip_moves_in_one_step_only_from_the_holder_the_leader_found_had_let_go()
+    {
+        var held = Started().Apply(Assign("v1", "lb1", term: 2, "placed"), 4);
+
+        var wrongHolder = held.Apply(Assign("v2", "lb2", term: 3, "node lost") with { ReleasedFrom = "lb3" }, 5);
+        Assert.Equal("VIP 'api' is held by lb1: it must be released before lb2 may hold it", wrongHolder.FindChange("v2")!.Refusal);
+
+        var moved = held.Apply(Assign("v3", "lb2", term: 3, "node lost") with { ReleasedFrom = "lb1", ProposedAt = At.AddSeconds(1) }, 5);
+        Assert.Equal(new VipAssignment("lb2", 3, 5, At.AddSeconds(1), "node lost", "lb1", At.AddSeconds(1)), moved.Vips["api"]);
+        var move = Assert.Single(ChangeSet.Between(held, held.Config!, moved, held.Config!).Events());
+        Assert.Equal(("vip_moved", "VIP api moved from lb1 to lb2: node lost"), (move.Type, move.Message));
+    }
+
+    [Fact]
     public void A_move_remembers_the_last_holder_and_when_it_lost_the_vip_and_publishes_one_event_per_step()
     {
         var held = Started().Apply(Assign("v1", "lb1", term: 2, "placed"), 4);
