@@ -46,7 +46,7 @@
 #   WARM=0          before each trial, send this many GETs to every lb host's own address (not the VIP), so that a
 #                   standby has served requests before it takes over (a diagnosis: by default standbys are cold)
 #   SWITCHMAN_ENV   extra environment for the Switchman nodes, e.g. "Logging__LogLevel__DotNext.Net.Cluster=Debug"
-#   SKIP_BUILD=1    use the existing Release build
+#   SKIP_BUILD=1    use the existing publish (artifacts/bench-failover: Release, ReadyToRun)
 #   REV=<commit>    measure that commit's Switchman instead (e.g. REV=main): built from `git archive` in the temp dir
 #   OUT=bench/results/failover-<UTC>.csv; next to it, failover-<UTC>/ holds every trial's requests and samples (JSON),
 #                   every process's log and the configurations
@@ -476,24 +476,31 @@ save_logs() {
 }
 CLEANUP_HOOKS+=(save_logs)
 remove_stale_labs
+# Switchman as an operator deploys it: published, ReadyToRun (its code and YARP's precompiled, so a standby's first
+# request does not wait for the JIT: ~26 ms against ~46 ms for a plain build, on loopback with warm backends).
+publish_switchman() { # <project dir> <output dir>
+  dotnet publish "$1" -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true -o "$2" -nologo -v quiet \
+    >"$TMP/build.log" 2>&1 || { tail -30 "$TMP/build.log" >&2; die "publish of $1 failed"; }
+}
 if [[ -n $REV ]]; then
   # Another commit's Switchman (e.g. REV=main), built from `git archive` in the temp dir: this tree's src/ is untouched.
   commit=$(git -C "$ROOT" rev-parse --short "$REV^{commit}") || die "REV=$REV is not a commit"
-  log "building Switchman at $commit (Release)"
+  log "publishing Switchman at $commit (Release, ReadyToRun)"
   mkdir -p "$TMP/rev"
   git -C "$ROOT" archive "$commit" | tar -x -C "$TMP/rev"
-  dotnet build -c Release "$TMP/rev/src/Switchman" -nologo -v quiet >"$TMP/build.log" 2>&1 || { tail -30 "$TMP/build.log" >&2; die "build of $commit failed"; }
-  SWITCHMAN_DLL=$TMP/rev/src/Switchman/bin/Release/net10.0/switchman.dll
+  publish_switchman "$TMP/rev/src/Switchman" "$TMP/rev/publish"
+  SWITCHMAN_DLL=$TMP/rev/publish/switchman.dll
   LABEL="commit $commit"
 else
+  SWITCHMAN_DLL=$ROOT/artifacts/bench-failover/switchman.dll
   if [[ ${SKIP_BUILD:-0} != 1 ]]; then
-    log "building Switchman (Release)"
-    dotnet build -c Release "$ROOT/src/Switchman" -nologo -v quiet >"$TMP/build.log" 2>&1 || { tail -30 "$TMP/build.log" >&2; die "build failed"; }
+    log "publishing Switchman (Release, ReadyToRun)"
+    publish_switchman "$ROOT/src/Switchman" "$ROOT/artifacts/bench-failover"
   fi
   LABEL="working tree at $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')"
   if [[ -n $(git -C "$ROOT" status --porcelain -- src 2>/dev/null) ]]; then LABEL+=" with uncommitted changes in src/"; fi
 fi
-[[ -f $SWITCHMAN_DLL ]] || die "$SWITCHMAN_DLL missing (dotnet build -c Release src/Switchman)"
+[[ -f $SWITCHMAN_DLL ]] || die "$SWITCHMAN_DLL missing (run without SKIP_BUILD=1 once)"
 echo "$LABEL" >"$RESULTS/switchman-version.txt"
 log "Switchman: $LABEL"
 make_lab

@@ -24,9 +24,9 @@ public sealed class VipKeeper : IHostedService, IAsyncDisposable
 {
     public const string MeterName = "Switchman.Vips";
 
-    /// <summary>When, after taking a VIP, a gratuitous ARP announces it: at once, and again soon after, because a neighbour
-    /// may ignore one that arrives while its entry is locked (neigh locktime, 1 s by default), as keepalived repeats them.</summary>
-    private static readonly TimeSpan[] AnnounceAt = [TimeSpan.Zero, TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(500), TimeSpan.FromMilliseconds(1200), TimeSpan.FromSeconds(3)];
+    /// <summary>When, after taking a VIP and announcing it at once, a gratuitous ARP announces it again: a neighbour may
+    /// ignore one that arrives while its entry is locked (neigh locktime, 1 s by default), so keepalived repeats them too.</summary>
+    private static readonly TimeSpan[] AnnounceAgainAt = [TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(500), TimeSpan.FromMilliseconds(1200), TimeSpan.FromSeconds(3)];
 
     /// <summary>How often the keeper looks whether it may hold its VIPs: well inside the margin between the end of a
     /// lease and the earliest moment another node may be given the VIP.</summary>
@@ -207,6 +207,9 @@ public sealed class VipKeeper : IHostedService, IAsyncDisposable
             }
             return;
         }
+        // Clients move to this node on the first announcement: it goes before anything else (the guard is a process to
+        // start, which takes longer than the address and the announcement together).
+        await AnnounceOnceAsync(vip, address).ConfigureAwait(false);
         AddressGuard guard;
         try
         {
@@ -234,7 +237,7 @@ public sealed class VipKeeper : IHostedService, IAsyncDisposable
         VipLog.Acquired(_logger, vip.Name, address.ToString(), vip.Interface);
         _events.Publish("vip_acquired", $"VIP {vip.Name} ({address}) taken on {vip.Interface}: {assignment.Reason}",
             new Dictionary<string, object?> { ["vip"] = vip.Name, ["address"] = address.ToString(), ["node"] = _membership.NodeId, ["reason"] = assignment.Reason });
-        Announce(vip, address);
+        AnnounceAgain(vip, address);
     }
 
     /// <returns>Whether the address is surely gone.</returns>
@@ -258,11 +261,11 @@ public sealed class VipKeeper : IHostedService, IAsyncDisposable
 
     private void PublishHeld() => _heldSince = _held.ToDictionary(h => h.Key, h => h.Value.Since, StringComparer.Ordinal);
 
-    /// <summary>Announces in the background (each arping takes a second); owned here and awaited at stop.</summary>
-    private void Announce(VipConfig vip, VipAddress address)
+    /// <summary>The repeated announcements, in the background; owned here and awaited at stop.</summary>
+    private void AnnounceAgain(VipConfig vip, VipAddress address)
     {
         _announcing.RemoveAll(t => t.IsCompleted);
-        foreach (var delay in AnnounceAt)
+        foreach (var delay in AnnounceAgainAt)
         {
             _announcing.Add(AnnounceLaterAsync(vip, address, delay));
         }
@@ -280,19 +283,22 @@ public sealed class VipKeeper : IHostedService, IAsyncDisposable
         }
         if (_heldSince.ContainsKey(vip.Name))
         {
-            await TryAsync(vip.Name, "announce", async () =>
-            {
-                try
-                {
-                    await _addresses.AnnounceAsync(address, vip.Interface, count: 1, _stopping.Token).ConfigureAwait(false);
-                }
-                catch (VipHostException) when (!_heldSince.ContainsKey(vip.Name))
-                {
-                    // Released while arping ran (it cannot send from an address the node no longer has): nothing to announce.
-                }
-            }).ConfigureAwait(false);
+            await AnnounceOnceAsync(vip, address, again: true).ConfigureAwait(false);
         }
     }
+
+    /// <param name="again">A repeat, which finds the VIP released meanwhile without it being a failure.</param>
+    private Task AnnounceOnceAsync(VipConfig vip, VipAddress address, bool again = false) => TryAsync(vip.Name, "announce", async () =>
+    {
+        try
+        {
+            await _addresses.AnnounceAsync(address, vip.Interface, count: 1, _stopping.Token).ConfigureAwait(false);
+        }
+        catch (VipHostException) when (again && !_heldSince.ContainsKey(vip.Name))
+        {
+            // Released while it ran (nothing is sent from an address the node no longer has): nothing to announce.
+        }
+    });
 
     /// <summary>Runs one step; a failure is logged once per VIP and message (not every tick) and the node goes on serving.</summary>
     private async Task<bool> TryAsync(string vip, string action, Func<Task> step)
