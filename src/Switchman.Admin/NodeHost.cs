@@ -128,8 +128,16 @@ public sealed class NodeHost : IAsyncDisposable
         }
         builder.Services.AddHostedService<DataPlaneService>();
         // After the data plane: started once it serves, stopped (releasing the VIPs) before its listeners stop.
-        builder.Services.AddSingleton(sp => new LinkAddresses(
-            linkOperations ?? LinkOperations.OnHost(sp.GetRequiredService<TimeProvider>()), sp.GetRequiredService<TimeProvider>()));
+        if (linkOperations is not null)
+        {
+            // The caller's: it disposes it (the container disposes only what it made).
+            builder.Services.AddSingleton(linkOperations);
+        }
+        else
+        {
+            builder.Services.AddSingleton<ILinkOperations>(sp => LinkOperations.OnHost(sp.GetRequiredService<TimeProvider>()));
+        }
+        builder.Services.AddSingleton(sp => new LinkAddresses(sp.GetRequiredService<ILinkOperations>(), sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddSingleton<IVipMembership>(sp => sp.GetService<ClusterNode>() is { } node ? new ClusterVipMembership(node) : new LoneVipMembership());
         builder.Services.AddSingleton(sp => new VipKeeper(
             sp.GetRequiredService<IChangeLog>(), sp.GetRequiredService<LinkAddresses>(), sp.GetRequiredService<NodeEvents>(),

@@ -8,9 +8,9 @@ namespace Switchman.Vips;
 /// through a packet socket. Starting <c>ip</c> and <c>arping</c> for each step cost tens of milliseconds on a busy
 /// machine, between the address appearing and the first client answered; a netlink exchange is tens of microseconds.
 /// On a host, the process's own network namespace; for tests, a named one, whose sockets are opened from inside it.
-/// Each operation opens its sockets, is bounded in time, and closes them.
+/// Each operation opens its netlink socket, is bounded in time, and closes it; the packet socket stays open.
 /// </summary>
-public sealed class LinkOperations : ILinkOperations
+public sealed class LinkOperations : ILinkOperations, IDisposable
 {
     /// <summary>The kernel answers netlink at once; this bound only matters if something is badly wrong.</summary>
     private static readonly TimeSpan AnswerLimit = TimeSpan.FromSeconds(5);
@@ -22,6 +22,8 @@ public sealed class LinkOperations : ILinkOperations
 
     private readonly string? _namespacePath;
     private readonly TimeProvider _time;
+    private readonly SemaphoreSlim _packetOpening = new(1, 1);
+    private Socket? _packet;
 
     private LinkOperations(string? namespacePath, IReadOnlyList<string> ipCommandLine, TimeProvider time)
     {
@@ -69,8 +71,7 @@ public sealed class LinkOperations : ILinkOperations
                 throw new LinkFailure($"{device} has no Ethernet address to announce");
             }
             var announcement = Announcement.For(vip, mac);
-            // Protocol 0: a socket that only sends, so the kernel queues nothing it receives for it.
-            using var packet = await OpenAsync(() => new Socket(AddressFamily.Packet, SocketType.Dgram, ProtocolType.Unspecified)).ConfigureAwait(false);
+            var packet = await PacketSocketAsync(ct).ConfigureAwait(false);
             await packet.SendToAsync(announcement.Payload, SocketFlags.None, announcement.Address(index), ct).ConfigureAwait(false);
             return true;
         }, cancellationToken);
@@ -84,6 +85,37 @@ public sealed class LinkOperations : ILinkOperations
             Expect(await route.ExchangeAsync(s => request(s, index, vip), null, ct).ConfigureAwait(false), alreadySo);
             return true;
         }, cancellationToken);
+
+    /// <summary>Closes the packet socket, if an announcement opened it.</summary>
+    public void Dispose()
+    {
+        _packet?.Dispose();
+        _packetOpening.Dispose();
+    }
+
+    /// <summary>
+    /// The socket announcements leave from, opened at the first and kept: closing a packet socket waits for an RCU
+    /// grace period (synchronize_net in the kernel's packet_release), 10–20 ms measured here, which each announcement
+    /// would otherwise spend. Unbound and of protocol 0, it sends on any interface (the destination names one) and the
+    /// kernel queues nothing it receives for it. Datagram sends from several callers at once are safe.
+    /// </summary>
+    private async Task<Socket> PacketSocketAsync(CancellationToken cancellationToken)
+    {
+        if (Volatile.Read(ref _packet) is { } open)
+        {
+            return open;
+        }
+        await _packetOpening.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            // Not kept when it fails (no CAP_NET_RAW): the next announcement tries again and says why again.
+            return _packet ??= await OpenAsync(() => new Socket(AddressFamily.Packet, SocketType.Dgram, ProtocolType.Unspecified)).ConfigureAwait(false);
+        }
+        finally
+        {
+            _packetOpening.Release();
+        }
+    }
 
     private static async Task<bool> HasAsync(RouteSocket route, int index, VipAddress vip, CancellationToken cancellationToken)
     {

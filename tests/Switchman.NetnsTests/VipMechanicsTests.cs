@@ -41,7 +41,8 @@ public sealed class VipMechanicsTests(ITestOutputHelper output)
     public async Task An_unknown_interface_is_one_line_that_names_it()
     {
         await using var lab = await NetworkLab.CreateAsync(["n1"]);
-        var on1 = Addresses(lab.Host("n1"));
+        using var links = Links(lab.Host("n1"));
+        var on1 = new LinkAddresses(links, TimeProvider.System);
 
         foreach (var (action, step) in new (string, Func<Task>)[]
         {
@@ -61,7 +62,8 @@ public sealed class VipMechanicsTests(ITestOutputHelper output)
     public async Task Announcing_an_address_the_host_does_not_have_is_refused()
     {
         await using var lab = await NetworkLab.CreateAsync(["n1"]);
-        var failure = await Assert.ThrowsAsync<VipHostException>(() => Addresses(lab.Host("n1")).AnnounceAsync(Vip, "eth0", count: 1, CancellationToken.None));
+        using var links = Links(lab.Host("n1"));
+        var failure = await Assert.ThrowsAsync<VipHostException>(() => links.AnnounceAsync(Vip, "eth0", CancellationToken.None));
         Assert.Equal($"cannot announce VIP {Vip} on eth0: the address is not on eth0", failure.Message);
     }
 
@@ -73,8 +75,10 @@ public sealed class VipMechanicsTests(ITestOutputHelper output)
             await prepare(lab);
         }
         var (n1, n2, client) = (lab.Host("n1"), lab.Host("n2"), lab.Host("client"));
-        var on1 = Addresses(n1);
-        var on2 = Addresses(n2);
+        // Disposed before the lab: an open packet socket would keep a host's namespace (and its link) alive.
+        using var links1 = Links(n1);
+        using var links2 = Links(n2);
+        var (on1, on2) = (new LinkAddresses(links1, TimeProvider.System), new LinkAddresses(links2, TimeProvider.System));
 
         await on1.AddAsync(vip, "eth0", CancellationToken.None);
         await on1.AddAsync(vip, "eth0", CancellationToken.None); // already there: fine
@@ -97,7 +101,7 @@ public sealed class VipMechanicsTests(ITestOutputHelper output)
         Assert.False(await on1.HasAsync(vip, "eth0", CancellationToken.None));
     }
 
-    private static LinkAddresses Addresses(LabHost host) => new(LinkOperations.InNamespace(host.Namespace.Name, TimeProvider.System), TimeProvider.System);
+    private static LinkOperations Links(LabHost host) => LinkOperations.InNamespace(host.Namespace.Name, TimeProvider.System);
 
     /// <summary>Connects from <paramref name="client"/> to the VIP and says which host accepted the connection.</summary>
     private async Task<string> AnswerAsync(VipAddress vip, LabHost client, params LabHost[] hosts)
