@@ -109,7 +109,9 @@ public sealed class LinkOperations : ILinkOperations, IDisposable
         try
         {
             // Not kept when it fails (no CAP_NET_RAW): the next announcement tries again and says why again.
-            return _packet ??= await OpenAsync(() => new Socket(AddressFamily.Packet, SocketType.Dgram, ProtocolType.Unspecified)).ConfigureAwait(false);
+            var packet = _packet ?? await OpenAsync(() => new Socket(AddressFamily.Packet, SocketType.Dgram, ProtocolType.Unspecified)).ConfigureAwait(false);
+            Volatile.Write(ref _packet, packet);
+            return packet;
         }
         finally
         {
@@ -158,9 +160,9 @@ public sealed class LinkOperations : ILinkOperations, IDisposable
             // On Linux the native error code is the errno (EPERM from socket(2) for a packet socket without CAP_NET_RAW).
             throw LinkAddresses.Failure(action, vip, device, LinkAddresses.Reason(action, device, e.NativeErrorCode));
         }
-        catch (InvalidOperationException e)
+        catch (Exception e) when (e is InvalidOperationException or InvalidDataException)
         {
-            // The namespace could not be entered (tests only).
+            // The namespace could not be entered (tests only), or the kernel answered something this code cannot read.
             throw LinkAddresses.Failure(action, vip, device, e.Message);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)

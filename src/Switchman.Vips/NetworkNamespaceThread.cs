@@ -31,7 +31,7 @@ public static class NetworkNamespaceThread
             // The thread ends right after, but it goes home first anyway: no thread is ever left in another namespace,
             // whatever the runtime does with its threads.
             using var home = File.OpenHandle("/proc/thread-self/ns/net", FileMode.Open, FileAccess.Read);
-            using (var target = File.OpenHandle(namespacePath, FileMode.Open, FileAccess.Read))
+            using (var target = OpenNamespace(namespacePath))
             {
                 Enter(target, namespacePath);
             }
@@ -48,6 +48,18 @@ public static class NetworkNamespaceThread
         {
             // Whatever it is, it belongs to the caller, who awaits the task; a thread's unhandled exception ends the process.
             created.TrySetException(e);
+        }
+    }
+
+    private static SafeFileHandle OpenNamespace(string namespacePath)
+    {
+        try
+        {
+            return File.OpenHandle(namespacePath, FileMode.Open, FileAccess.Read);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new InvalidOperationException($"Could not open network namespace {namespacePath}: {e.Message}", e);
         }
     }
 
