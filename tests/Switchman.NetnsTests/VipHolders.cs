@@ -4,7 +4,7 @@ using Switchman.Vips;
 
 namespace Switchman.NetnsTests;
 
-/// <summary>Who holds a VIP, as <c>ip addr</c> in each node's namespace shows it: the ground truth clients meet.</summary>
+/// <summary>Who holds a VIP, as each node's namespace has it (an rtnetlink address dump): the ground truth clients meet.</summary>
 internal static class VipHolders
 {
     public static LinkAddresses Addresses(NetnsNode node) => new(LinkOperations.InNamespace(node.Host.Namespace.Name, TimeProvider.System), TimeProvider.System);
