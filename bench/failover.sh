@@ -50,7 +50,8 @@
 #   REV=<commit>    measure that commit's Switchman instead (e.g. REV=main): built from `git archive` in the temp dir
 #   OUT=bench/results/failover-<UTC>.csv; next to it, failover-<UTC>/ holds every trial's requests and samples (JSON),
 #                   every process's log and the configurations
-# Needs root (ip netns), dotnet, python3, curl, iproute2, arping (iputils-arping: Switchman announces the VIP with it),
+# Needs root (ip netns), dotnet, python3, curl, iproute2, arping (iputils-arping: an older Switchman,
+# which REV may build, announces the VIP with it),
 # haproxy and keepalived (apt-get install -y haproxy keepalived). Every process started is ended by its PID and every
 # namespace removed at exit, also on error or Ctrl-C; namespaces smfo-<pid>-* left by a run that died are removed at
 # the next start.

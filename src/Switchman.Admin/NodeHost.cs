@@ -50,10 +50,10 @@ public sealed class NodeHost : IAsyncDisposable
     /// <param name="sourceFile">The file it came from, which reloads read again; null when built in code.</param>
     /// <param name="configureLogging">Where the logs go; the console when null.</param>
     /// <param name="time">The clock; the system's when null.</param>
-    /// <param name="networkTools">What adds and announces VIP addresses; the host's <c>ip</c> and <c>arping</c> when null
-    /// (tests pass tools that touch no interface).</param>
+    /// <param name="linkOperations">What adds, removes and announces VIP addresses; the host's own interfaces when null
+    /// (tests pass operations on a network namespace, or ones that touch no interface).</param>
     public static NodeHost Create(
-        SwitchmanConfig config, string? sourceFile = null, Action<ILoggingBuilder>? configureLogging = null, TimeProvider? time = null, NetworkTools? networkTools = null)
+        SwitchmanConfig config, string? sourceFile = null, Action<ILoggingBuilder>? configureLogging = null, TimeProvider? time = null, ILinkOperations? linkOperations = null)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {
@@ -128,7 +128,16 @@ public sealed class NodeHost : IAsyncDisposable
         }
         builder.Services.AddHostedService<DataPlaneService>();
         // After the data plane: started once it serves, stopped (releasing the VIPs) before its listeners stop.
-        builder.Services.AddSingleton(sp => new LinkAddresses(networkTools ?? NetworkTools.OnHost(sp.GetRequiredService<TimeProvider>())));
+        if (linkOperations is not null)
+        {
+            // The caller's: it disposes it (the container disposes only what it made).
+            builder.Services.AddSingleton(linkOperations);
+        }
+        else
+        {
+            builder.Services.AddSingleton<ILinkOperations>(sp => LinkOperations.OnHost(sp.GetRequiredService<TimeProvider>()));
+        }
+        builder.Services.AddSingleton(sp => new LinkAddresses(sp.GetRequiredService<ILinkOperations>(), sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddSingleton<IVipMembership>(sp => sp.GetService<ClusterNode>() is { } node ? new ClusterVipMembership(node) : new LoneVipMembership());
         builder.Services.AddSingleton(sp =>
         {

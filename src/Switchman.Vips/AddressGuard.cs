@@ -26,10 +26,10 @@ public sealed class AddressGuard : IAsyncDisposable
 
     public int Pid => _process.Id;
 
-    /// <summary>Starts the guard of <paramref name="vip"/> on <paramref name="device"/>, removed with <paramref name="tools"/>' <c>ip</c>.</summary>
-    public static AddressGuard Start(NetworkTools tools, VipAddress vip, string device)
+    /// <summary>Starts the guard of <paramref name="vip"/> on <paramref name="device"/>, removed with <paramref name="ipCommandLine"/> (<c>ip</c>, with its namespace option).</summary>
+    public static AddressGuard Start(IReadOnlyList<string> ipCommandLine, VipAddress vip, string device, TimeProvider time)
     {
-        ArgumentNullException.ThrowIfNull(tools);
+        ArgumentNullException.ThrowIfNull(ipCommandLine);
         ArgumentNullException.ThrowIfNull(vip);
         var start = new ProcessStartInfo("/bin/sh")
         {
@@ -40,7 +40,7 @@ public sealed class AddressGuard : IAsyncDisposable
         start.ArgumentList.Add("-c");
         start.ArgumentList.Add("""trap '' TERM INT HUP; read -r word; [ "$word" = released ] || exec "$@" addr del "$VIP" dev "$DEV" 2>/dev/null""");
         start.ArgumentList.Add("switchman-vip-guard");
-        foreach (var part in tools.IpCommandLine)
+        foreach (var part in ipCommandLine)
         {
             start.ArgumentList.Add(part);
         }
@@ -48,7 +48,7 @@ public sealed class AddressGuard : IAsyncDisposable
         start.Environment["DEV"] = device;
         try
         {
-            return new AddressGuard(Process.Start(start) ?? throw new VipHostException("/bin/sh could not be started for the VIP's guard"), tools.Time);
+            return new AddressGuard(Process.Start(start) ?? throw new VipHostException("/bin/sh could not be started for the VIP's guard"), time);
         }
         catch (System.ComponentModel.Win32Exception e)
         {

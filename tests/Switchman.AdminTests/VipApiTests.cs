@@ -131,7 +131,7 @@ public class VipApiTests(ITestOutputHelper output) : IAsyncLifetime
     }
 
     /// <summary>A node alone with server a behind frontend web and VIP api (<see cref="VipAddress"/>) on <paramref name="vipInterface"/>.</summary>
-    private async Task<SwitchmanTestNode> StartAsync(string vipInterface, Switchman.Vips.NetworkTools? vipTools)
+    private async Task<SwitchmanTestNode> StartAsync(string vipInterface, Switchman.Vips.ILinkOperations? vipTools)
     {
         var a = await _backends.StartAsync("a");
         var config = TestConfig.Single(TestConfig.Server("a", a)) with

@@ -4,10 +4,10 @@ using Switchman.Vips;
 
 namespace Switchman.NetnsTests;
 
-/// <summary>Who holds a VIP, as <c>ip addr</c> in each node's namespace shows it: the ground truth clients meet.</summary>
+/// <summary>Who holds a VIP, as each node's namespace has it (an rtnetlink address dump): the ground truth clients meet.</summary>
 internal static class VipHolders
 {
-    public static LinkAddresses Addresses(NetnsNode node) => new(NetworkTools.InNamespace(node.Host.Namespace.Name, TimeProvider.System));
+    public static LinkAddresses Addresses(NetnsNode node) => new(LinkOperations.InNamespace(node.Host.Namespace.Name, TimeProvider.System), TimeProvider.System);
 
     /// <summary>The nodes whose eth0 has <paramref name="vip"/> (the cluster's one VIP by default), in node order.</summary>
     public static async Task<List<string>> OfAsync(NetnsCluster cluster, VipAddress? vip = null)

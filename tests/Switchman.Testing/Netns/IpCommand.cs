@@ -1,7 +1,7 @@
 namespace Switchman.Testing.Netns;
 
 /// <summary>Runs iproute2's <c>ip</c> as a bounded child process; a failure throws with what <c>ip</c> said.</summary>
-internal static class IpCommand
+public static class IpCommand
 {
     /// <summary>Each command is a few milliseconds; this bound only matters if the kernel or ip hangs.</summary>
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(15);

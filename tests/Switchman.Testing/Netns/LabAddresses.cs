@@ -4,8 +4,8 @@ using System.Net.Sockets;
 namespace Switchman.Testing.Netns;
 
 /// <summary>
-/// The lab's addresses: TEST-NET-1 (192.0.2.0/24, RFC 5737), never routed on the internet. Tests send traffic to
-/// those and to loopback only; <see cref="RequireAllowedTarget"/> enforces it for every connection a lab makes.
+/// The lab's addresses: TEST-NET-1 (192.0.2.0/24, RFC 5737) and, for IPv6 VIPs, 2001:db8::/32 (RFC 3849), neither
+/// ever routed on the internet. Tests send traffic to those and to loopback only; <see cref="RequireAllowedTarget"/> enforces it for every connection a lab makes.
 /// </summary>
 public static class LabAddresses
 {
@@ -19,6 +19,21 @@ public static class LabAddresses
 
     private static readonly byte[] Network = [192, 0, 2];
 
+    /// <summary>2001:db8::/32, the IPv6 documentation prefix: IPv6 VIPs and the addresses that reach them, inside lab namespaces only.</summary>
+    private static readonly byte[] DocumentationIPv6 = [0x20, 0x01, 0x0d, 0xb8];
+
+    /// <summary>2001:db8::<paramref name="lastByte"/> (hex digits as written: 0x11 is 2001:db8::11).</summary>
+    public static IPAddress HostIPv6(int lastByte)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(lastByte, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(lastByte, 0xffff);
+        var bytes = new byte[16];
+        DocumentationIPv6.CopyTo(bytes, 0);
+        bytes[14] = (byte)(lastByte >> 8);
+        bytes[15] = (byte)lastByte;
+        return new IPAddress(bytes);
+    }
+
     /// <summary>192.0.2.<paramref name="lastByte"/>.</summary>
     public static IPAddress Host(int lastByte)
     {
@@ -27,7 +42,7 @@ public static class LabAddresses
         return new IPAddress([.. Network, (byte)lastByte]);
     }
 
-    /// <summary>True for loopback and for 192.0.2.0/24.</summary>
+    /// <summary>True for loopback, 192.0.2.0/24 and 2001:db8::/32.</summary>
     public static bool IsAllowedTarget(IPAddress address)
     {
         ArgumentNullException.ThrowIfNull(address);
@@ -36,6 +51,10 @@ public static class LabAddresses
             return true;
         }
         var bytes = address.IsIPv4MappedToIPv6 ? address.MapToIPv4().GetAddressBytes() : address.GetAddressBytes();
+        if (bytes.Length == 16 && bytes.AsSpan(0, 4).SequenceEqual(DocumentationIPv6))
+        {
+            return true;
+        }
         return address.AddressFamily is AddressFamily.InterNetwork or AddressFamily.InterNetworkV6 && bytes.Length == 4 && bytes.AsSpan(0, 3).SequenceEqual(Network);
     }
 
@@ -45,7 +64,7 @@ public static class LabAddresses
     {
         if (!IPAddress.TryParse(host, out var address) || !IsAllowedTarget(address))
         {
-            throw new ArgumentException($"'{host}' is not a lab address: lab connections go to 192.0.2.0/24 or loopback only", nameof(host));
+            throw new ArgumentException($"'{host}' is not a lab address: lab connections go to 192.0.2.0/24, 2001:db8::/32 or loopback only", nameof(host));
         }
         return address;
     }

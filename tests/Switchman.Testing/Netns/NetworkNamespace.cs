@@ -1,15 +1,13 @@
-using System.ComponentModel;
 using System.Net;
 using System.Net.Sockets;
-using Microsoft.Win32.SafeHandles;
+using Switchman.Vips;
 
 namespace Switchman.Testing.Netns;
 
 /// <summary>
 /// A named network namespace (<c>/run/netns/NAME</c>), and sockets opened from inside it by this process. A socket
-/// belongs to the namespace it was created in for its whole life, so only its creation needs to happen in there: a
-/// short-lived thread of its own enters the namespace (setns moves only the calling thread), creates the socket and
-/// ends. That is how the tests talk to the hosts without a single route or address added to the machine's own
+/// belongs to the namespace it was created in for its whole life, so only its creation needs to happen in there
+/// (<see cref="NetworkNamespaceThread"/>). That is how the tests talk to the hosts without a single route or address added to the machine's own
 /// namespace (which may itself sit on 192.0.2.0/24).
 /// </summary>
 public sealed class NetworkNamespace
@@ -27,22 +25,16 @@ public sealed class NetworkNamespace
     /// <summary>The file that holds it open: <c>/run/netns/NAME</c>.</summary>
     public string Path { get; }
 
-    /// <summary>A new TCP/IPv4 socket inside this namespace.</summary>
-    public Task<Socket> CreateTcpSocketAsync()
-    {
-        var created = new TaskCompletionSource<Socket>(TaskCreationOptions.RunContinuationsAsynchronously);
-        // A thread of its own, never a pool thread: a pool thread left in the namespace would carry it into unrelated work.
-        var thread = new Thread(() => CreateInside(created)) { IsBackground = true, Name = $"socket in {Name}" };
-        thread.Start();
-        return created.Task;
-    }
+    /// <summary>A new TCP socket (IPv4 unless told) inside this namespace.</summary>
+    public Task<Socket> CreateTcpSocketAsync(AddressFamily family = AddressFamily.InterNetwork) =>
+        NetworkNamespaceThread.CreateInsideAsync(Path, () => new Socket(family, SocketType.Stream, ProtocolType.Tcp));
 
     /// <summary>Connects from inside this namespace to <paramref name="endPoint"/> (a lab address or loopback).</summary>
     public async Task<Socket> ConnectAsync(IPEndPoint endPoint, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(endPoint);
         LabAddresses.RequireAllowedTarget(endPoint.Address.ToString());
-        var socket = await CreateTcpSocketAsync().ConfigureAwait(false);
+        var socket = await CreateTcpSocketAsync(endPoint.AddressFamily).ConfigureAwait(false);
         try
         {
             socket.NoDelay = true;
@@ -60,7 +52,7 @@ public sealed class NetworkNamespace
     public async Task<Socket> ListenAsync(IPEndPoint endPoint, int backlog = 16)
     {
         ArgumentNullException.ThrowIfNull(endPoint);
-        var socket = await CreateTcpSocketAsync().ConfigureAwait(false);
+        var socket = await CreateTcpSocketAsync(endPoint.AddressFamily).ConfigureAwait(false);
         try
         {
             socket.Bind(endPoint);
@@ -92,42 +84,4 @@ public sealed class NetworkNamespace
     };
 
     public override string ToString() => Name;
-
-    private void CreateInside(TaskCompletionSource<Socket> created)
-    {
-        try
-        {
-            // The thread ends right after, but it goes home first anyway: no thread is ever left in a lab namespace,
-            // whatever the runtime does with its threads.
-            using var home = File.OpenHandle("/proc/thread-self/ns/net", FileMode.Open, FileAccess.Read);
-            Enter(Path, Name);
-            try
-            {
-                created.SetResult(new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp));
-            }
-            finally
-            {
-                Enter(home, "of this process");
-            }
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException or SocketException)
-        {
-            created.TrySetException(e);
-        }
-    }
-
-    private static void Enter(string namespacePath, string name)
-    {
-        using var namespaceFile = File.OpenHandle(namespacePath, FileMode.Open, FileAccess.Read);
-        Enter(namespaceFile, name);
-    }
-
-    private static void Enter(SafeFileHandle namespaceFile, string name)
-    {
-        if (NativeMethods.SetNs(namespaceFile, NativeMethods.CloneNewNet) != 0)
-        {
-            var error = new Win32Exception();
-            throw new InvalidOperationException($"Could not enter network namespace {name} (setns): {error.Message}", error);
-        }
-    }
 }

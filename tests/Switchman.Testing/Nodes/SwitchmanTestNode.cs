@@ -84,7 +84,7 @@ public sealed partial class SwitchmanTestNode : IAsyncDisposable
     {
         var logs = new FakeLogCollector();
         var host = NodeHost.Create(
-            config, file, logging => logging.AddTestLogs(logs, output, options.LogPrefix, options.MinimumLogLevel), networkTools: options.VipTools);
+            config, file, logging => logging.AddTestLogs(logs, output, options.LogPrefix, options.MinimumLogLevel), linkOperations: options.VipTools);
         try
         {
             await host.StartAsync();

@@ -29,13 +29,13 @@ public sealed record TestNodeOptions
     public bool WaitForFirstHealthRound { get; init; }
 
     /// <summary>
-    /// What the node's VIP keeper runs to add, remove and announce addresses; null: the host's own <c>ip</c> and
-    /// <c>arping</c>, which change the host's interfaces (never give such a node a VIP on a real interface; an interface
+    /// What the node's VIP keeper uses to add, remove and announce addresses; null: the host's own interfaces, which it
+    /// changes (never give such a node a VIP on a real interface; an interface
     /// that does not exist, such as <c>nosuch0</c>, only makes it fail). <see cref="NoOpVipTools"/> succeeds without
     /// touching anything, so a node alone "holds" its VIPs.
     /// </summary>
-    public NetworkTools? VipTools { get; init; }
+    public ILinkOperations? VipTools { get; init; }
 
-    /// <summary>Tools that run <c>true</c> in place of <c>ip</c> and <c>arping</c>: every add, remove and announcement succeeds and nothing changes.</summary>
-    public static NetworkTools NoOpVipTools => new(["true"], ["true"], TimeProvider.System);
+    /// <summary>Every add, remove and announcement succeeds and nothing changes (the guard runs <c>true</c> in place of <c>ip</c>).</summary>
+    public static ILinkOperations NoOpVipTools => new NoOpLinkOperations();
 }
