@@ -61,14 +61,18 @@ public sealed class HolderLeases
         set => Volatile.Write(ref _report, value);
     }
 
-    /// <summary>Whether this node holds a live grant: one given in a term after the last one this node led.</summary>
+    /// <summary>
+    /// Whether this node holds a live grant: one given in a term no earlier than the last one this node led. (Nobody else
+    /// grants in a term this node led; and the term seen with a leadership may already be the next one, whose leader's
+    /// grants must count.)
+    /// </summary>
     public bool HoldsGrant()
     {
         Grant grant;
         lock (_sync)
         {
             grant = _grant;
-            if (grant.Term <= _lastLedTerm)
+            if (grant.Term == 0 || grant.Term < _lastLedTerm)
             {
                 return false;
             }

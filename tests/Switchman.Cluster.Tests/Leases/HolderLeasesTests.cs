@@ -65,6 +65,18 @@ public sealed class HolderLeasesTests
     }
 
     [Fact]
+    public void A_leadership_seen_with_the_next_term_does_not_void_that_term_s_grants()
+    {
+        // This node led term 2; by the time a look saw it leading, its term was already 3 (a vote request came in).
+        var node = new HolderLeases(_time, Lease, () => 0);
+        node.Leading(3);
+
+        // Term 3's leader grants it: the grant counts (a node once kept a VIP from being held for a whole term).
+        node.Answered(_time.GetTimestamp(), term: 3);
+        Assert.True(node.HoldsGrant());
+    }
+
+    [Fact]
     public void The_leader_grants_only_while_it_may_and_not_to_a_revoked_peer_until_it_reports_the_release()
     {
         long term = 0;
