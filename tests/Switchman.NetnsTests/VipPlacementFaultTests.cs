@@ -33,8 +33,8 @@ public sealed class VipPlacementFaultTests(ITestOutputHelper output)
         var killed = Stopwatch.StartNew();
         await cluster.CrashAsync(victim);
 
-        // SIGKILL: its guard took the address off its interface as it died; the VIP moves once its lease has surely ended (3
-        // election timeouts after its last grant).
+        // SIGKILL: its guard took the address off its interface as it died; the VIP moves once its lease has surely ended (2
+        // election timeouts and a margin after its last grant).
         await Await.UntilAsync(async () => await VipHolders.OfAsync(cluster, victimsVip) is [var h] && h != victim.Id, Converge, $"{victimsVip} to be taken over");
         output.WriteLine($"{victimsVip} held again {killed.ElapsedMilliseconds} ms after {victim.Id} crashed");
         var spread = await SpreadAsync(cluster);

@@ -135,6 +135,30 @@ internal sealed class ProxyRequestHandler
         Complete(context, frontend, backend, server, requestId, attempt, started, counter);
     }
 
+    /// <summary>
+    /// Runs the forwarding path once without a client: <paramref name="method"/> (GET or HEAD) of <paramref name="path"/> to <paramref name="server"/>
+    /// through YARP, this handler's header rules and the backend's connection pool, the answer thrown away. A node that
+    /// has not proxied yet (a standby about to take a VIP, a node just started) then serves its first client without
+    /// compiling that path or opening that connection first (~25 ms here). Not counted or logged as a request.
+    /// </summary>
+    /// <returns>The server's status, or the forwarding error.</returns>
+    public async Task<string> WarmAsync(BackendRuntime backend, ServerRuntime server, string method, string path, string? host, CancellationToken cancellationToken)
+    {
+        var context = new DefaultHttpContext { RequestAborted = cancellationToken };
+        context.Request.Method = method;
+        context.Request.Scheme = "http";
+        context.Request.Host = new HostString(host ?? server.Address.ToString());
+        var query = path.IndexOf('?', StringComparison.Ordinal);
+        context.Request.Path = query < 0 ? path : path[..query];
+        context.Request.QueryString = query < 0 ? QueryString.Empty : new QueryString(path[query..]);
+        context.Response.Body = Stream.Null;
+        var transformer = new ExchangeTransformer(backend, RequestIds.Next(), stickyServerFromClient: null);
+        transformer.BeginAttempt(server, mayRetryOnStatus: false, lastAttempt: true, silenceWatch: null);
+        var error = await _forwarder.SendAsync(context, server.DestinationPrefix, backend.HttpClient, backend.ForwarderConfig, transformer, cancellationToken)
+            .ConfigureAwait(false);
+        return error == ForwarderError.None ? $"HTTP {context.Response.StatusCode}" : $"{error}";
+    }
+
     /// <returns>YARP's outcome, and whether the attempt was abandoned because its server fell silent.</returns>
     private async ValueTask<(ForwarderError Error, bool Abandoned)> ForwardAsync(
         HttpContext context, BackendRuntime backend, ServerRuntime server, ExchangeTransformer transformer, TimeSpan remaining, SilenceWatch? watch)
