@@ -50,6 +50,22 @@ public class VipApiTests(ITestOutputHelper output) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Vips_ShowTheInterfaceThisNodeUses_ItsOwnOverrideFirst()
+    {
+        var a = await _backends.StartAsync("a");
+        var config = TestConfig.Single(TestConfig.Server("a", a)) with
+        {
+            Vips = ValueList.Create(new VipConfig { Name = "api", Address = VipAddress, Interface = "eth0" }),
+            VipInterfaces = ValueList.Create(new VipInterfaceConfig { Vip = "api", Interface = "bond0" }),
+        };
+        await using var node = await SwitchmanTestNode.StartAsync(config, output, AdminTestNodes.Options with { VipTools = TestNodeOptions.NoOpVipTools });
+
+        var vips = await UntilVipsAsync(node, v => Row(v) is { } row && row.GetProperty("held_here").GetBoolean(), "the node to hold VIP api");
+
+        Assert.Equal("bond0", Str(Row(vips)!.Value, "interface"));
+    }
+
+    [Fact]
     public async Task Standby_TakesTheNodesVip_Online_GivesItBack()
     {
         await using var node = await StartAsync("test0", TestNodeOptions.NoOpVipTools);

@@ -34,7 +34,7 @@ internal static class StatusEndpoints
             [.. status.Backends.Select(b => new BackendStatusDocument(
                 b.Name, b.Balance, b.AvailableServers, [.. b.Servers.Select(s => ToDocument(b.Name, s, rates))]))],
             clusterSummary,
-            VipEndpoints.Rows(state, keeper.Held));
+            VipEndpoints.Rows(state, keeper));
         return ApiResults.Json(document);
     }
 

@@ -19,7 +19,7 @@ internal static class VipEndpoints
         var state = store.State;
         return ApiResults.Json(new VipsDocument(
             membership.NodeId,
-            Rows(state, keeper.Held),
+            Rows(state, keeper),
             [.. state.Nodes.Keys.Select(node => Standing(state, node))]));
     }
 
@@ -31,13 +31,20 @@ internal static class VipEndpoints
         string node, ClaimsPrincipal user, ConfigStore store, IVipMembership membership, ClusterContext cluster, CancellationToken cancellationToken) =>
         SetStandbyAsync(node, standby: false, user, store, membership, cluster, cancellationToken);
 
-    /// <summary>Every configured VIP in configuration order, with its assignment and whether <paramref name="heldHere"/> has it.</summary>
-    public static IReadOnlyList<VipStatusDocument> Rows(SharedState state, IReadOnlyDictionary<string, DateTimeOffset> heldHere) =>
-        [.. (state.Config?.Vips ?? ValueList<VipConfig>.Empty).Select(vip => Row(vip, state.Vips.GetValueOrDefault(vip.Name), heldHere.ContainsKey(vip.Name)))];
+    /// <summary>
+    /// Every configured VIP in configuration order, with its assignment, the interface this node puts it on (its own
+    /// <c>vip_interfaces</c> override, if any) and whether <paramref name="keeper"/> has it there.
+    /// </summary>
+    public static IReadOnlyList<VipStatusDocument> Rows(SharedState state, VipKeeper keeper)
+    {
+        var held = keeper.Held;
+        return [.. (state.Config?.Vips ?? ValueList<VipConfig>.Empty).Select(vip =>
+            Row(vip, keeper.InterfaceOf(vip), state.Vips.GetValueOrDefault(vip.Name), held.ContainsKey(vip.Name)))];
+    }
 
     /// <param name="assignment">Null before the leader first assigned it.</param>
-    private static VipStatusDocument Row(VipConfig vip, VipAssignment? assignment, bool heldHere) => new(
-        vip.Name, vip.Address, vip.Interface, vip.Pool,
+    private static VipStatusDocument Row(VipConfig vip, string interfaceHere, VipAssignment? assignment, bool heldHere) => new(
+        vip.Name, vip.Address, interfaceHere, vip.Pool,
         assignment?.Node, assignment?.Since, assignment?.Reason, assignment?.PreviousNode, assignment?.Term, heldHere);
 
     private static async Task<IResult> SetStandbyAsync(

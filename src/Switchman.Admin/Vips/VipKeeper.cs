@@ -78,6 +78,9 @@ public sealed class VipKeeper : IHostedService, IAsyncDisposable
             "From the leader taking a VIP from its last holder (lost, unhealthy, standby...) to the address being on this node's interface.");
     }
 
+    /// <summary>The interface this node puts <paramref name="vip"/> on: its own <c>vip_interfaces</c> entry, else the VIP's.</summary>
+    public string InterfaceOf(VipConfig vip) => _interfaceFor(vip);
+
     /// <summary>The VIPs this node holds now and since when.</summary>
     public IReadOnlyDictionary<string, DateTimeOffset> Held => _heldSince;
 
