@@ -252,17 +252,46 @@ public sealed class ClusterNode : IAsyncDisposable
     /// no acknowledgements); the second ends the right a quarter of an election timeout before anyone else can be
     /// elected, the margin by which the address is gone first (docs/design/vips.md).
     /// </summary>
-    public bool HoldsLeaderLease()
+    public bool HoldsLeaderLease() => LeaderLeaseRemaining() > TimeSpan.Zero;
+
+    /// <summary>
+    /// How long <see cref="HoldsLeaderLease"/> stays true at most, if nothing is heard from anyone meanwhile: until the
+    /// contact of the majority's least recent member is ¾ of election_timeout_min old (zero when it is not true now).
+    /// </summary>
+    private TimeSpan LeaderLeaseRemaining()
     {
         if (_cluster is not { } cluster || !cluster.TryGetLeaseToken(out var lease) || lease.IsCancellationRequested)
         {
-            return false;
+            return TimeSpan.Zero;
         }
         var window = _options.Config.ElectionTimeoutMin * 3 / 4;
         var members = cluster.Members.ToList();
-        var heard = 1 + members.Count(m => m.IsRemote && _transport.HeardFromWithin(ClusterAddress.Format(m.EndPoint), window));
-        return heard * 2 > members.Count;
+        var othersNeeded = members.Count / 2; // with this node, a majority
+        if (othersNeeded == 0)
+        {
+            return window;
+        }
+        var sinceContact = members.Where(m => m.IsRemote)
+            .Select(m => _transport.SinceContact(ClusterAddress.Format(m.EndPoint)))
+            .Order()
+            .ToList();
+        if (sinceContact.Count < othersNeeded)
+        {
+            return TimeSpan.Zero;
+        }
+        var majoritysOldest = sinceContact[othersNeeded - 1];
+        return majoritysOldest < window ? window - majoritysOldest : TimeSpan.Zero;
     }
+
+    /// <summary>
+    /// How long this node's right to hold VIPs lasts at most from now if it is not renewed: what is left of its leader
+    /// lease or of its grant; zero when it has none (<see cref="MayHoldVips"/> is false). The VIP guard removes the
+    /// addresses when that runs out, should this process be too frozen to do it itself.
+    /// </summary>
+    public TimeSpan VipRightRemaining() =>
+        Role == ClusterRole.Witness ? TimeSpan.Zero
+        : IsLeader ? LeaderLeaseRemaining()
+        : Leases.GrantRemaining();
 
     /// <summary>The VIP leases riding on liveness pings: grants this node holds, and (when it leads) grants it gives.</summary>
     public HolderLeases Leases { get; }
@@ -273,17 +302,12 @@ public sealed class ClusterNode : IAsyncDisposable
     /// </summary>
     public bool MayHoldVips()
     {
-        if (Role == ClusterRole.Witness)
-        {
-            return false;
-        }
         if (IsLeader)
         {
             // The leader election event drops this node's grants too; this covers a look that comes first.
             Leases.Leading(Term);
-            return HoldsLeaderLease();
         }
-        return Leases.HoldsGrant();
+        return VipRightRemaining() > TimeSpan.Zero;
     }
 
     /// <summary>Cancelled when DotNext's leader lease ends (or at once when this node does not lead): wakes the VIP keeper.</summary>

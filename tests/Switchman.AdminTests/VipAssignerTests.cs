@@ -191,6 +191,8 @@ public sealed class VipAssignerTests
 
         public bool MayHold() => true;
 
+        public TimeSpan RightRemaining() => Timeout.InfiniteTimeSpan;
+
         public void Report(long index)
         {
         }

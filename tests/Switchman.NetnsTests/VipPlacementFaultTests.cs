@@ -52,6 +52,36 @@ public sealed class VipPlacementFaultTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_frozen_holder_s_guard_removes_the_vip_as_its_lease_ends_a_survivor_takes_it_and_no_two_nodes_ever_hold_it()
+    {
+        await using var cluster = await NetnsCluster.StartAsync(output);
+        await Await.UntilAsync(async () => (await VipHolders.OfAsync(cluster)).Count == 1, Converge, "the VIP to be held");
+        var holder = cluster.Node((await VipHolders.OfAsync(cluster)).Single());
+        using var sampling = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        var mostAtOnce = VipHolders.SampleMostAtOnceAsync(cluster, [NetnsCluster.Vip], sampling.Token);
+
+        // SIGSTOP of its process (a stall, a debugger): its kernel still answers ARP for the address, and the process
+        // cannot remove it. Its guard, a child that is not frozen, does when the lease it was last told of ends.
+        await cluster.FreezeAsync(holder);
+        await Await.UntilAsync(async () => await VipHolders.OfAsync(cluster) is [var h] && h != holder.Id, Converge, "a survivor to hold the VIP");
+        var frozen = Stopwatch.StartNew();
+        while (frozen.Elapsed < TimeSpan.FromSeconds(2))
+        {
+            Assert.DoesNotContain(holder.Id, await VipHolders.OfAsync(cluster));
+            await Task.Delay(TimeSpan.FromMilliseconds(20));
+        }
+
+        // Thawed, it finds its lease gone and the VIP given to another node: it takes nothing back.
+        await cluster.ThawAsync(holder);
+        await cluster.WaitForAgreementAsync(Converge);
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        Assert.Single(await VipHolders.OfAsync(cluster));
+        Assert.DoesNotContain(holder.Id, await VipHolders.OfAsync(cluster));
+        await sampling.CancelAsync();
+        Assert.Equal(1, await mostAtOnce);
+    }
+
+    [Fact]
     public async Task A_holder_cut_off_from_the_other_nodes_drops_its_vip_the_majority_takes_it_and_the_cut_off_node_never_holds_it_again_until_it_is_back()
     {
         await using var cluster = await NetnsCluster.StartAsync(output);

@@ -17,6 +17,9 @@ public interface IVipMembership
     /// <summary>Whether this node may keep the VIPs assigned to it now (it holds a lease; a witness never).</summary>
     bool MayHold();
 
+    /// <summary>How long the right to hold lasts at most if it is not renewed (<see cref="Timeout.InfiniteTimeSpan"/>: for ever).</summary>
+    TimeSpan RightRemaining();
+
     /// <summary>Cancelled the moment the right to hold may have ended sooner than the keeper's next look (none: never).</summary>
     CancellationToken RightEnds { get; }
 
@@ -63,6 +66,8 @@ public sealed class LoneVipMembership : IVipMembership
 
     public bool MayHold() => true;
 
+    public TimeSpan RightRemaining() => Timeout.InfiniteTimeSpan;
+
     public CancellationToken RightEnds => CancellationToken.None;
 
     public void Report(long index) => Volatile.Write(ref _report, index);
@@ -98,6 +103,8 @@ public sealed class ClusterVipMembership(ClusterNode cluster) : IVipMembership
     public string NodeId => cluster.NodeId;
 
     public bool MayHold() => cluster.MayHoldVips();
+
+    public TimeSpan RightRemaining() => cluster.VipRightRemaining();
 
     public CancellationToken RightEnds => cluster.Role == ClusterRole.Witness ? CancellationToken.None : cluster.LeaderLeaseToken;
 

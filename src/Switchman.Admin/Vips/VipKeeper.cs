@@ -147,6 +147,7 @@ public sealed class VipKeeper : IHostedService, IAsyncDisposable
         var configured = Configured(state).ToDictionary(v => v.Vip.Name, StringComparer.Ordinal);
         _anyConfigured = configured.Count > 0 || _held.Count > 0;
         var mayHold = _membership.MayHold();
+        var rightRemaining = _membership.RightRemaining();
         WatchRight(mayHold && configured.Count > 0);
         var caughtUp = true;
         foreach (var name in _held.Keys.ToList())
@@ -159,6 +160,16 @@ public sealed class VipKeeper : IHostedService, IAsyncDisposable
             if (reason is not null)
             {
                 caughtUp &= await ReleaseAsync(name, reason, cancellationToken).ConfigureAwait(false);
+            }
+            else if (_held[name].Guard.HasExited)
+            {
+                // Its deadline passed before this look renewed it (the process stalled past its lease): the address is
+                // gone. Off the books; taken again below while the right holds.
+                await ForgetAsync(name, "its guard removed it: this process did not renew it within its lease").ConfigureAwait(false);
+            }
+            else
+            {
+                _held[name].Guard.Renew(rightRemaining);
             }
         }
         foreach (var name in _failures.Keys.Where(n => !configured.ContainsKey(n)).ToList())
@@ -226,6 +237,7 @@ public sealed class VipKeeper : IHostedService, IAsyncDisposable
             VipLog.Failed(_logger, vip.Name, e.Message);
             return;
         }
+        guard.Renew(_membership.RightRemaining());
         _failures.TryRemove(vip.Name, out _);
         var now = _time.GetUtcNow();
         _held[vip.Name] = new HeldVip(address, vip.Interface, now, guard);
@@ -253,13 +265,20 @@ public sealed class VipKeeper : IHostedService, IAsyncDisposable
             // Still on the interface as far as we know: keep it on the books and try again at the next look.
             return false;
         }
+        await ForgetAsync(name, reason).ConfigureAwait(false);
+        return true;
+    }
+
+    /// <summary>The address is off the interface: off the books, guard disarmed, and said so.</summary>
+    private async Task ForgetAsync(string name, string reason)
+    {
+        var held = _held[name];
         _held.Remove(name);
         await held.Guard.DisposeAsync().ConfigureAwait(false);
         PublishHeld();
         VipLog.Released(_logger, name, held.Address.ToString(), reason);
         _events.Publish("vip_released", $"VIP {name} ({held.Address}) released: {reason}",
             new Dictionary<string, object?> { ["vip"] = name, ["address"] = held.Address.ToString(), ["node"] = _membership.NodeId, ["reason"] = reason });
-        return true;
     }
 
     private void PublishHeld() => _heldSince = _held.ToDictionary(h => h.Key, h => h.Value.Since, StringComparer.Ordinal);

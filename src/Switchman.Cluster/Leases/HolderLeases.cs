@@ -66,7 +66,10 @@ public sealed class HolderLeases
     /// grants in a term this node led; and the term seen with a leadership may already be the next one, whose leader's
     /// grants must count.)
     /// </summary>
-    public bool HoldsGrant()
+    public bool HoldsGrant() => GrantRemaining() > TimeSpan.Zero;
+
+    /// <summary>How long the grant this node holds has left (zero when it holds none): see <see cref="HoldsGrant"/>.</summary>
+    public TimeSpan GrantRemaining()
     {
         Grant grant;
         lock (_sync)
@@ -74,10 +77,11 @@ public sealed class HolderLeases
             grant = _grant;
             if (grant.Term == 0 || grant.Term < _lastLedTerm)
             {
-                return false;
+                return TimeSpan.Zero;
             }
         }
-        return _time.GetElapsedTime(grant.SentAt) < Duration;
+        var left = Duration - _time.GetElapsedTime(grant.SentAt);
+        return left > TimeSpan.Zero ? left : TimeSpan.Zero;
     }
 
     /// <summary>This node leads in <paramref name="term"/>: every grant it holds is void from now on.</summary>

@@ -269,8 +269,11 @@ public sealed class ClusterTransport : IConnectionListenerFactory, IConnectionFa
     }
 
     /// <summary>Whether bytes arrived from the peer at <paramref name="peerAddress"/>, over any connection, within <paramref name="window"/>.</summary>
-    internal bool HeardFromWithin(string peerAddress, TimeSpan window) =>
-        TryGetLastContact(peerAddress, out var at) && _timeProvider.GetUtcNow() - at < window;
+    internal bool HeardFromWithin(string peerAddress, TimeSpan window) => SinceContact(peerAddress) < window;
+
+    /// <summary>How long ago bytes last arrived from the peer; <see cref="TimeSpan.MaxValue"/> if they never did.</summary>
+    internal TimeSpan SinceContact(string peerAddress) =>
+        TryGetLastContact(peerAddress, out var at) ? _timeProvider.GetUtcNow() - at : TimeSpan.MaxValue;
 
     /// <summary>Records that bytes arrived from the peer at <paramref name="peerAddress"/> outside a Raft connection (a liveness answer).</summary>
     internal void TouchContact(string peerAddress) => ContactOf(peerAddress).Touch();
