@@ -41,11 +41,18 @@ public sealed class VipPlacementFaultTests(ITestOutputHelper output)
         Assert.Equal(0, spread[victim.Id]);
         Assert.Equal([1, 2], spread.Where(s => s.Key != victim.Id).Select(s => s.Value).Order());
 
-        // preempt: false (the default): the node comes back and is given nothing; nothing moves for it.
+        // preempt: false (the default): the node comes back and is given nothing; nothing moves for it. (Sampled, not
+        // read once: while the returning node JITs on these two cores, a holder may let go for a few milliseconds — a
+        // known rough edge, docs/vips.md — which is no move.)
         await cluster.StartAsync(victim);
         await cluster.WaitForAgreementAsync(Converge);
-        await Task.Delay(TimeSpan.FromSeconds(2));
-        Assert.Equal(spread, await SpreadAsync(cluster));
+        var back = Stopwatch.StartNew();
+        while (back.Elapsed < TimeSpan.FromSeconds(2))
+        {
+            Assert.Equal(0, (await SpreadAsync(cluster))[victim.Id]);
+            await Task.Delay(TimeSpan.FromMilliseconds(50));
+        }
+        await Await.UntilAsync(async () => (await SpreadAsync(cluster)).All(s => spread[s.Key] == s.Value), Converge, $"the spread as it was: {string.Join(", ", spread)}");
 
         await sampling.CancelAsync();
         Assert.Equal(1, await mostAtOnce);
