@@ -145,13 +145,9 @@ public sealed class ClusterTransport : IConnectionListenerFactory, IConnectionFa
     /// </summary>
     public bool TryGetLastContact(string peerAddress, out DateTimeOffset at)
     {
-        ArgumentNullException.ThrowIfNull(peerAddress);
-        if (_contacts.TryGetValue(peerAddress, out var contact))
-        {
-            return contact.TryGet(out at);
-        }
-        at = default;
-        return false;
+        var since = SinceContact(peerAddress);
+        at = since == TimeSpan.MaxValue ? default : _timeProvider.GetUtcNow() - since;
+        return since != TimeSpan.MaxValue;
     }
 
     /// <summary>Listens on <paramref name="endpoint"/>; the listener's <c>AcceptAsync</c> returns authenticated connections only.</summary>
@@ -271,9 +267,12 @@ public sealed class ClusterTransport : IConnectionListenerFactory, IConnectionFa
     /// <summary>Whether bytes arrived from the peer at <paramref name="peerAddress"/>, over any connection, within <paramref name="window"/>.</summary>
     internal bool HeardFromWithin(string peerAddress, TimeSpan window) => SinceContact(peerAddress) < window;
 
-    /// <summary>How long ago bytes last arrived from the peer; <see cref="TimeSpan.MaxValue"/> if they never did.</summary>
-    internal TimeSpan SinceContact(string peerAddress) =>
-        TryGetLastContact(peerAddress, out var at) ? _timeProvider.GetUtcNow() - at : TimeSpan.MaxValue;
+    /// <summary>How long ago bytes last arrived from the peer, on the monotonic clock; <see cref="TimeSpan.MaxValue"/> if they never did.</summary>
+    internal TimeSpan SinceContact(string peerAddress)
+    {
+        ArgumentNullException.ThrowIfNull(peerAddress);
+        return _contacts.TryGetValue(peerAddress, out var contact) && contact.TryGetSince(out var since) ? since : TimeSpan.MaxValue;
+    }
 
     /// <summary>Records that bytes arrived from the peer at <paramref name="peerAddress"/> outside a Raft connection (a liveness answer).</summary>
     internal void TouchContact(string peerAddress) => ContactOf(peerAddress).Touch();

@@ -1,18 +1,21 @@
 namespace Switchman.Cluster.Transport;
 
-/// <summary>The time bytes last arrived from one peer, over any of its connections. Shared by those connections.</summary>
+/// <summary>
+/// When bytes last arrived from one peer, over any of its connections (shared by them), on the monotonic clock: the
+/// leader's right to hold VIPs is measured with it, and a wall-clock step (NTP, an operator) must not stretch it.
+/// </summary>
 internal sealed class PeerContact(TimeProvider timeProvider)
 {
-    private long _utcTicks;
+    private long _timestamp;
 
     /// <summary>Records "now". Never moves the time backwards when connections race.</summary>
     public void Touch()
     {
-        var now = timeProvider.GetUtcNow().UtcTicks;
-        var seen = Volatile.Read(ref _utcTicks);
+        var now = timeProvider.GetTimestamp();
+        var seen = Volatile.Read(ref _timestamp);
         while (now > seen)
         {
-            var prior = Interlocked.CompareExchange(ref _utcTicks, now, seen);
+            var prior = Interlocked.CompareExchange(ref _timestamp, now, seen);
             if (prior == seen)
             {
                 return;
@@ -21,10 +24,11 @@ internal sealed class PeerContact(TimeProvider timeProvider)
         }
     }
 
-    public bool TryGet(out DateTimeOffset at)
+    /// <summary>How long ago the last bytes arrived; false when none ever did.</summary>
+    public bool TryGetSince(out TimeSpan since)
     {
-        var ticks = Volatile.Read(ref _utcTicks);
-        at = ticks == 0 ? default : new DateTimeOffset(ticks, TimeSpan.Zero);
-        return ticks != 0;
+        var at = Volatile.Read(ref _timestamp);
+        since = at == 0 ? default : timeProvider.GetElapsedTime(at);
+        return at != 0;
     }
 }
