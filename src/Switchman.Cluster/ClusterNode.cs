@@ -284,31 +284,28 @@ public sealed class ClusterNode : IAsyncDisposable
     }
 
     /// <summary>
-    /// How long this node's right to hold VIPs lasts at most from now if it is not renewed: what is left of its leader
-    /// lease or of its grant; zero when it has none (<see cref="MayHoldVips"/> is false). The VIP guard removes the
-    /// addresses when that runs out, should this process be too frozen to do it itself.
+    /// How long this node may keep the VIPs assigned to it, at most, if its right is not renewed meanwhile: as the
+    /// leader, what is left of its leader lease; as a follower, of a grant given after it last led
+    /// (<see cref="HolderLeases.HoldsGrant"/>); zero when it may not (a witness never may). The keeper holds while it is
+    /// above zero, and its guard removes the addresses when it runs out, should this process be too frozen to do it.
     /// </summary>
-    public TimeSpan VipRightRemaining() =>
-        Role == ClusterRole.Witness ? TimeSpan.Zero
-        : IsLeader ? LeaderLeaseRemaining()
-        : Leases.GrantRemaining();
-
-    /// <summary>The VIP leases riding on liveness pings: grants this node holds, and (when it leads) grants it gives.</summary>
-    public HolderLeases Leases { get; }
-
-    /// <summary>
-    /// Whether this node may keep the VIPs assigned to it now: as the leader under its leader lease, or as a follower
-    /// under a live grant given after it last led (<see cref="HolderLeases.HoldsGrant"/>). A witness never may.
-    /// </summary>
-    public bool MayHoldVips()
+    public TimeSpan VipRightRemaining()
     {
+        if (Role == ClusterRole.Witness)
+        {
+            return TimeSpan.Zero;
+        }
         if (IsLeader)
         {
             // The leader election event drops this node's grants too; this covers a look that comes first.
             Leases.Leading(Term);
+            return LeaderLeaseRemaining();
         }
-        return VipRightRemaining() > TimeSpan.Zero;
+        return Leases.GrantRemaining();
     }
+
+    /// <summary>The VIP leases riding on liveness pings: grants this node holds, and (when it leads) grants it gives.</summary>
+    public HolderLeases Leases { get; }
 
     /// <summary>Cancelled when DotNext's leader lease ends (or at once when this node does not lead): wakes the VIP keeper.</summary>
     public CancellationToken LeaderLeaseToken =>

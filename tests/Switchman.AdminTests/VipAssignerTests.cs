@@ -189,8 +189,6 @@ public sealed class VipAssignerTests
 
         public Task<CancellationToken> WaitForLeadershipAsync(CancellationToken cancellationToken) => _leading.Task.WaitAsync(cancellationToken);
 
-        public bool MayHold() => true;
-
         public TimeSpan RightRemaining() => Timeout.InfiniteTimeSpan;
 
         public void Report(long index)

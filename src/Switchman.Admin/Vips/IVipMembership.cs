@@ -14,10 +14,10 @@ public interface IVipMembership
     /// <summary>The name VIP assignments give this node.</summary>
     string NodeId { get; }
 
-    /// <summary>Whether this node may keep the VIPs assigned to it now (it holds a lease; a witness never).</summary>
-    bool MayHold();
-
-    /// <summary>How long the right to hold lasts at most if it is not renewed (<see cref="Timeout.InfiniteTimeSpan"/>: for ever).</summary>
+    /// <summary>
+    /// How long this node's right to keep the VIPs assigned to it lasts at most if it is not renewed: zero when it has
+    /// none (no lease; a witness never), <see cref="Timeout.InfiniteTimeSpan"/> when it is for ever (a node alone).
+    /// </summary>
     TimeSpan RightRemaining();
 
     /// <summary>Cancelled the moment the right to hold may have ended sooner than the keeper's next look (none: never).</summary>
@@ -64,8 +64,6 @@ public sealed class LoneVipMembership : IVipMembership
 
     public string NodeId { get; } = Environment.MachineName;
 
-    public bool MayHold() => true;
-
     public TimeSpan RightRemaining() => Timeout.InfiniteTimeSpan;
 
     public CancellationToken RightEnds => CancellationToken.None;
@@ -101,8 +99,6 @@ public sealed class LoneVipMembership : IVipMembership
 public sealed class ClusterVipMembership(ClusterNode cluster) : IVipMembership
 {
     public string NodeId => cluster.NodeId;
-
-    public bool MayHold() => cluster.MayHoldVips();
 
     public TimeSpan RightRemaining() => cluster.VipRightRemaining();
 

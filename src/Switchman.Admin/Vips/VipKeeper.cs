@@ -11,7 +11,7 @@ using Switchman.Vips;
 namespace Switchman.Admin.Vips;
 
 /// <summary>
-/// Puts on this node's interfaces the VIPs the shared state assigns to it, while it may hold them (<see cref="IVipMembership.MayHold"/>:
+/// Puts on this node's interfaces the VIPs the shared state assigns to it, while it may hold them (<see cref="IVipMembership.RightRemaining"/> above zero:
 /// a lease confirmed by a majority, see docs/design/vips.md), and takes them off the moment it may not or they are
 /// assigned elsewhere. After each look it reports the state index it caught up with (it then holds no VIP that state
 /// does not give it), which lets the leader give a released VIP away without waiting for a lease to end.
@@ -146,8 +146,8 @@ public sealed class VipKeeper : IHostedService, IAsyncDisposable
         var state = _log.State;
         var configured = Configured(state).ToDictionary(v => v.Vip.Name, StringComparer.Ordinal);
         _anyConfigured = configured.Count > 0 || _held.Count > 0;
-        var mayHold = _membership.MayHold();
         var rightRemaining = _membership.RightRemaining();
+        var mayHold = rightRemaining != TimeSpan.Zero;
         WatchRight(mayHold && configured.Count > 0);
         var caughtUp = true;
         foreach (var name in _held.Keys.ToList())
@@ -237,6 +237,7 @@ public sealed class VipKeeper : IHostedService, IAsyncDisposable
             VipLog.Failed(_logger, vip.Name, e.Message);
             return;
         }
+        // Read again: adding, announcing and starting the guard took time off the right this look saw.
         guard.Renew(_membership.RightRemaining());
         _failures.TryRemove(vip.Name, out _);
         var now = _time.GetUtcNow();
