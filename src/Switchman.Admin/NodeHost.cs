@@ -11,6 +11,7 @@ using Switchman.Admin.Api;
 using Switchman.Admin.Clustering;
 using Switchman.Cluster;
 using Switchman.Admin.Control;
+using Switchman.Admin.Services;
 using Switchman.Admin.Vips;
 using Switchman.Core.Configuration;
 using Switchman.Proxy;
@@ -126,6 +127,13 @@ public sealed class NodeHost : IAsyncDisposable
         {
             builder.Services.AddSingleton(ClusterContext.Alone);
         }
+        builder.Services.AddSingleton(sp => new ServiceSupervisor(
+            sp.GetRequiredService<IChangeLog>(), NodeIdentity.Of(config), runsServices: !witness, ServiceDirectory(config),
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>()));
+        // Before the data plane: the node's own backends are starting when its first health round runs, and stop after its listeners.
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<ServiceSupervisor>());
+        builder.Services.AddSingleton(sp => new ServerObserver(sp.GetRequiredService<DataPlane>(), sp.GetRequiredService<ClusterContext>(), NodeIdentity.Of(config)));
+        builder.Services.AddSingleton<RollingRestart>();
         builder.Services.AddHostedService<DataPlaneService>();
         // After the data plane: started once it serves, stopped (releasing the VIPs) before its listeners stop.
         if (linkOperations is not null)
@@ -176,6 +184,16 @@ public sealed class NodeHost : IAsyncDisposable
         app.MapSwitchmanAdmin(dataPlane);
         return new NodeHost(app, dataPlane);
     }
+
+    /// <summary>
+    /// Where the supervisor keeps its services' output and process records: under the node's data directory, so that a
+    /// restarted node finds the process groups a crash left; a node with none keeps them in a directory of its own
+    /// process (output still readable, nothing to find after a crash).
+    /// </summary>
+    private static string ServiceDirectory(SwitchmanConfig config) =>
+        (config.Cluster?.DataDir ?? config.DataDir) is { Length: > 0 } dataDir
+            ? Path.Combine(dataDir, "services")
+            : Path.Combine(Path.GetTempPath(), $"switchman-{Environment.ProcessId}", "services");
 
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {

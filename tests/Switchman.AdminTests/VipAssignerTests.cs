@@ -138,6 +138,12 @@ public sealed class VipAssignerTests
 
         public bool IsReplicated => true;
 
+        public event Action<SharedState>? StateApplied
+        {
+            add { }
+            remove { }
+        }
+
         public SharedState State => Volatile.Read(ref _state);
 
         public Task CatchUpAsync(CancellationToken cancellationToken) => Task.CompletedTask;

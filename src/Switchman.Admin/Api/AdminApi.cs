@@ -102,6 +102,49 @@ public static class AdminApi
             .Produces<ApiError>(StatusCodes.Status404NotFound)
             .Produces<ApiError>(StatusCodes.Status409Conflict);
 
+        api.MapGet("/services", ServiceEndpoints.GetServices)
+            .RequireAuthorization(AdminPolicies.Read)
+            .WithSummary("Every service and its instance on each node (state, pid, since when, failures, last failure, problem), as the nodes report them.")
+            .Produces<ServicesDocument>();
+
+        api.MapGet("/services/{service}", ServiceEndpoints.GetService)
+            .RequireAuthorization(AdminPolicies.Read)
+            .WithSummary("One service and its instances.")
+            .Produces<ServiceDocument>()
+            .Produces<ApiError>(StatusCodes.Status404NotFound);
+
+        api.MapPost("/services/{service}/restart", ServiceEndpoints.RestartAsync)
+            .RequireAuthorization(AdminPolicies.Admin)
+            .WithSummary("Restart a service's instances: ?node=N one node's; none: every node's at once; ?rolling=true one at a time, each drained in every load balancer first and put back once healthy (?drain_timeout=30s).")
+            .Produces<ServiceActionDocument>()
+            .Produces<ServiceActionFailedDocument>(StatusCodes.Status409Conflict)
+            .Produces<ApiError>(StatusCodes.Status404NotFound)
+            .Produces<ApiError>(StatusCodes.Status422UnprocessableEntity);
+
+        api.MapPost("/services/{service}/stop", ServiceEndpoints.StopAsync)
+            .RequireAuthorization(AdminPolicies.Admin)
+            .WithSummary("Stop a service on every node and keep it stopped (Pacemaker's target-role Stopped), across configuration changes, until it is started.")
+            .Produces<ServiceActionDocument>()
+            .Produces<ApiError>(StatusCodes.Status404NotFound);
+
+        api.MapPost("/services/{service}/start", ServiceEndpoints.StartAsync)
+            .RequireAuthorization(AdminPolicies.Admin)
+            .WithSummary("Start a stopped service again.")
+            .Produces<ServiceActionDocument>()
+            .Produces<ApiError>(StatusCodes.Status404NotFound);
+
+        api.MapPost("/services/{service}/cleanup", ServiceEndpoints.CleanupAsync)
+            .RequireAuthorization(AdminPolicies.Admin)
+            .WithSummary("Forget a service's failures (crm_resource --cleanup) on ?node=N or every node: an instance left stopped by its failures starts again.")
+            .Produces<ServiceActionDocument>()
+            .Produces<ApiError>(StatusCodes.Status404NotFound);
+
+        api.MapGet("/services/{service}/log", ServiceEndpoints.GetLog)
+            .RequireAuthorization(AdminPolicies.Read)
+            .WithSummary("The last lines (?lines=100) of the output of this node's instance of a service.")
+            .Produces<string>(StatusCodes.Status200OK, "text/plain")
+            .Produces<ApiError>(StatusCodes.Status404NotFound);
+
         api.MapGet("/events", EventEndpoints.GetEventsAsync)
             .RequireAuthorization(AdminPolicies.Read)
             .WithSummary("Server-Sent Events of everything that changes (?since=<id> replays history); ?follow=false returns the history as JSON.")

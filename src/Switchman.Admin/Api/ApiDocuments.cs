@@ -117,10 +117,35 @@ public sealed record ServerWeightRequest(int Weight);
 /// <summary>Body of <c>POST /api/v1/backends/{backend}/servers</c>.</summary>
 public sealed record AddServerRequest(string Name, string Address, int? Weight, bool? Backup, string? State);
 
+/// <summary><c>GET /api/v1/services</c>: every configured service and its instance on each node that reported one.</summary>
+/// <param name="Node">The node that answered.</param>
+public sealed record ServicesDocument(string Node, IReadOnlyList<ServiceDocument> Services);
+
+/// <summary>One service: how it is placed, its backend, whether an operator stopped it, and its instances by node.</summary>
+/// <param name="StoppedBy">Who stopped it (<c>switchman service stop</c>); absent while it is meant to run.</param>
+public sealed record ServiceDocument(string Name, string Placement, string? Backend, string? StoppedBy, IReadOnlyList<ServiceInstanceDocument> Instances);
+
+/// <summary>One instance as its node last reported it.</summary>
+/// <param name="Server">The backend server it is, on that node.</param>
+/// <param name="State">stopped, starting, running, stopping, restarting or failed.</param>
+/// <param name="Failures">Failures within the service's failure_timeout.</param>
+/// <param name="Problem">Why it is not running when it should be.</param>
+public sealed record ServiceInstanceDocument(
+    string Node, string? Server, string State, int? Pid, DateTimeOffset? StartedAt, int Failures, string? LastFailure, DateTimeOffset? LastFailureAt, string? Problem);
+
+/// <summary>The answer to a service action: the service as it is afterwards, and the steps taken (a rolling restart's, one per line).</summary>
+public sealed record ServiceActionDocument(ServiceDocument Service, IReadOnlyList<string> Steps);
+
+/// <summary>A failed rolling restart: what was done, and where it stopped.</summary>
+public sealed record ServiceActionFailedDocument(string Error, IReadOnlyList<string> Steps);
+
 [JsonSourceGenerationOptions(
     PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(NodeStatusDocument))]
+[JsonSerializable(typeof(ServicesDocument))]
+[JsonSerializable(typeof(ServiceActionDocument))]
+[JsonSerializable(typeof(ServiceActionFailedDocument))]
 [JsonSerializable(typeof(ServerStatusDocument))]
 [JsonSerializable(typeof(ConfigChangeDocument))]
 [JsonSerializable(typeof(ServerAddedDocument))]

@@ -108,6 +108,15 @@ internal static class ClusterEndpoints
         endpoints.MapPost(LeaderForwarder.ProposePath, ProposeAsync).AllowAnonymous().ExcludeFromDescription();
         endpoints.MapPost(LeaderForwarder.MembersPath, InternalMembershipAsync).AllowAnonymous().ExcludeFromDescription();
         endpoints.MapGet(LeaderForwarder.SelfPath, GetSelfAsync).AllowAnonymous().ExcludeFromDescription();
+        endpoints.MapGet(Services.ServerObserver.Path + "{backend}/{server}", GetServerViewAsync).AllowAnonymous().ExcludeFromDescription();
+    }
+
+    /// <summary>This load balancer's view of one server, for a rolling restart run from another node.</summary>
+    private static async Task<IResult> GetServerViewAsync(
+        string backend, string server, HttpRequest request, ClusterContext cluster, Services.ServerObserver observer, ILoggerFactory loggers, CancellationToken cancellationToken)
+    {
+        var (_, refused) = await ReadSignedAsync(request, cluster, loggers, cancellationToken).ConfigureAwait(false);
+        return refused ?? Results.Json(observer.Local(backend, server), LeaderForwarder.Json);
     }
 
     /// <summary>On the leader: a follower's change, already validated there.</summary>

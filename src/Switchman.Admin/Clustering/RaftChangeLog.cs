@@ -18,6 +18,12 @@ public sealed class RaftChangeLog(ClusterNode node, LeaderForwarder forwarder, A
 
     public SharedState State => node.State;
 
+    public event Action<SharedState>? StateApplied
+    {
+        add => node.StateApplied += value;
+        remove => node.StateApplied -= value;
+    }
+
     public async Task CatchUpAsync(CancellationToken cancellationToken)
     {
         await node.CatchUpAsync(cancellationToken).ConfigureAwait(false);

@@ -101,7 +101,8 @@ public sealed class ConfigStore
             return Refuse([startupOnly], author);
         }
         var filled = NodeLocalSections.Fill(proposed, current.Config);
-        var errors = ConfigValidator.Validate(filled, "config");
+        // The node a change is sent to also checks what only it can: its services' programs, directories and users.
+        var errors = ConfigValidator.Validate(filled, "config") is { Count: > 0 } invalid ? invalid : ServiceHostChecks.Check(filled, "config");
         if (errors.Count > 0)
         {
             return Refuse(errors, author);
@@ -156,6 +157,27 @@ public sealed class ConfigStore
         _log.AppendAsync(new SetNodeStandbyCommand
         {
             ChangeId = ChangeCommand.NewChangeId(), Author = author, ProposedAt = _time.GetUtcNow(), Node = node, Standby = standby,
+        }, cancellationToken);
+
+    /// <summary>Orders the instance of <paramref name="service"/> on <paramref name="node"/> restarted: a replicated order its node carries out.</summary>
+    public Task<AppendResult> RestartServiceAsync(string service, string node, string author, CancellationToken cancellationToken) =>
+        _log.AppendAsync(new RestartServiceCommand
+        {
+            ChangeId = ChangeCommand.NewChangeId(), Author = author, ProposedAt = _time.GetUtcNow(), Service = service, Node = node,
+        }, cancellationToken);
+
+    /// <summary>Stops <paramref name="service"/> on every node, or starts it again (Pacemaker's target-role): a runtime override.</summary>
+    public Task<AppendResult> SetServiceTargetAsync(string service, bool started, string author, CancellationToken cancellationToken) =>
+        _log.AppendAsync(new SetServiceTargetCommand
+        {
+            ChangeId = ChangeCommand.NewChangeId(), Author = author, ProposedAt = _time.GetUtcNow(), Service = service, Started = started,
+        }, cancellationToken);
+
+    /// <summary>Forgets the failures of <paramref name="service"/> on <paramref name="node"/> (null: every node), like <c>crm_resource --cleanup</c>.</summary>
+    public Task<AppendResult> CleanupServiceAsync(string service, string? node, string author, CancellationToken cancellationToken) =>
+        _log.AppendAsync(new CleanupServiceCommand
+        {
+            ChangeId = ChangeCommand.NewChangeId(), Author = author, ProposedAt = _time.GetUtcNow(), Service = service, Node = node,
         }, cancellationToken);
 
     /// <summary>Adds a server to a backend (a new revision), after checking the configuration it makes.</summary>

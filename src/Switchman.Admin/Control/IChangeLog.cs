@@ -27,6 +27,9 @@ public interface IChangeLog
     /// <summary>The committed state as this node knows it.</summary>
     SharedState State { get; }
 
+    /// <summary>Raised after <see cref="State"/> moved on (a committed entry applied here); handlers must be quick.</summary>
+    event Action<SharedState>? StateApplied;
+
     /// <summary>Waits until this node runs everything committed so far (a read barrier before a change is validated here).</summary>
     Task CatchUpAsync(CancellationToken cancellationToken);
 

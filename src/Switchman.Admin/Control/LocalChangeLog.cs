@@ -28,6 +28,8 @@ public sealed class LocalChangeLog : IChangeLog
 
     public SharedState State => Volatile.Read(ref _state);
 
+    public event Action<SharedState>? StateApplied;
+
     public Task CatchUpAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     public async Task<AppendResult> AppendAsync(ChangeCommand command, CancellationToken cancellationToken)
@@ -60,6 +62,7 @@ public sealed class LocalChangeLog : IChangeLog
                 return new AppendResult(outcome with { Accepted = false, Revision = current.Revision }, errors);
             }
             Volatile.Write(ref _state, next);
+            StateApplied?.Invoke(next);
             _file?.SnapshotIfDue(next);
             return new AppendResult(outcome, []);
         }

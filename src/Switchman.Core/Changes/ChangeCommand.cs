@@ -19,6 +19,10 @@ namespace Switchman.Core.Changes;
 [JsonDerivedType(typeof(AssignVipCommand), "assign_vip")]
 [JsonDerivedType(typeof(SetNodeStandbyCommand), "set_node_standby")]
 [JsonDerivedType(typeof(ReportVipReadinessCommand), "report_vip_readiness")]
+[JsonDerivedType(typeof(SetServiceTargetCommand), "set_service_target")]
+[JsonDerivedType(typeof(RestartServiceCommand), "restart_service")]
+[JsonDerivedType(typeof(CleanupServiceCommand), "cleanup_service")]
+[JsonDerivedType(typeof(ReportServiceInstancesCommand), "report_service_instances")]
 public abstract record ChangeCommand
 {
     /// <summary>Unique per change; a change proposed twice (a client retrying after an unknown outcome) applies once.</summary>
@@ -142,4 +146,51 @@ public sealed record ReportVipReadinessCommand : ChangeCommand
 
     /// <summary>VIP name → why this node cannot serve it.</summary>
     public required IReadOnlyDictionary<string, string> Unready { get; init; }
+}
+
+/// <summary>
+/// An operator stops a service everywhere or starts it again (Pacemaker's <c>target-role</c>): a runtime override that
+/// outlives configuration changes that keep the service, no new revision.
+/// </summary>
+public sealed record SetServiceTargetCommand : ChangeCommand
+{
+    public required string Service { get; init; }
+
+    public required bool Started { get; init; }
+}
+
+/// <summary>
+/// Restart the instance of <see cref="Service"/> on <see cref="Node"/>: the node whose instance it is stops it (SIGTERM,
+/// then SIGKILL after <c>stop_timeout</c>) and starts it again when it applies this command. A restart, not a failure:
+/// the fail count is not touched.
+/// </summary>
+public sealed record RestartServiceCommand : ChangeCommand
+{
+    public required string Service { get; init; }
+
+    public required string Node { get; init; }
+}
+
+/// <summary>
+/// Forget the failures of <see cref="Service"/> on <see cref="Node"/> (null: on every node), like
+/// <c>crm_resource --cleanup</c>: an instance left stopped by its failures may start again there.
+/// </summary>
+public sealed record CleanupServiceCommand : ChangeCommand
+{
+    public required string Service { get; init; }
+
+    public string? Node { get; init; }
+}
+
+/// <summary>
+/// A node reports how each of its service instances is doing: the whole list, replacing its last report. Written by the
+/// node itself when an instance starts, stops, fails or passes its first monitor, so that every node's status shows every
+/// instance, and a rolling restart sees the new instance come up.
+/// </summary>
+public sealed record ReportServiceInstancesCommand : ChangeCommand
+{
+    public required string Node { get; init; }
+
+    /// <summary>Service name → its instance on this node.</summary>
+    public required IReadOnlyDictionary<string, ServiceInstanceReport> Instances { get; init; }
 }

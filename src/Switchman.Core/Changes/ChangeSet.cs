@@ -36,6 +36,9 @@ public sealed record ChangeSet(long Revision, string Author, bool ConfigChanged,
     /// <summary>Nodes whose standby flag changed: the node, whether it is in standby now, and who said so.</summary>
     public IReadOnlyList<(string Node, bool Standby, string? Author)> Standby { get; init; } = [];
 
+    /// <summary>Service instances whose report changed in a way an operator hears of (see <see cref="ServiceEvents"/>).</summary>
+    public IReadOnlyList<ChangeEvent> Services { get; init; } = [];
+
     public bool IsEmpty => !ConfigChanged && Servers.Count == 0;
 
     /// <summary>The configuration's changes and what became of overrides, as one list.</summary>
@@ -90,6 +93,7 @@ public sealed record ChangeSet(long Revision, string Author, bool ConfigChanged,
             Standby = [.. after.Nodes.Keys.Union(before.Nodes.Keys)
                 .Where(node => before.StandingOf(node).Standby != after.StandingOf(node).Standby)
                 .Select(node => (node, after.StandingOf(node).Standby, after.StandingOf(node).StandbyAuthor))],
+            Services = ServiceEvents.Between(before, after),
         };
     }
 
@@ -104,6 +108,7 @@ public sealed record ChangeSet(long Revision, string Author, bool ConfigChanged,
         }
         events.AddRange(Servers.Select(change => Event(change, Revision)));
         events.AddRange(Vips.Select(change => VipEvent(change.Vip, change.Before, change.After)));
+        events.AddRange(Services);
         events.AddRange(Standby.Select(change => change.Standby
             ? new ChangeEvent("node_standby", $"node {change.Node} put in standby by {change.Author ?? "unknown"}: its VIPs move away",
                 new Dictionary<string, object?> { ["node"] = change.Node, ["author"] = change.Author })

@@ -66,6 +66,33 @@ public sealed record SharedState
     /// <summary>Nodes in standby or with VIPs they cannot serve, keyed by node id; a node in neither has no entry.</summary>
     public ImmutableSortedDictionary<string, NodeStanding> Nodes { get; init; } = ImmutableSortedDictionary<string, NodeStanding>.Empty;
 
+    /// <summary>Services an operator stopped (<c>switchman service stop</c>), keyed by service name, with who did; a started service has no entry.</summary>
+    public ImmutableSortedDictionary<string, string> StoppedServices { get; init; } = ImmutableSortedDictionary<string, string>.Empty;
+
+    /// <summary>
+    /// Restart and cleanup orders for service instances, keyed by <see cref="OrderKey"/>, each the log index of the
+    /// latest one: a node carries out an order whose index is above what its instance last reported having done.
+    /// </summary>
+    public ImmutableSortedDictionary<string, long> ServiceOrders { get; init; } = ImmutableSortedDictionary<string, long>.Empty;
+
+    /// <summary>Each node's last report of its service instances, keyed by node id, then by service name.</summary>
+    public ImmutableSortedDictionary<string, ImmutableSortedDictionary<string, ServiceInstanceReport>> ServiceInstances { get; init; } =
+        ImmutableSortedDictionary<string, ImmutableSortedDictionary<string, ServiceInstanceReport>>.Empty;
+
+    /// <summary>An order's key: <c>restart:keystone@n1</c>, <c>cleanup:keystone@*</c> (every node).</summary>
+    public static string OrderKey(string order, string service, string? node) => $"{order}:{service}@{node ?? "*"}";
+
+    /// <summary>The index of the latest restart order for the instance of <paramref name="service"/> on <paramref name="node"/>; 0: none.</summary>
+    public long RestartOrder(string service, string node) => ServiceOrders.GetValueOrDefault(OrderKey("restart", service, node));
+
+    /// <summary>The index of the latest cleanup order that covers <paramref name="node"/> (its own or every node's); 0: none.</summary>
+    public long CleanupOrder(string service, string node) =>
+        Math.Max(ServiceOrders.GetValueOrDefault(OrderKey("cleanup", service, node)), ServiceOrders.GetValueOrDefault(OrderKey("cleanup", service, null)));
+
+    /// <summary>What <paramref name="node"/> last reported of its instance of <paramref name="service"/>; null: nothing yet.</summary>
+    public ServiceInstanceReport? InstanceOf(string service, string node) =>
+        ServiceInstances.GetValueOrDefault(node)?.GetValueOrDefault(service);
+
     /// <summary>What is known of <paramref name="node"/>'s fitness to hold VIPs.</summary>
     public NodeStanding StandingOf(string node) => Nodes.GetValueOrDefault(node) ?? NodeStanding.Default;
 
@@ -130,6 +157,18 @@ public sealed record SharedState
             AssignVipCommand v => AssignVip(v, index),
             SetNodeStandbyCommand n => (WithStanding(n.Node, s => s with { Standby = n.Standby, StandbyAuthor = n.Standby ? n.Author : null }), null),
             ReportVipReadinessCommand r => (WithStanding(r.Node, s => s with { Unready = r.Unready.ToImmutableSortedDictionary(StringComparer.Ordinal) }), null),
+            SetServiceTargetCommand t => WithService(t.Service, () => this with
+            {
+                StoppedServices = t.Started ? StoppedServices.Remove(t.Service) : StoppedServices.SetItem(t.Service, t.Author),
+            }),
+            RestartServiceCommand r => WithService(r.Service, () => this with { ServiceOrders = ServiceOrders.SetItem(OrderKey("restart", r.Service, r.Node), index) }),
+            CleanupServiceCommand c => WithService(c.Service, () => this with { ServiceOrders = ServiceOrders.SetItem(OrderKey("cleanup", c.Service, c.Node), index) }),
+            ReportServiceInstancesCommand r => (this with
+            {
+                ServiceInstances = r.Instances.Count == 0
+                    ? ServiceInstances.Remove(r.Node)
+                    : ServiceInstances.SetItem(r.Node, r.Instances.ToImmutableSortedDictionary(StringComparer.Ordinal)),
+            }, null),
             _ => (this, $"unknown command {command.GetType().Name}"),
         };
         var outcome = new ChangeOutcome(command.ChangeId, index, refusal is null, next.Revision, refusal);
@@ -199,6 +238,9 @@ public sealed record SharedState
         return (this with { Vips = Vips.SetItem(command.Vip, new VipAssignment(command.Node, command.Term, index, command.ProposedAt, command.Reason, previous, releasedAt)) }, null);
     }
 
+    private (SharedState Next, string? Refusal) WithService(string service, Func<SharedState> change) =>
+        Config?.FindService(service) is null ? (this, $"there is no service '{service}'") : (change(), null);
+
     private SharedState WithStanding(string node, Func<NodeStanding, NodeStanding> change)
     {
         var next = change(StandingOf(node));
@@ -239,7 +281,20 @@ public sealed record SharedState
         }
         // A VIP that is no longer configured has no holder any more (its holder releases it when it applies this).
         var vips = Vips.RemoveRange(Vips.Keys.Where(name => config.Vips.All(v => v.Name != name)));
-        return this with { Revision = index, Config = config, Author = command.Author, ChangedAt = command.ProposedAt, Overrides = overrides, Vips = vips };
+        // A service that is no longer configured takes its operator's stop and its orders with it.
+        var stopped = StoppedServices.RemoveRange(StoppedServices.Keys.Where(name => config.FindService(name) is null));
+        var orders = ServiceOrders.RemoveRange(ServiceOrders.Keys.Where(key => config.FindService(OrderService(key)) is null));
+        return this with
+        {
+            Revision = index, Config = config, Author = command.Author, ChangedAt = command.ProposedAt, Overrides = overrides, Vips = vips,
+            StoppedServices = stopped, ServiceOrders = orders,
+        };
+    }
+
+    private static string OrderService(string key)
+    {
+        var colon = key.IndexOf(':', StringComparison.Ordinal);
+        return key[(colon + 1)..key.LastIndexOf('@')];
     }
 
     public static (string Backend, string Server) SplitKey(string key)

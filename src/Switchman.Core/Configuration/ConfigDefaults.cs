@@ -18,5 +18,7 @@ internal static class ConfigDefaults
     public static readonly RetryConfig DefaultRetry = new();
     public static readonly BackendTimeouts DefaultBackendTimeouts = new();
     public static readonly StickyConfig DefaultSticky = new();
+    public static readonly ServiceConfig DefaultService = new() { Name = "" };
+    public static readonly ServiceMonitorConfig DefaultMonitor = new();
     public static readonly ClusterConfig DefaultCluster = new() { NodeId = "", Listen = "", DataDir = "" };
 }

@@ -18,6 +18,9 @@ public sealed record SwitchmanConfig
     /// <summary>Floating virtual IP addresses, each held by one node at a time.</summary>
     public ValueList<VipConfig> Vips { get; init; } = ValueList<VipConfig>.Empty;
 
+    /// <summary>Service processes the nodes supervise (clones and singletons).</summary>
+    public ValueList<ServiceConfig> Services { get; init; } = ValueList<ServiceConfig>.Empty;
+
     /// <summary>This node's own interface for some VIPs (node-local, like <c>admin</c>): <c>vip_interfaces: { api: ens3 }</c>.</summary>
     public ValueList<VipInterfaceConfig> VipInterfaces { get; init; } = ValueList<VipInterfaceConfig>.Empty;
 
@@ -44,6 +47,18 @@ public sealed record SwitchmanConfig
     /// keeps its log in <c>cluster.data_dir</c> instead. Node-local, like <c>admin</c>.
     /// </summary>
     public string? DataDir { get; init; }
+
+    public ServiceConfig? FindService(string name)
+    {
+        foreach (var service in Services)
+        {
+            if (service.Name == name)
+            {
+                return service;
+            }
+        }
+        return null;
+    }
 
     public BackendConfig? FindBackend(string name)
     {

@@ -15,11 +15,11 @@ internal static class CheckCommand
         command.SetAction(parseResult =>
         {
             var path = parseResult.GetValue(config)!;
-            if (ConfigFile.LoadOrReport(path, parseResult.InvocationConfiguration.Error) is not { } loaded)
+            if (ConfigFile.LoadOrReport(path, parseResult.InvocationConfiguration.Error, checkHost: true) is not { } loaded)
             {
                 return ExitCodes.Invalid;
             }
-            parseResult.InvocationConfiguration.Output.WriteLine($"{path}: configuration is valid ({loaded.Frontends.Count} frontends, {loaded.Backends.Count} backends)");
+            parseResult.InvocationConfiguration.Output.WriteLine($"{path}: configuration is valid ({loaded.Frontends.Count} frontends, {loaded.Backends.Count} backends{(loaded.Services.Count > 0 ? $", {loaded.Services.Count} services" : "")})");
             return ExitCodes.Ok;
         });
         return command;

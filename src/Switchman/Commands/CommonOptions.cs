@@ -44,9 +44,9 @@ internal static class ExitCodes
 internal static class ConfigFile
 {
     /// <summary>Loads and validates a configuration file; on any error prints every one of them and returns null.</summary>
-    public static SwitchmanConfig? LoadOrReport(string path, TextWriter errorOutput)
+    public static SwitchmanConfig? LoadOrReport(string path, TextWriter errorOutput, bool checkHost = false)
     {
-        var result = ConfigLoader.LoadFile(path);
+        var result = ConfigLoader.LoadFile(path, checkHost);
         if (result.IsValid)
         {
             return result.Config;

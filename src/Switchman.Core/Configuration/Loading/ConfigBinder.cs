@@ -31,6 +31,7 @@ internal sealed class ConfigBinder(YamlValueReader values, string baseDirectory)
             Frontends = map.Map("frontends") is { } frontends ? BindNamed(frontends, BindFrontend) : DefaultConfig.Frontends,
             Backends = map.Map("backends") is { } backends ? BindNamed(backends, BindBackend) : DefaultConfig.Backends,
             Vips = BindListOfMaps(map, "vips", BindVip) ?? DefaultConfig.Vips,
+            Services = map.Map("services") is { } services ? BindNamed(services, BindService) : DefaultConfig.Services,
             VipInterfaces = map.Map("vip_interfaces") is { } vipInterfaces ? BindVipInterfaces(vipInterfaces) : DefaultConfig.VipInterfaces,
             Cluster = map.Map("cluster") is { } cluster ? BindCluster(cluster) : null,
             DataDir = map.String("data_dir") is { } dataDir ? (dataDir.Length > 0 ? ResolvePath(dataDir) : dataDir) : null,
@@ -265,6 +266,63 @@ internal sealed class ConfigBinder(YamlValueReader values, string baseDirectory)
         };
         map.ReportUnknownKeys();
         return vip;
+    }
+
+    private ServiceConfig BindService(string name, YamlMapReader map)
+    {
+        // Read in the documented order, so that "known keys here: …" lists them that way.
+        var command = BindStrings(map, "command");
+        if (command is null)
+        {
+            values.Errors.Add(map.Path, "missing required key 'command' (the program and its arguments, as a list)");
+            values.Errors.MarkFailed(map.ChildPath("command"));
+        }
+        var service = new ServiceConfig
+        {
+            Name = name,
+            Command = command ?? DefaultService.Command,
+            Env = map.Map("env") is { } env ? BindEnvironment(env) : DefaultService.Env,
+            WorkingDir = map.String("working_dir") is { Length: > 0 } workingDir ? ResolvePath(workingDir) : map.String("working_dir"),
+            User = map.String("user"),
+            Placement = map.Enum<ServicePlacement>("placement") ?? DefaultService.Placement,
+            Nodes = BindStrings(map, "nodes") ?? DefaultService.Nodes,
+            Monitor = map.Map("monitor") is { } monitor ? BindMonitor(monitor) : DefaultService.Monitor,
+            Backend = map.String("backend"),
+            Server = map.String("server") ?? DefaultService.Server,
+            OnFail = map.Enum<ServiceOnFail>("on_fail") ?? DefaultService.OnFail,
+            MigrationThreshold = map.Int("migration_threshold") ?? DefaultService.MigrationThreshold,
+            FailureTimeout = map.Duration("failure_timeout") ?? DefaultService.FailureTimeout,
+            StartTimeout = map.Duration("start_timeout") ?? DefaultService.StartTimeout,
+            StopTimeout = map.Duration("stop_timeout") ?? DefaultService.StopTimeout,
+            After = BindStrings(map, "after") ?? DefaultService.After,
+            WithVip = map.String("with_vip"),
+        };
+        map.ReportUnknownKeys();
+        return service;
+    }
+
+    /// <summary><c>env: { NAME: value }</c>, file order kept.</summary>
+    private static ValueList<ServiceEnvironmentVariable> BindEnvironment(YamlMapReader map) =>
+        new([.. map.Entries.Select(entry => new ServiceEnvironmentVariable { Name = entry.Key, Value = map.String(entry.Key) ?? "" })]);
+
+    /// <summary><c>{ http: URL }</c> or <c>{ tcp: host:port }</c> (or neither: the process being alive), with <c>interval</c> and <c>timeout</c>.</summary>
+    private static ServiceMonitorConfig BindMonitor(YamlMapReader map)
+    {
+        var http = map.String("http");
+        var tcp = map.String("tcp");
+        var monitor = new ServiceMonitorConfig
+        {
+            Type = http is not null ? ServiceMonitorType.Http : tcp is not null ? ServiceMonitorType.Tcp : ServiceMonitorType.Process,
+            Target = http ?? tcp,
+            Interval = map.Duration("interval") ?? DefaultMonitor.Interval,
+            Timeout = map.Duration("timeout") ?? DefaultMonitor.Timeout,
+        };
+        map.ReportUnknownKeys();
+        if (http is not null && tcp is not null)
+        {
+            map.Error("http", "a monitor is either http or tcp, not both");
+        }
+        return monitor;
     }
 
     private static ServerConfig BindServer(YamlMapReader map)

@@ -11,8 +11,10 @@ namespace Switchman.Core.Configuration.Loading;
 public static class ConfigLoader
 {
     /// <summary>Loads a file. Errors name the file as <paramref name="path"/> was written; relative paths inside the
-    /// configuration (TLS certificates and keys, the access log) are resolved against the file's directory.</summary>
-    public static ConfigLoadResult LoadFile(string path)
+    /// configuration (TLS certificates and keys, the access log) are resolved against the file's directory.
+    /// <paramref name="checkHost"/> also checks what only this node can (<see cref="ServiceHostChecks"/>: services' programs,
+    /// directories, users), as <c>switchman check</c> does.</summary>
+    public static ConfigLoadResult LoadFile(string path, bool checkHost = false)
     {
         ArgumentNullException.ThrowIfNull(path);
         string yaml;
@@ -25,7 +27,7 @@ public static class ConfigLoader
             return new ConfigLoadResult(null, [new ConfigError(path, 0, 0, "", $"cannot read the file: {e.Message}")]);
         }
         var baseDirectory = Path.GetDirectoryName(Path.GetFullPath(path)) ?? Directory.GetCurrentDirectory();
-        return LoadYaml(yaml, path, baseDirectory);
+        return Read(yaml, path, baseDirectory, validate: true, checkHost);
     }
 
     /// <summary>Loads YAML text. <paramref name="sourceName"/> names the source in errors; relative paths inside the
@@ -41,7 +43,7 @@ public static class ConfigLoader
     public static ConfigLoadResult ParseYaml(string yaml, string sourceName, string baseDirectory) =>
         Read(yaml, sourceName, baseDirectory, validate: false);
 
-    private static ConfigLoadResult Read(string yaml, string sourceName, string baseDirectory, bool validate)
+    private static ConfigLoadResult Read(string yaml, string sourceName, string baseDirectory, bool validate, bool checkHost = false)
     {
         ArgumentNullException.ThrowIfNull(yaml);
         ArgumentNullException.ThrowIfNull(sourceName);
@@ -68,6 +70,10 @@ public static class ConfigLoader
         if (validate)
         {
             ConfigValidator.Validate(config, errors);
+            if (checkHost && errors.Count == 0)
+            {
+                ServiceHostChecks.Check(config, errors);
+            }
         }
         return new ConfigLoadResult(config, errors.ToList());
     }

@@ -119,6 +119,9 @@ internal sealed class YamlMapReader
         return new ValueList<T>(converted.OfType<T>());
     }
 
+    /// <summary>Reports <paramref name="message"/> at <paramref name="key"/> of this map.</summary>
+    public void Error(string key, string message) => _values.Errors.Add(ChildPath(key), message);
+
     /// <summary>Reports every key no accessor asked for. Call after all fields of the record were read.</summary>
     public void ReportUnknownKeys()
     {

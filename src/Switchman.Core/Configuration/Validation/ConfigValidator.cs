@@ -33,6 +33,7 @@ public static class ConfigValidator
         }
         ValidateVips(config.Vips, errors);
         ValidateVipInterfaces(config, errors);
+        ServiceRules.Validate(config, errors);
         ValidateAdmin(config.Admin, listeners, errors);
         if (config.Cluster is { } cluster)
         {
@@ -434,7 +435,7 @@ public static class ConfigValidator
         }
     }
 
-    private static void CheckName(string path, string name, ConfigErrorCollector errors)
+    internal static void CheckName(string path, string name, ConfigErrorCollector errors)
     {
         if (!Syntax.IsName(name))
         {
@@ -458,7 +459,7 @@ public static class ConfigValidator
         }
     }
 
-    private static void CheckPositive(string path, TimeSpan value, ConfigErrorCollector errors)
+    internal static void CheckPositive(string path, TimeSpan value, ConfigErrorCollector errors)
     {
         if (value <= TimeSpan.Zero)
         {

@@ -61,6 +61,10 @@ public static class ConfigWriter
         {
             root["vips"] = List(config.Vips, Vip);
         }
+        if (config.Services.Count > 0)
+        {
+            root["services"] = Named(config.Services, s => s.Name, Service);
+        }
         if (config.VipInterfaces.Count > 0)
         {
             var interfaces = new JsonObject();
@@ -185,6 +189,57 @@ public static class ConfigWriter
             map["preempt"] = true;
         }
         AddIfSet(map, "pool", vip.Pool);
+        return map;
+    }
+
+    private static JsonObject Service(ServiceConfig service)
+    {
+        var map = new JsonObject { ["command"] = List(service.Command, c => JsonValue.Create(c)) };
+        if (service.Env.Count > 0)
+        {
+            var env = new JsonObject();
+            foreach (var variable in service.Env)
+            {
+                env[variable.Name] = variable.Value;
+            }
+            map["env"] = env;
+        }
+        AddIfSet(map, "working_dir", service.WorkingDir);
+        AddIfSet(map, "user", service.User);
+        if (service.Placement != DefaultService.Placement)
+        {
+            map["placement"] = Enum(service.Placement);
+        }
+        if (service.Nodes.Count > 0)
+        {
+            map["nodes"] = List(service.Nodes, n => JsonValue.Create(n));
+        }
+        if (service.Monitor != DefaultMonitor)
+        {
+            var monitor = new JsonObject();
+            if (service.Monitor.Type != ServiceMonitorType.Process)
+            {
+                monitor[Enum(service.Monitor.Type)] = service.Monitor.Target;
+            }
+            Add(monitor, "interval", service.Monitor.Interval, DefaultMonitor.Interval);
+            Add(monitor, "timeout", service.Monitor.Timeout, DefaultMonitor.Timeout);
+            map["monitor"] = monitor;
+        }
+        AddIfSet(map, "backend", service.Backend);
+        Add(map, "server", service.Server, DefaultService.Server);
+        if (service.OnFail != DefaultService.OnFail)
+        {
+            map["on_fail"] = Enum(service.OnFail);
+        }
+        Add(map, "migration_threshold", service.MigrationThreshold, DefaultService.MigrationThreshold);
+        Add(map, "failure_timeout", service.FailureTimeout, DefaultService.FailureTimeout);
+        Add(map, "start_timeout", service.StartTimeout, DefaultService.StartTimeout);
+        Add(map, "stop_timeout", service.StopTimeout, DefaultService.StopTimeout);
+        if (service.After.Count > 0)
+        {
+            map["after"] = List(service.After, a => JsonValue.Create(a));
+        }
+        AddIfSet(map, "with_vip", service.WithVip);
         return map;
     }
 

@@ -1,0 +1,299 @@
+using System.Collections.Immutable;
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Switchman.Admin.Control;
+using Switchman.Core.Changes;
+using Switchman.Core.Configuration;
+using Switchman.Supervisor;
+using Switchman.Supervisor.Processes;
+
+namespace Switchman.Admin.Services;
+
+/// <summary>
+/// This node's side of the <c>services:</c> section: one <see cref="ServiceInstance"/> for each service that runs here,
+/// told what the shared state wants of it (running unless an operator stopped the service, started only once the
+/// services it comes <c>after</c> run here, restart and cleanup orders), and the instances' reports written back to the
+/// state as one <c>report_service_instances</c> command whenever they change, so that every node's status, events and
+/// rolling restarts see them. Owns the instances: stops them, dependents first, when the node stops. Started before the
+/// data plane, so that a node's own backends are starting when its first health round runs, and stopped after it.
+/// </summary>
+public sealed class ServiceSupervisor : IHostedService, IAsyncDisposable
+{
+    /// <summary>How often the wanted state is looked at even without a new state (a dependency that came up).</summary>
+    private static readonly TimeSpan LookEvery = TimeSpan.FromMilliseconds(250);
+
+    private readonly IChangeLog _log;
+    private readonly string _node;
+    private readonly bool _runsServices;
+    private readonly string _logDirectory;
+    private readonly ProcessRecords _records;
+    private readonly string _recordsDirectory;
+    private readonly ServiceMetrics _metrics;
+    private readonly TimeProvider _time;
+    private readonly ILoggerFactory _loggers;
+    private readonly ILogger<ServiceSupervisor> _logger;
+    private readonly Dictionary<string, ServiceInstance> _instances = new(StringComparer.Ordinal);
+
+    /// <summary>Instances of services no longer here, being disposed; awaited at stop.</summary>
+    private readonly List<Task> _retiring = [];
+    private readonly SemaphoreSlim _wake = new(0);
+    private readonly CancellationTokenSource _stopping = new();
+    private Task _loop = Task.CompletedTask;
+    private string? _lastProblem;
+
+    /// <param name="log">The change log: the state to follow, and where reports go.</param>
+    /// <param name="node">This node's id.</param>
+    /// <param name="runsServices">False on a witness, which runs no service.</param>
+    /// <param name="directory">Where the instances' output logs and process records are kept (a data directory, so that a restarted node finds the process groups a crash left behind).</param>
+    public ServiceSupervisor(IChangeLog log, string node, bool runsServices, string directory, TimeProvider time, ILoggerFactory loggers, IMeterFactory meters)
+    {
+        _log = log;
+        _node = node;
+        _runsServices = runsServices;
+        _logDirectory = Path.Combine(directory, "logs");
+        _recordsDirectory = Path.Combine(directory, "processes");
+        _records = new ProcessRecords(_recordsDirectory);
+        _metrics = new ServiceMetrics(meters);
+        _time = time;
+        _loggers = loggers;
+        _logger = loggers.CreateLogger<ServiceSupervisor>();
+    }
+
+    /// <summary>This node's id, as its reports and placeholders name it.</summary>
+    public string NodeId => _node;
+
+    /// <summary>The file the instance of <paramref name="service"/> on this node writes its output to.</summary>
+    public string LogFileOf(string service) => Path.Combine(_logDirectory, service + ".log");
+
+    /// <summary>The reports of this node's instances as they are now (the state has them as last written).</summary>
+    public IReadOnlyDictionary<string, ServiceInstanceReport> Reports()
+    {
+        lock (_instances)
+        {
+            return _instances.ToDictionary(i => i.Key, i => i.Value.Report, StringComparer.Ordinal);
+        }
+    }
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (!_runsServices)
+        {
+            return;
+        }
+        foreach (var leftover in await ProcessRecords.ReapLeftoversAsync(_recordsDirectory, _time, _logger, cancellationToken).ConfigureAwait(false))
+        {
+            SupervisorLog.ReapedLeftover(_logger, leftover.Name, leftover.ProcessGroup);
+        }
+        _log.StateApplied += OnStateApplied;
+        _loop = RunAsync(_stopping.Token);
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        _log.StateApplied -= OnStateApplied;
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        await _loop.ConfigureAwait(false);
+        await StopAllAsync().ConfigureAwait(false);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_stopping.IsCancellationRequested)
+        {
+            await StopAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+        _stopping.Dispose();
+        _wake.Dispose();
+    }
+
+    private void OnStateApplied(SharedState state) => Wake();
+
+    private void Wake()
+    {
+        try
+        {
+            if (_wake.CurrentCount == 0)
+            {
+                _wake.Release();
+            }
+        }
+        catch (ObjectDisposedException)
+        {
+            // An instance reporting while the node is being disposed: nothing left to wake.
+        }
+    }
+
+    private async Task RunAsync(CancellationToken stopping)
+    {
+        await Task.Yield();
+        try
+        {
+            while (!stopping.IsCancellationRequested)
+            {
+                Reconcile(_log.State);
+                await ReportAsync(stopping).ConfigureAwait(false);
+                await WaitForWakeAsync(stopping).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+        }
+    }
+
+    /// <summary>Until something changed (a state applied, an instance's report) or <see cref="LookEvery"/> passed.</summary>
+    private async Task WaitForWakeAsync(CancellationToken stopping)
+    {
+        using var look = new CancellationTokenSource(LookEvery, _time);
+        using var waiting = CancellationTokenSource.CreateLinkedTokenSource(stopping, look.Token);
+        try
+        {
+            await _wake.WaitAsync(waiting.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (look.IsCancellationRequested && !stopping.IsCancellationRequested)
+        {
+        }
+    }
+
+    /// <summary>Creates, updates and retires the instances so that they follow <paramref name="state"/>.</summary>
+    private void Reconcile(SharedState state)
+    {
+        var config = state.Config;
+        var services = config?.Services.Where(RunsHere).ToDictionary(s => s.Name, StringComparer.Ordinal) ?? [];
+        lock (_instances)
+        {
+            foreach (var (name, instance) in _instances.ToList())
+            {
+                if (!services.ContainsKey(name))
+                {
+                    // Gone from here: told to stop; retired (disposed) once it has.
+                    instance.Update(new InstanceDesire(false, "no longer configured to run here", null, 0, 0));
+                    if (instance.Report.State is ServiceInstanceState.Stopped or ServiceInstanceState.Failed)
+                    {
+                        _instances.Remove(name);
+                        _retiring.Add(instance.DisposeAsync().AsTask());
+                    }
+                }
+            }
+            foreach (var service in services.Values)
+            {
+                var desire = DesireFor(service, config!, state, services);
+                if (_instances.TryGetValue(service.Name, out var instance))
+                {
+                    instance.Update(desire);
+                    continue;
+                }
+                instance = new ServiceInstance(service.Name, desire, _records, _metrics, _time, _loggers.CreateLogger($"Switchman.Supervisor.{service.Name}"));
+                instance.Changed += _ => Wake();
+                _instances.Add(service.Name, instance);
+            }
+        }
+        _retiring.RemoveAll(t => t.IsCompleted);
+    }
+
+    /// <summary>Clones run on every load-balancer node, or on their <c>nodes</c>. (Singletons are placed by the leader: not yet built.)</summary>
+    private bool RunsHere(ServiceConfig service) => service.Placement == ServicePlacement.Clone && service.RunsOn(_node);
+
+    private InstanceDesire DesireFor(ServiceConfig service, SwitchmanConfig config, SharedState state, IReadOnlyDictionary<string, ServiceConfig> here)
+    {
+        var definition = new InstanceDefinition(service, Placeholders(service, config), _logDirectory);
+        var restart = state.RestartOrder(service.Name, _node);
+        var cleanup = state.CleanupOrder(service.Name, _node);
+        string? whyNot = null;
+        if (Core.Configuration.Validation.ServiceHostChecks.ServerProblem(service, config, _node) is { } noServer)
+        {
+            whyNot = noServer;
+        }
+        else if (state.StoppedServices.TryGetValue(service.Name, out var stoppedBy))
+        {
+            whyNot = $"stopped by {stoppedBy}";
+        }
+        else if (service.After.Where(here.ContainsKey).FirstOrDefault(dependency => StateOf(dependency) != ServiceInstanceState.Running) is { } waitingFor)
+        {
+            whyNot = $"waiting for {waitingFor} to run";
+        }
+        if (whyNot is not null && here.Values.Where(s => s.After.Contains(service.Name)).FirstOrDefault(d => StateOf(d.Name) is ServiceInstanceState.Starting or ServiceInstanceState.Running or ServiceInstanceState.Stopping) is { } dependent)
+        {
+            // Stopped in order: what starts after it stops first.
+            return new InstanceDesire(true, null, definition, restart, cleanup);
+        }
+        return new InstanceDesire(whyNot is null, whyNot, definition, restart, cleanup);
+    }
+
+    private ServiceInstanceState? StateOf(string service) => _instances.GetValueOrDefault(service)?.Report.State;
+
+    private ServicePlaceholders Placeholders(ServiceConfig service, SwitchmanConfig config)
+    {
+        HostPort? address = null;
+        if (service.Backend is { } backend && SharedState.FindServer(config, backend, service.ServerFor(_node)) is { } server
+            && HostPort.TryParse(server.Address, out var parsed, out _))
+        {
+            address = parsed;
+        }
+        return new ServicePlaceholders(_node, address, Core.Configuration.Validation.ServiceHostChecks.SwitchmanPath);
+    }
+
+    /// <summary>Writes this node's reports to the state when they differ from what it says; tried again at the next look when that fails.</summary>
+    private async Task ReportAsync(CancellationToken stopping)
+    {
+        var reports = Reports().ToImmutableSortedDictionary(StringComparer.Ordinal);
+        var known = _log.State.ServiceInstances.GetValueOrDefault(_node) ?? ImmutableSortedDictionary<string, ServiceInstanceReport>.Empty;
+        if (reports.Count == known.Count && reports.All(r => known.TryGetValue(r.Key, out var k) && k == r.Value))
+        {
+            return;
+        }
+        try
+        {
+            await _log.AppendAsync(new ReportServiceInstancesCommand
+            {
+                ChangeId = ChangeCommand.NewChangeId(),
+                Author = $"node {_node}",
+                ProposedAt = _time.GetUtcNow(),
+                Node = _node,
+                Instances = reports,
+            }, stopping).ConfigureAwait(false);
+            _lastProblem = null;
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !stopping.IsCancellationRequested)
+        {
+            if (e.Message != _lastProblem)
+            {
+                _lastProblem = e.Message;
+                SupervisorLog.ReportFailed(_logger, e.Message);
+            }
+        }
+    }
+
+    /// <summary>Stops every instance, those that start after others first, each within its stop timeout.</summary>
+    private async Task StopAllAsync()
+    {
+        List<ServiceInstance> remaining;
+        lock (_instances)
+        {
+            remaining = [.. _instances.Values];
+            _instances.Clear();
+        }
+        var config = _log.State.Config;
+        while (remaining.Count > 0)
+        {
+            // A wave: the instances no remaining instance comes after.
+            var wave = remaining.Where(i => !remaining.Any(other => config?.FindService(other.Service)?.After.Contains(i.Service) == true)).ToList();
+            if (wave.Count == 0)
+            {
+                wave = remaining;
+            }
+            await Task.WhenAll(wave.Select(i => i.DisposeAsync().AsTask())).ConfigureAwait(false);
+            remaining.RemoveAll(wave.Contains);
+        }
+        await Task.WhenAll(_retiring).ConfigureAwait(false);
+    }
+}
+
+internal static partial class SupervisorLog
+{
+    [LoggerMessage(EventId = 7020, Level = LogLevel.Warning, Message = "Killed the process group {ProcessGroup} of service {Service}, left behind by an earlier run of this node")]
+    public static partial void ReapedLeftover(ILogger logger, string service, int processGroup);
+
+    [LoggerMessage(EventId = 7021, Level = LogLevel.Warning, Message = "Reporting this node's service instances failed: {Problem}; trying again")]
+    public static partial void ReportFailed(ILogger logger, string problem);
+}

@@ -1,0 +1,30 @@
+using System.Diagnostics.Metrics;
+using Switchman.Supervisor.Monitoring;
+
+namespace Switchman.Supervisor;
+
+/// <summary>The supervisor's metrics (meter <c>Switchman.Supervisor</c>): starts, failures and monitor latency, per service.</summary>
+public sealed class ServiceMetrics
+{
+    public const string MeterName = "Switchman.Supervisor";
+
+    private readonly Counter<long> _starts;
+    private readonly Counter<long> _failures;
+    private readonly Histogram<double> _monitorDuration;
+
+    public ServiceMetrics(IMeterFactory meterFactory)
+    {
+        ArgumentNullException.ThrowIfNull(meterFactory);
+        var meter = meterFactory.Create(MeterName);
+        _starts = meter.CreateCounter<long>("switchman.service.starts", "{start}", "Service instances started on this node (first starts and restarts).");
+        _failures = meter.CreateCounter<long>("switchman.service.failures", "{failure}", "Service instance failures on this node: exits, failed monitors, starts that failed.");
+        _monitorDuration = meter.CreateHistogram<double>("switchman.service.monitor.duration", "s", "How long each monitor check of a service instance took.");
+    }
+
+    public void Started(string service) => _starts.Add(1, new KeyValuePair<string, object?>("service", service));
+
+    public void Failed(string service) => _failures.Add(1, new KeyValuePair<string, object?>("service", service));
+
+    public void MonitorChecked(string service, MonitorResult result) =>
+        _monitorDuration.Record(result.Latency.TotalSeconds, new KeyValuePair<string, object?>("service", service), new KeyValuePair<string, object?>("ok", result.Ok));
+}
