@@ -128,7 +128,7 @@ public sealed class NodeHost : IAsyncDisposable
             builder.Services.AddSingleton(ClusterContext.Alone);
         }
         builder.Services.AddSingleton(sp => new ServiceSupervisor(
-            sp.GetRequiredService<IChangeLog>(), NodeIdentity.Of(config), runsServices: !witness, ServiceDirectory(config),
+            sp.GetRequiredService<IChangeLog>(), NodeIdentity.Of(config), runsServices: !witness, ServiceDirectory(config), removeDirectoryAtStop: DataDirectoryOf(config) is null,
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>()));
         // Before the data plane: the node's own backends are starting when its first health round runs, and stop after its listeners.
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ServiceSupervisor>());
@@ -191,9 +191,11 @@ public sealed class NodeHost : IAsyncDisposable
     /// process (output still readable, nothing to find after a crash).
     /// </summary>
     private static string ServiceDirectory(SwitchmanConfig config) =>
-        (config.Cluster?.DataDir ?? config.DataDir) is { Length: > 0 } dataDir
+        DataDirectoryOf(config) is { } dataDir
             ? Path.Combine(dataDir, "services")
-            : Path.Combine(Path.GetTempPath(), $"switchman-{Environment.ProcessId}", "services");
+            : Path.Combine(Path.GetTempPath(), $"switchman-services-{Environment.ProcessId}-{Guid.NewGuid():N}");
+
+    private static string? DataDirectoryOf(SwitchmanConfig config) => (config.Cluster?.DataDir ?? config.DataDir) is { Length: > 0 } dataDir ? dataDir : null;
 
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {

@@ -29,6 +29,8 @@ public sealed class ServiceSupervisor : IHostedService, IAsyncDisposable
     private readonly string _logDirectory;
     private readonly ProcessRecords _records;
     private readonly string _recordsDirectory;
+    private readonly string _directory;
+    private readonly bool _removeDirectoryAtStop;
     private readonly ServiceMetrics _metrics;
     private readonly TimeProvider _time;
     private readonly ILoggerFactory _loggers;
@@ -46,8 +48,11 @@ public sealed class ServiceSupervisor : IHostedService, IAsyncDisposable
     /// <param name="node">This node's id.</param>
     /// <param name="runsServices">False on a witness, which runs no service.</param>
     /// <param name="directory">Where the instances' output logs and process records are kept (a data directory, so that a restarted node finds the process groups a crash left behind).</param>
-    public ServiceSupervisor(IChangeLog log, string node, bool runsServices, string directory, TimeProvider time, ILoggerFactory loggers, IMeterFactory meters)
+    /// <param name="removeDirectoryAtStop">True for a directory of this process alone (a node without a data directory), removed when the node stops.</param>
+    public ServiceSupervisor(IChangeLog log, string node, bool runsServices, string directory, bool removeDirectoryAtStop, TimeProvider time, ILoggerFactory loggers, IMeterFactory meters)
     {
+        _directory = directory;
+        _removeDirectoryAtStop = removeDirectoryAtStop;
         _log = log;
         _node = node;
         _runsServices = runsServices;
@@ -95,6 +100,10 @@ public sealed class ServiceSupervisor : IHostedService, IAsyncDisposable
         await _stopping.CancelAsync().ConfigureAwait(false);
         await _loop.ConfigureAwait(false);
         await StopAllAsync().ConfigureAwait(false);
+        if (_removeDirectoryAtStop && Directory.Exists(_directory))
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
     }
 
     public async ValueTask DisposeAsync()

@@ -1,0 +1,334 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Switchman.Core.Configuration;
+using Switchman.Testing;
+using Xunit.Abstractions;
+
+namespace Switchman.FunctionalTests;
+
+/// <summary>
+/// A node that supervises its own backends (the <c>services:</c> section), with real processes: a crashed instance comes
+/// back and serves again while clients notice nothing, one that keeps failing is left out until cleanup, a rolling
+/// restart loses no request, stopping leaves no process behind, and a broken definition is refused with its field.
+/// </summary>
+public sealed class ServiceSupervisionTests(ITestOutputHelper output)
+{
+    private static readonly TimeSpan Settle = TimeSpan.FromSeconds(30);
+
+    private static readonly LoadOptions SteadyLoad = new()
+    {
+        Concurrency = 4,
+        MaxDuration = TimeSpan.FromSeconds(60),
+        MaxRequests = 100_000,
+        RequestsPerSecond = 200,
+        RequestTimeout = TimeSpan.FromSeconds(5),
+    };
+
+    [Fact]
+    public async Task A_killed_instance_is_restarted_and_serves_again_while_no_request_fails()
+    {
+        await using var node = await StartAsync(DemoServices("a", "b", "c"));
+        var url = node.FrontendUrl();
+        await WaitRunningAsync(node, "demo-a", "demo-b", "demo-c");
+        await WaitServingAsync(node);
+
+        await using var load = LoadGenerator.Start(SteadyLoad, i => new HttpRequestMessage(HttpMethod.Get, new Uri(url, $"/items/{i}")));
+        await load.WaitForCompletedAsync(200, Settle);
+        var killed = await PidAsync(node, "demo-b");
+        Process.GetProcessById(killed).Kill();
+        var restarted = await WaitForNewPidAsync(node, "demo-b", killed);
+        await Await.UntilAsync(async () => (await node.ServerStatusAsync("api", "b")).Health == "up", Settle, "b healthy again in the load balancer");
+        var servedBeforeBack = await ServedByAsync(node, "b");
+        await Await.UntilAsync(async () => await ServedByAsync(node, "b") > servedBeforeBack + 20, Settle, "b to serve requests again");
+        var result = await load.StopAsync();
+
+        output.WriteLine(result.ToString());
+        Assert.Equal(0, result.Failed);
+        Assert.NotEqual(killed, restarted);
+        var instance = await InstanceAsync(node, "demo-b");
+        Assert.Equal((1, "killed by SIGKILL"), (instance.GetProperty("failures").GetInt32(), instance.GetProperty("last_failure").GetString()));
+        Assert.Contains(node.Events.Since(0), e => e.Type == "service_failed" && e.Message.StartsWith("service demo-b on", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task An_instance_that_keeps_failing_is_left_stopped_and_out_of_the_load_balancer_until_cleanup()
+    {
+        await using var node = await StartAsync(DemoServices("a", "b") with
+        {
+            Services = ValueList.Create(DemoService("a"), DemoService("b") with { MigrationThreshold = 2 }),
+        });
+        await WaitRunningAsync(node, "demo-a", "demo-b");
+
+        for (var crash = 1; crash <= 2; crash++)
+        {
+            var pid = await PidAsync(node, "demo-b");
+            Process.GetProcessById(pid).Kill();
+            if (crash < 2)
+            {
+                await WaitForNewPidAsync(node, "demo-b", pid);
+            }
+        }
+        await Await.UntilAsync(async () => (await InstanceAsync(node, "demo-b")).GetProperty("state").GetString() == "failed", Settle, "demo-b left failed");
+        var failed = await InstanceAsync(node, "demo-b");
+        Assert.Contains("2 failures reached migration_threshold 2: left stopped here until cleanup", failed.GetProperty("problem").GetString(), StringComparison.Ordinal);
+        Assert.False(failed.TryGetProperty("pid", out _));
+        await Await.UntilAsync(async () => (await node.ServerStatusAsync("api", "b")).Health == "down", Settle, "b down in the load balancer");
+        using (var client = node.CreateFrontendClient())
+        {
+            for (var i = 0; i < 20; i++)
+            {
+                Assert.Contains("\"server\":\"a\"", await client.GetStringAsync($"/after-failure/{i}"), StringComparison.Ordinal);
+            }
+        }
+
+        using var cleanup = await node.Admin.PostAsync("/api/v1/services/demo-b/cleanup", null);
+        Assert.Equal(HttpStatusCode.OK, cleanup.StatusCode);
+        await WaitRunningAsync(node, "demo-b");
+        Assert.Equal(0, (await InstanceAsync(node, "demo-b")).GetProperty("failures").GetInt32());
+        await Await.UntilAsync(async () => (await node.ServerStatusAsync("api", "b")).Health == "up", Settle, "b back in the load balancer after cleanup");
+    }
+
+    [Fact]
+    public async Task A_rolling_restart_under_load_fails_no_request_and_gives_every_instance_a_new_pid()
+    {
+        await using var node = await StartAsync(DemoServices("a", "b", "c"));
+        var url = node.FrontendUrl();
+        await WaitRunningAsync(node, "demo-a", "demo-b", "demo-c");
+        await WaitServingAsync(node);
+        var before = new Dictionary<string, int>();
+        foreach (var service in new[] { "demo-a", "demo-b", "demo-c" })
+        {
+            before[service] = await PidAsync(node, service);
+        }
+
+        await using var load = LoadGenerator.Start(SteadyLoad, i => new HttpRequestMessage(HttpMethod.Get, new Uri(url, $"/items/{i}")));
+        await load.WaitForCompletedAsync(200, Settle);
+        foreach (var service in before.Keys)
+        {
+            using var response = await node.Admin.PostAsync($"/api/v1/services/{service}/restart?rolling=true", null);
+            var body = await response.Content.ReadAsStringAsync();
+            output.WriteLine(body);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Contains("ready again", body, StringComparison.Ordinal);
+        }
+        await load.WaitForCompletedAsync(load.Completed + 200, Settle);
+        var result = await load.StopAsync();
+
+        output.WriteLine(result.ToString());
+        Assert.Equal(0, result.Failed);
+        foreach (var (service, pid) in before)
+        {
+            Assert.NotEqual(pid, await PidAsync(node, service));
+        }
+        Assert.All(["a", "b", "c"], server => Assert.Equal("ready", node.DataPlane.GetStatus().Backends[0].Servers.Single(s => s.Name == server).State));
+    }
+
+    [Fact]
+    public async Task Stopping_leaves_no_process_and_a_service_that_ignores_SIGTERM_is_killed_after_its_stop_timeout()
+    {
+        var config = TestConfig.Single(TestConfig.Backend(("a", $"127.0.0.1:{LoopbackPorts.Free()}"))) with
+        {
+            Services = ValueList.Create(
+                new ServiceConfig
+                {
+                    Name = "stubborn",
+                    // The shell and the sleep it starts both ignore SIGTERM (an ignored signal stays ignored across exec).
+                    Command = ValueList.Create("/bin/sh", "-c", "trap '' TERM; sleep 600 & wait"),
+                    StopTimeout = TimeSpan.FromMilliseconds(500),
+                },
+                new ServiceConfig { Name = "tidy", Command = ValueList.Create("/bin/sh", "-c", "sleep 600 & sleep 600 & wait") }),
+        };
+        var node = await StartAsync(config);
+        int stubborn, tidy;
+        List<int> stubbornGroup, tidyGroup;
+        try
+        {
+            await WaitRunningAsync(node, "stubborn", "tidy");
+            stubborn = await PidAsync(node, "stubborn");
+            tidy = await PidAsync(node, "tidy");
+            await Await.UntilAsync(() => GroupMembers(stubborn).Count == 2 && GroupMembers(tidy).Count == 3, Settle, "each service's children to start");
+            stubbornGroup = GroupMembers(stubborn);
+            tidyGroup = GroupMembers(tidy);
+
+            var stopwatch = Stopwatch.StartNew();
+            using var stop = await node.Admin.PostAsync("/api/v1/services/stubborn/stop", null);
+            Assert.Equal(HttpStatusCode.OK, stop.StatusCode);
+            Assert.Empty(GroupMembers(stubborn));
+            Assert.InRange(stopwatch.Elapsed, TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(10));
+            Assert.Contains(node.Logs.GetSnapshot(), r => r.Id.Id == 7006 && r.Message.Contains("stubborn", StringComparison.Ordinal));
+            var stopped = await InstanceAsync(node, "stubborn");
+            Assert.Equal("stopped", stopped.GetProperty("state").GetString());
+            Assert.Contains("\"stopped_by\":\"ops\"", await node.Reader.GetStringAsync("/api/v1/services/stubborn"), StringComparison.Ordinal);
+        }
+        finally
+        {
+            await node.DisposeAsync();
+        }
+        Assert.All(stubbornGroup.Concat(tidyGroup), pid => Assert.False(IsAlive(pid), $"process {pid} outlived its node"));
+    }
+
+    [Fact]
+    public async Task A_broken_definition_is_refused_with_its_field_and_the_running_services_stay()
+    {
+        await using var node = await StartAsync(DemoServices("a"));
+        await WaitRunningAsync(node, "demo-a");
+        var pid = await PidAsync(node, "demo-a");
+        var yaml = await node.Admin.GetStringAsync("/api/v1/config");
+
+        var broken = yaml + "  broken:\n    command: [/no/such/program]\n    after: [ghost]\n    monitor: { http: \"ftp://x\" }\n";
+        using var response = await node.Admin.PutAsync("/api/v1/config", new StringContent(broken));
+        var body = await response.Content.ReadAsStringAsync();
+        output.WriteLine(body);
+
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, response.StatusCode);
+        Assert.Contains("services.broken.after[0]", body, StringComparison.Ordinal);
+        Assert.Contains("service 'ghost' does not exist", body, StringComparison.Ordinal);
+        Assert.Contains("services.broken.monitor.http", body, StringComparison.Ordinal);
+
+        var missingProgram = yaml + "  broken:\n    command: [/no/such/program]\n";
+        using var second = await node.Admin.PutAsync("/api/v1/config", new StringContent(missingProgram));
+        var secondBody = await second.Content.ReadAsStringAsync();
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, second.StatusCode);
+        Assert.Contains("program '/no/such/program' does not exist on this node", secondBody, StringComparison.Ordinal);
+        Assert.Equal(pid, await PidAsync(node, "demo-a"));
+    }
+
+    [Fact]
+    public async Task A_program_missing_on_this_node_is_a_failed_instance_and_the_load_balancer_keeps_serving()
+    {
+        // A node started from its file (or applying a committed change) does not refuse it: the instance fails, visibly.
+        var config = DemoServices("a", "b") with
+        {
+            Services = ValueList.Create(DemoService("a"), new ServiceConfig { Name = "demo-b", Command = ValueList.Create("/no/such/program"), Backend = "api", Server = "b" }),
+        };
+        await using var node = await StartAsync(config);
+        await WaitRunningAsync(node, "demo-a");
+        await Await.UntilAsync(async () => (await InstanceAsync(node, "demo-b")).GetProperty("state").GetString() == "failed", Settle, "demo-b to be left failed");
+
+        var instance = await InstanceAsync(node, "demo-b");
+        Assert.Contains("/no/such/program", instance.GetProperty("problem").GetString(), StringComparison.Ordinal);
+        await Await.UntilAsync(async () => (await node.ServerStatusAsync("api", "a")).Health == "up", Settle, "a up in the load balancer");
+        using var client = node.CreateFrontendClient();
+        using var answer = await client.GetAsync("/still-served");
+        Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_service_starts_after_the_one_it_comes_after_and_its_output_is_kept()
+    {
+        var config = TestConfig.Single(TestConfig.Backend(("a", $"127.0.0.1:{LoopbackPorts.Free()}"))) with
+        {
+            Services = ValueList.Create(
+                new ServiceConfig { Name = "late", Command = ValueList.Create("/bin/sh", "-c", "echo late-started; exec sleep 600"), After = ValueList.Create("early") },
+                new ServiceConfig
+                {
+                    Name = "early",
+                    Command = ValueList.Create("/bin/sh", "-c", "echo early-started; exec sleep 600"),
+                    // Passes only once a marker exists: until then "late" must wait.
+                    Monitor = new ServiceMonitorConfig { Type = ServiceMonitorType.Tcp, Target = "127.0.0.1:1", Interval = TimeSpan.FromMilliseconds(100) },
+                    StartTimeout = TimeSpan.FromMinutes(5),
+                }),
+        };
+        await using var node = await StartAsync(config);
+        await Await.UntilAsync(async () => (await InstanceAsync(node, "early")).GetProperty("state").GetString() == "starting", Settle, "early to start");
+        await Task.Delay(TimeSpan.FromSeconds(1));
+
+        var late = await InstanceAsync(node, "late");
+        Assert.Equal("stopped", late.GetProperty("state").GetString());
+        Assert.Equal("waiting for early to run", late.GetProperty("problem").GetString());
+        Assert.EndsWith(" early-started", (await node.Reader.GetStringAsync("/api/v1/services/early/log?lines=1")).Trim(), StringComparison.Ordinal);
+    }
+
+    private async Task<SwitchmanTestNode> StartAsync(SwitchmanConfig config) =>
+        await SwitchmanTestNode.StartAsync(config, output, new TestNodeOptions { WaitForFirstHealthRound = false });
+
+    /// <summary>Backend "api" of demo backends on free ports, each run by a service of its own ("demo-a" is server "a").</summary>
+    private static SwitchmanConfig DemoServices(params string[] names) =>
+        TestConfig.Single(TestConfig.Backend([.. names.Select(n => (n, $"127.0.0.1:{LoopbackPorts.Free()}"))]) with { Health = TestConfig.FastHealth }) with
+        {
+            Services = new ValueList<ServiceConfig>(names.Select(DemoService)),
+        };
+
+    private static ServiceConfig DemoService(string server) => new()
+    {
+        Name = $"demo-{server}",
+        Command = ValueList.Create(DotNetHost.Path, SwitchmanExecutable.DllPath, "demo-backend", "--listen", "{server_address}", "--name", server),
+        Backend = "api",
+        Server = server,
+        Monitor = new ServiceMonitorConfig { Type = ServiceMonitorType.Http, Target = "http://{server_address}/healthz", Interval = TimeSpan.FromMilliseconds(500) },
+    };
+
+    private static async Task<JsonElement> InstanceAsync(SwitchmanTestNode node, string service)
+    {
+        var document = JsonDocument.Parse(await node.Reader.GetStringAsync($"/api/v1/services/{service}")).RootElement;
+        var instances = document.GetProperty("instances");
+        return instances.GetArrayLength() == 0 ? JsonDocument.Parse("{\"state\":\"none\"}").RootElement : instances[0];
+    }
+
+    private static async Task<int> PidAsync(SwitchmanTestNode node, string service) =>
+        (await InstanceAsync(node, service)).TryGetProperty("pid", out var pid) ? pid.GetInt32() : 0;
+
+    private static async Task WaitRunningAsync(SwitchmanTestNode node, params string[] services)
+    {
+        foreach (var service in services)
+        {
+            await Await.UntilAsync(async () => (await InstanceAsync(node, service)).GetProperty("state").GetString() == "running", Settle, $"{service} to run");
+        }
+    }
+
+    /// <summary>Until every server of "api" is up in the load balancer (its own health checks, after the instances run).</summary>
+    private static Task WaitServingAsync(SwitchmanTestNode node) =>
+        Await.UntilAsync(() => node.DataPlane.GetStatus().Backends[0].Servers.All(s => s.Health == "up"), Settle, "every server up in the load balancer");
+
+    private static async Task<int> WaitForNewPidAsync(SwitchmanTestNode node, string service, int old)
+    {
+        await Await.UntilAsync(async () => (await InstanceAsync(node, service)) is var i && i.GetProperty("state").GetString() == "running" && await PidAsync(node, service) != old,
+            Settle, $"{service} to run again with a new pid");
+        return await PidAsync(node, service);
+    }
+
+    private static async Task<long> ServedByAsync(SwitchmanTestNode node, string server) =>
+        (await node.ServerStatusAsync("api", server)).RequestsTotal;
+
+    /// <summary>The live processes of process group <paramref name="pgid"/> (field 5 of /proc/PID/stat; zombies left out).</summary>
+    private static List<int> GroupMembers(int pgid)
+    {
+        var members = new List<int>();
+        foreach (var directory in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(directory), out var pid))
+            {
+                continue;
+            }
+            try
+            {
+                var stat = File.ReadAllText(Path.Combine(directory, "stat"));
+                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                if (fields[0] != "Z" && int.Parse(fields[2], System.Globalization.CultureInfo.InvariantCulture) == pgid)
+                {
+                    members.Add(pid);
+                }
+            }
+            catch (IOException)
+            {
+                // Gone meanwhile.
+            }
+        }
+        return members;
+    }
+
+    private static bool IsAlive(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            return stat[(stat.LastIndexOf(')') + 2)] != 'Z';
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+    }
+}
