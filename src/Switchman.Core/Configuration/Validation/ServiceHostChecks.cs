@@ -62,8 +62,12 @@ public static class ServiceHostChecks
             : $"backend '{name}' has no server '{server}' for the instance on node '{node}'; servers: {string.Join(", ", backend.Servers.Select(s => s.Name))}";
     }
 
-    /// <summary>This executable, for <c>{switchman}</c>.</summary>
-    public static string SwitchmanPath => Environment.ProcessPath ?? "switchman";
+    /// <summary>
+    /// This program, for <c>{switchman}</c>: the <c>switchman</c> executable beside the running application (also when it
+    /// was started as <c>dotnet switchman.dll</c>, whose process is <c>dotnet</c>), else the running process.
+    /// </summary>
+    public static string SwitchmanPath { get; } =
+        Path.Combine(AppContext.BaseDirectory, "switchman") is var beside && File.Exists(beside) ? beside : Environment.ProcessPath ?? "switchman";
 
     /// <summary>Why <paramref name="program"/> cannot be run on this node; null when it can.</summary>
     public static string? ProgramProblem(string program)
