@@ -3,20 +3,17 @@ using Switchman.Testing;
 
 namespace Switchman.Supervisor.Tests;
 
-public sealed class DeadlineGuardTests : IAsyncLifetime
+public sealed class DeadlineGuardTests : ServicesTest
 {
-    private readonly Services _services = new();
     private readonly List<DeadlineGuard> _guards = [];
 
-    public Task InitializeAsync() => Task.CompletedTask;
-
-    public async Task DisposeAsync()
+    public override async Task DisposeAsync()
     {
         foreach (var guard in _guards)
         {
             await guard.DisposeAsync();
         }
-        await _services.DisposeAsync();
+        await base.DisposeAsync();
     }
 
     /// <summary>SigIgn of /proc/pid/status: bit n-1 set when signal n is ignored.</summary>
@@ -25,8 +22,8 @@ public sealed class DeadlineGuardTests : IAsyncLifetime
 
     private async Task<(ServiceProcess Service, IReadOnlyList<int> Members, DeadlineGuard Guard)> GuardedServiceAsync(string name)
     {
-        var service = _services.Start(_services.Spec(name, "/bin/sh", "-c", "sleep 300 & echo started; wait"));
-        await _services.LogContainsAsync(name, "started");
+        var service = Services.Start(Services.Spec(name, "/bin/sh", "-c", "sleep 300 & echo started; wait"));
+        await Services.LogContainsAsync(name, "started");
         var guard = ProcessGroupGuard.Start(service, TimeProvider.System);
         _guards.Add(guard);
         return (service, ProcessGroup.LiveMembers(service.Pid), guard);
@@ -81,7 +78,7 @@ public sealed class DeadlineGuardTests : IAsyncLifetime
     [Fact]
     public async Task ProcessGroupGuard_LeaderIsNoLongerTheProcessItWasStartedFor_KillsNothing()
     {
-        var service = _services.Start(_services.Spec("reused", "/bin/sleep", "300"));
+        var service = Services.Start(Services.Spec("reused", "/bin/sleep", "300"));
         // As if the guarded group had ended and its id had been reused by this process: another start time.
         var stale = ProcessGroupGuard.Start(service.Pid, ProcessGroup.StartTimeOf(service.Pid)!.Value - 1, TimeProvider.System);
         _guards.Add(stale);
@@ -96,7 +93,7 @@ public sealed class DeadlineGuardTests : IAsyncLifetime
     [Fact]
     public async Task DeadlineGuard_AnyAction_RunsWithItsEnvironmentWhenNotRenewed()
     {
-        var marker = _services.Directory.Combine("fired");
+        var marker = Services.Directory.Combine("fired");
         var guard = DeadlineGuard.Start("marker", ["sh", "-c", "echo \"$WHAT\" > \"$1\"", "sh", marker],
             new Dictionary<string, string> { ["WHAT"] = "deadline passed" }, TimeProvider.System);
         _guards.Add(guard);
@@ -109,7 +106,7 @@ public sealed class DeadlineGuardTests : IAsyncLifetime
     [Fact]
     public async Task DeadlineGuard_TermIntHup_DoNotStopIt()
     {
-        var marker = _services.Directory.Combine("fired");
+        var marker = Services.Directory.Combine("fired");
         var guard = DeadlineGuard.Start("stubborn", ["touch", marker], null, TimeProvider.System);
         _guards.Add(guard);
         // Its traps are set once bash has read its script: until then these signals would end it (as any process).

@@ -4,21 +4,15 @@ using Switchman.Supervisor.Processes;
 
 namespace Switchman.Supervisor.Tests;
 
-public sealed class ProcessRecordsTests : IAsyncLifetime
+public sealed class ProcessRecordsTests : ServicesTest
 {
-    private readonly Services _services = new();
-
-    public Task InitializeAsync() => Task.CompletedTask;
-
-    public async Task DisposeAsync() => await _services.DisposeAsync();
-
-    private string RecordsDirectory => _services.Directory.Combine("run");
+    private string RecordsDirectory => Services.Directory.Combine("run");
 
     [Fact]
     public async Task Start_WithRecords_RecordsTheInstanceWhileItRunsAndRemovesTheRecordWhenItEnds()
     {
         var records = new ProcessRecords(RecordsDirectory);
-        var service = _services.Start(_services.Spec("recorded", "/bin/sleep", "300"), new ServiceProcessOptions { Records = records });
+        var service = Services.Start(Services.Spec("recorded", "/bin/sleep", "300"), new ServiceProcessOptions { Records = records });
         var file = Path.Combine(RecordsDirectory, "recorded.pid");
 
         Assert.Equal($"{service.Pid} {ProcessGroup.StartTimeOf(service.Pid)}", File.ReadAllText(file).Trim());
@@ -32,10 +26,10 @@ public sealed class ProcessRecordsTests : IAsyncLifetime
     public async Task ReapLeftovers_ARecordedGroupStillRunning_IsKilledWithItsChildren()
     {
         // What a crash of this node leaves: the instance runs on, its record on disk.
-        var service = _services.Start(
-            _services.Spec("left-behind", "/bin/sh", "-c", "sleep 300 & echo started; wait"),
+        var service = Services.Start(
+            Services.Spec("left-behind", "/bin/sh", "-c", "sleep 300 & echo started; wait"),
             new ServiceProcessOptions { Records = new ProcessRecords(RecordsDirectory) });
-        await _services.LogContainsAsync("left-behind", "started");
+        await Services.LogContainsAsync("left-behind", "started");
         var members = ProcessGroup.LiveMembers(service.Pid);
         var logs = new FakeLogCollector();
         using var loggers = LoggerFactory.Create(builder => builder.AddProvider(new FakeLoggerProvider(logs)));
@@ -53,7 +47,7 @@ public sealed class ProcessRecordsTests : IAsyncLifetime
     public async Task ReapLeftovers_ARecordWhosePidNowBelongsToAnotherProcess_LeavesThatProcessAlone()
     {
         // A running process whose PID a stale record names, with another start time: the PID was reused.
-        var unrelated = _services.Start(_services.Spec("unrelated", "/bin/sleep", "300"));
+        var unrelated = Services.Start(Services.Spec("unrelated", "/bin/sleep", "300"));
         var start = ProcessGroup.StartTimeOf(unrelated.Pid)!.Value;
         Directory.CreateDirectory(RecordsDirectory);
         File.WriteAllText(Path.Combine(RecordsDirectory, "old.pid"), $"{unrelated.Pid} {start - 1}\n");
@@ -70,6 +64,6 @@ public sealed class ProcessRecordsTests : IAsyncLifetime
     [Fact]
     public async Task ReapLeftovers_NoDirectory_IsNothingToDo()
     {
-        Assert.Empty(await ProcessRecords.ReapLeftoversAsync(_services.Directory.Combine("absent"), TimeProvider.System));
+        Assert.Empty(await ProcessRecords.ReapLeftoversAsync(Services.Directory.Combine("absent"), TimeProvider.System));
     }
 }

@@ -2,23 +2,17 @@ using Switchman.Supervisor.Processes;
 
 namespace Switchman.Supervisor.Tests;
 
-public sealed class ServiceLogTests : IAsyncLifetime
+public sealed class ServiceLogTests : ServicesTest
 {
-    private readonly Services _services = new();
-
-    public Task InitializeAsync() => Task.CompletedTask;
-
-    public async Task DisposeAsync() => await _services.DisposeAsync();
-
     [Fact]
     public async Task Log_PassingTheRotationSize_IsRotatedOnceAndReadTailReadsAcrossTheRotation()
     {
         // Each line is about 40 bytes with its prefix: 400 lines pass 4 KiB several times over.
         var options = new ServiceProcessOptions { LogRotationBytes = 4096 };
-        var service = _services.Start(
-            _services.Spec("rotating", "/bin/sh", "-c", "i=1; while [ $i -le 400 ]; do echo line $i; i=$((i+1)); done"), options);
+        var service = Services.Start(
+            Services.Spec("rotating", "/bin/sh", "-c", "i=1; while [ $i -le 400 ]; do echo line $i; i=$((i+1)); done"), options);
         await service.Exited.WaitAsync(Services.Patience);
-        var log = _services.LogOf("rotating");
+        var log = Services.LogOf("rotating");
 
         Assert.True(File.Exists(log + ".1"), "no rotated file");
         Assert.False(File.Exists(log + ".2"), "more than one old file kept");
@@ -36,7 +30,7 @@ public sealed class ServiceLogTests : IAsyncLifetime
     [Fact]
     public void ReadTail_FewLinesOfMany_AreTheLastOnesInOrder()
     {
-        var log = _services.Directory.WriteFile("many.log", string.Concat(Enumerable.Range(1, 5000).Select(i => $"line {i}\n")));
+        var log = Services.Directory.WriteFile("many.log", string.Concat(Enumerable.Range(1, 5000).Select(i => $"line {i}\n")));
 
         Assert.Equal(["line 4998", "line 4999", "line 5000"], ServiceLog.ReadTail(log, 3));
         Assert.Equal(5000, ServiceLog.ReadTail(log, 6000).Count);
@@ -45,6 +39,6 @@ public sealed class ServiceLogTests : IAsyncLifetime
     [Fact]
     public void ReadTail_NoLogYet_IsEmpty()
     {
-        Assert.Empty(ServiceLog.ReadTail(_services.Directory.Combine("never.log"), 10));
+        Assert.Empty(ServiceLog.ReadTail(Services.Directory.Combine("never.log"), 10));
     }
 }

@@ -3,21 +3,15 @@ using Switchman.Testing;
 
 namespace Switchman.Supervisor.Tests;
 
-public sealed class ServiceProcessTests : IAsyncLifetime
+public sealed class ServiceProcessTests : ServicesTest
 {
-    private readonly Services _services = new();
-
-    public Task InitializeAsync() => Task.CompletedTask;
-
-    public async Task DisposeAsync() => await _services.DisposeAsync();
-
     [Fact]
     public async Task Start_ShellWritingToBothStreams_LogHasBothLinesAndThePidLeadsItsOwnGroupAndSession()
     {
-        var service = _services.Start(_services.Spec("hello", "/bin/sh", "-c", "echo hello; echo oops >&2; sleep 30"));
+        var service = Services.Start(Services.Spec("hello", "/bin/sh", "-c", "echo hello; echo oops >&2; sleep 30"));
 
-        await _services.LogContainsAsync("hello", "oops");
-        var lines = File.ReadAllLines(_services.LogOf("hello"));
+        await Services.LogContainsAsync("hello", "oops");
+        var lines = File.ReadAllLines(Services.LogOf("hello"));
         Assert.Contains(lines, line => line.EndsWith(" stdout hello", StringComparison.Ordinal));
         Assert.Contains(lines, line => line.EndsWith(" stderr oops", StringComparison.Ordinal));
         Assert.All(lines, line => Assert.Matches(@"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z (stdout|stderr) ", line));
@@ -33,16 +27,16 @@ public sealed class ServiceProcessTests : IAsyncLifetime
     [Fact]
     public async Task Start_WithEnvironmentAndWorkingDirectory_TheServiceSeesBoth()
     {
-        var directory = System.IO.Directory.CreateDirectory(_services.Directory.Combine("work")).FullName;
-        var spec = _services.Spec("env", "sh", "-c", "echo \"value=$SWITCHMAN_TEST_VALUE\"; pwd") with
+        var directory = System.IO.Directory.CreateDirectory(Services.Directory.Combine("work")).FullName;
+        var spec = Services.Spec("env", "sh", "-c", "echo \"value=$SWITCHMAN_TEST_VALUE\"; pwd") with
         {
             Environment = new Dictionary<string, string> { ["SWITCHMAN_TEST_VALUE"] = "a b'c" },
             WorkingDirectory = directory,
         };
-        var service = _services.Start(spec);
+        var service = Services.Start(spec);
 
         Assert.True((await service.Exited.WaitAsync(Services.Patience)).Succeeded);
-        var lines = File.ReadAllLines(_services.LogOf("env"));
+        var lines = File.ReadAllLines(Services.LogOf("env"));
         Assert.EndsWith(" stdout value=a b'c", lines[0], StringComparison.Ordinal);
         Assert.EndsWith(" stdout " + directory, lines[1], StringComparison.Ordinal);
     }
@@ -50,11 +44,11 @@ public sealed class ServiceProcessTests : IAsyncLifetime
     [Fact]
     public async Task Exited_AfterLotsOfOutput_NoLineIsLost()
     {
-        var service = _services.Start(_services.Spec("chatty", "/bin/sh", "-c", "i=1; while [ $i -le 2000 ]; do echo line $i; i=$((i+1)); done; printf 'no newline'"));
+        var service = Services.Start(Services.Spec("chatty", "/bin/sh", "-c", "i=1; while [ $i -le 2000 ]; do echo line $i; i=$((i+1)); done; printf 'no newline'"));
 
         await service.Exited.WaitAsync(Services.Patience);
 
-        var lines = File.ReadAllLines(_services.LogOf("chatty"));
+        var lines = File.ReadAllLines(Services.LogOf("chatty"));
         Assert.Equal(2001, lines.Length);
         Assert.EndsWith(" stdout line 2000", lines[1999], StringComparison.Ordinal);
         Assert.EndsWith(" stdout no newline", lines[2000], StringComparison.Ordinal);
@@ -63,7 +57,7 @@ public sealed class ServiceProcessTests : IAsyncLifetime
     [Fact]
     public async Task Exited_ExitCode_IsReported()
     {
-        var service = _services.Start(_services.Spec("three", "/bin/sh", "-c", "exit 3"));
+        var service = Services.Start(Services.Spec("three", "/bin/sh", "-c", "exit 3"));
 
         var exit = await service.Exited.WaitAsync(Services.Patience);
 
@@ -76,7 +70,7 @@ public sealed class ServiceProcessTests : IAsyncLifetime
     [Fact]
     public async Task Exited_KilledBySignal_NamesTheSignalNotACode()
     {
-        var service = _services.Start(_services.Spec("victim", "/bin/sleep", "300"));
+        var service = Services.Start(Services.Spec("victim", "/bin/sleep", "300"));
 
         service.Kill();
         var exit = await service.Exited.WaitAsync(Services.Patience);
@@ -89,7 +83,7 @@ public sealed class ServiceProcessTests : IAsyncLifetime
     [Fact]
     public async Task StopAsync_ServiceWithAGrandchild_LeavesNoProcessOfTheGroup()
     {
-        var service = _services.Start(_services.Spec("family", "/bin/sh", "-c", "sleep 300 & sleep 300"));
+        var service = Services.Start(Services.Spec("family", "/bin/sh", "-c", "sleep 300 & sleep 300"));
         await Await.UntilAsync(() => ProcessGroup.LiveMembers(service.Pid).Count >= 3, Services.Patience, "the shell and both sleeps");
         var members = ProcessGroup.LiveMembers(service.Pid);
 
@@ -105,8 +99,8 @@ public sealed class ServiceProcessTests : IAsyncLifetime
     public async Task StopAsync_ServiceAndChildIgnoringSigterm_AreKilledAfterTheStopTimeout()
     {
         // The child ignores TERM too (inherited), and would outlive its parent if only the parent were killed.
-        var service = _services.Start(_services.Spec("stubborn", "/bin/sh", "-c", "trap '' TERM; sleep 300 & echo started; wait"));
-        await _services.LogContainsAsync("stubborn", "started");
+        var service = Services.Start(Services.Spec("stubborn", "/bin/sh", "-c", "trap '' TERM; sleep 300 & echo started; wait"));
+        await Services.LogContainsAsync("stubborn", "started");
         var members = ProcessGroup.LiveMembers(service.Pid);
         Assert.Equal(2, members.Count);
 
@@ -122,7 +116,7 @@ public sealed class ServiceProcessTests : IAsyncLifetime
     [Fact]
     public async Task StopAsync_CalledTwiceAndConcurrently_StopsOnceAndAnswersAlike()
     {
-        var service = _services.Start(_services.Spec("twice", "/bin/sleep", "300"));
+        var service = Services.Start(Services.Spec("twice", "/bin/sleep", "300"));
 
         var first = service.StopAsync(TimeSpan.FromSeconds(5), CancellationToken.None);
         var second = service.StopAsync(TimeSpan.FromSeconds(5), CancellationToken.None);
@@ -134,7 +128,7 @@ public sealed class ServiceProcessTests : IAsyncLifetime
     [Fact]
     public async Task StopAsync_AfterTheServiceEnded_SaysItHadEnded()
     {
-        var service = _services.Start(_services.Spec("brief", "/bin/true"));
+        var service = Services.Start(Services.Spec("brief", "/bin/true"));
         await service.Exited.WaitAsync(Services.Patience);
 
         var result = await service.StopAsync(TimeSpan.FromSeconds(5), CancellationToken.None);
@@ -145,7 +139,7 @@ public sealed class ServiceProcessTests : IAsyncLifetime
     [Fact]
     public async Task StopAsync_LeaderExitedButItsChildLivesOn_EndsTheChild()
     {
-        var service = _services.Start(_services.Spec("orphaning", "/bin/sh", "-c", "sleep 300 & echo started"));
+        var service = Services.Start(Services.Spec("orphaning", "/bin/sh", "-c", "sleep 300 & echo started"));
         await service.Exited.WaitAsync(Services.Patience);
         var left = Assert.Single(ProcessGroup.LiveMembers(service.Pid));
 
@@ -158,28 +152,28 @@ public sealed class ServiceProcessTests : IAsyncLifetime
     [Fact]
     public async Task Start_AsNobody_RunsWithItsUid()
     {
-        var service = _services.Start(_services.Spec("nobody", "id", "-u") with { User = "nobody" });
+        var service = Services.Start(Services.Spec("nobody", "id", "-u") with { User = "nobody" });
 
         Assert.True((await service.Exited.WaitAsync(Services.Patience)).Succeeded);
-        Assert.EndsWith(" stdout 65534", File.ReadAllLines(_services.LogOf("nobody")).Single(), StringComparison.Ordinal);
+        Assert.EndsWith(" stdout 65534", File.ReadAllLines(Services.LogOf("nobody")).Single(), StringComparison.Ordinal);
     }
 
     [Fact]
     public void Start_MissingExecutable_NamesIt()
     {
-        var e = Assert.Throws<ServiceStartException>(() => _services.Start(_services.Spec("missing", "no-such-program-anywhere", "x")));
+        var e = Assert.Throws<ServiceStartException>(() => Services.Start(Services.Spec("missing", "no-such-program-anywhere", "x")));
         Assert.StartsWith("executable no-such-program-anywhere not found in PATH (", e.Message, StringComparison.Ordinal);
 
-        e = Assert.Throws<ServiceStartException>(() => _services.Start(_services.Spec("missing", "/nonexistent/prog")));
+        e = Assert.Throws<ServiceStartException>(() => Services.Start(Services.Spec("missing", "/nonexistent/prog")));
         Assert.Equal("executable /nonexistent/prog not found", e.Message);
     }
 
     [Fact]
     public void Start_FileNotExecutable_NamesIt()
     {
-        var file = _services.Directory.WriteFile("not-a-program", "#!/bin/sh\n");
+        var file = Services.Directory.WriteFile("not-a-program", "#!/bin/sh\n");
 
-        var e = Assert.Throws<ServiceStartException>(() => _services.Start(_services.Spec("plain", file)));
+        var e = Assert.Throws<ServiceStartException>(() => Services.Start(Services.Spec("plain", file)));
 
         Assert.Equal($"{file} is not executable", e.Message);
     }
@@ -187,9 +181,9 @@ public sealed class ServiceProcessTests : IAsyncLifetime
     [Fact]
     public void Start_MissingWorkingDirectory_NamesIt()
     {
-        var directory = _services.Directory.Combine("nowhere");
+        var directory = Services.Directory.Combine("nowhere");
 
-        var e = Assert.Throws<ServiceStartException>(() => _services.Start(_services.Spec("lost", "/bin/true") with { WorkingDirectory = directory }));
+        var e = Assert.Throws<ServiceStartException>(() => Services.Start(Services.Spec("lost", "/bin/true") with { WorkingDirectory = directory }));
 
         Assert.Equal($"working directory {directory} does not exist", e.Message);
     }
@@ -197,7 +191,7 @@ public sealed class ServiceProcessTests : IAsyncLifetime
     [Fact]
     public void Start_UnknownUser_NamesIt()
     {
-        var e = Assert.Throws<ServiceStartException>(() => _services.Start(_services.Spec("stranger", "/bin/true") with { User = "no-such-user-here" }));
+        var e = Assert.Throws<ServiceStartException>(() => Services.Start(Services.Spec("stranger", "/bin/true") with { User = "no-such-user-here" }));
 
         Assert.Equal("user no-such-user-here does not exist on this host", e.Message);
     }

@@ -58,3 +58,13 @@ internal sealed class Services : IAsyncDisposable
         Directory.Dispose();
     }
 }
+
+/// <summary>A test class whose tests start services: each test gets its own <see cref="Services"/>, ended after it.</summary>
+public abstract class ServicesTest : IAsyncLifetime
+{
+    internal Services Services { get; } = new();
+
+    public virtual Task InitializeAsync() => Task.CompletedTask;
+
+    public virtual async Task DisposeAsync() => await Services.DisposeAsync();
+}
