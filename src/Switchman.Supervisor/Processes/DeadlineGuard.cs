@@ -32,6 +32,7 @@ public sealed class DeadlineGuard : IAsyncDisposable
     private readonly TimeProvider _time;
     private Task _renewing = Task.CompletedTask;
     private int _disarmed;
+    private bool _ended;
 
     private DeadlineGuard(Process process, TimeProvider time)
     {
@@ -42,7 +43,7 @@ public sealed class DeadlineGuard : IAsyncDisposable
     public int Pid => _process.Id;
 
     /// <summary>Whether the guard has ended: it ran its action (its deadline passed), or was disarmed.</summary>
-    public bool HasExited => _process.HasExited;
+    public bool HasExited => Volatile.Read(ref _ended) || _process.HasExited;
 
     /// <summary>
     /// Starts a guard that runs <paramref name="action"/> (argv; argv[0] looked up in PATH) with
@@ -126,8 +127,12 @@ public sealed class DeadlineGuard : IAsyncDisposable
         {
             _process.Kill();
         }
+        Volatile.Write(ref _ended, true);
         _process.Dispose();
     }
+
+    /// <summary>Closes the pipe without a word, as the kernel does when this process dies: the guard fires. For tests.</summary>
+    internal void Abandon() => _process.StandardInput.Close();
 
     private async Task WriteAsync(string line)
     {

@@ -31,10 +31,14 @@ public static class ProcessGroupGuard
     {
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(pgid, 1);
         var start = ProcessGroup.StartTimeOf(pgid) ?? throw new GuardStartException($"process group {pgid} has no leader to guard any more");
-        return DeadlineGuard.Start(
+        return Start(pgid, start, time);
+    }
+
+    /// <summary>Guards <paramref name="pgid"/> as long as its leader started at <paramref name="leaderStartTime"/> (clock ticks after boot).</summary>
+    internal static DeadlineGuard Start(int pgid, long leaderStartTime, TimeProvider time) =>
+        DeadlineGuard.Start(
             "switchman-group-guard",
-            ["/bin/bash", "-c", KillScript, "switchman-group-kill", pgid.ToString(CultureInfo.InvariantCulture), start.ToString(CultureInfo.InvariantCulture)],
+            ["/bin/bash", "-c", KillScript, "switchman-group-kill", pgid.ToString(CultureInfo.InvariantCulture), leaderStartTime.ToString(CultureInfo.InvariantCulture)],
             environment: null,
             time);
-    }
 }
