@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Starts the quickstart: two demo REST backends on 127.0.0.1:9001 and :9002, and Switchman on 127.0.0.1:8080
-# (admin on 127.0.0.1:9090) with examples/quickstart.yaml. Ctrl+C stops everything.
+# Starts the quickstart: Switchman on 127.0.0.1:8080 (admin on 127.0.0.1:9090) with examples/quickstart.yaml; it runs
+# the two demo REST backends (127.0.0.1:9001 and :9002) itself, as supervised services. Ctrl+C stops everything.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -16,14 +16,12 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-"${switchman[@]}" demo-backend --listen 127.0.0.1:9001 --name a & pids+=($!)
-"${switchman[@]}" demo-backend --listen 127.0.0.1:9002 --name b & pids+=($!)
-
 "${switchman[@]}" check -c examples/quickstart.yaml
 "${switchman[@]}" run -c examples/quickstart.yaml & pids+=($!)
 
-for _ in $(seq 1 100); do
-  curl -fs http://127.0.0.1:9090/readyz >/dev/null 2>&1 && break
+# Until the load balancer answers through a backend (the services start, then pass their health checks).
+for _ in $(seq 1 150); do
+  curl -fs http://127.0.0.1:8080/hello >/dev/null 2>&1 && break
   sleep 0.2
 done
 cat <<'MSG'
@@ -35,7 +33,9 @@ In another shell, the CLI (the quickstart's demo admin token is in examples/quic
   export SWITCHMAN_TOKEN=quickstart-demo-token
   dotnet artifacts/switchman/switchman.dll status
   dotnet artifacts/switchman/switchman.dll server drain api a --wait
+  dotnet artifacts/switchman/switchman.dll service list
+  dotnet artifacts/switchman/switchman.dll service restart demo-a --rolling
   dotnet artifacts/switchman/switchman.dll events --follow
 Press Ctrl+C to stop.
 MSG
-wait "${pids[2]}"
+wait "${pids[0]}"

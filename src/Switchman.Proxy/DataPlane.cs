@@ -276,6 +276,24 @@ public sealed class DataPlane : IAsyncDisposable
     public Task WhenServerIdleAsync(string backend, string server, CancellationToken cancellationToken) =>
         FindServer(backend, server)?.WhenIdleAsync(cancellationToken) ?? Task.CompletedTask;
 
+    /// <summary>
+    /// The process behind <paramref name="server"/> was just (re)started and passes its supervisor's monitor: connect to
+    /// it now (a suspect server is no longer suspect once that succeeds) and run its health check now, instead of at the
+    /// next probe (every second) or check (its interval).
+    /// </summary>
+    public void Recheck(string backend, string server)
+    {
+        if (_runtime.Backends.GetValueOrDefault(backend) is not { } pool || pool.FindServer(server) is not { } runtime)
+        {
+            return;
+        }
+        if (runtime.Suspicion.IsSuspect)
+        {
+            pool.Connector.CheckLiveness(runtime);
+        }
+        _health.CheckSoon(runtime);
+    }
+
     private ServerRuntime? FindServer(string backend, string server) =>
         _runtime.Backends.TryGetValue(backend, out var found) ? found.FindServer(server) : null;
 

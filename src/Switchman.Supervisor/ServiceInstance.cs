@@ -18,6 +18,9 @@ public sealed class ServiceInstance : IAsyncDisposable
     /// <summary>How often the monitor is asked while an instance starts (its interval, when shorter).</summary>
     private static readonly TimeSpan StartingLookEvery = TimeSpan.FromMilliseconds(100);
 
+    /// <summary>How long a failed monitor check waits for a process exit that explains it.</summary>
+    private static readonly TimeSpan ExitGrace = TimeSpan.FromMilliseconds(50);
+
     /// <summary>The longest wait between restarts after repeated failures.</summary>
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
 
@@ -55,8 +58,8 @@ public sealed class ServiceInstance : IAsyncDisposable
 
     public string Service => _service;
 
-    /// <summary>Raised from the loop after the report changed; handlers must be quick.</summary>
-    public event Action<ServiceInstance>? Changed;
+    /// <summary>Raised from the loop after the report changed, with the report before; handlers must be quick.</summary>
+    public event Action<ServiceInstance, ServiceInstanceReport>? Changed;
 
     public ServiceInstanceReport Report => Volatile.Read(ref _report);
 
@@ -196,7 +199,12 @@ public sealed class ServiceInstance : IAsyncDisposable
         // While it starts, look often: the sooner its first pass is seen, the sooner it serves.
         var every = _report.State == ServiceInstanceState.Starting && config.Monitor.Interval > StartingLookEvery ? StartingLookEvery : config.Monitor.Interval;
         _nextMonitor = _time.GetTimestamp() + (long)(every.TotalSeconds * _time.TimestampFrequency);
-        var result = _monitor is null ? new MonitorResult(true, null, TimeSpan.Zero) : await _monitor.CheckAsync(stopping).ConfigureAwait(false);
+        var result = _monitor is null ? new MonitorResult(true, null, TimeSpan.Zero) : await CheckUnlessExitedAsync(_monitor, process, stopping).ConfigureAwait(false);
+        if (process.HasExited)
+        {
+            // It died while it was being checked: that, not the failed check, is what happened.
+            return;
+        }
         _metrics.MonitorChecked(_service, result);
         if (result.Ok)
         {
@@ -217,6 +225,18 @@ public sealed class ServiceInstance : IAsyncDisposable
             await StopProcessAsync(stopping).ConfigureAwait(false);
             Fail($"its monitor did not pass within start_timeout ({config.StartTimeout.TotalSeconds:0.###}s): {result.Problem}", desire);
         }
+    }
+
+    /// <summary>The monitor's answer (within its timeout). A failed answer waits a moment for a process exit that explains it.</summary>
+    private async Task<MonitorResult> CheckUnlessExitedAsync(IServiceMonitor monitor, ServiceProcess process, CancellationToken stopping)
+    {
+        var result = await monitor.CheckAsync(stopping).ConfigureAwait(false);
+        if (!result.Ok)
+        {
+            // A refused connection usually means the process is dying: let its exit status name the failure.
+            await Task.WhenAny(process.MainExited, Task.Delay(ExitGrace, _time, stopping)).ConfigureAwait(false);
+        }
+        return result;
     }
 
     private void Start(InstanceDefinition definition, InstanceDesire desire)
@@ -313,7 +333,7 @@ public sealed class ServiceInstance : IAsyncDisposable
         }
         if (_process is { } process)
         {
-            tasks.Add(process.Exited);
+            tasks.Add(process.MainExited);
         }
         await Task.WhenAny(tasks).ConfigureAwait(false);
         // The waits that lost end cancelled; nothing awaits them.
@@ -323,12 +343,13 @@ public sealed class ServiceInstance : IAsyncDisposable
 
     private void Publish(ServiceInstanceReport report)
     {
-        if (report == _report)
+        var before = _report;
+        if (report == before)
         {
             return;
         }
         Volatile.Write(ref _report, report);
-        Changed?.Invoke(this);
+        Changed?.Invoke(this, before);
     }
 }
 

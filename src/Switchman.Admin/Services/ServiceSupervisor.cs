@@ -31,6 +31,7 @@ public sealed class ServiceSupervisor : IHostedService, IAsyncDisposable
     private readonly string _recordsDirectory;
     private readonly string _directory;
     private readonly bool _removeDirectoryAtStop;
+    private readonly Action<string, string> _serverBack;
     private readonly ServiceMetrics _metrics;
     private readonly TimeProvider _time;
     private readonly ILoggerFactory _loggers;
@@ -49,8 +50,12 @@ public sealed class ServiceSupervisor : IHostedService, IAsyncDisposable
     /// <param name="runsServices">False on a witness, which runs no service.</param>
     /// <param name="directory">Where the instances' output logs and process records are kept (a data directory, so that a restarted node finds the process groups a crash left behind).</param>
     /// <param name="removeDirectoryAtStop">True for a directory of this process alone (a node without a data directory), removed when the node stops.</param>
-    public ServiceSupervisor(IChangeLog log, string node, bool runsServices, string directory, bool removeDirectoryAtStop, TimeProvider time, ILoggerFactory loggers, IMeterFactory meters)
+    /// <param name="serverBack">Told (backend, server) when this node's instance of a service with a backend starts running (its monitor passed), so that this node's load balancer looks at it at once.</param>
+    public ServiceSupervisor(
+        IChangeLog log, string node, bool runsServices, string directory, bool removeDirectoryAtStop, Action<string, string> serverBack,
+        TimeProvider time, ILoggerFactory loggers, IMeterFactory meters)
     {
+        _serverBack = serverBack;
         _directory = directory;
         _removeDirectoryAtStop = removeDirectoryAtStop;
         _log = log;
@@ -193,7 +198,7 @@ public sealed class ServiceSupervisor : IHostedService, IAsyncDisposable
                     continue;
                 }
                 instance = new ServiceInstance(service.Name, desire, _records, _metrics, _time, _loggers.CreateLogger($"Switchman.Supervisor.{service.Name}"));
-                instance.Changed += _ => Wake();
+                instance.Changed += OnInstanceChanged;
                 _instances.Add(service.Name, instance);
             }
         }
@@ -227,6 +232,17 @@ public sealed class ServiceSupervisor : IHostedService, IAsyncDisposable
             return new InstanceDesire(true, null, definition, restart, cleanup);
         }
         return new InstanceDesire(whyNot is null, whyNot, definition, restart, cleanup);
+    }
+
+    /// <summary>An instance's report changed: write the reports; one that just started running is looked at by the load balancer at once.</summary>
+    private void OnInstanceChanged(ServiceInstance instance, ServiceInstanceReport before)
+    {
+        if (instance.Report.State == ServiceInstanceState.Running && before.State != ServiceInstanceState.Running
+            && _log.State.Config?.FindService(instance.Service) is { Backend: { } backend } service)
+        {
+            _serverBack(backend, service.ServerFor(_node));
+        }
+        Wake();
     }
 
     private ServiceInstanceState? StateOf(string service) => _instances.GetValueOrDefault(service)?.Report.State;

@@ -31,6 +31,18 @@ internal sealed class ActiveHealthMonitor : IAsyncDisposable
     /// <summary>Completes when every server of the initial configuration has had its first probe: the node's readiness signal.</summary>
     public Task FirstRoundCompleted => _firstRound;
 
+    /// <summary>Checks <paramref name="server"/> now rather than at the end of its interval (see <see cref="ServerHealthChecker.CheckSoon"/>).</summary>
+    public void CheckSoon(ServerRuntime server)
+    {
+        lock (_lock)
+        {
+            if (_running.TryGetValue(server, out var check))
+            {
+                check.Checker.CheckSoon();
+            }
+        }
+    }
+
     public void Start()
     {
         var started = ReconcileCore(_initial, out _);
@@ -120,13 +132,16 @@ internal sealed class ActiveHealthMonitor : IAsyncDisposable
         private readonly Task _loop;
         private int _stopping;
 
-        private RunningCheck(HealthCheckConfig health, HttpMessageInvoker client, CancellationTokenSource stop, Task loop)
+        private RunningCheck(ServerHealthChecker checker, HealthCheckConfig health, HttpMessageInvoker client, CancellationTokenSource stop, Task loop)
         {
+            Checker = checker;
             Health = health;
             Client = client;
             _stop = stop;
             _loop = loop;
         }
+
+        public ServerHealthChecker Checker { get; }
 
         public HealthCheckConfig Health { get; }
 
@@ -135,7 +150,7 @@ internal sealed class ActiveHealthMonitor : IAsyncDisposable
         public static RunningCheck Start(ServerHealthChecker checker, HealthCheckConfig health, HttpMessageInvoker client)
         {
             var stop = new CancellationTokenSource();
-            return new RunningCheck(health, client, stop, checker.RunAsync(stop.Token));
+            return new RunningCheck(checker, health, client, stop, checker.RunAsync(stop.Token));
         }
 
         /// <summary>Cancels the loop (and the probe in flight) and waits for it to end. Safe to call twice.</summary>

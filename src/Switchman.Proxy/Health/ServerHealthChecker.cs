@@ -30,6 +30,25 @@ internal sealed class ServerHealthChecker
         _counter = new RiseFallCounter(config.Rise, config.Fall, server.IsHealthy);
     }
 
+    /// <summary>Cancelled to end the wait for the next check early; null while a check runs.</summary>
+    private CancellationTokenSource? _soon;
+
+    /// <summary>
+    /// Runs the next check now instead of at the end of the interval (the process behind the server was just
+    /// restarted and answers its supervisor's monitor). A check already running is not repeated.
+    /// </summary>
+    public void CheckSoon()
+    {
+        try
+        {
+            Volatile.Read(ref _soon)?.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // The wait just ended by itself.
+        }
+    }
+
     /// <summary>Completes when the first probe has finished, whatever its result.</summary>
     public Task FirstCheckCompleted => _firstCheck.Task;
 
@@ -53,13 +72,23 @@ internal sealed class ServerHealthChecker
                 ProxyLog.HealthCheckFault(_diagnostics.Logger, _server.BackendName, _server.Name, ex);
             }
             _firstCheck.TrySetResult();
+            using var soon = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+            Volatile.Write(ref _soon, soon);
             try
             {
-                await Task.Delay(NextInterval(), _time, stopping).ConfigureAwait(false);
+                await Task.Delay(NextInterval(), _time, soon.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (stopping.IsCancellationRequested)
             {
                 break;
+            }
+            catch (OperationCanceledException)
+            {
+                // CheckSoon: the next check now.
+            }
+            finally
+            {
+                Volatile.Write(ref _soon, null);
             }
         }
         _firstCheck.TrySetResult();

@@ -56,6 +56,9 @@ public sealed class ServiceProcess : IAsyncDisposable
     /// </summary>
     public Task<ProcessExit> Exited { get; }
 
+    /// <summary>Completes the moment the main process has ended (waitpid), before its last output is in the log.</summary>
+    public Task<ProcessExit> MainExited => _leaderExit.Task;
+
     /// <summary>Whether the main process has ended (its children may not have: see <see cref="StopAsync"/>).</summary>
     public bool HasExited => _leaderExit.Task.IsCompleted;
 
