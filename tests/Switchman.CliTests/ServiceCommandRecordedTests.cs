@@ -40,13 +40,15 @@ public sealed class ServiceCommandRecordedTests : IAsyncLifetime
         Assert.Equal(("POST", "/api/v1/services/api/restart?rolling=true&drain_timeout=45s"), (Assert.Single(_api.Requests).Method, _api.Requests[0].Target));
     }
 
-    [Fact]
-    public async Task RestartDrainTimeout_WithoutRolling_RefusedBeforeAnyRequest()
+    [Theory]
+    [InlineData("--drain-timeout applies to a rolling restart: add --rolling", "--drain-timeout", "45s")]
+    [InlineData("--rolling goes through every node: leave out --node", "--rolling", "--node", "lb1")]
+    public async Task Restart_OptionsThatDoNotGoTogether_RefusedBeforeAnyRequest(string error, params string[] options)
     {
-        var result = await _api.RunAsync("service", "restart", "api", "--drain-timeout", "45s");
+        var result = await _api.RunAsync(["service", "restart", "api", .. options]);
 
         Assert.True(result.ExitCode == 1, result.ToString());
-        Assert.Contains("--drain-timeout applies to a rolling restart: add --rolling", result.StandardError, StringComparison.Ordinal);
+        Assert.Contains(error, result.StandardError, StringComparison.Ordinal);
         Assert.Empty(_api.Requests);
     }
 

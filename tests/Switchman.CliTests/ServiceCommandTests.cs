@@ -74,6 +74,7 @@ public sealed class ServiceCommandTests(ITestOutputHelper output) : IAsyncLifeti
         Assert.True(list.ExitCode == 0, list.ToString());
         Assert.Matches($@"^│ sleeper +│ {before.Node} +│ stopped +│ +- │", Row(list, ServiceTarget.Sleeper));
         Assert.Contains("service sleeper: stopped by ops; `switchman service start sleeper` starts it again", list.Output);
+        Assert.DoesNotContain(list.Output, l => l.StartsWith("service sleeper on ", StringComparison.Ordinal));
         Assert.False(IsSleeping(before.Pid!.Value), $"the stopped process {before.Pid} still runs");
 
         var start = await _node.RunAsync("service", "start", ServiceTarget.Sleeper);

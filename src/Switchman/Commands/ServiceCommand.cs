@@ -95,6 +95,10 @@ internal static class ServiceCommand
             {
                 result.AddError("--drain-timeout applies to a rolling restart: add --rolling");
             }
+            if (result.GetValue(node) is not null && result.GetValue(rolling))
+            {
+                result.AddError("--rolling goes through every node: leave out --node, or leave out --rolling to restart one node's instance");
+            }
         });
         AdminCommandAction.Set(command, async (context, parseResult, cancellationToken) =>
         {

@@ -57,7 +57,8 @@ internal static class ServicesView
             {
                 console.MarkupLine($"service {name}: [yellow]no node reports an instance yet[/]");
             }
-            foreach (var instance in service.Instances.Where(i => i.Problem is { Length: > 0 }))
+            // An instance stopped because an operator stopped the service says only that, said once above.
+            foreach (var instance in service.Instances.Where(i => i.Problem is { Length: > 0 } && !(service.StoppedBy is not null && i.State == ServiceInstanceStates.Stopped)))
             {
                 var colour = instance.State == ServiceInstanceStates.Failed ? "red" : "yellow";
                 console.MarkupLine($"service {name} on {Markup.Escape(instance.Node)}: [{colour}]{Markup.Escape(instance.Problem!)}[/]");
