@@ -28,6 +28,20 @@ public sealed class AdminClient : IDisposable
     /// </summary>
     public static readonly TimeSpan MembershipChangeTime = TimeSpan.FromSeconds(60);
 
+    /// <summary>
+    /// What a service action (restart, stop, start, cleanup) may take beyond the request timeout: the node answers once
+    /// the instances got there, which takes up to their stop_timeout and start_timeout (20 s and 60 s by default).
+    /// </summary>
+    public static readonly TimeSpan ServiceActionTime = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// What a rolling restart may take beyond the request timeout: for each node in turn, the drain (30 s by default),
+    /// the stop and start timeouts, and up to a minute for every load balancer to see the server up again.
+    /// </summary>
+    public static readonly TimeSpan RollingRestartTime = TimeSpan.FromMinutes(30);
+
+    private const string ServicesPath = "api/v1/services";
+
     private readonly HttpClient _http;
 
     /// <param name="settings">Where the node is and the token to send.</param>
@@ -162,8 +176,7 @@ public sealed class AdminClient : IDisposable
     /// <exception cref="AdminApiException">404 no such server; 409 requests were still in flight when the wait ended (the server stays in drain).</exception>
     public async Task<AdminResponse<ConfigChange>> RemoveServerAsync(string backend, string server, TimeSpan drainTimeout, CancellationToken cancellationToken)
     {
-        var seconds = ((long)Math.Ceiling(drainTimeout.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
-        using var request = new HttpRequestMessage(HttpMethod.Delete, $"{ServerPath(backend, server)}?timeout={seconds}s");
+        using var request = new HttpRequestMessage(HttpMethod.Delete, $"{ServerPath(backend, server)}?timeout={Seconds(drainTimeout)}s");
         var (_, body) = await SendAsync(request, Settings.RequestTimeout + drainTimeout, cancellationToken).ConfigureAwait(false);
         return Read(body, AdminJsonContext.Default.ConfigChange);
     }
@@ -233,6 +246,88 @@ public sealed class AdminClient : IDisposable
         return Read(body, AdminJsonContext.Default.NodeStanding);
     }
 
+    /// <summary><c>GET /api/v1/services</c>: every configured service and its instance on each node, as the nodes report them.</summary>
+    public async Task<AdminResponse<ServiceList>> GetServicesAsync(CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, ServicesPath);
+        var (_, body) = await SendAsync(request, cancellationToken).ConfigureAwait(false);
+        return Read(body, AdminJsonContext.Default.ServiceList);
+    }
+
+    /// <summary><c>GET /api/v1/services/{name}</c>: one service and its instances.</summary>
+    /// <exception cref="AdminApiException">404 no such service (the message names those that exist).</exception>
+    public async Task<AdminResponse<ServiceStatus>> GetServiceAsync(string name, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, ServicePath(name));
+        var (_, body) = await SendAsync(request, cancellationToken).ConfigureAwait(false);
+        return Read(body, AdminJsonContext.Default.ServiceStatus);
+    }
+
+    /// <summary>
+    /// <c>POST /api/v1/services/{name}/restart</c>: restarts the instance on <paramref name="node"/>, or on every node at
+    /// once; with <paramref name="rolling"/>, one node at a time, each drained in every load balancer first (waiting up
+    /// to <paramref name="drainTimeout"/>, the node's default 30 s when null) and put back once healthy. The node answers
+    /// once the instances are back, so the call's timeout is stretched by <see cref="ServiceActionTime"/>, and a rolling
+    /// restart's by <see cref="RollingRestartTime"/>.
+    /// </summary>
+    /// <returns>The service after the restart, and the steps taken.</returns>
+    /// <exception cref="AdminApiException">
+    /// 404 no such service, or no instance on that node; 409 the order was refused, or a rolling restart stopped
+    /// (<see cref="ApiError.Steps"/> then says how far it got); 422 a bad combination or drain timeout.
+    /// </exception>
+    public async Task<AdminResponse<ServiceAction>> RestartServiceAsync(
+        string name, string? node, bool rolling, TimeSpan? drainTimeout, CancellationToken cancellationToken)
+    {
+        var query = new List<string>();
+        if (node is { Length: > 0 })
+        {
+            query.Add("node=" + Uri.EscapeDataString(node));
+        }
+        if (rolling)
+        {
+            query.Add("rolling=true");
+        }
+        if (drainTimeout is { } drain)
+        {
+            query.Add($"drain_timeout={Seconds(drain)}s");
+        }
+        using var request = new HttpRequestMessage(HttpMethod.Post, WithQuery(ServicePath(name, "restart"), query));
+        var (_, body) = await SendAsync(request, Settings.RequestTimeout + (rolling ? RollingRestartTime : ServiceActionTime), cancellationToken).ConfigureAwait(false);
+        return Read(body, AdminJsonContext.Default.ServiceAction);
+    }
+
+    /// <summary>
+    /// <c>POST /api/v1/services/{name}/stop</c>: stops the service on every node and keeps it stopped, across
+    /// configuration changes, until <see cref="StartServiceAsync"/>. The node answers once the instances stopped (within
+    /// their stop_timeout), so the call's timeout is stretched by <see cref="ServiceActionTime"/>.
+    /// </summary>
+    /// <exception cref="AdminApiException">404 no such service.</exception>
+    public Task<AdminResponse<ServiceAction>> StopServiceAsync(string name, CancellationToken cancellationToken) =>
+        ServiceActionAsync(ServicePath(name, "stop"), cancellationToken);
+
+    /// <summary><c>POST /api/v1/services/{name}/start</c>: starts a stopped service again.</summary>
+    /// <exception cref="AdminApiException">404 no such service.</exception>
+    public Task<AdminResponse<ServiceAction>> StartServiceAsync(string name, CancellationToken cancellationToken) =>
+        ServiceActionAsync(ServicePath(name, "start"), cancellationToken);
+
+    /// <summary>
+    /// <c>POST /api/v1/services/{name}/cleanup</c>: forgets the service's failures on <paramref name="node"/> or on every
+    /// node; an instance left stopped by its failures starts again.
+    /// </summary>
+    /// <exception cref="AdminApiException">404 no such service, or no instance on that node.</exception>
+    public Task<AdminResponse<ServiceAction>> CleanupServiceAsync(string name, string? node, CancellationToken cancellationToken) =>
+        ServiceActionAsync(WithQuery(ServicePath(name, "cleanup"), node is { Length: > 0 } ? ["node=" + Uri.EscapeDataString(node)] : []), cancellationToken);
+
+    /// <summary><c>GET /api/v1/services/{name}/log?lines=N</c>: the last lines of the output of the answering node's instance, as text.</summary>
+    /// <exception cref="AdminApiException">404 no such service, or it has written nothing on that node; 422 a bad line count.</exception>
+    public async Task<string> GetServiceLogAsync(string name, int? lines, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, WithQuery(
+            ServicePath(name, "log"), lines is { } count ? ["lines=" + count.ToString(CultureInfo.InvariantCulture)] : []));
+        var (_, body) = await SendAsync(request, cancellationToken).ConfigureAwait(false);
+        return body;
+    }
+
     /// <summary><c>GET /api/v1/events?follow=false</c>: the events still in the node's history, after <paramref name="since"/> when given, oldest first.</summary>
     public async Task<IReadOnlyList<AdminEventItem>> GetEventsAsync(long? since, CancellationToken cancellationToken)
     {
@@ -288,6 +383,13 @@ public sealed class AdminClient : IDisposable
     }
 
     public void Dispose() => _http.Dispose();
+
+    private async Task<AdminResponse<ServiceAction>> ServiceActionAsync(string path, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, path);
+        var (_, body) = await SendAsync(request, Settings.RequestTimeout + ServiceActionTime, cancellationToken).ConfigureAwait(false);
+        return Read(body, AdminJsonContext.Default.ServiceAction);
+    }
 
     /// <summary>
     /// The next event of the stream, or null at its end. SSE comments (the node's heartbeats) never get here; messages
@@ -442,6 +544,18 @@ public sealed class AdminClient : IDisposable
             ? revision
             : null;
 
+    /// <summary>A duration as whole seconds, rounded up, as the API's query parameters take it (with an "s").</summary>
+    private static string Seconds(TimeSpan duration) => ((long)Math.Ceiling(duration.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+
+    private static string WithQuery(string path, IReadOnlyList<string> query) => query.Count == 0 ? path : path + "?" + string.Join('&', query);
+
+    private static string ServicePath(string name, string? what = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        var path = $"{ServicesPath}/{Uri.EscapeDataString(name)}";
+        return what is null ? path : $"{path}/{what}";
+    }
+
     private static string ServersPath(string backend)
     {
         ArgumentException.ThrowIfNullOrEmpty(backend);
@@ -466,6 +580,6 @@ public sealed class AdminClient : IDisposable
         {
             query.Add("follow=false");
         }
-        return query.Count == 0 ? "api/v1/events" : "api/v1/events?" + string.Join('&', query);
+        return WithQuery("api/v1/events", query);
     }
 }

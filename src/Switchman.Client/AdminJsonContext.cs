@@ -21,6 +21,9 @@ namespace Switchman.Client;
 [JsonSerializable(typeof(AddMemberRequest))]
 [JsonSerializable(typeof(VipList))]
 [JsonSerializable(typeof(NodeStanding))]
+[JsonSerializable(typeof(ServiceList))]
+[JsonSerializable(typeof(ServiceStatus))]
+[JsonSerializable(typeof(ServiceAction))]
 internal sealed partial class AdminJsonContext : JsonSerializerContext;
 
 internal sealed record StateRequest(string State);

@@ -25,6 +25,9 @@ public sealed record ApiError
 
     /// <summary>404 for a node: the node names that do exist.</summary>
     public IReadOnlyList<string>? Nodes { get; init; }
+
+    /// <summary>409 when a rolling restart stopped: the steps it took up to where it stopped, one a line.</summary>
+    public IReadOnlyList<string>? Steps { get; init; }
 }
 
 /// <summary>One validation error of a refused configuration.</summary>

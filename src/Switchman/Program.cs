@@ -13,6 +13,7 @@ var root = new RootCommand("Switchman: a highly available load balancer and clus
     ServerCommand.Create(),
     MembersCommand.Create(),
     VipsCommand.Create(),
+    ServiceCommand.Create(),
     NodeCommand.Create(),
     EventsCommand.Create(),
     ReloadCommand.Create(),

@@ -5,13 +5,17 @@ using Switchman.Client;
 namespace Switchman.Commands;
 
 /// <summary>
-/// <c>switchman status</c> for people, in the manner of <c>pcs status</c> / crm_mon: the node line, the VIPs (when
-/// any are configured), the frontends, then a table per backend with each server's state and health in colour (ready
-/// green, drain yellow, maint grey; up green, down red).
+/// <c>switchman status</c> for people, in the manner of <c>pcs status</c> / crm_mon: the node line, the VIPs and the
+/// services (each when any are configured), the frontends, then a table per backend with each server's state and health
+/// in colour (ready green, drain yellow, maint grey; up green, down red).
 /// </summary>
 internal static class StatusView
 {
-    public static void Render(IAnsiConsole console, NodeStatus status)
+    /// <param name="console">Where to write.</param>
+    /// <param name="status">The node's status.</param>
+    /// <param name="services">The services (<c>GET /api/v1/services</c>); null or empty: no section.</param>
+    /// <param name="now">The time uptimes are measured to.</param>
+    public static void Render(IAnsiConsole console, NodeStatus status, IReadOnlyList<ServiceStatus>? services, DateTimeOffset now)
     {
         console.MarkupLine(NodeLine(status));
         if (status.Cluster is { Enabled: true } cluster)
@@ -23,6 +27,13 @@ internal static class StatusView
             console.WriteLine();
             console.MarkupLine("[bold]VIPs[/]");
             VipsView.RenderTable(console, vips, status.Node?.Id);
+        }
+        if (services is { Count: > 0 })
+        {
+            console.WriteLine();
+            console.MarkupLine("[bold]Services[/]");
+            ServicesView.RenderTable(console, services, now);
+            ServicesView.RenderNotes(console, services);
         }
 
         console.WriteLine();
