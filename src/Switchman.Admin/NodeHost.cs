@@ -130,6 +130,7 @@ public sealed class NodeHost : IAsyncDisposable
         builder.Services.AddSingleton(sp => new ServiceSupervisor(
             sp.GetRequiredService<IChangeLog>(), NodeIdentity.Of(config), runsServices: !witness, ServiceDirectory(config), removeDirectoryAtStop: DataDirectoryOf(config) is null,
             (backend, server) => sp.GetRequiredService<DataPlane>().Recheck(backend, server),
+            sp.GetRequiredService<IVipMembership>(), sp.GetRequiredService<HolderReport>(),
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>()));
         // Before the data plane: the node's own backends are starting when its first health round runs, and stop after its listeners.
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ServiceSupervisor>());
@@ -148,6 +149,7 @@ public sealed class NodeHost : IAsyncDisposable
         }
         builder.Services.AddSingleton(sp => new LinkAddresses(sp.GetRequiredService<ILinkOperations>(), sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddSingleton<IVipMembership>(sp => sp.GetService<ClusterNode>() is { } node ? new ClusterVipMembership(node) : new LoneVipMembership());
+        builder.Services.AddSingleton(sp => new HolderReport(sp.GetRequiredService<IVipMembership>()));
         builder.Services.AddSingleton(sp =>
         {
             var keeper = new VipKeeper(
@@ -155,7 +157,7 @@ public sealed class NodeHost : IAsyncDisposable
                 sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<VipKeeper>>(),
                 sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), sp.GetRequiredService<IVipMembership>(),
                 // vip_interfaces is node-local and read at start: the file's override, else the VIP's own interface.
-                config.InterfaceFor);
+                config.InterfaceFor, sp.GetRequiredService<HolderReport>());
             // A VIP given to this node is taken the moment the assignment is applied, not at the keeper's next look.
             if (sp.GetService<ClusterNode>() is { } node)
             {

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Switchman.Core.Changes;
+using Switchman.Core.Vips;
 using Switchman.Supervisor.Monitoring;
 using Switchman.Supervisor.Processes;
 
@@ -10,11 +11,17 @@ namespace Switchman.Supervisor;
 /// watches it (its process, and its monitor every interval), restarts it after a failure with a back-off, counts its
 /// failures within the service's <c>failure_timeout</c>, leaves it failed once <c>on_fail: stop</c> or
 /// <c>migration_threshold</c> says so, carries out restart and cleanup orders, and stops it (SIGTERM, then SIGKILL of its
-/// whole process group after <c>stop_timeout</c>) when it should not run.
+/// whole process group after <c>stop_timeout</c>) when it should not run. A singleton runs under a right that a majority
+/// renews (its VIP's lease): the loop keeps a guard process armed with what is left of that right and kills the
+/// instance's process group at once when it ends (self-fencing), and the guard does it if this process is frozen or
+/// dies; so once the right has surely ended here, another node may start the singleton.
 /// Everything the loop decides is published as one <see cref="ServiceInstanceReport"/>.
 /// </summary>
 public sealed class ServiceInstance : IAsyncDisposable
 {
+    /// <summary>How often a fenced instance renews its guard at least (its right is counted in hundreds of ms).</summary>
+    private static readonly TimeSpan FenceLookEvery = TimeSpan.FromMilliseconds(20);
+
     /// <summary>How often the monitor is asked while an instance starts (its interval, when shorter).</summary>
     private static readonly TimeSpan StartingLookEvery = TimeSpan.FromMilliseconds(100);
 
@@ -39,6 +46,10 @@ public sealed class ServiceInstance : IAsyncDisposable
     private ServiceProcess? _process;
     private InstanceDefinition? _running;
     private IServiceMonitor? _monitor;
+    private DeadlineGuard? _guard;
+
+    /// <summary>The latest end of this node's right to run a fenced instance seen so far (a timestamp).</summary>
+    private long _rightEndsAt;
     private long _nextMonitor;
     private long _startedAt;
     private long _restartAt;
@@ -122,6 +133,15 @@ public sealed class ServiceInstance : IAsyncDisposable
     private async Task StepAsync(CancellationToken stopping)
     {
         var desire = Volatile.Read(ref _desire);
+        if (_process is { } fenced && desire.RightRemaining is { } fence && FenceRemaining(fence) is var left && left != Timeout.InfiniteTimeSpan && left <= TimeSpan.Zero)
+        {
+            // Self-fencing: no graceful stop, the right may be about to pass to another node.
+            fenced.Kill();
+            SupervisionLog.Fenced(_logger, _service, fenced.Pid);
+            await StopProcessAsync(stopping).ConfigureAwait(false);
+            Publish(_report with { State = ServiceInstanceState.Stopped, Pid = null, StartedAt = null, Problem = "killed: this node lost the right to run it" });
+            return;
+        }
         if (desire.CleanupOrder > _report.CleanupIndex)
         {
             _failures.Clear();
@@ -149,7 +169,7 @@ public sealed class ServiceInstance : IAsyncDisposable
             }
             return;
         }
-        if (_failed || _time.GetTimestamp() < _restartAt)
+        if (_failed || _time.GetTimestamp() < _restartAt || (desire.RightRemaining?.Invoke() is { } right && right != Timeout.InfiniteTimeSpan && right <= TimeSpan.Zero))
         {
             return;
         }
@@ -184,12 +204,16 @@ public sealed class ServiceInstance : IAsyncDisposable
         }
         if (desire.Definition != _running)
         {
-            // Only its monitor, thresholds or timeouts changed: the process keeps running under them.
+            // Only its monitor, thresholds, timeouts or placement changed: the process keeps running under them.
             if (desire.Definition.Config.Monitor != _running!.Config.Monitor)
             {
                 _monitor = desire.Definition.CreateMonitor(_time);
             }
             _running = desire.Definition;
+        }
+        if (_guard is { } guard && desire.RightRemaining is { } fence)
+        {
+            guard.Renew(FenceRemaining(fence));
         }
         if (_time.GetTimestamp() < _nextMonitor)
         {
@@ -227,6 +251,25 @@ public sealed class ServiceInstance : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// How long a fenced instance may still run: until this node's right to run it ends (the latest end it has seen),
+    /// plus <see cref="SingletonFence.Grace"/>; <see cref="Timeout.InfiniteTimeSpan"/> for a right that never ends (a node alone).
+    /// </summary>
+    private TimeSpan FenceRemaining(Func<TimeSpan> right)
+    {
+        var remaining = right();
+        if (remaining == Timeout.InfiniteTimeSpan)
+        {
+            return Timeout.InfiniteTimeSpan;
+        }
+        var now = _time.GetTimestamp();
+        if (remaining > TimeSpan.Zero)
+        {
+            _rightEndsAt = Math.Max(_rightEndsAt, now + (long)(remaining.TotalSeconds * _time.TimestampFrequency));
+        }
+        return TimeSpan.FromSeconds((_rightEndsAt - now) / (double)_time.TimestampFrequency) + SingletonFence.Grace;
+    }
+
     /// <summary>The monitor's answer (within its timeout). A failed answer waits a moment for a process exit that explains it.</summary>
     private async Task<MonitorResult> CheckUnlessExitedAsync(IServiceMonitor monitor, ServiceProcess process, CancellationToken stopping)
     {
@@ -249,7 +292,19 @@ public sealed class ServiceInstance : IAsyncDisposable
             _monitor = definition.CreateMonitor(_time);
             _startedAt = _time.GetTimestamp();
             _nextMonitor = _startedAt;
-            _records.Add(definition.Spec.Name, process.Pid);
+            try
+            {
+                _records.Add(definition.Spec.Name, process.Pid);
+            }
+            catch (InvalidOperationException)
+            {
+                // It already ended (a program that exits at once): nothing to record; the next step sees the exit.
+            }
+            if (desire.RightRemaining is { } right)
+            {
+                _guard = ProcessGroupGuard.Start(process, _time);
+                _guard.Renew(FenceRemaining(right));
+            }
             SupervisionLog.Started(_logger, _service, process.Pid);
             _metrics.Started(_service);
             Publish(_report with
@@ -261,6 +316,12 @@ public sealed class ServiceInstance : IAsyncDisposable
         catch (ServiceStartException e)
         {
             Fail(e.Message, desire);
+        }
+        catch (GuardStartException e)
+        {
+            // Unguarded, a singleton could outlive this node's right: it does not run.
+            _process?.Kill();
+            Fail($"its guard could not start: {e.Message}", desire);
         }
     }
 
@@ -314,6 +375,11 @@ public sealed class ServiceInstance : IAsyncDisposable
         finally
         {
             await process.DisposeAsync().ConfigureAwait(false);
+            if (_guard is { } guard)
+            {
+                _guard = null;
+                await guard.DisarmAsync().ConfigureAwait(false);
+            }
             _records.Remove(_running?.Spec.Name ?? _service, process.Pid);
         }
     }
@@ -324,6 +390,10 @@ public sealed class ServiceInstance : IAsyncDisposable
         var now = _time.GetTimestamp();
         var until = _process is not null ? _nextMonitor : _restartAt > now && !_failed ? _restartAt : long.MaxValue;
         var wait = until == long.MaxValue ? Timeout.InfiniteTimeSpan : TimeSpan.FromSeconds(Math.Max(0, until - now) / (double)_time.TimestampFrequency);
+        if (_guard is not null && (wait == Timeout.InfiniteTimeSpan || wait > FenceLookEvery))
+        {
+            wait = FenceLookEvery;
+        }
         using var waiting = CancellationTokenSource.CreateLinkedTokenSource(stopping);
         var woken = _wake.WaitAsync(waiting.Token);
         var tasks = new List<Task> { woken };
@@ -355,6 +425,7 @@ public sealed class ServiceInstance : IAsyncDisposable
 
 /// <summary>
 /// What the node wants of one instance now: whether it should run (and if not, why), its definition with this node's
-/// placeholders filled, and the restart and cleanup orders in force.
+/// placeholders filled, the restart and cleanup orders in force, and for a singleton the right to run it (how long it
+/// lasts at most unless renewed; <see cref="Timeout.InfiniteTimeSpan"/> on a node alone); null for a clone, which needs none.
 /// </summary>
-public sealed record InstanceDesire(bool ShouldRun, string? WhyNot, InstanceDefinition? Definition, long RestartOrder, long CleanupOrder);
+public sealed record InstanceDesire(bool ShouldRun, string? WhyNot, InstanceDefinition? Definition, long RestartOrder, long CleanupOrder, Func<TimeSpan>? RightRemaining = null);

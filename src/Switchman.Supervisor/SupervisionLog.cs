@@ -23,6 +23,9 @@ internal static partial class SupervisionLog
     [LoggerMessage(EventId = 7006, Level = LogLevel.Warning, Message = "Service {Service} (pid {Pid}) did not stop within its stop_timeout {Timeout} after SIGTERM: killed its process group")]
     public static partial void KilledAfterTimeout(ILogger logger, string service, int pid, TimeSpan timeout);
 
+    [LoggerMessage(EventId = 7007, Level = LogLevel.Warning, Message = "Service {Service} (pid {Pid}) killed at once: this node lost the right to run it (self-fencing)")]
+    public static partial void Fenced(ILogger logger, string service, int pid);
+
     [LoggerMessage(EventId = 7008, Level = LogLevel.Information, Message = "Service {Service}: failures cleaned up")]
     public static partial void CleanedUp(ILogger logger, string service);
 

@@ -231,9 +231,9 @@ public sealed class VipAssignerTests
 
         public void Resume(string node) => Suspended.Remove(node);
 
-        public bool SurelyReleased(string node, long releaseIndex) => Released;
+        public bool SurelyReleased(string node, long releaseIndex, TimeSpan extra = default) => Released;
 
-        public bool LeaseSurelyEnded(string node) => Released && !(GrantedOnSuspension && Suspended.Contains(node));
+        public bool LeaseSurelyEnded(string node, TimeSpan extra = default) => Released && !(GrantedOnSuspension && Suspended.Contains(node));
 
         public bool MembershipSettled() => true;
     }

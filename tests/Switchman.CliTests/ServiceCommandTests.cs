@@ -155,9 +155,7 @@ public sealed class ServiceCommandTests(ITestOutputHelper output) : IAsyncLifeti
         Assert.False(IsSleeping(after.Pid!.Value), $"process {after.Pid} outlived the node");
     }
 
-    [Fact(Skip = "Supervisor bug: ServiceInstance.Start records the pid after the spawn (ProcessRecords.Add reads /proc/PID/stat); a program that "
-        + "exits at once is reaped by then, Add throws InvalidOperationException (not a ServiceStartException), the instance's loop ends "
-        + "(event 7009 'supervision failed') and its failure is never reported")]
+    [Fact]
     public async Task List_ProgramThatExitsAtOnce_ShownFailedWithItsProblem()
     {
         await using var node = await ServiceTarget.StartAsync(output, brokenCommand: "[/bin/false]");

@@ -32,7 +32,8 @@ internal static class ServiceEndpoints
         Find(store, service, out var config) is { } notFound ? notFound : ApiResults.Json(Document(store.State, config!));
 
     public static async Task<IResult> RestartAsync(
-        string service, HttpRequest request, ClaimsPrincipal user, ConfigStore store, RollingRestart rolling, TimeProvider time, CancellationToken cancellationToken)
+        string service, HttpRequest request, ClaimsPrincipal user, ConfigStore store, RollingRestart rolling, TimeProvider time,
+        Microsoft.Extensions.Hosting.IHostApplicationLifetime lifetime, CancellationToken cancellationToken)
     {
         if (Find(store, service, out var config) is { } notFound)
         {
@@ -51,7 +52,8 @@ internal static class ServiceEndpoints
         var author = ConfigEndpoints.Author(user);
         if (isRolling)
         {
-            var result = await rolling.RunAsync(config!, drainLimit, author, cancellationToken).ConfigureAwait(false);
+            // Not the request's token: a client that goes away (Ctrl+C, a timeout) must not leave a server drained halfway.
+            var result = await rolling.RunAsync(config!, drainLimit, author, lifetime.ApplicationStopping).ConfigureAwait(false);
             return result.Failure is { } failure
                 ? ApiResults.Json(new ServiceActionFailedDocument($"rolling restart of {service} stopped: {failure}", result.Steps), StatusCodes.Status409Conflict)
                 : ApiResults.Json(new ServiceActionDocument(Document(store.State, config!), result.Steps));

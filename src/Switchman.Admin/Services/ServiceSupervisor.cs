@@ -11,8 +11,9 @@ using Switchman.Supervisor.Processes;
 namespace Switchman.Admin.Services;
 
 /// <summary>
-/// This node's side of the <c>services:</c> section: one <see cref="ServiceInstance"/> for each service that runs here,
-/// told what the shared state wants of it (running unless an operator stopped the service, started only once the
+/// This node's side of the <c>services:</c> section: one <see cref="ServiceInstance"/> for each service that may run here
+/// (a clone on its nodes; a singleton on every load balancer, running only where its VIP is held, under that node's
+/// lease), told what the shared state wants of it (running unless an operator stopped the service, started only once the
 /// services it comes <c>after</c> run here, restart and cleanup orders), and the instances' reports written back to the
 /// state as one <c>report_service_instances</c> command whenever they change, so that every node's status, events and
 /// rolling restarts see them. Owns the instances: stops them, dependents first, when the node stops. Started before the
@@ -32,11 +33,16 @@ public sealed class ServiceSupervisor : IHostedService, IAsyncDisposable
     private readonly string _directory;
     private readonly bool _removeDirectoryAtStop;
     private readonly Action<string, string> _serverBack;
+    private readonly Vips.IVipMembership _membership;
+    private readonly Vips.HolderReport _holderReport;
     private readonly ServiceMetrics _metrics;
     private readonly TimeProvider _time;
     private readonly ILoggerFactory _loggers;
     private readonly ILogger<ServiceSupervisor> _logger;
     private readonly Dictionary<string, ServiceInstance> _instances = new(StringComparer.Ordinal);
+
+    /// <summary>Services that were singletons at some point (an instance of one may still be stopping after a change).</summary>
+    private readonly HashSet<string> _singletons = new(StringComparer.Ordinal);
 
     /// <summary>Instances of services no longer here, being disposed; awaited at stop.</summary>
     private readonly List<Task> _retiring = [];
@@ -53,8 +59,10 @@ public sealed class ServiceSupervisor : IHostedService, IAsyncDisposable
     /// <param name="serverBack">Told (backend, server) when this node's instance of a service with a backend starts running (its monitor passed), so that this node's load balancer looks at it at once.</param>
     public ServiceSupervisor(
         IChangeLog log, string node, bool runsServices, string directory, bool removeDirectoryAtStop, Action<string, string> serverBack,
-        TimeProvider time, ILoggerFactory loggers, IMeterFactory meters)
+        Vips.IVipMembership membership, Vips.HolderReport holderReport, TimeProvider time, ILoggerFactory loggers, IMeterFactory meters)
     {
+        _membership = membership;
+        _holderReport = holderReport;
         _serverBack = serverBack;
         _directory = directory;
         _removeDirectoryAtStop = removeDirectoryAtStop;
@@ -98,6 +106,43 @@ public sealed class ServiceSupervisor : IHostedService, IAsyncDisposable
         _log.StateApplied += OnStateApplied;
         _loop = RunAsync(_stopping.Token);
     }
+
+    /// <summary>
+    /// Tells the leader (through <see cref="Vips.HolderReport"/>) how far this node has let go of its singletons: up to the
+    /// state it looked at, unless a singleton that state does not place here still runs (it is stopping).
+    /// </summary>
+    private void ReportRelease(SharedState state)
+    {
+        List<ServiceInstance> instances;
+        lock (_instances)
+        {
+            instances = [.. _instances.Values];
+        }
+        var singletons = instances.Where(i => state.Config?.FindService(i.Service) is { Placement: ServicePlacement.Singleton } || IsSingleton(i)).ToList();
+        if (singletons.Count == 0)
+        {
+            _holderReport.Services(long.MaxValue);
+            return;
+        }
+        var lettingGo = singletons.Any(i => i.Report.State is ServiceInstanceState.Starting or ServiceInstanceState.Running or ServiceInstanceState.Stopping
+            && !PlacedHere(state, state.Config?.FindService(i.Service)));
+        if (!lettingGo)
+        {
+            _holderReport.Services(state.AppliedIndex);
+        }
+    }
+
+    private bool IsSingleton(ServiceInstance instance)
+    {
+        lock (_singletons)
+        {
+            return _singletons.Contains(instance.Service);
+        }
+    }
+
+    /// <summary>Whether <paramref name="state"/> places the singleton <paramref name="service"/> on this node: its VIP is given to it.</summary>
+    private bool PlacedHere(SharedState state, ServiceConfig? service) =>
+        service is { Placement: ServicePlacement.Singleton, WithVip: { } vip } && state.Vips.GetValueOrDefault(vip)?.Node == _node;
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
@@ -145,7 +190,9 @@ public sealed class ServiceSupervisor : IHostedService, IAsyncDisposable
         {
             while (!stopping.IsCancellationRequested)
             {
-                Reconcile(_log.State);
+                var state = _log.State;
+                Reconcile(state);
+                ReportRelease(state);
                 await ReportAsync(stopping).ConfigureAwait(false);
                 await WaitForWakeAsync(stopping).ConfigureAwait(false);
             }
@@ -174,6 +221,10 @@ public sealed class ServiceSupervisor : IHostedService, IAsyncDisposable
     {
         var config = state.Config;
         var services = config?.Services.Where(RunsHere).ToDictionary(s => s.Name, StringComparer.Ordinal) ?? [];
+        lock (_singletons)
+        {
+            _singletons.UnionWith(services.Values.Where(s => s.Placement == ServicePlacement.Singleton).Select(s => s.Name));
+        }
         lock (_instances)
         {
             foreach (var (name, instance) in _instances.ToList())
@@ -205,8 +256,8 @@ public sealed class ServiceSupervisor : IHostedService, IAsyncDisposable
         _retiring.RemoveAll(t => t.IsCompleted);
     }
 
-    /// <summary>Clones run on every load-balancer node, or on their <c>nodes</c>. (Singletons are placed by the leader: not yet built.)</summary>
-    private bool RunsHere(ServiceConfig service) => service.Placement == ServicePlacement.Clone && service.RunsOn(_node);
+    /// <summary>Clones run on every load-balancer node, or on their <c>nodes</c>; a singleton may run on any (where its VIP is).</summary>
+    private bool RunsHere(ServiceConfig service) => service.RunsOn(_node);
 
     private InstanceDesire DesireFor(ServiceConfig service, SwitchmanConfig config, SharedState state, IReadOnlyDictionary<string, ServiceConfig> here)
     {
@@ -217,6 +268,12 @@ public sealed class ServiceSupervisor : IHostedService, IAsyncDisposable
         if (Core.Configuration.Validation.ServiceHostChecks.ServerProblem(service, config, _node) is { } noServer)
         {
             whyNot = noServer;
+        }
+        else if (service.Placement == ServicePlacement.Singleton && !PlacedHere(state, service))
+        {
+            whyNot = state.Vips.GetValueOrDefault(service.WithVip!)?.Node is { } holder
+                ? $"runs where VIP {service.WithVip} is: on {holder}"
+                : $"runs where VIP {service.WithVip} is: nobody holds it now";
         }
         else if (state.StoppedServices.TryGetValue(service.Name, out var stoppedBy))
         {
@@ -229,9 +286,9 @@ public sealed class ServiceSupervisor : IHostedService, IAsyncDisposable
         if (whyNot is not null && here.Values.Where(s => s.After.Contains(service.Name)).FirstOrDefault(d => StateOf(d.Name) is ServiceInstanceState.Starting or ServiceInstanceState.Running or ServiceInstanceState.Stopping) is { } dependent)
         {
             // Stopped in order: what starts after it stops first.
-            return new InstanceDesire(true, null, definition, restart, cleanup);
+            return new InstanceDesire(true, null, definition, restart, cleanup, RightOf(service));
         }
-        return new InstanceDesire(whyNot is null, whyNot, definition, restart, cleanup);
+        return new InstanceDesire(whyNot is null, whyNot, definition, restart, cleanup, RightOf(service));
     }
 
     /// <summary>An instance's report changed: write the reports; one that just started running is looked at by the load balancer at once.</summary>
@@ -244,6 +301,10 @@ public sealed class ServiceSupervisor : IHostedService, IAsyncDisposable
         }
         Wake();
     }
+
+    /// <summary>A singleton runs under this node's lease (the one its VIPs are held under); a clone needs none.</summary>
+    private Func<TimeSpan>? RightOf(ServiceConfig service) =>
+        service.Placement == ServicePlacement.Singleton ? _membership.RightRemaining : null;
 
     private ServiceInstanceState? StateOf(string service) => _instances.GetValueOrDefault(service)?.Report.State;
 

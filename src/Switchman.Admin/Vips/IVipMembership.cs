@@ -47,11 +47,14 @@ public interface IVipMembership
     /// <summary>Ends a <see cref="Suspend"/>; a <see cref="Revoke"/> made meanwhile still holds.</summary>
     void Resume(string node);
 
-    /// <summary>Whether <paramref name="node"/> has surely let go of a VIP released at <paramref name="releaseIndex"/>.</summary>
-    bool SurelyReleased(string node, long releaseIndex);
+    /// <summary>
+    /// Whether <paramref name="node"/> has surely let go of a VIP released at <paramref name="releaseIndex"/>; with
+    /// <paramref name="extra"/>, of what it may keep that long after its lease ended (a singleton's fence grace).
+    /// </summary>
+    bool SurelyReleased(string node, long releaseIndex, TimeSpan extra = default);
 
-    /// <summary>Whether no lease <paramref name="node"/> may have had is live any more (it cannot be holding anything).</summary>
-    bool LeaseSurelyEnded(string node) => SurelyReleased(node, long.MaxValue);
+    /// <summary>Whether no lease <paramref name="node"/> may have had is live any more (plus <paramref name="extra"/>): it cannot be holding anything.</summary>
+    bool LeaseSurelyEnded(string node, TimeSpan extra = default) => SurelyReleased(node, long.MaxValue, extra);
 
     /// <summary>Whether every member is known (id and role) and answers: until then a first placement may wait.</summary>
     bool MembershipSettled();
@@ -90,7 +93,7 @@ public sealed class LoneVipMembership : IVipMembership
     {
     }
 
-    public bool SurelyReleased(string node, long releaseIndex) => node != NodeId || Volatile.Read(ref _report) >= releaseIndex;
+    public bool SurelyReleased(string node, long releaseIndex, TimeSpan extra = default) => node != NodeId || Volatile.Read(ref _report) >= releaseIndex;
 
     public bool MembershipSettled() => true;
 }
@@ -124,7 +127,8 @@ public sealed class ClusterVipMembership(ClusterNode cluster) : IVipMembership
 
     public void Resume(string node) => cluster.Leases.Resume(node);
 
-    public bool SurelyReleased(string node, long releaseIndex) => cluster.Leases.SurelyReleased(node, releaseIndex, cluster.Term, cluster.NodeId);
+    public bool SurelyReleased(string node, long releaseIndex, TimeSpan extra = default) =>
+        cluster.Leases.SurelyReleased(node, releaseIndex, cluster.Term, cluster.NodeId, extra);
 
     public bool MembershipSettled() => cluster.Members.All(m => m.Id is not null && m.Role is not null && Answers(m));
 

@@ -30,6 +30,9 @@ public sealed class VipAssigner(IChangeLog log, IVipMembership membership, TimeP
     private static readonly TimeSpan FirstPlacementGrace = TimeSpan.FromSeconds(3);
 
     private string? _lastProblem;
+
+    /// <summary>When this leader first saw each VIP released and not yet given on (monotonic), to time a graceful release.</summary>
+    private readonly Dictionary<string, long> _releasedAt = new(StringComparer.Ordinal);
     private long _leadingSince;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -76,17 +79,20 @@ public sealed class VipAssigner(IChangeLog log, IVipMembership membership, TimeP
         {
             var assignment = state.Vips.GetValueOrDefault(vip.Name);
             var wanted = plan.GetValueOrDefault(vip.Name);
+            var carried = Carried(config, vip.Name);
+            var extra = carried.Count > 0 ? SingletonFence.Grace : TimeSpan.Zero;
             if (assignment?.Node is { } holder)
             {
-                if (wanted != holder && WhyTake(state, holder, vip.Name, wanted) is { } reason)
+                _releasedAt.Remove(vip.Name);
+                if (wanted != holder && WhyTake(state, holder, vip.Name, wanted, extra) is { } reason)
                 {
                     if (reason == NodeLost && wanted is not null)
                     {
-                        await MoveFromLostAsync(vip.Name, holder, wanted, term, leading).ConfigureAwait(false);
+                        await MoveFromLostAsync(vip.Name, holder, wanted, term, extra, leading).ConfigureAwait(false);
                         continue;
                     }
                     var outcome = await AssignAsync(vip.Name, null, term, reason, null, leading).ConfigureAwait(false);
-                    if (outcome is { Accepted: true })
+                    if (outcome is { Accepted: true } && carried.Count == 0)
                     {
                         membership.Revoke(holder, outcome.Index);
                     }
@@ -95,9 +101,18 @@ public sealed class VipAssigner(IChangeLog log, IVipMembership membership, TimeP
             }
             if (assignment?.PreviousNode is { } previous)
             {
-                // Released (maybe by an earlier leader): no renewals for the old holder until it reports the release.
-                membership.Revoke(previous, assignment.Index);
-                if (!membership.SurelyReleased(previous, assignment.Index))
+                // Released (maybe by an earlier leader): no renewals for the old holder until it reports the release. A
+                // holder that stops the singletons this VIP carries keeps its lease while they stop (within their stop
+                // timeouts), so that they stop gracefully rather than being fenced.
+                if (!_releasedAt.TryGetValue(vip.Name, out var releasedAt))
+                {
+                    _releasedAt[vip.Name] = releasedAt = time.GetTimestamp();
+                }
+                if (carried.Count == 0 || time.GetElapsedTime(releasedAt) >= SingletonFence.ReleaseWait(carried.Max(s => s.StopTimeout)))
+                {
+                    membership.Revoke(previous, assignment.Index);
+                }
+                if (!membership.SurelyReleased(previous, assignment.Index, extra))
                 {
                     continue;
                 }
@@ -114,12 +129,12 @@ public sealed class VipAssigner(IChangeLog log, IVipMembership membership, TimeP
     /// holder from before the last check that its lease ended until it reports the move applied, so the check still
     /// holds when the command commits.
     /// </summary>
-    private async Task MoveFromLostAsync(string vip, string holder, string next, long term, CancellationToken leading)
+    private async Task MoveFromLostAsync(string vip, string holder, string next, long term, TimeSpan extra, CancellationToken leading)
     {
         membership.Suspend(holder);
         try
         {
-            if (!membership.LeaseSurelyEnded(holder))
+            if (!membership.LeaseSurelyEnded(holder, extra))
             {
                 return; // it was granted again just before the suspension: it answers after all
             }
@@ -136,14 +151,14 @@ public sealed class VipAssigner(IChangeLog log, IVipMembership membership, TimeP
     }
 
     /// <summary>Why <paramref name="holder"/> loses <paramref name="vip"/>; null when it keeps it (unhealthy, but nobody else can serve it).</summary>
-    private string? WhyTake(SharedState state, string holder, string vip, string? wanted)
+    private string? WhyTake(SharedState state, string holder, string vip, string? wanted, TimeSpan extra)
     {
         var standing = state.StandingOf(holder);
         if (!membership.IsReachable(holder))
         {
             // Not before its lease has surely ended: it could not be given away sooner anyway, and a holder that missed
             // a ping or two (a busy moment) keeps its VIP instead of moving it for nothing.
-            return membership.LeaseSurelyEnded(holder) ? NodeLost : null;
+            return membership.LeaseSurelyEnded(holder, extra) ? NodeLost : null;
         }
         if (standing.Standby)
         {
@@ -155,6 +170,10 @@ public sealed class VipAssigner(IChangeLog log, IVipMembership membership, TimeP
         }
         return wanted is null ? "no longer a holder" : "preempted";
     }
+
+    /// <summary>The singleton services that run where <paramref name="vip"/> is.</summary>
+    private static List<ServiceConfig> Carried(SwitchmanConfig config, string vip) =>
+        [.. config.Services.Where(s => s.Placement == ServicePlacement.Singleton && s.WithVip == vip)];
 
     private async Task<ChangeOutcome?> AssignAsync(string vip, string? node, long term, string reason, string? releasedFrom, CancellationToken leading)
     {

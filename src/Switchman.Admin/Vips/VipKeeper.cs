@@ -53,6 +53,7 @@ public sealed class VipKeeper : IHostedService, IAsyncDisposable
     private readonly ConcurrentDictionary<string, (string Where, string Error)> _failures = new(StringComparer.Ordinal);
     private readonly List<Task> _announcing = [];
     private readonly CancellationTokenSource _stopping = new();
+    private readonly HolderReport _report;
     private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private CancellationTokenRegistration _rightEnds;
     private CancellationToken _watchedRight;
@@ -61,7 +62,7 @@ public sealed class VipKeeper : IHostedService, IAsyncDisposable
 
     public VipKeeper(
         IChangeLog log, LinkAddresses addresses, NodeEvents events, TimeProvider time, ILogger<VipKeeper> logger, IMeterFactory meterFactory,
-        IVipMembership membership, Func<VipConfig, string>? interfaceFor = null)
+        IVipMembership membership, Func<VipConfig, string>? interfaceFor = null, HolderReport? report = null)
     {
         ArgumentNullException.ThrowIfNull(meterFactory);
         _log = log;
@@ -70,6 +71,7 @@ public sealed class VipKeeper : IHostedService, IAsyncDisposable
         _time = time;
         _logger = logger;
         _membership = membership;
+        _report = report ?? new HolderReport(membership);
         _interfaceFor = interfaceFor ?? (static vip => vip.Interface);
         var meter = meterFactory.Create(MeterName);
         meter.CreateObservableGauge("switchman.vip.held", HeldMeasurements, "{vip}", "1 for each configured VIP this node holds now, 0 for the others.");
@@ -188,7 +190,7 @@ public sealed class VipKeeper : IHostedService, IAsyncDisposable
         }
         if (caughtUp)
         {
-            _membership.Report(state.AppliedIndex);
+            _report.Keeper(state.AppliedIndex);
         }
     }
 

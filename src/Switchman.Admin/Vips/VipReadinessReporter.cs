@@ -75,6 +75,18 @@ public sealed class VipReadinessReporter(
         }
     }
 
+    /// <summary>
+    /// Why a singleton this VIP carries cannot run here: its instance on this node was left failed (its failures reached
+    /// <c>migration_threshold</c>, or <c>on_fail</c> says move or stop). The VIP then moves, and the singleton with it.
+    /// </summary>
+    private string? SingletonFailedHere(SharedState state, string vip) =>
+        state.Config?.Services
+            .Where(s => s.Placement == Core.Configuration.ServicePlacement.Singleton && s.WithVip == vip)
+            .Select(s => (s.Name, Report: state.InstanceOf(s.Name, membership.NodeId)))
+            .Where(s => s.Report?.State == ServiceInstanceState.Failed)
+            .Select(s => $"service {s.Name} failed here ({s.Report!.LastFailure ?? s.Report.Problem})")
+            .FirstOrDefault();
+
     /// <summary>Whether <paramref name="state"/> gives this node any VIP.</summary>
     private bool HoldsAny(SharedState state) => state.Vips.Values.Any(a => a.Node == membership.NodeId);
 
@@ -99,7 +111,7 @@ public sealed class VipReadinessReporter(
         var status = dataPlane.GetStatus();
         var failures = keeper.Failures;
         var unready = config.Vips
-            .Select(v => (v.Name, Why: failures.TryGetValue(v.Name, out var failure) ? failure : VipReadiness.WhyNot(v, dataPlane.Config, status)))
+            .Select(v => (v.Name, Why: failures.TryGetValue(v.Name, out var failure) ? failure : VipReadiness.WhyNot(v, dataPlane.Config, status) ?? SingletonFailedHere(state, v.Name)))
             .Where(v => v.Why is not null)
             .ToImmutableSortedDictionary(v => v.Name, v => v.Why!, StringComparer.Ordinal);
         var known = state.StandingOf(membership.NodeId).Unready;

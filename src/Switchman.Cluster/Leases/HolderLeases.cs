@@ -164,7 +164,10 @@ public sealed class HolderLeases
     /// (unless the holder was that earlier leader, in the term just before: it dropped its grants when it began to lead,
     /// its leader lease ended before this leader was elected, and no leader but this one has led since).
     /// </summary>
-    public bool SurelyReleased(string holder, long releaseIndex, long currentTerm, string localNodeId)
+    /// <param name="extra">Time the holder may keep what it holds after its lease ended (a singleton's fence grace): the
+    /// answer is yes only that much later, and the shortcut for a predecessor leader (whose lease ended before this leader
+    /// began) still waits that long after this leader began.</param>
+    public bool SurelyReleased(string holder, long releaseIndex, long currentTerm, string localNodeId, TimeSpan extra = default)
     {
         if (holder == localNodeId)
         {
@@ -188,6 +191,10 @@ public sealed class HolderLeases
             predecessor = _predecessor;
         }
         var wasPredecessor = predecessor is { } p && p.NodeId == holder && p.Term == currentTerm - 1;
+        if (extra > TimeSpan.Zero)
+        {
+            return _time.GetElapsedTime(Math.Max(lastGrant, since)) >= (wasPredecessor ? extra : WaitAfterLastGrant + extra);
+        }
         var from = wasPredecessor ? lastGrant : Math.Max(lastGrant, since);
         return from == 0 || _time.GetElapsedTime(from) >= WaitAfterLastGrant;
     }

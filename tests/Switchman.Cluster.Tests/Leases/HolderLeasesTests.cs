@@ -131,6 +131,33 @@ public sealed class HolderLeasesTests
     }
 
     [Fact]
+    public void A_holder_that_may_keep_a_singleton_past_its_lease_is_surely_released_only_that_much_later_its_report_still_counts_at_once()
+    {
+        var extra = TimeSpan.FromSeconds(1);
+        var node = new HolderLeases(_time, Lease, () => 8);
+        node.LeaderObserved("n2", 7, localNodeId: "n1");
+        _time.Advance(TimeSpan.FromSeconds(5));
+        node.LeaderObserved("n1", 8, localNodeId: "n1");
+
+        // The predecessor's lease ended before this leader began; its singleton may run for the grace after that.
+        Assert.False(node.SurelyReleased("n2", 20, currentTerm: 8, localNodeId: "n1", extra));
+        _time.Advance(extra);
+        Assert.True(node.SurelyReleased("n2", 20, 8, "n1", extra));
+
+        node.Answer("n3", report: 10);
+        node.Revoke("n3", releaseIndex: 21);
+        _time.Advance(node.WaitAfterLastGrant);
+        Assert.True(node.SurelyReleased("n3", 21, 8, "n1"));
+        Assert.False(node.SurelyReleased("n3", 21, 8, "n1", extra));
+        _time.Advance(extra);
+        Assert.True(node.SurelyReleased("n3", 21, 8, "n1", extra));
+
+        node.Answer("n4", report: 10);
+        node.Answer("n4", report: 22);
+        Assert.True(node.SurelyReleased("n4", 22, 8, "n1", extra));
+    }
+
+    [Fact]
     public void A_leader_elected_after_a_term_without_a_known_leader_waits_for_its_predecessor_too()
     {
         var node = new HolderLeases(_time, Lease, () => 9);

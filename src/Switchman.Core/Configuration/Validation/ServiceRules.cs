@@ -81,6 +81,11 @@ internal static class ServiceRules
                 errors.AddUnlessFailed(ConfigPath.Item(afterPath, i), $"service '{other}' does not exist; {Known("services", config.Services.Select(s => s.Name))}");
             }
         }
+        if (service.Placement == ServicePlacement.Singleton && service.WithVip is null)
+        {
+            errors.AddUnlessFailed(ConfigPath.Child(path, "with_vip"),
+                "a singleton runs where a VIP is (it moves with it, under the same lease): name the VIP with with_vip");
+        }
         if (service.WithVip is { } vip)
         {
             var vipPath = ConfigPath.Child(path, "with_vip");
