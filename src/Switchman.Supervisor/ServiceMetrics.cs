@@ -18,7 +18,8 @@ public sealed class ServiceMetrics
         var meter = meterFactory.Create(MeterName);
         _starts = meter.CreateCounter<long>("switchman.service.starts", "{start}", "Service instances started on this node (first starts and restarts).");
         _failures = meter.CreateCounter<long>("switchman.service.failures", "{failure}", "Service instance failures on this node: exits, failed monitors, starts that failed.");
-        _monitorDuration = meter.CreateHistogram<double>("switchman.service.monitor.duration", "s", "How long each monitor check of a service instance took.");
+        _monitorDuration = meter.CreateHistogram<double>("switchman.service.monitor.duration", "s", "How long each monitor check of a service instance took.",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5] });
     }
 
     public void Started(string service) => _starts.Add(1, new KeyValuePair<string, object?>("service", service));

@@ -26,6 +26,33 @@ public partial class ExampleConfigTests
             api.Health);
         Assert.NotNull(api.Passive);
         Assert.Equal(2, api.Retry.Retries);
+        // The node runs its two servers itself, each a service that is that server.
+        Assert.Equal([("demo-a", "a"), ("demo-b", "b")], config.Services.Select(s => (s.Name, s.ServerFor("any-node"))));
+        Assert.All(config.Services, s => Assert.Equal(("api", "{switchman}"), (s.Backend, s.Command[0])));
+    }
+
+    [Fact]
+    public void LoadYaml_OpenStackController_HasNoErrors_AndEveryControllerRunsKeystoneAsItsOwnServer()
+    {
+        using var dir = new TempDirectory();
+        File.WriteAllText(dir.File("cluster.key"), "cluster-secret-0d4e6a91b7c2\n");
+        File.WriteAllText(dir.File("admin.token"), "admin-secret-4c1d\n");
+        var yaml = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "examples", "openstack-controller.yaml"))
+            .Replace("/etc/switchman/cluster.key", dir.File("cluster.key"), StringComparison.Ordinal)
+            .Replace("/etc/switchman/admin.token", dir.File("admin.token"), StringComparison.Ordinal);
+
+        var config = TestConfigs.LoadValid(yaml, dir.Path);
+
+        var keystone = config.FindService("keystone")!;
+        var controllers = new[] { config.Cluster!.NodeId }.Concat(config.Cluster.Peers.Select(p => p.Id)).ToList();
+        Assert.Equal(["ctl1", "ctl2", "ctl3"], controllers);
+        var backend = config.FindBackend(keystone.Backend!)!;
+        Assert.All(controllers, node => Assert.Contains(backend.Servers, s => s.Name == keystone.ServerFor(node)));
+        var ctl2 = backend.Servers.Single(s => s.Name == "ctl2");
+        Assert.Equal("/usr/bin/keystone-wsgi-public --host 192.0.2.12 --port 5001",
+            string.Join(' ', keystone.Command.Select(new ServicePlaceholders("ctl2", HostPort.TryParse(ctl2.Address, out var address, out _) ? address : null, "switchman").Fill)));
+        Assert.Equal((ServicePlacement.Clone, "memcached"), (keystone.Placement, keystone.After.Single()));
+        Assert.Equal("192.0.2.10/24", config.Vips.Single().Address);
     }
 
     [Fact]
