@@ -31,8 +31,10 @@ public sealed class ServiceClusterTests(ITestOutputHelper output)
         {
             await Await.UntilAsync(() => cluster.Node(node).DataPlane.GetStatus().Backends.Single(b => b.Name == "api").Servers.All(s => s.Health == "up"), Settle,
                 $"every server up in {node.Id}'s load balancer");
-            // Every node sees every instance, as the nodes reported them through the log.
+            // Every node sees every instance, as the nodes reported them through the log, and publishes the same events.
             Assert.Equal(3, (await InstancesAsync(cluster.Node(node))).Count);
+            var started = cluster.Node(node).Events.Since(0).Where(e => e.Type == "service_started").Select(e => e.Message).ToList();
+            Assert.All(cluster.Nodes, other => Assert.Contains(started, m => m.StartsWith($"service app on {other.Id} is running", StringComparison.Ordinal)));
         }
         var before = (await InstancesAsync(via)).ToDictionary(i => i.Node, i => i.Pid);
 

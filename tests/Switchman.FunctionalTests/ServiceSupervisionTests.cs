@@ -50,6 +50,10 @@ public sealed class ServiceSupervisionTests(ITestOutputHelper output)
         var instance = await InstanceAsync(node, "demo-b");
         Assert.Equal((1, "killed by SIGKILL"), (instance.GetProperty("failures").GetInt32(), instance.GetProperty("last_failure").GetString()));
         Assert.Contains(node.Events.Since(0), e => e.Type == "service_failed" && e.Message.StartsWith("service demo-b on", StringComparison.Ordinal));
+        var metrics = await node.MetricsAsync();
+        Assert.Equal(1, PrometheusText.Sum(metrics, "switchman_service_failures_total", ("service", "demo-b")));
+        Assert.Equal(2, PrometheusText.Sum(metrics, "switchman_service_starts_total", ("service", "demo-b")));
+        Assert.True(PrometheusText.Sum(metrics, "switchman_service_monitor_duration_seconds_count", ("service", "demo-b")) > 0, "monitor checks are timed");
     }
 
     [Fact]
@@ -239,6 +243,92 @@ public sealed class ServiceSupervisionTests(ITestOutputHelper output)
         Assert.Equal("stopped", late.GetProperty("state").GetString());
         Assert.Equal("waiting for early to run", late.GetProperty("problem").GetString());
         Assert.EndsWith(" early-started", (await node.Reader.GetStringAsync("/api/v1/services/early/log?lines=1")).Trim(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_node_started_again_after_a_crash_kills_the_service_processes_its_last_run_left()
+    {
+        using var directory = new TempDirectory("switchman-crash");
+        var port = LoopbackPorts.Free();
+        var admin = LoopbackPorts.Free();
+        var file = directory.WriteFile("switchman.yaml", string.Join('\n',
+        [
+            "admin:",
+            $"  listen: 127.0.0.1:{admin}",
+            .. TestTokens.YamlLines(),
+            $"data_dir: {directory.Combine("data")}",
+            "frontends:",
+            $"  web: {{ listen: \"127.0.0.1:{LoopbackPorts.Free()}\", default_backend: api }}",
+            "backends:",
+            $"  api: {{ servers: [{{ name: a, address: \"127.0.0.1:{port}\" }}] }}",
+            "services:",
+            "  marker:",
+            "    command: [/bin/sh, -c, \"sleep 600 & exec sleep 601\"]",
+            "",
+        ]));
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{admin}") };
+        http.DefaultRequestHeaders.Authorization = new("Bearer", TestTokens.AdminToken);
+
+        await using (var first = SwitchmanExecutable.Start("run", "-c", file))
+        {
+            await Await.UntilAsync(async () => await PidOfAsync(http) > 0, Settle, "the service to run");
+            var orphan = await PidOfAsync(http);
+            await Await.UntilAsync(() => GroupMembers(orphan).Count == 2, Settle, "both of its processes");
+            first.Crash();
+            await first.WaitForExitAsync(TimeSpan.FromSeconds(10));
+            Assert.Equal(2, GroupMembers(orphan).Count); // a crash leaves them running: nobody stopped them
+
+            await using var second = SwitchmanExecutable.Start("run", "-c", file);
+            await Await.UntilAsync(() => GroupMembers(orphan).Count == 0, Settle, "the restarted node to kill what its last run left");
+            await second.WaitForOutputLineAsync(l => l.Contains("[7020]", StringComparison.Ordinal) && l.Contains("marker", StringComparison.Ordinal), Settle, "event 7020");
+            await Await.UntilAsync(async () => await PidOfAsync(http) is var pid && pid > 0 && pid != orphan, Settle, "a new instance");
+            await second.StopAsync(TimeSpan.FromSeconds(20));
+        }
+    }
+
+    private static async Task<int> PidOfAsync(HttpClient http)
+    {
+        try
+        {
+            var instances = JsonDocument.Parse(await http.GetStringAsync("/api/v1/services/marker")).RootElement.GetProperty("instances");
+            return instances.GetArrayLength() > 0 && instances[0].TryGetProperty("pid", out var pid) && instances[0].GetProperty("state").GetString() == "running" ? pid.GetInt32() : 0;
+        }
+        catch (HttpRequestException)
+        {
+            return 0;
+        }
+    }
+
+    [Fact]
+    public async Task A_singleton_runs_where_its_vip_is_and_a_node_in_standby_stops_it_gracefully_before_the_vip_is_given_away()
+    {
+        var config = TestConfig.Single(TestConfig.Backend(("a", $"127.0.0.1:{LoopbackPorts.Free()}"))) with
+        {
+            Vips = ValueList.Create(new VipConfig { Name = "api", Address = "192.0.2.200/24", Interface = "lab0" }),
+            Services = ValueList.Create(new ServiceConfig
+            {
+                Name = "solo",
+                // Takes half a second to stop on SIGTERM: a fenced (killed) stop would not print its goodbye.
+                Command = ValueList.Create("/bin/sh", "-c", "trap 'sleep 0.5; echo goodbye; exit 0' TERM; while :; do sleep 0.1; done"),
+                Placement = ServicePlacement.Singleton,
+                WithVip = "api",
+            }),
+        };
+        await using var node = await SwitchmanTestNode.StartAsync(config, output, new TestNodeOptions { VipTools = TestNodeOptions.NoOpVipTools });
+        await WaitRunningAsync(node, "solo");
+        var nodeId = (await InstanceAsync(node, "solo")).GetProperty("node").GetString()!;
+
+        using var standby = await node.Admin.PostAsync($"/api/v1/nodes/{nodeId}/standby", null);
+        Assert.Equal(HttpStatusCode.OK, standby.StatusCode);
+        await Await.UntilAsync(async () => (await InstanceAsync(node, "solo")).GetProperty("state").GetString() == "stopped", Settle, "solo to stop");
+
+        var stopped = await InstanceAsync(node, "solo");
+        Assert.Equal("runs where VIP api is: nobody holds it now", stopped.GetProperty("problem").GetString());
+        Assert.EndsWith(" goodbye", (await node.Reader.GetStringAsync("/api/v1/services/solo/log?lines=1")).Trim(), StringComparison.Ordinal);
+        Assert.DoesNotContain(node.Logs.GetSnapshot(), r => r.Id.Id == 7007);
+
+        using var online = await node.Admin.PostAsync($"/api/v1/nodes/{nodeId}/online", null);
+        await WaitRunningAsync(node, "solo");
     }
 
     private async Task<SwitchmanTestNode> StartAsync(SwitchmanConfig config) =>

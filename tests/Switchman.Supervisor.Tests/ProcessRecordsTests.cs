@@ -39,7 +39,7 @@ public sealed class ProcessRecordsTests : ServicesTest
         Assert.Equal([new ReapedGroup("left-behind", service.Pid, Ended: true)], reaped);
         Assert.All(members, pid => Assert.False(Services.IsAlive(pid), $"process {pid} of the group lives on"));
         Assert.Empty(Directory.GetFiles(RecordsDirectory));
-        Assert.Contains(logs.GetSnapshot(), record => record.Id.Id == 7001 && record.Message.Contains("left-behind", StringComparison.Ordinal));
+        Assert.Contains(logs.GetSnapshot(), record => record.Id.Id == 7020 && record.Message.Contains("left-behind", StringComparison.Ordinal));
         Assert.Equal(9, (await service.Exited.WaitAsync(Services.Patience)).Signal);
     }
 

@@ -99,10 +99,8 @@ public sealed class ServiceSupervisor : IHostedService, IAsyncDisposable
         {
             return;
         }
-        foreach (var leftover in await ProcessRecords.ReapLeftoversAsync(_recordsDirectory, _time, _logger, cancellationToken).ConfigureAwait(false))
-        {
-            SupervisorLog.ReapedLeftover(_logger, leftover.Name, leftover.ProcessGroup);
-        }
+        // Logs each group it kills (7020) and any that lingers (7022).
+        await ProcessRecords.ReapLeftoversAsync(_recordsDirectory, _time, _logger, cancellationToken).ConfigureAwait(false);
         _log.StateApplied += OnStateApplied;
         _loop = RunAsync(_stopping.Token);
     }
@@ -377,9 +375,6 @@ public sealed class ServiceSupervisor : IHostedService, IAsyncDisposable
 
 internal static partial class SupervisorLog
 {
-    [LoggerMessage(EventId = 7020, Level = LogLevel.Warning, Message = "Killed the process group {ProcessGroup} of service {Service}, left behind by an earlier run of this node")]
-    public static partial void ReapedLeftover(ILogger logger, string service, int processGroup);
-
     [LoggerMessage(EventId = 7021, Level = LogLevel.Warning, Message = "Reporting this node's service instances failed: {Problem}; trying again")]
     public static partial void ReportFailed(ILogger logger, string problem);
 }

@@ -2,15 +2,15 @@ using Microsoft.Extensions.Logging;
 
 namespace Switchman.Supervisor.Processes;
 
-/// <summary>What the process mechanics log (event ids 7001–7099).</summary>
+/// <summary>What the process mechanics log (event ids 7020, 7022, 7023; docs/logging.md).</summary>
 internal static partial class ProcessLog
 {
-    [LoggerMessage(EventId = 7001, Level = LogLevel.Warning, Message = "Killed leftover {Name} (process group {ProcessGroup}) from before this node restarted")]
+    [LoggerMessage(EventId = 7020, Level = LogLevel.Warning, Message = "Killed leftover {Name} (process group {ProcessGroup}) from before this node restarted")]
     public static partial void KilledLeftover(ILogger logger, string name, int processGroup);
 
-    [LoggerMessage(EventId = 7002, Level = LogLevel.Error, Message = "Leftover {Name} (process group {ProcessGroup}) still has processes after SIGKILL")]
+    [LoggerMessage(EventId = 7022, Level = LogLevel.Error, Message = "Leftover {Name} (process group {ProcessGroup}) still has processes after SIGKILL")]
     public static partial void LeftoverLingers(ILogger logger, string name, int processGroup);
 
-    [LoggerMessage(EventId = 7003, Level = LogLevel.Warning, Message = "Process record {File} cannot be read or removed: {Problem}")]
+    [LoggerMessage(EventId = 7023, Level = LogLevel.Warning, Message = "Process record {File} cannot be read or removed: {Problem}")]
     public static partial void BadRecord(ILogger logger, string file, string problem);
 }
