@@ -318,6 +318,11 @@ public sealed class AdminClient : IDisposable
     public Task<AdminResponse<ServiceAction>> CleanupServiceAsync(string name, string? node, CancellationToken cancellationToken) =>
         ServiceActionAsync(WithQuery(ServicePath(name, "cleanup"), node is { Length: > 0 } ? ["node=" + Uri.EscapeDataString(node)] : []), cancellationToken);
 
+    /// <summary><c>POST /api/v1/services/{name}/move[?node=N]</c>: move a singleton away from a node (default: where it runs), until a cleanup.</summary>
+    /// <exception cref="AdminApiException">404 no such service; 409 nowhere to move it; 422 a clone.</exception>
+    public Task<AdminResponse<ServiceAction>> MoveServiceAsync(string name, string? node, CancellationToken cancellationToken) =>
+        ServiceActionAsync(WithQuery(ServicePath(name, "move"), node is { Length: > 0 } ? ["node=" + Uri.EscapeDataString(node)] : []), cancellationToken);
+
     /// <summary><c>GET /api/v1/services/{name}/log?lines=N</c>: the last lines of the output of the answering node's instance, as text.</summary>
     /// <exception cref="AdminApiException">404 no such service, or it has written nothing on that node; 422 a bad line count.</exception>
     public async Task<string> GetServiceLogAsync(string name, int? lines, CancellationToken cancellationToken)

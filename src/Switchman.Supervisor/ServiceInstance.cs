@@ -63,7 +63,7 @@ public sealed class ServiceInstance : IAsyncDisposable
         _metrics = metrics;
         _time = time;
         _logger = logger;
-        _report = _report with { RestartIndex = desire.RestartOrder, CleanupIndex = desire.CleanupOrder };
+        _report = _report with { RestartIndex = desire.RestartOrder, CleanupIndex = desire.CleanupOrder, MoveIndex = desire.MoveOrder };
         _loop = RunAsync(_stopping.Token);
     }
 
@@ -151,6 +151,23 @@ public sealed class ServiceInstance : IAsyncDisposable
             Publish(_report with { CleanupIndex = desire.CleanupOrder, Failures = 0, LastFailure = null, LastFailureAt = null, Problem = null,
                 State = _process is null ? ServiceInstanceState.Stopped : _report.State });
         }
+        if (desire.MoveOrder > _report.MoveIndex)
+        {
+            // Moved away by an operator: stopped gracefully, and not to run here again until a cleanup.
+            if (_process is { } moving)
+            {
+                SupervisionLog.Stopping(_logger, _service, moving.Pid, "moved away as ordered");
+                Publish(_report with { State = ServiceInstanceState.Stopping });
+                await StopProcessAsync(stopping).ConfigureAwait(false);
+            }
+            _failed = true;
+            Publish(_report with
+            {
+                State = ServiceInstanceState.Failed, Pid = null, StartedAt = null, MoveIndex = desire.MoveOrder,
+                Problem = "moved away as ordered (switchman service move): a cleanup lets it run here again",
+            });
+            return;
+        }
         if (_process is { } process)
         {
             await WatchAsync(process, desire, stopping).ConfigureAwait(false);
@@ -169,7 +186,11 @@ public sealed class ServiceInstance : IAsyncDisposable
             }
             return;
         }
-        if (_failed || _time.GetTimestamp() < _restartAt || (desire.RightRemaining?.Invoke() is { } right && right != Timeout.InfiniteTimeSpan && right <= TimeSpan.Zero))
+        if (_failed || _time.GetTimestamp() < _restartAt)
+        {
+            return;
+        }
+        if (desire.RightRemaining is { } startRight && !MayStartUnder(startRight))
         {
             return;
         }
@@ -181,7 +202,16 @@ public sealed class ServiceInstance : IAsyncDisposable
         if (process.HasExited)
         {
             var exit = await process.Exited.ConfigureAwait(false);
+            var fencedByGuard = _guard is { HasExited: true };
             await StopProcessAsync(stopping).ConfigureAwait(false);
+            if (fencedByGuard)
+            {
+                // Its guard killed it: this process did not renew the right in time (it was frozen or starved). Fencing,
+                // not a failure of the service.
+                SupervisionLog.Fenced(_logger, _service, process.Pid);
+                Publish(_report with { State = ServiceInstanceState.Stopped, Pid = null, StartedAt = null, Problem = "killed by its guard: this node lost the right to run it" });
+                return;
+            }
             Fail(exit.Describe(), desire);
             return;
         }
@@ -249,6 +279,21 @@ public sealed class ServiceInstance : IAsyncDisposable
             await StopProcessAsync(stopping).ConfigureAwait(false);
             Fail($"its monitor did not pass within start_timeout ({config.StartTimeout.TotalSeconds:0.###}s): {result.Problem}", desire);
         }
+    }
+
+    /// <summary>
+    /// Whether a fenced instance may start now: this node holds the right (not merely its grace), and that right's end is
+    /// recorded before the process starts, so that a right that lapses while it starts still gets its grace.
+    /// </summary>
+    private bool MayStartUnder(Func<TimeSpan> right)
+    {
+        var remaining = right();
+        if (remaining != Timeout.InfiniteTimeSpan && remaining <= TimeSpan.Zero)
+        {
+            return false;
+        }
+        FenceRemaining(() => remaining);
+        return true;
     }
 
     /// <summary>
@@ -425,7 +470,8 @@ public sealed class ServiceInstance : IAsyncDisposable
 
 /// <summary>
 /// What the node wants of one instance now: whether it should run (and if not, why), its definition with this node's
-/// placeholders filled, the restart and cleanup orders in force, and for a singleton the right to run it (how long it
+/// placeholders filled, the restart, cleanup and move orders in force, and for a singleton the right to run it (how long it
 /// lasts at most unless renewed; <see cref="Timeout.InfiniteTimeSpan"/> on a node alone); null for a clone, which needs none.
 /// </summary>
-public sealed record InstanceDesire(bool ShouldRun, string? WhyNot, InstanceDefinition? Definition, long RestartOrder, long CleanupOrder, Func<TimeSpan>? RightRemaining = null);
+public sealed record InstanceDesire(
+    bool ShouldRun, string? WhyNot, InstanceDefinition? Definition, long RestartOrder, long CleanupOrder, Func<TimeSpan>? RightRemaining = null, long MoveOrder = 0);

@@ -29,6 +29,7 @@ public class AuthTests(ITestOutputHelper output) : IAsyncLifetime
         ["documentName"] = "v1",
         ["member"] = "n9",
         ["node"] = Environment.MachineName,
+        ["service"] = "ghost",
     };
 
     [Fact]

@@ -61,6 +61,61 @@ public sealed class ServiceClusterTests(ITestOutputHelper output)
         Assert.True(result.ServerCounts.Count == 3, "every instance served requests");
     }
 
+    [Fact]
+    public async Task A_singleton_runs_on_its_vip_s_holder_only_moves_with_it_when_moved_and_runs_there_again_after_a_cleanup()
+    {
+        await using var cluster = new SwitchmanTestCluster(output, voters: 3, run: TestClusterNodes.InProcess) { NoOpVipTools = true };
+        foreach (var node in cluster.Nodes)
+        {
+            await File.WriteAllTextAsync(node.ConfigFile, cluster.ConfigYaml(node) + """
+                vips:
+                  - { name: api, address: 192.0.2.210/24, interface: lab0 }
+                services:
+                  solo:
+                    command: ["/bin/sh", "-c", "trap 'exit 0' TERM; while :; do sleep 0.1; done"]
+                    placement: singleton
+                    with_vip: api
+                    stop_timeout: 2s
+                """);
+        }
+        await cluster.StartAllAsync();
+        var leader = await cluster.WaitForLeaderAsync();
+        var via = cluster.Node(leader);
+        await Await.UntilAsync(async () => (await SoloAsync(via)).Count(i => i.State == "running") == 1, Settle, "solo to run on one node");
+        var first = (await SoloAsync(via)).Single(i => i.State == "running");
+        Assert.Equal(first.Node, via.Host.ConfigStore.State.Vips["api"].Node);
+        Assert.All((await SoloAsync(via)).Where(i => i.Node != first.Node), i => Assert.Equal("stopped", i.State));
+
+        using var move = await via.Admin.PostAsync("/api/v1/services/solo/move", null);
+        output.WriteLine(await move.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.OK, move.StatusCode);
+        await Await.UntilAsync(async () => (await SoloAsync(via)).Any(i => i.Node != first.Node && i.State == "running"), Settle, "solo to run on another node");
+
+        var after = await SoloAsync(via);
+        var second = after.Single(i => i.State == "running");
+        Assert.Equal(second.Node, via.Host.ConfigStore.State.Vips["api"].Node);
+        var moved = after.Single(i => i.Node == first.Node);
+        Assert.Equal("failed", moved.State);
+        Assert.Contains(cluster.Node(leader).Events.Since(0), e => e.Type == "service_moved" && e.Message.StartsWith($"service solo moved away from {first.Node}", StringComparison.Ordinal));
+        // Gracefully: the old holder's instance ended on its SIGTERM, not fenced.
+        Assert.All(cluster.Nodes, n => Assert.DoesNotContain(cluster.Logs(n).GetSnapshot(), r => r.Id.Id == 7007));
+
+        using var cleanup = await via.Admin.PostAsync($"/api/v1/services/solo/cleanup?node={first.Node}", null);
+        Assert.Equal(HttpStatusCode.OK, cleanup.StatusCode);
+        await Await.UntilAsync(async () => (await SoloAsync(via)).Single(i => i.Node == first.Node).State == "stopped", Settle, "the old holder to be clean again");
+        Assert.Equal([second.Node], (await SoloAsync(via)).Where(i => i.State == "running").Select(i => i.Node));
+
+        using var clone = await via.Admin.PostAsync("/api/v1/services/ghost/move", null);
+        Assert.Equal(HttpStatusCode.NotFound, clone.StatusCode);
+    }
+
+    private static async Task<IReadOnlyList<Instance>> SoloAsync(SwitchmanTestNode node)
+    {
+        var document = JsonDocument.Parse(await node.Reader.GetStringAsync("/api/v1/services/solo")).RootElement;
+        return [.. document.GetProperty("instances").EnumerateArray().Select(i => new Instance(
+            i.GetProperty("node").GetString()!, i.GetProperty("state").GetString()!, i.TryGetProperty("pid", out var pid) ? pid.GetInt32() : 0))];
+    }
+
     /// <summary>The shared part with backend "api" of one server per node (named after it) and the clone "app" that runs it.</summary>
     private static string WithClone(string yaml, IReadOnlyDictionary<string, int> ports)
     {

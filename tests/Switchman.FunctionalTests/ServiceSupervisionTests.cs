@@ -331,6 +331,37 @@ public sealed class ServiceSupervisionTests(ITestOutputHelper output)
         await WaitRunningAsync(node, "solo");
     }
 
+    [Fact]
+    public async Task Stopping_a_service_stops_what_comes_after_it_first_and_starting_it_again_starts_them_in_order()
+    {
+        var config = TestConfig.Single(TestConfig.Backend(("a", $"127.0.0.1:{LoopbackPorts.Free()}"))) with
+        {
+            Services = ValueList.Create(
+                new ServiceConfig { Name = "app", Command = ValueList.Create("/bin/sh", "-c", "exec sleep 600"), After = ValueList.Create("cache") },
+                new ServiceConfig { Name = "cache", Command = ValueList.Create("/bin/sh", "-c", "exec sleep 601") }),
+        };
+        await using var node = await StartAsync(config);
+        await WaitRunningAsync(node, "cache", "app");
+
+        using var stop = await node.Admin.PostAsync("/api/v1/services/cache/stop", null);
+        Assert.Equal(HttpStatusCode.OK, stop.StatusCode);
+        await Await.UntilAsync(async () => (await InstanceAsync(node, "cache")).GetProperty("state").GetString() == "stopped", Settle, "cache to stop");
+
+        var app = await InstanceAsync(node, "app");
+        Assert.Equal("stopped", app.GetProperty("state").GetString());
+        Assert.Equal("it comes after cache, which is not to run here (stopped by ops)", app.GetProperty("problem").GetString());
+        // The supervisor's own lines, in the order it acted: app's stop began before cache's, and app started after cache ran.
+        Assert.Equal(["app", "cache"], ServicesLogged(node, 7004));
+
+        using var start = await node.Admin.PostAsync("/api/v1/services/cache/start", null);
+        await WaitRunningAsync(node, "cache", "app");
+        Assert.Equal(["cache", "app", "cache", "app"], ServicesLogged(node, 7002));
+    }
+
+    /// <summary>The services named by the supervisor's log events <paramref name="eventId"/>, in the order they were logged.</summary>
+    private static List<string> ServicesLogged(SwitchmanTestNode node, int eventId) =>
+        [.. node.Logs.GetSnapshot().Where(r => r.Id.Id == eventId).Select(r => r.Message.Split(' ')[1])];
+
     private async Task<SwitchmanTestNode> StartAsync(SwitchmanConfig config) =>
         await SwitchmanTestNode.StartAsync(config, output, new TestNodeOptions { WaitForFirstHealthRound = false });
 

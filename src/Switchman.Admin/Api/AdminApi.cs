@@ -139,6 +139,14 @@ public static class AdminApi
             .Produces<ServiceActionDocument>()
             .Produces<ApiError>(StatusCodes.Status404NotFound);
 
+        api.MapPost("/services/{service}/move", ServiceEndpoints.MoveAsync)
+            .RequireAuthorization(AdminPolicies.Admin)
+            .WithSummary("Move a singleton away from ?node=N (default: where it runs), like crm_resource --move: that node may run it again after a cleanup; its VIP goes with it.")
+            .Produces<ServiceActionDocument>()
+            .Produces<ApiError>(StatusCodes.Status404NotFound)
+            .Produces<ApiError>(StatusCodes.Status409Conflict)
+            .Produces<ApiError>(StatusCodes.Status422UnprocessableEntity);
+
         api.MapGet("/services/{service}/log", ServiceEndpoints.GetLog)
             .RequireAuthorization(AdminPolicies.Read)
             .WithSummary("The last lines (?lines=100) of the output of this node's instance of a service.")

@@ -111,6 +111,44 @@ internal static class ServiceEndpoints
         return ApiResults.Json(new ServiceActionDocument(Document(store.State, config!), [$"failures of {service} forgotten on {node ?? "every node"}"]));
     }
 
+    /// <summary>
+    /// Moves a singleton away from <c>?node=N</c> (by default the node it runs on): that node stops it and reports itself
+    /// unable to serve its VIP until a cleanup, so the leader gives the VIP, and the singleton with it, to another node.
+    /// Answers once another node runs it, or after a bounded wait with where things stand.
+    /// </summary>
+    public static async Task<IResult> MoveAsync(
+        string service, HttpRequest request, ClaimsPrincipal user, ConfigStore store, ServiceSupervisor supervisor, TimeProvider time, CancellationToken cancellationToken)
+    {
+        if (Find(store, service, out var config) is { } notFound)
+        {
+            return notFound;
+        }
+        if (config!.Placement != ServicePlacement.Singleton)
+        {
+            return ApiResults.Error(StatusCodes.Status422UnprocessableEntity, $"service {service} is a clone: it runs on every node it may, there is nowhere to move it");
+        }
+        var from = request.Query["node"].ToString() is { Length: > 0 } named ? named : store.State.Vips.GetValueOrDefault(config.WithVip!)?.Node;
+        if (from is null)
+        {
+            return ApiResults.Error(StatusCodes.Status409Conflict, $"service {service} runs nowhere now (nobody holds VIP {config.WithVip}): nothing to move");
+        }
+        var others = store.State.ServiceInstances.Keys.Where(n => n != from && store.State.ServiceInstances[n].ContainsKey(service)).ToList();
+        if (others.Count == 0)
+        {
+            return ApiResults.Error(StatusCodes.Status409Conflict, $"no node but {from} can run service {service}: nowhere to move it");
+        }
+        var result = await store.MoveServiceAsync(service, from, ConfigEndpoints.Author(user), cancellationToken).ConfigureAwait(false);
+        if (!result.Outcome.Accepted)
+        {
+            return ApiResults.Error(StatusCodes.Status409Conflict, $"the move was refused: {result.Outcome.Refusal}");
+        }
+        await WaitForReportsAsync(store, () => others.Any(n => store.State.InstanceOf(service, n)?.State == ServiceInstanceState.Running),
+            config.StopTimeout + config.StartTimeout + ReportWait, time, cancellationToken).ConfigureAwait(false);
+        var now = store.State.ServiceInstances.FirstOrDefault(n => n.Value.GetValueOrDefault(service)?.State == ServiceInstanceState.Running).Key;
+        return ApiResults.Json(new ServiceActionDocument(Document(store.State, config),
+            [$"{from}: moved away (until a cleanup)", now is null ? "not running on another node yet" : $"{now}: running"]));
+    }
+
     /// <summary>The last lines of this node's instance output (text/plain); <c>?lines=N</c>, 100 by default.</summary>
     public static IResult GetLog(string service, HttpRequest request, ConfigStore store, ServiceSupervisor supervisor)
     {

@@ -180,6 +180,13 @@ public sealed class ConfigStore
             ChangeId = ChangeCommand.NewChangeId(), Author = author, ProposedAt = _time.GetUtcNow(), Service = service, Node = node,
         }, cancellationToken);
 
+    /// <summary>Moves the singleton <paramref name="service"/> away from <paramref name="node"/> (until a cleanup), like <c>crm_resource --move</c>.</summary>
+    public Task<AppendResult> MoveServiceAsync(string service, string node, string author, CancellationToken cancellationToken) =>
+        _log.AppendAsync(new MoveServiceCommand
+        {
+            ChangeId = ChangeCommand.NewChangeId(), Author = author, ProposedAt = _time.GetUtcNow(), Service = service, Node = node,
+        }, cancellationToken);
+
     /// <summary>Adds a server to a backend (a new revision), after checking the configuration it makes.</summary>
     public Task<ApplyOutcome> AddServerAsync(string backend, ServerConfig server, string author, CancellationToken cancellationToken) =>
         ChangeServersAsync(backend, servers => [.. servers, server], new AddServerCommand

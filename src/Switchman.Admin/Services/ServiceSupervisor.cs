@@ -262,31 +262,49 @@ public sealed class ServiceSupervisor : IHostedService, IAsyncDisposable
         var definition = new InstanceDefinition(service, Placeholders(service, config), _logDirectory);
         var restart = state.RestartOrder(service.Name, _node);
         var cleanup = state.CleanupOrder(service.Name, _node);
-        string? whyNot = null;
+        var right = RightOf(service);
+        var move = state.MoveOrder(service.Name, _node);
+        if (WhyNotWanted(service, config, state, here) is { } notWanted)
+        {
+            // Stopped in order: what starts after it stops first (each of those is not wanted either).
+            var dependentRuns = here.Values.Any(s => s.After.Contains(service.Name)
+                && StateOf(s.Name) is ServiceInstanceState.Starting or ServiceInstanceState.Running or ServiceInstanceState.Stopping);
+            return new InstanceDesire(dependentRuns, dependentRuns ? null : notWanted, definition, restart, cleanup, right, move);
+        }
+        // Started in order: only once what it comes after runs here (and stopped when that stops running).
+        var waitingFor = service.After.Where(here.ContainsKey).FirstOrDefault(dependency => StateOf(dependency) != ServiceInstanceState.Running);
+        return new InstanceDesire(waitingFor is null, waitingFor is null ? null : $"waiting for {waitingFor} to run", definition, restart, cleanup, right, move);
+    }
+
+    /// <summary>
+    /// Why <paramref name="service"/> is not to run on this node whatever its instances do now: no server here, a
+    /// singleton placed elsewhere, stopped by an operator, or a service it comes after is not to run here; null when it is.
+    /// </summary>
+    private string? WhyNotWanted(ServiceConfig service, SwitchmanConfig config, SharedState state, IReadOnlyDictionary<string, ServiceConfig> here)
+    {
         if (Core.Configuration.Validation.ServiceHostChecks.ServerProblem(service, config, _node) is { } noServer)
         {
-            whyNot = noServer;
+            return noServer;
         }
-        else if (service.Placement == ServicePlacement.Singleton && !PlacedHere(state, service))
+        if (service.Placement == ServicePlacement.Singleton && !PlacedHere(state, service))
         {
-            whyNot = state.Vips.GetValueOrDefault(service.WithVip!)?.Node is { } holder
+            return state.Vips.GetValueOrDefault(service.WithVip!)?.Node is { } holder
                 ? $"runs where VIP {service.WithVip} is: on {holder}"
                 : $"runs where VIP {service.WithVip} is: nobody holds it now";
         }
-        else if (state.StoppedServices.TryGetValue(service.Name, out var stoppedBy))
+        if (state.StoppedServices.TryGetValue(service.Name, out var stoppedBy))
         {
-            whyNot = $"stopped by {stoppedBy}";
+            return $"stopped by {stoppedBy}";
         }
-        else if (service.After.Where(here.ContainsKey).FirstOrDefault(dependency => StateOf(dependency) != ServiceInstanceState.Running) is { } waitingFor)
+        // The configuration has no cycle of after (the validator refuses one), so this ends.
+        foreach (var dependency in service.After)
         {
-            whyNot = $"waiting for {waitingFor} to run";
+            if (here.TryGetValue(dependency, out var before) && WhyNotWanted(before, config, state, here) is { } why)
+            {
+                return $"it comes after {dependency}, which is not to run here ({why})";
+            }
         }
-        if (whyNot is not null && here.Values.Where(s => s.After.Contains(service.Name)).FirstOrDefault(d => StateOf(d.Name) is ServiceInstanceState.Starting or ServiceInstanceState.Running or ServiceInstanceState.Stopping) is { } dependent)
-        {
-            // Stopped in order: what starts after it stops first.
-            return new InstanceDesire(true, null, definition, restart, cleanup, RightOf(service));
-        }
-        return new InstanceDesire(whyNot is null, whyNot, definition, restart, cleanup, RightOf(service));
+        return null;
     }
 
     /// <summary>An instance's report changed: write the reports; one that just started running is looked at by the load balancer at once.</summary>

@@ -84,6 +84,12 @@ public sealed class VipAssigner(IChangeLog log, IVipMembership membership, TimeP
             if (assignment?.Node is { } holder)
             {
                 _releasedAt.Remove(vip.Name);
+                if (assignment.PreviousNode is { } from && from != holder)
+                {
+                    // Taken from that node, maybe by an earlier leader whose revocation died with it: no lease for it until
+                    // it has applied the move, or it would act on the stale state it restarts with (and hold it twice).
+                    membership.Revoke(from, assignment.Index);
+                }
                 if (wanted != holder && WhyTake(state, holder, vip.Name, wanted, extra) is { } reason)
                 {
                     if (reason == NodeLost && wanted is not null)

@@ -22,6 +22,7 @@ namespace Switchman.Core.Changes;
 [JsonDerivedType(typeof(SetServiceTargetCommand), "set_service_target")]
 [JsonDerivedType(typeof(RestartServiceCommand), "restart_service")]
 [JsonDerivedType(typeof(CleanupServiceCommand), "cleanup_service")]
+[JsonDerivedType(typeof(MoveServiceCommand), "move_service")]
 [JsonDerivedType(typeof(ReportServiceInstancesCommand), "report_service_instances")]
 public abstract record ChangeCommand
 {
@@ -180,6 +181,17 @@ public sealed record CleanupServiceCommand : ChangeCommand
     public required string Service { get; init; }
 
     public string? Node { get; init; }
+}
+
+/// <summary>
+/// Move a singleton away from <see cref="Node"/> (<c>crm_resource --move</c>): that node stops its instance and may not run
+/// it again until a cleanup; it then cannot serve the singleton's VIP, so the VIP and the singleton go to another node.
+/// </summary>
+public sealed record MoveServiceCommand : ChangeCommand
+{
+    public required string Service { get; init; }
+
+    public required string Node { get; init; }
 }
 
 /// <summary>

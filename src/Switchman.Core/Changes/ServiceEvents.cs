@@ -3,7 +3,8 @@ namespace Switchman.Core.Changes;
 /// <summary>
 /// The events of service instances, read from the nodes' reports as they are applied (so every node publishes the same
 /// ones): <c>service_started</c> (its monitor passed), <c>service_failed</c> (with the failure and whether it will be
-/// restarted), <c>service_restarted</c> (a restart order carried out), <c>service_stopped</c>.
+/// restarted), <c>service_restarted</c> (a restart order carried out), <c>service_moved</c> (a singleton moved away from
+/// a node), <c>service_stopped</c>.
 /// </summary>
 public static class ServiceEvents
 {
@@ -36,6 +37,10 @@ public static class ServiceEvents
             ["service"] = service, ["node"] = node, ["state"] = Name(now.State), ["pid"] = now.Pid, ["failures"] = now.Failures, ["problem"] = now.Problem,
         };
         var instance = $"service {service} on {node}";
+        if (was is not null && now.MoveIndex > was.MoveIndex)
+        {
+            return new ChangeEvent("service_moved", $"service {service} moved away from {node} as ordered: it runs there again after a cleanup", data);
+        }
         if (now.Failures > (was?.Failures ?? 0) || (now.State == ServiceInstanceState.Failed && was?.State != ServiceInstanceState.Failed))
         {
             data["failure"] = now.LastFailure;

@@ -25,6 +25,9 @@ public sealed record ServiceInstanceReport
     public long RestartIndex { get; init; }
 
     public long CleanupIndex { get; init; }
+
+    /// <summary>The move order (a singleton moved away from this node) it has carried out.</summary>
+    public long MoveIndex { get; init; }
 }
 
 public enum ServiceInstanceState
@@ -44,6 +47,6 @@ public enum ServiceInstanceState
     /// <summary>It failed and waits for its restart (back-off).</summary>
     Restarting,
 
-    /// <summary>It failed and is left stopped here: its <c>on_fail</c> says stop, its failures reached the threshold, or it cannot be started here.</summary>
+    /// <summary>It is left stopped here until a cleanup: it failed (its <c>on_fail</c> says stop or move, its failures reached the threshold, it cannot be started here), or an operator moved it away.</summary>
     Failed,
 }

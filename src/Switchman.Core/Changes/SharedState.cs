@@ -89,6 +89,9 @@ public sealed record SharedState
     public long CleanupOrder(string service, string node) =>
         Math.Max(ServiceOrders.GetValueOrDefault(OrderKey("cleanup", service, node)), ServiceOrders.GetValueOrDefault(OrderKey("cleanup", service, null)));
 
+    /// <summary>The index of the latest order to move <paramref name="service"/> away from <paramref name="node"/>; 0: none.</summary>
+    public long MoveOrder(string service, string node) => ServiceOrders.GetValueOrDefault(OrderKey("move", service, node));
+
     /// <summary>What <paramref name="node"/> last reported of its instance of <paramref name="service"/>; null: nothing yet.</summary>
     public ServiceInstanceReport? InstanceOf(string service, string node) =>
         ServiceInstances.GetValueOrDefault(node)?.GetValueOrDefault(service);
@@ -163,6 +166,9 @@ public sealed record SharedState
             }),
             RestartServiceCommand r => WithService(r.Service, () => this with { ServiceOrders = ServiceOrders.SetItem(OrderKey("restart", r.Service, r.Node), index) }),
             CleanupServiceCommand c => WithService(c.Service, () => this with { ServiceOrders = ServiceOrders.SetItem(OrderKey("cleanup", c.Service, c.Node), index) }),
+            MoveServiceCommand m => Config?.FindService(m.Service) is { Placement: not ServicePlacement.Singleton }
+                ? (this, $"service '{m.Service}' is a clone: it runs on every node it may, there is nowhere to move it")
+                : WithService(m.Service, () => this with { ServiceOrders = ServiceOrders.SetItem(OrderKey("move", m.Service, m.Node), index) }),
             ReportServiceInstancesCommand r => (this with
             {
                 ServiceInstances = r.Instances.Count == 0

@@ -21,6 +21,7 @@ internal static class ServiceCommand
             "Returns once its instances stopped (each within its stop_timeout)."),
         CreateTarget(started: true, "start", "Start a service stopped with `switchman service stop` again, on every node it runs on."),
         CreateCleanup(),
+        CreateMove(),
         CreateLogs(),
     };
 
@@ -157,6 +158,22 @@ internal static class ServiceCommand
         };
         AdminCommandAction.Set(command, async (context, parseResult, cancellationToken) =>
             await PrintActionAsync(context, await context.Client.CleanupServiceAsync(parseResult.GetRequiredValue(name), parseResult.GetValue(node), cancellationToken)));
+        return command;
+    }
+
+    private static Command CreateMove()
+    {
+        var name = NameArgument();
+        var node = NodeOption("Move it away from this node (default: the node it runs on).");
+        var command = new Command(
+            "move",
+            "Move a singleton away from a node, like crm_resource --move: that node stops it and may run it again only after `switchman service cleanup`; " +
+            "its VIP moves with it. Returns once another node runs it (or after a bounded wait).")
+        {
+            name, node,
+        };
+        AdminCommandAction.Set(command, async (context, parseResult, cancellationToken) =>
+            await PrintActionAsync(context, await context.Client.MoveServiceAsync(parseResult.GetRequiredValue(name), parseResult.GetValue(node), cancellationToken)));
         return command;
     }
 

@@ -47,6 +47,9 @@ public sealed partial class SwitchmanTestCluster : IAsyncDisposable
 
     public TestClusterNodes Run { get; }
 
+    /// <summary>In-process nodes only: VIPs are "held" without touching any interface (a no-op for addresses and announcements).</summary>
+    public bool NoOpVipTools { get; init; }
+
     public IReadOnlyList<TestClusterMember> Nodes { get; }
 
     public string SecretFile { get; }
@@ -133,7 +136,8 @@ public sealed partial class SwitchmanTestCluster : IAsyncDisposable
                 await old.DisposeAsync();
             }
             _stopped.TryRemove(node.Index, out _);
-            _nodes[node.Index] = await SwitchmanTestNode.StartFromFileAsync(file, _output, new TestNodeOptions { LogPrefix = $"{node.Id} " });
+            _nodes[node.Index] = await SwitchmanTestNode.StartFromFileAsync(
+                file, _output, new TestNodeOptions { LogPrefix = $"{node.Id} ", VipTools = NoOpVipTools ? TestNodeOptions.NoOpVipTools : null });
         }
     }
 
