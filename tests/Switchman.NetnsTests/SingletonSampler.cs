@@ -29,13 +29,15 @@ internal sealed class SingletonSampler : IDisposable
     private long _samples;
     private TimeSpan _longestGap;
     private TimeSpan _longestScan;
+    private TimeSpan _scanning;
     private int _mostHostsAtOnce;
 
     private SingletonSampler(string marker, IReadOnlyDictionary<string, string> hostByNamespace)
     {
         _marker = Encoding.UTF8.GetBytes(marker);
         _hostByNamespace = hostByNamespace;
-        _thread = new Thread(Run) { IsBackground = true, Name = "singleton sampler", Priority = ThreadPriority.AboveNormal };
+        // Normal priority: as root, a higher one would be a lower nice value, and the sampler would take CPU from the nodes it watches.
+        _thread = new Thread(Run) { IsBackground = true, Name = "singleton sampler" };
     }
 
     /// <summary>One process of the service: its pid, its host, and its state letter from /proc/PID/stat (R, S, D, T…).</summary>
@@ -108,7 +110,7 @@ internal sealed class SingletonSampler : IDisposable
             lock (_gate)
             {
                 return string.Create(CultureInfo.InvariantCulture,
-                    $"{_samples} scans of /proc, longest gap between two {_longestGap.TotalMilliseconds:0.#} ms, longest scan {_longestScan.TotalMilliseconds:0.#} ms");
+                    $"{_samples} scans of /proc, longest gap between two {_longestGap.TotalMilliseconds:0.#} ms, scan {_scanning.TotalMilliseconds / Math.Max(1, _samples):0.##} ms on average, {_longestScan.TotalMilliseconds:0.#} ms at most");
             }
         }
     }
@@ -210,6 +212,24 @@ internal sealed class SingletonSampler : IDisposable
         }
     }
 
+    /// <summary>
+    /// Whether the first 4 KiB of /proc/PID/cmdline contain the marker (the service's command is short): open, one read,
+    /// close, into a buffer of the scan's, so that a scan of every process costs little CPU beside the nodes it watches.
+    /// </summary>
+    private bool CommandLineHasMarker(int pid, byte[] buffer)
+    {
+        try
+        {
+            using var handle = File.OpenHandle($"/proc/{pid}/cmdline");
+            var read = RandomAccess.Read(handle, buffer, 0);
+            return buffer.AsSpan(0, read).IndexOf(_marker) >= 0;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
     private void Run()
     {
         var previousStart = TimeSpan.Zero;
@@ -226,6 +246,7 @@ internal sealed class SingletonSampler : IDisposable
                     _longestGap = TimeSpan.FromTicks(Math.Max(_longestGap.Ticks, (started - previousStart).Ticks));
                 }
                 _longestScan = TimeSpan.FromTicks(Math.Max(_longestScan.Ticks, (at - started).Ticks));
+                _scanning += at - started;
                 _samples++;
                 _last = sample;
                 _mostHostsAtOnce = Math.Max(_mostHostsAtOnce, sample.Hosts.Count);
@@ -248,22 +269,14 @@ internal sealed class SingletonSampler : IDisposable
     private List<Sighting> Scan()
     {
         var found = new List<Sighting>();
+        var buffer = new byte[4096];
         foreach (var directory in Directory.EnumerateDirectories("/proc"))
         {
             if (!int.TryParse(Path.GetFileName(directory.AsSpan()), NumberStyles.None, CultureInfo.InvariantCulture, out var pid))
             {
                 continue;
             }
-            byte[] commandLine;
-            try
-            {
-                commandLine = File.ReadAllBytes($"/proc/{pid}/cmdline");
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                continue;
-            }
-            if (commandLine.AsSpan().IndexOf(_marker) < 0)
+            if (!CommandLineHasMarker(pid, buffer))
             {
                 continue;
             }
