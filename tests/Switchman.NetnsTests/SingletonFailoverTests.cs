@@ -150,20 +150,23 @@ public sealed class SingletonFailoverTests(ITestOutputHelper output)
     }
 
     /// <summary>
-    /// Waits until the VIP is on one node and the singleton runs there and nowhere else, then watches both for
-    /// <see cref="Watch"/>: nothing moves. Returns the holder and the singleton's pid.
+    /// Waits until the VIP is on one node and the singleton runs there and nowhere else; lets the nodes' first seconds
+    /// pass (while three fresh .NET processes JIT on two cores, a holder may let go of its VIP for a few milliseconds, a
+    /// known rough edge: docs/vips.md), then watches both for <see cref="Watch"/>: nothing moves, the process stays the
+    /// same, the API agrees. Returns the holder and the singleton's pid.
     /// </summary>
     private async Task<(NetnsNode Holder, int Pid)> SteadyStateAsync(NetnsCluster cluster, SingletonSampler sampler)
     {
         await cluster.WaitForLeaderAsync(cluster.Nodes, Converge);
-        var since = sampler.Now;
         await Await.UntilAsync(
             async () => await VipHolders.OfAsync(cluster) is [var vipHolder] && sampler.Last is { Sightings: [var only] } && only.Host == vipHolder,
             Converge, "the VIP to be on one node and the singleton to run there only");
+        var upAt = sampler.FirstSince(TimeSpan.Zero, s => s.Sightings.Count > 0)!.Value;
+        await Task.Delay(TimeSpan.FromSeconds(3));
         var (holder, pid) = RunsOn(cluster, sampler);
-        var upAt = sampler.FirstSince(since, s => s.Hosts.SetEquals([holder.Id]))!.Value;
+        var pids = sampler.PidsSince(upAt);
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"steady state: {holder.Id} holds the VIP and runs the singleton (pid {pid}); first seen {Ms(upAt)} ms after the sampler started (the cluster was up then)"));
+            $"steady state: {holder.Id} holds the VIP and runs the singleton (pid {pid}); first seen {Ms(upAt)} ms after the sampler started; processes of it since: {string.Join(", ", pids)}"));
 
         var watchFrom = sampler.Now;
         while (sampler.Now - watchFrom < Watch)

@@ -154,6 +154,16 @@ internal sealed class SingletonSampler : IDisposable
         }
     }
 
+    /// <summary>Every process of the service seen at or after <paramref name="since"/>, as host:pid, in the order they appeared.</summary>
+    public IReadOnlyList<string> PidsSince(TimeSpan since)
+    {
+        lock (_gate)
+        {
+            return [.. _timeline.Where((s, i) => s.At >= since || (i + 1 < _timeline.Count && _timeline[i + 1].At > since))
+                .SelectMany(s => s.Sightings).Select(s => $"{s.Host}:{s.Pid}").Distinct()];
+        }
+    }
+
     /// <summary>Whether any scan at or after <paramref name="since"/> (the one in effect then included) saw the service on <paramref name="host"/>.</summary>
     public bool SeenOnSince(string host, TimeSpan since) => FirstSince(since, s => s.Hosts.Contains(host)) is not null;
 
