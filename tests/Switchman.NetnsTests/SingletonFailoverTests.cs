@@ -106,8 +106,8 @@ public sealed class SingletonFailoverTests(ITestOutputHelper output)
             Assert.False(sampler.SeenOnSince(holder.Id, restoredAt), $"{holder.Id} ran the singleton again after it came back\n{sampler.Describe()}");
             // The survivor's first instance lives on: a node that just took the VIP over does not kill what it just started.
             Assert.True(sampler.Last.Sightings is [var now] && now.Pid == survivorPid && now.Host == survivor.Id,
-                $"the survivor's instance (pid {survivorPid} on {survivor.Id}) no longer runs; last scan: {sampler.Last}; {survivor.Id}'s self-fencing lines: " +
-                $"{string.Join(" | ", cluster.LogLinesContaining(survivor, "[7007]"))}\n{sampler.Describe()}");
+                $"the survivor's instance (pid {survivorPid} on {survivor.Id}) no longer runs; last scan: {sampler.Last}; {survivor.Id}'s self-fencing and failure lines: " +
+                $"{string.Join(" | ", cluster.LogLinesContaining(survivor, "[7007]").Concat(cluster.LogLinesContaining(survivor, "[7003]")))}\n{sampler.Describe()}");
             Assert.Equal([survivor.Id], await VipHolders.OfAsync(cluster));
             var instances = await InstancesAsync(cluster, survivor);
             output.WriteLine($"instances as {survivor.Id} shows them: {string.Join("; ", instances.Values)}");
@@ -168,12 +168,20 @@ public sealed class SingletonFailoverTests(ITestOutputHelper output)
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"steady state: {holder.Id} holds the VIP and runs the singleton (pid {pid}); first seen {Ms(upAt)} ms after the sampler started; processes of it since: {string.Join(", ", pids)}"));
 
+        // The VIP is never anywhere else. It may be off the holder's interface for a few milliseconds (that rough edge
+        // again, more likely with this sampler's load on the two cores): counted and printed; the singleton rides it out
+        // (SingletonFence.Grace), which is what the same-pid check below holds it to.
         var watchFrom = sampler.Now;
+        var vipAbsent = 0;
         while (sampler.Now - watchFrom < Watch)
         {
-            Assert.Equal([holder.Id], await VipHolders.OfAsync(cluster));
+            var vipHolders = await VipHolders.OfAsync(cluster);
+            Assert.True(vipHolders.Count == 0 || vipHolders.SequenceEqual([holder.Id]), $"the VIP is on {string.Join(", ", vipHolders)}, not on {holder.Id}");
+            vipAbsent += vipHolders.Count == 0 ? 1 : 0;
             await Task.Delay(TimeSpan.FromMilliseconds(20));
         }
+        output.WriteLine($"steady state watched for {Watch.TotalSeconds:0} s: the VIP was off {holder.Id}'s eth0 in {vipAbsent} polls (every 20 ms)");
+        await Await.UntilAsync(async () => (await VipHolders.OfAsync(cluster)).SequenceEqual([holder.Id]), Converge, $"the VIP to be on {holder.Id}");
         Assert.Null(sampler.FirstSince(watchFrom, s => s.Sightings is not [{ } one] || one.Pid != pid));
         var instances = await InstancesAsync(cluster, holder);
         output.WriteLine($"instances as {holder.Id} shows them: {string.Join("; ", instances.Values)}");
