@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.Routing.Patterns;
 using Microsoft.Extensions.DependencyInjection;
 using Switchman.Admin;
+using Switchman.Core.Configuration;
 using Switchman.Testing;
 using Xunit.Abstractions;
 
@@ -29,14 +30,17 @@ public class AuthTests(ITestOutputHelper output) : IAsyncLifetime
         ["documentName"] = "v1",
         ["member"] = "n9",
         ["node"] = Environment.MachineName,
-        ["service"] = "ghost",
+        ["service"] = "worker",
     };
 
     [Fact]
     public async Task EveryEndpoint_WithoutToken_401_ReadTokenOnWrite_403()
     {
         var a = await _backends.StartAsync("a");
-        await using var node = await SwitchmanTestNode.StartAsync(TestConfig.Single(TestConfig.Server("a", a)), output, AdminTestNodes.Options);
+        var worker = new ServiceConfig { Name = "worker", Command = ValueList.Create("/bin/sh", "-c", "echo ready; exec sleep 600") };
+        await using var node = await SwitchmanTestNode.StartAsync(TestConfig.Single(TestConfig.Server("a", a)) with { Services = ValueList.Create(worker) }, output, AdminTestNodes.Options);
+        // Every read endpoint must have something to show, the service's output included.
+        await Await.UntilAsync(async () => (await node.Reader.GetAsync("/api/v1/services/worker/log")).IsSuccessStatusCode, TimeSpan.FromSeconds(30), "the worker's first output");
         var endpoints = EndpointsOf(node);
         var checkedProtected = new List<string>();
 

@@ -355,12 +355,12 @@ public sealed class ServiceSupervisionTests(ITestOutputHelper output)
 
         using var start = await node.Admin.PostAsync("/api/v1/services/cache/start", null);
         await WaitRunningAsync(node, "cache", "app");
-        Assert.Equal(["cache", "app", "cache", "app"], ServicesLogged(node, 7002));
+        Assert.Equal(["cache", "app", "cache", "app"], ServicesLogged(node, 7001));
     }
 
     /// <summary>The services named by the supervisor's log events <paramref name="eventId"/>, in the order they were logged.</summary>
     private static List<string> ServicesLogged(SwitchmanTestNode node, int eventId) =>
-        [.. node.Logs.GetSnapshot().Where(r => r.Id.Id == eventId).Select(r => r.Message.Split(' ')[1])];
+        [.. node.Logs.GetSnapshot().Where(r => r.Id.Id == eventId).Select(r => r.Message.Split(' ')[eventId == 7004 ? 2 : 1])];
 
     private async Task<SwitchmanTestNode> StartAsync(SwitchmanConfig config) =>
         await SwitchmanTestNode.StartAsync(config, output, new TestNodeOptions { WaitForFirstHealthRound = false });
