@@ -74,6 +74,11 @@ public sealed class NodeHost : IAsyncDisposable
                 o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
                 o.UseUtcTimestamp = true;
             });
+            if (config.AccessLog.Path == "stdout")
+            {
+                // Standard output is the access log's alone, JSON lines only: the node's own log goes to standard error.
+                builder.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+            }
         }
         NodeLogging.ApplyLibraryFilters(builder.Logging);
 

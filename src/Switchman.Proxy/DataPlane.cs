@@ -47,7 +47,7 @@ public sealed class DataPlane : IAsyncDisposable
         _runtime = new ProxyRuntime(config, time, diagnostics: _diagnostics);
         _runtime.Activate();
         _health = new ActiveHealthMonitor(_runtime.Backends.Values, time, _diagnostics);
-        _accessLog = AccessLog.Open(config.AccessLog.Path, _diagnostics.Logger);
+        _accessLog = AccessLog.Open(config.AccessLog, _diagnostics.Logger);
         _handler = new ProxyRequestHandler(forwarder, new PassiveHealthPolicy(time, _diagnostics), _diagnostics, _accessLog, time);
         foreach (var frontend in config.Frontends)
         {

@@ -60,6 +60,57 @@ public class ProtocolTests(ITestOutputHelper output) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AccessLog_KeepsTheQueryString_UnlessTold_AndSaysWhyTheProxyAnsweredAnErrorItself()
+    {
+        using var dir = new TempDirectory();
+        var withQuery = Path.Combine(dir.Path, "with.log");
+        var without = Path.Combine(dir.Path, "without.log");
+        var noRoute = new FrontendConfig { Name = "web", Listen = "127.0.0.1:0", Routes = ValueList.Create(new RouteConfig { Path = "/v3", Backend = Backend.Name }) };
+        foreach (var (file, query) in new[] { (withQuery, true), (without, false) })
+        {
+            await using var node = await SwitchmanTestNode.StartAsync(TestConfig.Single(Backend, noRoute) with { AccessLog = new AccessLogConfig { Path = file, Query = query } }, output);
+            using var client = node.CreateFrontendClient();
+            (await client.GetAsync("/v3/users?name=admin")).EnsureSuccessStatusCode().Dispose();
+            using var missing = await client.GetAsync("/nowhere?x=1");
+            Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+        }
+
+        var lines = File.ReadAllLines(withQuery).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        Assert.Equal(("/v3/users", "?name=admin"), (lines[0].GetProperty("path").GetString(), lines[0].GetProperty("query").GetString()));
+        Assert.False(lines[0].TryGetProperty("reason", out _));
+        Assert.Equal((404, "no route matches this host and path"), (lines[1].GetProperty("status").GetInt32(), lines[1].GetProperty("reason").GetString()));
+        Assert.All(File.ReadAllLines(without).Select(l => JsonDocument.Parse(l).RootElement), line => Assert.False(line.TryGetProperty("query", out _)));
+        Assert.DoesNotContain("admin", File.ReadAllText(without), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ErrorsTheProxyAnswersItself_AreNeutralByDefault_OrTheOperatorsPage()
+    {
+        using var dir = new TempDirectory();
+        var page = dir.WriteFile("503.json", "{\"error\": {\"code\": {status}, \"title\": \"Service Unavailable\", \"message\": \"try again (request {request_id})\"}}");
+        var down = TestConfig.Backend(("a", "127.0.0.1:9")) with { Health = TestConfig.FastHealth with { Initial = InitialHealth.Down } };
+        var plain = new FrontendConfig { Name = "web", Listen = "127.0.0.1:0", DefaultBackend = "api" };
+        var paged = plain with { Name = "paged", ErrorPages = ValueList.Create(new ErrorPageConfig { Status = 503, File = page }) };
+        await using var node = await SwitchmanTestNode.StartAsync(new SwitchmanConfig { Frontends = ValueList.Create(plain, paged), Backends = ValueList.Create(down) }, output);
+
+        using var client = node.CreateFrontendClient();
+        using var neutral = await client.GetAsync("/x");
+        var text = await neutral.Content.ReadAsStringAsync();
+        var requestId = neutral.Headers.GetValues("X-Request-Id").Single();
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, neutral.StatusCode);
+        Assert.Equal($"503 Service Unavailable\nrequest id: {requestId}\n", text);
+        Assert.Equal("text/plain", neutral.Content.Headers.ContentType!.MediaType);
+
+        using var pagedClient = node.CreateFrontendClient("paged");
+        using var custom = await pagedClient.GetAsync("/x");
+        var json = JsonDocument.Parse(await custom.Content.ReadAsStringAsync()).RootElement.GetProperty("error");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, custom.StatusCode);
+        Assert.Equal("application/json", custom.Content.Headers.ContentType!.MediaType);
+        Assert.Equal(503, json.GetProperty("code").GetInt32());
+        Assert.Equal($"try again (request {custom.Headers.GetValues("X-Request-Id").Single()})", json.GetProperty("message").GetString());
+    }
+
+    [Fact]
     public async Task AccessLog_WritesOneJsonLinePerRequest()
     {
         using var dir = new TempDirectory();

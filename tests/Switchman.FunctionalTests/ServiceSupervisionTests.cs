@@ -286,6 +286,38 @@ public sealed class ServiceSupervisionTests(ITestOutputHelper output)
         }
     }
 
+    [Fact]
+    public async Task With_the_access_log_on_standard_output_that_stream_carries_json_lines_only_and_the_node_s_log_goes_to_standard_error()
+    {
+        using var directory = new TempDirectory("switchman-stdout");
+        await using var backend = await DemoBackendProcess.StartAsync("a");
+        var frontend = LoopbackPorts.Free();
+        var file = directory.WriteFile("switchman.yaml", string.Join('\n',
+        [
+            "admin:",
+            $"  listen: 127.0.0.1:{LoopbackPorts.Free()}",
+            "access_log: stdout",
+            "frontends:",
+            $"  web: {{ listen: \"127.0.0.1:{frontend}\", default_backend: api }}",
+            "backends:",
+            $"  api: {{ servers: [{{ name: a, address: \"{backend.Address}\" }}] }}",
+            "",
+        ]));
+        await using var node = SwitchmanExecutable.Start("run", "-c", file);
+        await node.WaitForErrorLineAsync(l => l.Contains("admin listening", StringComparison.Ordinal), Settle, "the node to start");
+        using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{frontend}") };
+        for (var i = 0; i < 3; i++)
+        {
+            (await client.GetAsync($"/items/{i}?q={i}")).EnsureSuccessStatusCode().Dispose();
+        }
+        await node.WaitForOutputLineAsync(l => l.Contains("\"query\":\"?q=2\"", StringComparison.Ordinal), Settle, "the third access log line");
+        await node.StopAsync(TimeSpan.FromSeconds(20));
+
+        Assert.Equal(3, node.StandardOutputLines.Count);
+        Assert.All(node.StandardOutputLines, line => Assert.Equal(200, JsonDocument.Parse(line).RootElement.GetProperty("status").GetInt32()));
+        Assert.Contains(node.StandardErrorLines, l => l.Contains("Frontend web listening", StringComparison.Ordinal));
+    }
+
     private static async Task<int> PidOfAsync(HttpClient http)
     {
         try

@@ -19,6 +19,27 @@ public sealed record FrontendConfig
 
     /// <summary>Backend for requests no route matched; without it they get 404.</summary>
     public string? DefaultBackend { get; init; }
+
+    /// <summary>
+    /// The body of an error this frontend answers itself (no route, no server, every attempt failed), per status, from a
+    /// file (HAProxy's <c>errorfile</c>); a status without one gets a short neutral text.
+    /// </summary>
+    public ValueList<ErrorPageConfig> ErrorPages { get; init; } = ValueList<ErrorPageConfig>.Empty;
+}
+
+/// <summary>
+/// <c>error_pages: { 503: /etc/switchman/errors/503.json }</c>: the file's content is the body (at most 64 KiB, read when
+/// the configuration is applied); <c>{status}</c> and <c>{request_id}</c> in it are filled; its content type comes from
+/// its extension (.json, .html, .xml, else text/plain).
+/// </summary>
+public sealed record ErrorPageConfig
+{
+    public required int Status { get; init; }
+
+    /// <summary>Absolute once loaded.</summary>
+    public required string File { get; init; }
+
+    public const int MaxBytes = 64 * 1024;
 }
 
 public enum HttpProtocol

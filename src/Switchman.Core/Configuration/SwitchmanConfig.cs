@@ -130,4 +130,7 @@ public sealed record AdminTlsConfig
 public sealed record AccessLogConfig
 {
     public string? Path { get; init; }
+
+    /// <summary>Whether lines carry the request's query string (<c>?name=admin</c>); false keeps it out, for privacy.</summary>
+    public bool Query { get; init; } = true;
 }

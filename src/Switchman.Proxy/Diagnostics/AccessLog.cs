@@ -5,9 +5,11 @@ using Microsoft.Extensions.Logging;
 namespace Switchman.Proxy.Diagnostics;
 
 /// <summary>One line of the access log.</summary>
+/// <param name="Query">The query string with its '?' ("" when none).</param>
+/// <param name="Reason">Why the proxy answered the error itself (no route, no server, the last attempt's failure); null for an answer of a server.</param>
 internal sealed record AccessLogEntry(
-    DateTimeOffset Time, string Client, string Frontend, string? Backend, string? Server, string Method, string Path,
-    int Status, long Bytes, TimeSpan Duration, int Attempts, string RequestId);
+    DateTimeOffset Time, string Client, string Frontend, string? Backend, string? Server, string Method, string Path, string Query,
+    int Status, long Bytes, TimeSpan Duration, int Attempts, string RequestId, string? Reason = null);
 
 /// <summary>
 /// The access log: JSON lines written to stdout or a file by one background writer, so request threads only enqueue.
@@ -23,10 +25,13 @@ internal sealed class AccessLog : IAsyncDisposable
     private Task _writer = Task.CompletedTask;
     private long _dropped;
 
-    private AccessLog(Stream? output, ILogger logger)
+    private readonly bool _withQuery;
+
+    private AccessLog(Stream? output, ILogger logger, bool withQuery = true)
     {
         _output = output;
         _logger = logger;
+        _withQuery = withQuery;
         if (output is not null)
         {
             _queue = Channel.CreateBounded<AccessLogEntry>(new BoundedChannelOptions(QueueCapacity)
@@ -39,12 +44,12 @@ internal sealed class AccessLog : IAsyncDisposable
 
     public static AccessLog Disabled(ILogger logger) => new(null, logger);
 
-    /// <param name="path"><c>stdout</c>, a file path (appended to), or null for no access log.</param>
-    public static AccessLog Open(string? path, ILogger logger) => path switch
+    /// <param name="config">Its <c>path</c>: <c>stdout</c>, a file (appended to), or null for no access log; whether lines carry the query string.</param>
+    public static AccessLog Open(Core.Configuration.AccessLogConfig config, ILogger logger) => config.Path switch
     {
         null => Disabled(logger),
-        "stdout" => new AccessLog(Console.OpenStandardOutput(), logger),
-        _ => new AccessLog(new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite), logger),
+        "stdout" => new AccessLog(Console.OpenStandardOutput(), logger, config.Query),
+        var path => new AccessLog(new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite), logger, config.Query),
     };
 
     public bool Enabled => _queue is not null;
@@ -84,7 +89,7 @@ internal sealed class AccessLog : IAsyncDisposable
         }
     }
 
-    private static void WriteEntry(Utf8JsonWriter json, AccessLogEntry entry)
+    private void WriteEntry(Utf8JsonWriter json, AccessLogEntry entry)
     {
         json.WriteStartObject();
         json.WriteString("time", entry.Time);
@@ -94,11 +99,19 @@ internal sealed class AccessLog : IAsyncDisposable
         json.WriteString("server", entry.Server);
         json.WriteString("method", entry.Method);
         json.WriteString("path", entry.Path);
+        if (_withQuery && entry.Query.Length > 0)
+        {
+            json.WriteString("query", entry.Query);
+        }
         json.WriteNumber("status", entry.Status);
         json.WriteNumber("bytes", entry.Bytes);
         json.WriteNumber("duration_ms", Math.Round(entry.Duration.TotalMilliseconds, 3));
         json.WriteNumber("attempts", entry.Attempts);
         json.WriteString("request_id", entry.RequestId);
+        if (entry.Reason is { } reason)
+        {
+            json.WriteString("reason", reason);
+        }
         json.WriteEndObject();
     }
 

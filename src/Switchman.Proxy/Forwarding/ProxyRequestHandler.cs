@@ -44,7 +44,7 @@ internal sealed class ProxyRequestHandler
         var backend = routes.Match(request.Host.Host, request.Path.Value ?? "/");
         if (backend is null)
         {
-            await WriteErrorAsync(context, StatusCodes.Status404NotFound, "no route matches this host and path", requestId).ConfigureAwait(false);
+            await WriteErrorAsync(context, routes.ErrorPages, StatusCodes.Status404NotFound, "no route matches this host and path", requestId).ConfigureAwait(false);
             Complete(context, frontend, null, null, requestId, attempts: 0, started, counter);
             return;
         }
@@ -70,7 +70,7 @@ internal sealed class ProxyRequestHandler
             if (server is null)
             {
                 ProxyLog.NoServerAvailable(_diagnostics.Logger, backend.Name);
-                await WriteErrorAsync(context, StatusCodes.Status503ServiceUnavailable, $"backend '{backend.Name}' has no available server", requestId).ConfigureAwait(false);
+                await WriteErrorAsync(context, routes.ErrorPages, StatusCodes.Status503ServiceUnavailable, $"backend '{backend.Name}' has no available server", requestId).ConfigureAwait(false);
                 break;
             }
             if (previous is not null)
@@ -113,11 +113,11 @@ internal sealed class ProxyRequestHandler
                 ProxyLog.AttemptFailed(_diagnostics.Logger, requestId, attempt, backend.Name, server.Name, failure.Kind, FailureReasons.DescribeAttempt(context), refusal);
                 if (failure.Kind == "status")
                 {
-                    await WriteErrorAsync(context, StatusCodes.Status503ServiceUnavailable, "every attempt got a retryable error status", requestId).ConfigureAwait(false);
+                    await WriteErrorAsync(context, routes.ErrorPages, StatusCodes.Status503ServiceUnavailable, "every attempt got a retryable error status", requestId).ConfigureAwait(false);
                 }
                 else if (!context.Response.HasStarted)
                 {
-                    await WriteErrorAsync(context, context.Response.StatusCode is >= 500 ? context.Response.StatusCode : StatusCodes.Status502BadGateway,
+                    await WriteErrorAsync(context, routes.ErrorPages, context.Response.StatusCode is >= 500 ? context.Response.StatusCode : StatusCodes.Status502BadGateway,
                         $"server {backend.Name}/{server.Name} failed ({failure.Kind})", requestId).ConfigureAwait(false);
                 }
                 break;
@@ -230,7 +230,8 @@ internal sealed class ProxyRequestHandler
         {
             _accessLog.Write(new AccessLogEntry(
                 _time.GetUtcNow(), context.Connection.RemoteIpAddress?.ToString() ?? "", frontend, backend?.Name, server?.Name,
-                context.Request.Method, context.Request.Path.Value ?? "/", status, counter?.BytesWritten ?? 0, duration, attempts, requestId));
+                context.Request.Method, context.Request.Path.Value ?? "/", context.Request.QueryString.Value ?? "", status, counter?.BytesWritten ?? 0, duration, attempts, requestId,
+                context.Items.TryGetValue(ReasonKey, out var reason) ? reason as string : null));
         }
     }
 
@@ -242,14 +243,19 @@ internal sealed class ProxyRequestHandler
 
     /// <summary>A request reached a frontend that a reload removed and that is finishing its last requests.</summary>
     public static Task FrontendRetiringAsync(HttpContext context) =>
-        WriteErrorAsync(context, StatusCodes.Status503ServiceUnavailable, "this frontend is being removed", RequestIdOf(context.Request));
+        WriteErrorAsync(context, ErrorPages.None, StatusCodes.Status503ServiceUnavailable, "this frontend is being removed", RequestIdOf(context.Request));
 
     private static bool IsIdempotent(string method) =>
         HttpMethods.IsGet(method) || HttpMethods.IsHead(method) || HttpMethods.IsOptions(method)
         || HttpMethods.IsPut(method) || HttpMethods.IsDelete(method) || HttpMethods.IsTrace(method);
 
-    private static async Task WriteErrorAsync(HttpContext context, int status, string message, string requestId)
+    /// <summary>
+    /// Answers an error of the proxy's own: the body says only the status and the request id (or is the operator's page);
+    /// <paramref name="reason"/>, which may name backends and servers, goes to the access log, not to the client.
+    /// </summary>
+    private static async Task WriteErrorAsync(HttpContext context, ErrorPages pages, int status, string reason, string requestId)
     {
+        context.Items[ReasonKey] = reason;
         if (context.Response.HasStarted)
         {
             return;
@@ -257,8 +263,13 @@ internal sealed class ProxyRequestHandler
         context.Response.Clear();
         context.Response.StatusCode = status;
         context.Response.Headers[ExchangeTransformer.RequestIdHeader] = requestId;
-        await context.Response.WriteAsJsonAsync(new ProxyError(message, requestId), ProxyJsonContext.Default.ProxyError, cancellationToken: context.RequestAborted).ConfigureAwait(false);
+        var (body, contentType) = pages.Render(status, requestId);
+        context.Response.ContentType = contentType;
+        await context.Response.WriteAsync(body, context.RequestAborted).ConfigureAwait(false);
     }
+
+    /// <summary>Where an error's reason waits for the access log line of its request.</summary>
+    private static readonly object ReasonKey = new();
 
     [InlineArray(MaxAttempts)]
     private struct TriedServers

@@ -16,7 +16,11 @@ internal sealed class RouteTable
     {
         _routes = [.. frontend.Routes.Select(r => new Route(r.Host, NormalisePrefix(r.Path), backends[r.Backend]))];
         _defaultBackend = frontend.DefaultBackend is null ? null : backends[frontend.DefaultBackend];
+        ErrorPages = Forwarding.ErrorPages.Load(frontend.ErrorPages);
     }
+
+    /// <summary>The bodies of the errors this frontend answers itself.</summary>
+    public Forwarding.ErrorPages ErrorPages { get; }
 
     public BackendRuntime? Match(string host, string path)
     {

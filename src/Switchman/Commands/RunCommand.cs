@@ -71,7 +71,8 @@ internal static class RunCommand
             await error.WriteLineAsync($"switchman: {path}: could not start: {e.Message}");
             return ExitCodes.Invalid;
         }
-        var output = parseResult.InvocationConfiguration.Output;
+        // With the access log on standard output, that stream is its JSON lines alone; the rest goes to standard error.
+        var output = loaded.AccessLog.Path == "stdout" ? error : parseResult.InvocationConfiguration.Output;
         output.WriteLine($"switchman: admin listening on {node.AdminUrl}");
         if (node.Cluster is { } cluster)
         {

@@ -125,21 +125,40 @@ internal sealed class ConfigBinder(YamlValueReader values, string baseDirectory)
         return peer;
     }
 
-    /// <summary>Short form <c>access_log: stdout</c> or <c>access_log: /var/log/x.log</c>; long form <c>{ path: … }</c>.</summary>
+    /// <summary>Short form <c>access_log: stdout</c> or <c>access_log: /var/log/x.log</c>; long form <c>{ path: …, query: false }</c>.</summary>
     private AccessLogConfig BindAccessLog(YamlNode node, string path)
     {
         string? target;
+        var query = DefaultConfig.AccessLog.Query;
         if (node is YamlMappingNode)
         {
             var map = values.Map(node, path)!;
             target = map.String("path");
+            query = map.Bool("query") ?? query;
             map.ReportUnknownKeys();
         }
         else
         {
             target = values.String(node, path);
         }
-        return new AccessLogConfig { Path = target is null or "" or StandardOutput ? target : ResolvePath(target) };
+        return new AccessLogConfig { Path = target is null or "" or StandardOutput ? target : ResolvePath(target), Query = query };
+    }
+
+    /// <summary><c>error_pages: { 503: file }</c>: HTTP status → file with the body.</summary>
+    private ValueList<ErrorPageConfig> BindErrorPages(YamlMapReader map)
+    {
+        var pages = new List<ErrorPageConfig>();
+        foreach (var (key, _) in map.Entries)
+        {
+            if (!int.TryParse(key, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var status))
+            {
+                map.Error(key, $"'{key}' is not an HTTP status code: write error_pages as status: file, such as 503: /etc/switchman/errors/503.json");
+                continue;
+            }
+            var file = map.String(key) ?? "";
+            pages.Add(new ErrorPageConfig { Status = status, File = file.Length > 0 ? ResolvePath(file) : file });
+        }
+        return new ValueList<ErrorPageConfig>(pages);
     }
 
     /// <summary>A map keyed by name (frontends, backends): the key becomes Name, file order is kept.</summary>
@@ -185,6 +204,7 @@ internal sealed class ConfigBinder(YamlValueReader values, string baseDirectory)
             Timeouts = map.Map("timeouts") is { } timeouts ? BindFrontendTimeouts(timeouts) : DefaultFrontend.Timeouts,
             Routes = BindListOfMaps(map, "routes", BindRoute) ?? DefaultFrontend.Routes,
             DefaultBackend = map.String("default_backend"),
+            ErrorPages = map.Map("error_pages") is { } pages ? BindErrorPages(pages) : DefaultFrontend.ErrorPages,
         };
         map.ReportUnknownKeys();
         return frontend;

@@ -83,6 +83,22 @@ public static class ConfigValidator
         {
             ValidateRoute(ConfigPath.Item(routesPath, i), frontend.Routes[i], config, errors);
         }
+        foreach (var page in frontend.ErrorPages)
+        {
+            var pagePath = ConfigPath.Child(ConfigPath.Child(path, "error_pages"), page.Status.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            if (page.Status is < 400 or > 599)
+            {
+                errors.AddUnlessFailed(pagePath, $"{page.Status} is not an error status: error pages are for 400 to 599");
+            }
+            else if (page.File.Length == 0)
+            {
+                errors.AddUnlessFailed(pagePath, "must be the path of a file with the body");
+            }
+            else if (CheckFileExists(pagePath, page.File, errors) && new FileInfo(page.File).Length > ErrorPageConfig.MaxBytes)
+            {
+                errors.AddUnlessFailed(pagePath, $"file '{page.File}' is larger than {ErrorPageConfig.MaxBytes / 1024} KiB: an error body should be short");
+            }
+        }
         if (frontend.DefaultBackend is { } defaultBackend)
         {
             CheckBackendExists(ConfigPath.Child(path, "default_backend"), defaultBackend, config, errors);

@@ -47,7 +47,7 @@ public static class ConfigWriter
         }
         if (config.AccessLog.Path is { } accessLog)
         {
-            root["access_log"] = accessLog;
+            root["access_log"] = config.AccessLog.Query ? accessLog : new JsonObject { ["path"] = accessLog, ["query"] = false };
         }
         if (config.Frontends.Count > 0)
         {
@@ -174,6 +174,15 @@ public static class ConfigWriter
             });
         }
         AddIfSet(map, "default_backend", frontend.DefaultBackend);
+        if (frontend.ErrorPages.Count > 0)
+        {
+            var pages = new JsonObject();
+            foreach (var page in frontend.ErrorPages)
+            {
+                pages[page.Status.ToString(CultureInfo.InvariantCulture)] = page.File;
+            }
+            map["error_pages"] = pages;
+        }
         return map;
     }
 
