@@ -98,7 +98,7 @@ public sealed class NodeHost : IAsyncDisposable
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
         builder.Services.AddSingleton(time ?? TimeProvider.System);
         builder.Services.AddHttpForwarder();
-        builder.Services.AddSwitchmanMetrics();
+        builder.Services.AddSwitchmanMetrics(NodeIdentity.Of(config));
         builder.Services.AddSingleton(config);
         var clustered = config.Cluster is not null;
         var witness = config.Cluster?.Role == ClusterRole.Witness;

@@ -46,6 +46,7 @@ public sealed class DataPlane : IAsyncDisposable
         _diagnostics = new ProxyDiagnostics(loggerFactory.CreateLogger("Switchman.Proxy"), new ProxyMetrics(meterFactory));
         _runtime = new ProxyRuntime(config, time, diagnostics: _diagnostics);
         _runtime.Activate();
+        _diagnostics.Metrics.ObserveServers(() => _runtime, time);
         _health = new ActiveHealthMonitor(_runtime.Backends.Values, time, _diagnostics);
         _accessLog = AccessLog.Open(config.AccessLog, _diagnostics.Logger);
         _handler = new ProxyRequestHandler(forwarder, new PassiveHealthPolicy(time, _diagnostics), _diagnostics, _accessLog, time);

@@ -73,6 +73,9 @@ public sealed class ServiceSupervisor : IHostedService, IAsyncDisposable
         _recordsDirectory = Path.Combine(directory, "processes");
         _records = new ProcessRecords(_recordsDirectory);
         _metrics = new ServiceMetrics(meters);
+        _metrics.ObserveInstanceStates(
+            () => Reports().ToDictionary(r => r.Key, r => r.Value.State.ToString().ToLowerInvariant(), StringComparer.Ordinal),
+            [.. Enum.GetValues<ServiceInstanceState>().Select(s => s.ToString().ToLowerInvariant())]);
         _time = time;
         _loggers = loggers;
         _logger = loggers.CreateLogger<ServiceSupervisor>();

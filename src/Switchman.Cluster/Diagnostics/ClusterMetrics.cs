@@ -18,9 +18,13 @@ internal sealed class ClusterMetrics
     {
         var meter = meterFactory.Create(MeterName);
         meter.CreateObservableGauge("switchman.cluster.term", () => node.Term, "{term}", "The Raft term this node is in.");
-        meter.CreateObservableGauge("switchman.cluster.leader", () => node.IsLeader ? 1 : 0, "{leader}", "1 while this node leads.");
+        meter.CreateObservableGauge("switchman.cluster.leader", () => new Measurement<int>(node.IsLeader ? 1 : 0, new KeyValuePair<string, object?>("node", node.NodeId)),
+            "{leader}", "1 while this node leads, 0 otherwise; the node label is this node's id. The sum over the nodes is 1 while the cluster has a leader.");
         meter.CreateObservableGauge("switchman.cluster.commit_index", () => node.CommitIndex, "{entry}", "The highest log index this node knows to be committed.");
         meter.CreateObservableGauge("switchman.cluster.applied_index", () => node.AppliedIndex, "{entry}", "The last log index applied to this node's replicated state.");
+        meter.CreateObservableGauge("switchman.cluster.lag", () => Math.Max(0, node.CommitIndex - node.AppliedIndex), "{entry}",
+            "Committed log entries this node has not applied yet (commit index minus applied index). How far a follower trails the leader "
+            + "is max(switchman_cluster_commit_index) minus its switchman_cluster_applied_index.");
         meter.CreateObservableGauge("switchman.cluster.revision", () => node.State.Revision, "{revision}", "The configuration revision in this node's replicated state.");
         meter.CreateObservableGauge("switchman.cluster.members", () => node.StartedMembers
             .GroupBy(m => m.Status)

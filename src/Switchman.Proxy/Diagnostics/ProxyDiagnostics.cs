@@ -30,7 +30,8 @@ internal sealed class ProxyDiagnostics
     /// <param name="progress">Where the failure leaves the server, e.g. "2/3 toward DOWN".</param>
     public void HealthChecked(ServerRuntime server, ProbeResult result, bool wasUp, string progress)
     {
-        Metrics.HealthCheck(server, result.ResultLabel);
+        // The checker records the check on the server just before: its duration is there.
+        Metrics.HealthCheck(server, result.ResultLabel, server.LastCheck?.Duration);
         if (!result.Success)
         {
             ProxyLog.HealthCheckFailed(Logger, wasUp ? LogLevel.Information : LogLevel.Debug,

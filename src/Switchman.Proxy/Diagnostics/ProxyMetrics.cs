@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using Switchman.Core.Configuration;
 using Switchman.Proxy.Runtime;
 
 namespace Switchman.Proxy.Diagnostics;
@@ -23,10 +24,16 @@ internal sealed class ProxyMetrics
     private readonly UpDownCounter<long> _activeRequests;
     private readonly Histogram<double> _connectDuration;
     private readonly Counter<long> _suspicions;
+    private readonly Histogram<double> _healthCheckDuration;
+    private readonly Meter _meter;
+
+    /// <summary>The states <c>switchman_server_state</c> reports, one series each.</summary>
+    private static readonly string[] ServerStates = ["up", "down", "drain", "maint"];
 
     public ProxyMetrics(IMeterFactory meterFactory)
     {
         var meter = meterFactory.Create(MeterName);
+        _meter = meter;
         _requests = meter.CreateCounter<long>("switchman.proxy.requests", "{request}",
             "Requests answered, by frontend, backend, server and status class.");
         _requestDuration = meter.CreateHistogram<double>("switchman.proxy.request.duration", "s",
@@ -51,6 +58,63 @@ internal sealed class ProxyMetrics
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5] });
         _suspicions = meter.CreateCounter<long>("switchman.server.suspicions", "{suspicion}",
             "Times a server became suspect, by cause: silent (a connect got no answer in time) or refused.");
+        _healthCheckDuration = meter.CreateHistogram<double>("switchman.server.health.check.duration", "s",
+            "How long each active health check of a server took, by whether it passed (ok: true or false).",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5] });
+    }
+
+    /// <summary>
+    /// Observable gauges read from the running servers at each collection (nothing is paid per request):
+    /// each server's state and weight, and each backend's configured and available servers.
+    /// </summary>
+    /// <param name="runtime">The runtime the data plane runs now.</param>
+    public void ObserveServers(Func<ProxyRuntime> runtime, TimeProvider time)
+    {
+        _meter.CreateObservableGauge("switchman.server.state", () => ServerStateMeasurements(runtime(), time.GetTimestamp()), "{state}",
+            "1 for the state a server is in now, 0 for the others: up, down, drain, maint. The administrative state wins over "
+            + "health: a server in maint or drain reports that state whatever its health checks say; a ready server reports up or down "
+            + "by its health checks (and a passive ejection counts as down).");
+        _meter.CreateObservableGauge("switchman.server.weight", () => runtime().Backends.Values.SelectMany(b => b.Servers)
+            .Select(s => new Measurement<int>(s.Weight, ServerTags(s))), "{weight}",
+            "The weight a server runs with now (configured, or as an operator set it).");
+        _meter.CreateObservableGauge("switchman.backend.servers", () => runtime().Backends.Values
+            .Select(b => new Measurement<int>(b.Servers.Length, new KeyValuePair<string, object?>("backend", b.Name))), "{server}",
+            "Servers configured in a backend.");
+        _meter.CreateObservableGauge("switchman.backend.servers_available", () => AvailableMeasurements(runtime(), time.GetTimestamp()), "{server}",
+            "Servers of a backend that can take a new request now: ready, weight above 0, up by its health checks, not ejected (backup servers included).");
+    }
+
+    /// <summary>The state an operator reads: maint and drain win over health; a ready server is up or down.</summary>
+    public static string ServerState(ServerRuntime server, long now) => server.AdminState switch
+    {
+        ServerAdminState.Maint => "maint",
+        ServerAdminState.Drain => "drain",
+        _ => server.IsHealthy && !server.IsEjected(now) ? "up" : "down",
+    };
+
+    private static IEnumerable<Measurement<int>> ServerStateMeasurements(ProxyRuntime runtime, long now)
+    {
+        foreach (var server in runtime.Backends.Values.SelectMany(b => b.Servers))
+        {
+            var current = ServerState(server, now);
+            foreach (var state in ServerStates)
+            {
+                yield return new Measurement<int>(state == current ? 1 : 0, ServerTags(server, ("state", state)));
+            }
+        }
+    }
+
+    private static IEnumerable<Measurement<int>> AvailableMeasurements(ProxyRuntime runtime, long now) =>
+        runtime.Backends.Values.Select(b => new Measurement<int>(b.Servers.Count(s => s.IsAvailable(now)), new KeyValuePair<string, object?>("backend", b.Name)));
+
+    private static TagList ServerTags(ServerRuntime server, params (string Key, string Value)[] extra)
+    {
+        var tags = new TagList { { "backend", server.BackendName }, { "server", server.Name } };
+        foreach (var (key, value) in extra)
+        {
+            tags.Add(key, value);
+        }
+        return tags;
     }
 
     public void RequestCompleted(string frontend, string backend, string server, int status, TimeSpan duration)
@@ -83,8 +147,14 @@ internal sealed class ProxyMetrics
     public void HealthTransition(ServerRuntime server, bool up) =>
         _healthTransitions.Add(1, new TagList { { "backend", server.BackendName }, { "server", server.Name }, { "state", up ? "up" : "down" } });
 
-    public void HealthCheck(ServerRuntime server, string result) =>
+    public void HealthCheck(ServerRuntime server, string result, TimeSpan? duration)
+    {
         _healthChecks.Add(1, new TagList { { "backend", server.BackendName }, { "server", server.Name }, { "result", result } });
+        if (duration is { } took)
+        {
+            _healthCheckDuration.Record(took.TotalSeconds, new TagList { { "backend", server.BackendName }, { "server", server.Name }, { "ok", result == "ok" } });
+        }
+    }
 
     public void Ejected(ServerRuntime server) =>
         _ejections.Add(1, new TagList { { "backend", server.BackendName }, { "server", server.Name } });
