@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 using System.Text.RegularExpressions;
 using Switchman.Core.Configuration;
@@ -72,11 +73,30 @@ internal sealed class HttpHealthProbe : IHealthProbe
         {
             return ProbeResult.Healthy($"HTTP {status}");
         }
-        var body = await ReadBodyAsync(response, cancellationToken).ConfigureAwait(false);
-        return CheckBody(status, body);
+        // Pooled: the first 64 KiB as bytes, then as chars (64 Ki chars would be a large-object string every check).
+        var bytes = ArrayPool<byte>.Shared.Rent(HealthCheckConfig.MaxBodyBytes);
+        try
+        {
+            var length = await ReadBodyAsync(response, bytes, cancellationToken).ConfigureAwait(false);
+            var chars = ArrayPool<char>.Shared.Rent(Encoding.UTF8.GetMaxCharCount(length));
+            try
+            {
+                // Invalid UTF-8 (or a character cut at the 64 KiB mark) becomes U+FFFD.
+                var count = Encoding.UTF8.GetChars(bytes, 0, length, chars, 0);
+                return CheckBody(status, chars.AsSpan(0, count));
+            }
+            finally
+            {
+                ArrayPool<char>.Shared.Return(chars);
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(bytes);
+        }
     }
 
-    private ProbeResult CheckBody(int status, string body)
+    private ProbeResult CheckBody(int status, ReadOnlySpan<char> body)
     {
         bool found;
         string what;
@@ -105,24 +125,23 @@ internal sealed class HttpHealthProbe : IHealthProbe
             : ProbeResult.Failed(FailureReason.Status, $"body {what}");
     }
 
-    /// <summary>The first MaxBodyBytes of the body as UTF-8 (invalid bytes become U+FFFD); the rest is left unread.</summary>
-    private static async Task<string> ReadBodyAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    /// <summary>Reads the first MaxBodyBytes of the body into <paramref name="buffer"/>; the rest is left unread.</summary>
+    private static async Task<int> ReadBodyAsync(HttpResponseMessage response, byte[] buffer, CancellationToken cancellationToken)
     {
-        var buffer = new byte[HealthCheckConfig.MaxBodyBytes];
         var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
         await using (stream.ConfigureAwait(false))
         {
             var length = 0;
-            while (length < buffer.Length)
+            while (length < HealthCheckConfig.MaxBodyBytes)
             {
-                var read = await stream.ReadAsync(buffer.AsMemory(length), cancellationToken).ConfigureAwait(false);
+                var read = await stream.ReadAsync(buffer.AsMemory(length, HealthCheckConfig.MaxBodyBytes - length), cancellationToken).ConfigureAwait(false);
                 if (read == 0)
                 {
                     break;
                 }
                 length += read;
             }
-            return Encoding.UTF8.GetString(buffer, 0, length);
+            return length;
         }
     }
 
