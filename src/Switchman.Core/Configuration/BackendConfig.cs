@@ -92,6 +92,27 @@ public sealed record HealthCheckConfig
     /// <summary>Statuses that count as healthy: single codes or ranges like 200-399.</summary>
     public ValueList<StatusRange> ExpectStatus { get; init; } = ValueList.Create(new StatusRange(200, 399));
 
+    /// <summary>Text the response body must contain (ordinal), like HAProxy's <c>http-check expect string</c>.</summary>
+    public string? ExpectBody { get; init; }
+
+    /// <summary>A .NET regular expression the response body must match, like <c>http-check expect rstring</c>.</summary>
+    public string? ExpectBodyRegex { get; init; }
+
+    /// <summary>Turns the body match around: the text or pattern must not be found, like <c>http-check expect ! string</c>.</summary>
+    public bool ExpectBodyAbsent { get; init; }
+
+    /// <summary>Request headers sent with every HTTP check, in file order.</summary>
+    public ValueList<HealthCheckHeader> Headers { get; init; } = ValueList<HealthCheckHeader>.Empty;
+
+    /// <summary>How much of the response body a body match reads; the rest is not looked at.</summary>
+    public const int MaxBodyBytes = 64 * 1024;
+
+    /// <summary>How long one regular-expression match of the body may run before the check fails.</summary>
+    public static readonly TimeSpan BodyRegexTimeout = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>The Host header of the check: <see cref="Host"/>, or a <c>Host</c> entry in <see cref="Headers"/>; null uses the server address.</summary>
+    public string? EffectiveHost => Host ?? Headers.FirstOrDefault(h => string.Equals(h.Name, "Host", StringComparison.OrdinalIgnoreCase))?.Value;
+
     public TimeSpan Interval { get; init; } = TimeSpan.FromSeconds(2);
 
     /// <summary>Interval while a server is in transition (some, but not enough, consecutive results). Default: Interval.</summary>
@@ -114,6 +135,14 @@ public sealed record HealthCheckConfig
     public TimeSpan EffectiveFastInterval => FastInterval ?? Interval;
 
     public TimeSpan EffectiveDownInterval => DownInterval ?? Interval;
+}
+
+/// <summary>One request header of an HTTP health check.</summary>
+public sealed record HealthCheckHeader
+{
+    public required string Name { get; init; }
+
+    public required string Value { get; init; }
 }
 
 public enum HealthCheckType

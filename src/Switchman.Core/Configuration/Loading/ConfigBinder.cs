@@ -368,6 +368,10 @@ internal sealed class ConfigBinder(YamlValueReader values, string baseDirectory)
             Path = map.String("path") ?? DefaultHealth.Path,
             Host = map.String("host"),
             ExpectStatus = map.List("expect_status", values.StatusRange) ?? DefaultHealth.ExpectStatus,
+            ExpectBody = map.String("expect_body"),
+            ExpectBodyRegex = map.String("expect_body_regex"),
+            ExpectBodyAbsent = map.Bool("expect_body_absent") ?? DefaultHealth.ExpectBodyAbsent,
+            Headers = map.Map("headers") is { } headers ? BindHealthHeaders(headers) : DefaultHealth.Headers,
             Interval = map.Duration("interval") ?? DefaultHealth.Interval,
             FastInterval = map.Duration("fast_interval"),
             DownInterval = map.Duration("down_interval"),
@@ -379,6 +383,10 @@ internal sealed class ConfigBinder(YamlValueReader values, string baseDirectory)
         map.ReportUnknownKeys();
         return health;
     }
+
+    /// <summary><c>headers: { Name: value }</c>, file order kept.</summary>
+    private static ValueList<HealthCheckHeader> BindHealthHeaders(YamlMapReader map) =>
+        new([.. map.Entries.Select(entry => new HealthCheckHeader { Name = entry.Key, Value = map.String(entry.Key) ?? "" })]);
 
     private static PassiveHealthConfig BindPassive(YamlMapReader map)
     {

@@ -333,6 +333,24 @@ public static class ConfigValidator
                     errors.AddUnlessFailed(ConfigPath.Item(expectPath, i), $"'{range}' must be a status from 100 to 599 or a range low-high within it");
                 }
             }
+            ValidateHealthBody(path, health, errors);
+            ValidateHealthHeaders(path, health, errors);
+        }
+        else
+        {
+            foreach (var (key, set) in new[]
+            {
+                ("expect_body", health.ExpectBody is not null),
+                ("expect_body_regex", health.ExpectBodyRegex is not null),
+                ("expect_body_absent", health.ExpectBodyAbsent),
+                ("headers", health.Headers.Count > 0),
+            })
+            {
+                if (set)
+                {
+                    errors.AddUnlessFailed(ConfigPath.Child(path, key), "applies to http checks only; a tcp check sends no request");
+                }
+            }
         }
         CheckPositive(ConfigPath.Child(path, "interval"), health.Interval, errors);
         if (health.FastInterval is { } fast)
@@ -346,6 +364,72 @@ public static class ConfigValidator
         CheckPositive(ConfigPath.Child(path, "timeout"), health.Timeout, errors);
         CheckAtLeast(ConfigPath.Child(path, "rise"), health.Rise, 1, errors);
         CheckAtLeast(ConfigPath.Child(path, "fall"), health.Fall, 1, errors);
+    }
+
+    /// <summary>At most one of expect_body and expect_body_regex; a regex that .NET compiles; expect_body_absent only with one of them.</summary>
+    private static void ValidateHealthBody(string path, HealthCheckConfig health, ConfigErrorCollector errors)
+    {
+        if (health.ExpectBody is { } text && text.Length == 0)
+        {
+            errors.AddUnlessFailed(ConfigPath.Child(path, "expect_body"), "must be some text the body contains (or leave it out)");
+        }
+        if (health.ExpectBody is not null && health.ExpectBodyRegex is not null)
+        {
+            errors.AddUnlessFailed(ConfigPath.Child(path, "expect_body_regex"), "set either expect_body or expect_body_regex, not both");
+        }
+        else if (health.ExpectBodyRegex is { } pattern)
+        {
+            var regexPath = ConfigPath.Child(path, "expect_body_regex");
+            if (pattern.Length == 0)
+            {
+                errors.AddUnlessFailed(regexPath, "must be a regular expression (or leave it out)");
+            }
+            else if (HealthBodyMatch.TryCreateRegex(pattern, out var error) is null)
+            {
+                errors.AddUnlessFailed(regexPath, $"'{pattern}' is not a valid .NET regular expression: {error}");
+            }
+        }
+        if (health.ExpectBodyAbsent && health.ExpectBody is null && health.ExpectBodyRegex is null)
+        {
+            errors.AddUnlessFailed(ConfigPath.Child(path, "expect_body_absent"), "needs expect_body or expect_body_regex: it says that text must not be in the body");
+        }
+    }
+
+    /// <summary>Header names that the check request sets itself, or that would change how it is framed or carried.</summary>
+    private static readonly string[] ReservedCheckHeaders = ["Connection", "Content-Length", "Transfer-Encoding", "Keep-Alive", "Upgrade", "TE", "Trailer", "Expect"];
+
+    private static void ValidateHealthHeaders(string path, HealthCheckConfig health, ConfigErrorCollector errors)
+    {
+        if (health.Host is { } host && (host.Length == 0 || host.Any(char.IsControl)))
+        {
+            errors.AddUnlessFailed(ConfigPath.Child(path, "host"), "must be a host name, with no control characters (or leave it out)");
+        }
+        var headersPath = ConfigPath.Child(path, "headers");
+        var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var header in health.Headers)
+        {
+            var headerPath = ConfigPath.Child(headersPath, header.Name);
+            if (!Syntax.IsToken(header.Name))
+            {
+                errors.AddUnlessFailed(headerPath, $"'{header.Name}' is not a valid HTTP header name (letters, digits and !#$%&'*+-.^_`|~)");
+            }
+            else if (!seen.Add(header.Name))
+            {
+                errors.AddUnlessFailed(headerPath, $"'{header.Name}' is given twice (header names are case-insensitive)");
+            }
+            else if (ReservedCheckHeaders.Contains(header.Name, StringComparer.OrdinalIgnoreCase) || header.Name.StartsWith("Content-", StringComparison.OrdinalIgnoreCase))
+            {
+                errors.AddUnlessFailed(headerPath, $"'{header.Name}' is set by the check itself and cannot be given");
+            }
+            else if (string.Equals(header.Name, "Host", StringComparison.OrdinalIgnoreCase) && health.Host is not null)
+            {
+                errors.AddUnlessFailed(headerPath, "the Host header is set twice: by host and by headers.Host; keep one");
+            }
+            if (header.Value.Contains('\r', StringComparison.Ordinal) || header.Value.Contains('\n', StringComparison.Ordinal) || header.Value.Contains('\0', StringComparison.Ordinal))
+            {
+                errors.AddUnlessFailed(headerPath, "a header value cannot contain CR, LF or NUL");
+            }
+        }
     }
 
     private static void ValidateRetry(string path, RetryConfig retry, ConfigErrorCollector errors)

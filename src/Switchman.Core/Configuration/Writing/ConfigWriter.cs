@@ -333,6 +333,21 @@ public static class ConfigWriter
         {
             map["expect_status"] = List(health.ExpectStatus, r => r.From == r.To ? JsonValue.Create(r.From) : JsonValue.Create(r.ToString()));
         }
+        AddIfSet(map, "expect_body", health.ExpectBody);
+        AddIfSet(map, "expect_body_regex", health.ExpectBodyRegex);
+        if (health.ExpectBodyAbsent != DefaultHealth.ExpectBodyAbsent)
+        {
+            map["expect_body_absent"] = health.ExpectBodyAbsent;
+        }
+        if (health.Headers.Count > 0)
+        {
+            var headers = new JsonObject();
+            foreach (var header in health.Headers)
+            {
+                headers[header.Name] = header.Value;
+            }
+            map["headers"] = headers;
+        }
         Add(map, "interval", health.Interval, DefaultHealth.Interval);
         if (health.FastInterval is { } fast)
         {
