@@ -37,7 +37,7 @@ public class HealthBodyMatchTests(ITestOutputHelper output)
         Assert.False(down.LastCheck!.Success);
         Assert.Equal("body does not contain \"\\\"server\\\":\\\"good\\\"\"", down.LastCheck.Detail);
         Assert.Contains(node.Logs.GetSnapshot(), r => r.Id.Id == 1105
-            && r.Message.StartsWith("Health check of api/other failed (status): body does not contain", StringComparison.Ordinal));
+            && r.Message.StartsWith("Health check of api/other failed (body): body does not contain", StringComparison.Ordinal));
 
         var up = await node.ServerStatusAsync("api", "good");
         Assert.Equal("up", up.Health);

@@ -66,7 +66,7 @@ public sealed class HttpHealthProbeBodyTests : IAsyncLifetime
         var result = await ProbeAsync(health);
 
         Assert.Equal((healthy, detail), (result.Success, result.Detail));
-        Assert.Equal(healthy ? "ok" : "status", result.ResultLabel);
+        Assert.Equal(healthy ? "ok" : "body", result.ResultLabel);
     }
 
     [Fact]

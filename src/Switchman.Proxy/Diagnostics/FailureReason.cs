@@ -10,6 +10,9 @@ internal enum FailureReason
     /// <summary>The server answered, with a status that does not count as healthy.</summary>
     Status,
 
+    /// <summary>The server answered with a healthy status, but its body does not match the check's expectation.</summary>
+    Body,
+
     /// <summary>The whole exchange took longer than allowed (a check's timeout).</summary>
     Timeout,
 
@@ -42,6 +45,7 @@ internal static class FailureReasons
     public static string Label(this FailureReason reason) => reason switch
     {
         FailureReason.Status => "status",
+        FailureReason.Body => "body",
         FailureReason.Timeout => "timeout",
         FailureReason.ConnectTimeout => "connect_timeout",
         FailureReason.Refused => "refused",

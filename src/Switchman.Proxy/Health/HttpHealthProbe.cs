@@ -108,7 +108,7 @@ internal sealed class HttpHealthProbe : IHealthProbe
             }
             catch (RegexMatchTimeoutException)
             {
-                return ProbeResult.Failed(FailureReason.Status,
+                return ProbeResult.Failed(FailureReason.Body,
                     $"body match against {Quote(_regex.ToString())} took longer than {HealthCheckConfig.BodyRegexTimeout.TotalMilliseconds:0} ms");
             }
             what = found ? $"matches {Quote(_regex.ToString())}" : $"does not match {Quote(_regex.ToString())}";
@@ -122,7 +122,7 @@ internal sealed class HttpHealthProbe : IHealthProbe
         // HAProxy's "http-check expect ! string": healthy when the text is absent.
         return found != _config.ExpectBodyAbsent
             ? ProbeResult.Healthy($"HTTP {status}")
-            : ProbeResult.Failed(FailureReason.Status, $"body {what}");
+            : ProbeResult.Failed(FailureReason.Body, $"body {what}");
     }
 
     /// <summary>Reads the first MaxBodyBytes of the body into <paramref name="buffer"/>; the rest is left unread.</summary>
