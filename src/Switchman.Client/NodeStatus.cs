@@ -89,6 +89,9 @@ public sealed record ServerStatus
 
     public int Weight { get; init; }
 
+    /// <summary>Since when a connect to it failed or went unanswered (it gets new requests only when no other server can); null while it is not suspect.</summary>
+    public DateTimeOffset? SuspectSince { get; init; }
+
     /// <summary>Requests the node is forwarding to this server right now.</summary>
     public required int InFlight { get; init; }
 

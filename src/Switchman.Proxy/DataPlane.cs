@@ -354,7 +354,8 @@ public sealed class DataPlane : IAsyncDisposable
             server.InFlight,
             server.RequestsTotal,
             server.EjectedUntil,
-            check is null ? null : new CheckStatus(check.Success, check.Detail, check.Time, check.Duration.TotalMilliseconds));
+            check is null ? null : new CheckStatus(check.Success, check.Detail, check.Time, check.Duration.TotalMilliseconds),
+            server.Suspicion.Since);
     }
 
     private FrontendServer CreateFrontend(FrontendConfig config, IReadOnlyList<VipConfig> vips) =>

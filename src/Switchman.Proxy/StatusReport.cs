@@ -30,7 +30,8 @@ public sealed record ServerStatus(
     [property: JsonPropertyName("in_flight")] int InFlight,
     [property: JsonPropertyName("requests_total")] long RequestsTotal,
     [property: JsonPropertyName("ejected_until")] DateTimeOffset? EjectedUntil,
-    [property: JsonPropertyName("last_check")] CheckStatus? LastCheck);
+    [property: JsonPropertyName("last_check")] CheckStatus? LastCheck,
+    [property: JsonPropertyName("suspect_since")] DateTimeOffset? SuspectSince = null);
 
 public sealed record CheckStatus(
     [property: JsonPropertyName("success")] bool Success,

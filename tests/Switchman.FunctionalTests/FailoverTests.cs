@@ -92,6 +92,11 @@ public class FailoverTests(ITestOutputHelper output)
         Assert.Equal(1, PrometheusText.Sum(metrics, "switchman_server_failures_total", ("server", "dead"), ("kind", "connect")));
         Assert.Equal(1, PrometheusText.Sum(metrics, "switchman_proxy_redispatches_total", ("server", "dead")));
         Assert.Equal(1, PrometheusText.Sum(metrics, "switchman_server_suspicions_total", ("server", "dead"), ("cause", "refused")));
+        // And the status says so, where health alone (no checks here) would say up.
+        var dead = await node.ServerStatusJsonAsync("api", "dead");
+        Assert.Equal("up", dead.GetProperty("health").GetString());
+        Assert.True(dead.TryGetProperty("suspect_since", out _), "a suspect server shows since when");
+        Assert.False((await node.ServerStatusJsonAsync("api", "live")).TryGetProperty("suspect_since", out _));
     }
 
     [Fact]

@@ -24,6 +24,8 @@ public sealed record NodeInfoDocument(long Revision, DateTimeOffset StartedAt, s
 public sealed record BackendStatusDocument(string Name, string Balance, int AvailableServers, IReadOnlyList<ServerStatusDocument> Servers);
 
 /// <param name="RequestRate">Requests per second over the last ten seconds or so.</param>
+/// <param name="SuspectSince">Since when a connect to it failed or went unanswered: it gets new requests only when no other
+/// server can take them, until a connect or a health check succeeds. Absent while it is not suspect.</param>
 public sealed record ServerStatusDocument(
     string Name,
     string Address,
@@ -36,7 +38,8 @@ public sealed record ServerStatusDocument(
     double RequestRate,
     long RequestsTotal,
     DateTimeOffset? EjectedUntil,
-    CheckStatus? LastCheck);
+    CheckStatus? LastCheck,
+    DateTimeOffset? SuspectSince = null);
 
 /// <summary><c>GET /api/v1/vips</c>: every configured VIP and the nodes that cannot hold some now.</summary>
 /// <param name="Node">The node that answered (its name in assignments), whose interfaces <c>held_here</c> speaks of.</param>

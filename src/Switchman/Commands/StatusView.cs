@@ -166,8 +166,17 @@ internal static class StatusView
             "down" => "[red]down[/]",
             var other => Markup.Escape(other),
         };
-        // Passive checks can take a server out although active checks say up: say so, or "up" would mislead.
-        return new Markup(server.EjectedUntil is { } until ? $"{health} [red]ejected until {Timestamp(until)}[/]" : health);
+        // Passive checks can take a server out although active checks say up, and a failed connect makes it suspect
+        // before any check runs: say so, or "up" would mislead.
+        if (server.EjectedUntil is { } until)
+        {
+            health += $" [red]ejected until {Timestamp(until)}[/]";
+        }
+        if (server.SuspectSince is { } since)
+        {
+            health += $" [yellow]suspect since {Timestamp(since)}[/]";
+        }
+        return new Markup(health);
     }
 
     /// <summary>"HTTP 200, 1.2 ms", or "failed: connection refused, 49.8 ms": a failure says so even while the server is still up (fall not reached).</summary>
