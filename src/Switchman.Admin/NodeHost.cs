@@ -153,7 +153,7 @@ public sealed class NodeHost : IAsyncDisposable
             builder.Services.AddSingleton<ILinkOperations>(sp => LinkOperations.OnHost(sp.GetRequiredService<TimeProvider>()));
         }
         builder.Services.AddSingleton(sp => new LinkAddresses(sp.GetRequiredService<ILinkOperations>(), sp.GetRequiredService<TimeProvider>()));
-        builder.Services.AddSingleton<IVipMembership>(sp => sp.GetService<ClusterNode>() is { } node ? new ClusterVipMembership(node) : new LoneVipMembership());
+        builder.Services.AddSingleton<IVipMembership>(sp => sp.GetService<ClusterNode>() is { } node ? new ClusterVipMembership(node) : new LoneVipMembership(NodeIdentity.Of(config)));
         builder.Services.AddSingleton(sp => new HolderReport(sp.GetRequiredService<IVipMembership>()));
         builder.Services.AddSingleton(sp =>
         {

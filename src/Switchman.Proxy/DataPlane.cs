@@ -340,6 +340,10 @@ public sealed class DataPlane : IAsyncDisposable
         return new StatusReport(IsReady, frontends, backends);
     }
 
+    /// <summary>One server's status (as in <see cref="GetStatus"/>), without building the others'; null when there is no such server.</summary>
+    public ServerStatus? GetServerStatus(string backend, string server) =>
+        FindServer(backend, server) is { } runtime ? ToStatus(runtime, _time.GetTimestamp()) : null;
+
     private static ServerStatus ToStatus(ServerRuntime server, long now)
     {
         var check = server.LastCheck;

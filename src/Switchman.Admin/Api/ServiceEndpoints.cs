@@ -76,7 +76,7 @@ internal static class ServiceEndpoints
             steps.Add($"{target}: restart ordered");
         }
         var wait = config!.StopTimeout + config.StartTimeout;
-        await WaitForReportsAsync(store, () => orders.All(o => store.State.InstanceOf(service, o.Node) is { } r && r.RestartIndex >= o.Index && r.State != ServiceInstanceState.Stopping),
+        await WaitForReportsAsync(() => orders.All(o => store.State.InstanceOf(service, o.Node) is { } r && r.RestartIndex >= o.Index && r.State != ServiceInstanceState.Stopping),
             wait < ReportWait ? ReportWait : wait, time, cancellationToken).ConfigureAwait(false);
         return ApiResults.Json(new ServiceActionDocument(Document(store.State, config), steps));
     }
@@ -105,7 +105,7 @@ internal static class ServiceEndpoints
             return ApiResults.Error(StatusCodes.Status409Conflict, $"the cleanup was refused: {result.Outcome.Refusal}");
         }
         var index = result.Outcome.Index;
-        await WaitForReportsAsync(store, () => store.State.ServiceInstances
+        await WaitForReportsAsync(() => store.State.ServiceInstances
             .Where(n => (node is null || n.Key == node) && n.Value.ContainsKey(service))
             .All(n => n.Value[service].CleanupIndex >= index), ReportWait, time, cancellationToken).ConfigureAwait(false);
         return ApiResults.Json(new ServiceActionDocument(Document(store.State, config!), [$"failures of {service} forgotten on {node ?? "every node"}"]));
@@ -142,7 +142,7 @@ internal static class ServiceEndpoints
         {
             return ApiResults.Error(StatusCodes.Status409Conflict, $"the move was refused: {result.Outcome.Refusal}");
         }
-        await WaitForReportsAsync(store, () => others.Any(n => store.State.InstanceOf(service, n)?.State == ServiceInstanceState.Running),
+        await WaitForReportsAsync(() => others.Any(n => store.State.InstanceOf(service, n)?.State == ServiceInstanceState.Running),
             config.StopTimeout + config.StartTimeout + ReportWait, time, cancellationToken).ConfigureAwait(false);
         var now = store.State.ServiceInstances.FirstOrDefault(n => n.Value.GetValueOrDefault(service)?.State == ServiceInstanceState.Running).Key;
         return ApiResults.Json(new ServiceActionDocument(Document(store.State, config),
@@ -184,21 +184,16 @@ internal static class ServiceEndpoints
         }
         // Answers once every instance got there (a stop within its stop_timeout), or after a bounded wait with how far they got.
         var wait = started ? ReportWait : config!.StopTimeout + TimeSpan.FromSeconds(2);
-        await WaitForReportsAsync(store, () => store.State.ServiceInstances.Values
+        await WaitForReportsAsync(() => store.State.ServiceInstances.Values
             .Where(n => n.ContainsKey(service))
             .All(n => started ? n[service].State is ServiceInstanceState.Running or ServiceInstanceState.Failed : n[service].State is ServiceInstanceState.Stopped or ServiceInstanceState.Failed),
             wait, time, cancellationToken).ConfigureAwait(false);
         return ApiResults.Json(new ServiceActionDocument(Document(store.State, config!), [started ? $"{service} started" : $"{service} stopped"]));
     }
 
-    private static async Task WaitForReportsAsync(ConfigStore store, Func<bool> done, TimeSpan limit, TimeProvider time, CancellationToken cancellationToken)
-    {
-        var started = time.GetTimestamp();
-        while (!done() && time.GetElapsedTime(started) < limit)
-        {
-            await Task.Delay(TimeSpan.FromMilliseconds(20), time, cancellationToken).ConfigureAwait(false);
-        }
-    }
+    /// <summary>Until the nodes' reports show <paramref name="done"/>, or <paramref name="limit"/> passed (then the answer says where things stand).</summary>
+    private static Task WaitForReportsAsync(Func<bool> done, TimeSpan limit, TimeProvider time, CancellationToken cancellationToken) =>
+        BoundedPoll.UntilAsync(done, limit, TimeSpan.FromMilliseconds(20), time, cancellationToken);
 
     private static IResult? Find(ConfigStore store, string service, out ServiceConfig? config)
     {

@@ -47,7 +47,7 @@ internal static class StatusEndpoints
 
     /// <summary>The server's status as the data plane reports it now, or null when it has no such server.</summary>
     public static ServerStatusDocument? FindStatus(DataPlane dataPlane, RequestRates rates, string backend, string server) =>
-        dataPlane.GetStatus().Backends.FirstOrDefault(b => b.Name == backend)?.Servers.FirstOrDefault(s => s.Name == server) is { } status
+        dataPlane.GetServerStatus(backend, server) is { } status
             ? ToDocument(backend, status, rates)
             : null;
 

@@ -123,20 +123,8 @@ public sealed class RollingRestart(ConfigStore store, ServerObserver observer, T
         return null;
     }
 
-    /// <summary>Polls <paramref name="done"/> until it holds (true) or <paramref name="limit"/> passes (false).</summary>
-    private async Task<bool> WaitAsync(Func<Task<bool>> done, TimeSpan limit, CancellationToken cancellationToken)
-    {
-        var started = time.GetTimestamp();
-        while (!await done().ConfigureAwait(false))
-        {
-            if (time.GetElapsedTime(started) >= limit)
-            {
-                return false;
-            }
-            await Task.Delay(PollEvery, time, cancellationToken).ConfigureAwait(false);
-        }
-        return true;
-    }
+    private Task<bool> WaitAsync(Func<Task<bool>> done, TimeSpan limit, CancellationToken cancellationToken) =>
+        BoundedPoll.UntilAsync(done, limit, PollEvery, time, cancellationToken);
 
     private void Step(List<string> steps, string step)
     {

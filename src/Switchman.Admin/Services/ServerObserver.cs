@@ -43,7 +43,7 @@ public sealed class ServerObserver(DataPlane dataPlane, ClusterContext cluster, 
 
     /// <summary>This node's own view (what the node-to-node endpoint answers).</summary>
     public ServerView Local(string backend, string server) =>
-        dataPlane.GetStatus().Backends.FirstOrDefault(b => b.Name == backend)?.Servers.FirstOrDefault(s => s.Name == server) is { } status
+        dataPlane.GetServerStatus(backend, server) is { } status
             ? new ServerView(nodeId, status.InFlight, status.Health, status.State, null)
             : new ServerView(nodeId, null, null, null, $"it has no server {backend}/{server}");
 }

@@ -119,7 +119,7 @@ public sealed class ServiceSupervisor : IHostedService, IAsyncDisposable
         {
             instances = [.. _instances.Values];
         }
-        var singletons = instances.Where(i => state.Config?.FindService(i.Service) is { Placement: ServicePlacement.Singleton } || IsSingleton(i)).ToList();
+        var singletons = instances.Where(IsSingleton).ToList();
         if (singletons.Count == 0)
         {
             _holderReport.Services(long.MaxValue);

@@ -61,11 +61,12 @@ public interface IVipMembership
 }
 
 /// <summary>A node alone: it leads for ever in term 1, may always hold, and is the only possible holder.</summary>
-public sealed class LoneVipMembership : IVipMembership
+public sealed class LoneVipMembership(string nodeId) : IVipMembership
 {
     private long _report;
 
-    public string NodeId { get; } = Environment.MachineName;
+    /// <summary>Its <see cref="Core.Configuration.NodeIdentity"/>: the host name.</summary>
+    public string NodeId { get; } = nodeId;
 
     public TimeSpan RightRemaining() => Timeout.InfiniteTimeSpan;
 

@@ -146,34 +146,31 @@ internal static class ServiceCommand
         return command;
     }
 
-    private static Command CreateCleanup()
-    {
-        var name = NameArgument();
-        var node = NodeOption("Forget the failures on this node only (default: on every node).");
-        var command = new Command(
-            "cleanup",
-            "Forget a service's failures (its fail counts and last failure): an instance left stopped by its failures starts again.")
-        {
-            name, node,
-        };
-        AdminCommandAction.Set(command, async (context, parseResult, cancellationToken) =>
-            await PrintActionAsync(context, await context.Client.CleanupServiceAsync(parseResult.GetRequiredValue(name), parseResult.GetValue(node), cancellationToken)));
-        return command;
-    }
+    private static Command CreateCleanup() => CreateNodeAction(
+        "cleanup",
+        "Forget a service's failures (its fail counts and last failure): an instance left stopped by its failures starts again.",
+        "Forget the failures on this node only (default: on every node).",
+        static (client, service, node, cancellationToken) => client.CleanupServiceAsync(service, node, cancellationToken));
 
-    private static Command CreateMove()
+    private static Command CreateMove() => CreateNodeAction(
+        "move",
+        "Move a singleton away from a node, like crm_resource --move: that node stops it and may run it again only after `switchman service cleanup`; " +
+        "its VIP moves with it. Returns once another node runs it (or after a bounded wait).",
+        "Move it away from this node (default: the node it runs on).",
+        static (client, service, node, cancellationToken) => client.MoveServiceAsync(service, node, cancellationToken));
+
+    /// <summary>An action on a service with an optional <c>--node</c>, whose answer is printed as the service afterwards.</summary>
+    private static Command CreateNodeAction(
+        string verb, string description, string nodeHelp, Func<AdminClient, string, string?, CancellationToken, Task<AdminResponse<ServiceAction>>> act)
     {
         var name = NameArgument();
-        var node = NodeOption("Move it away from this node (default: the node it runs on).");
-        var command = new Command(
-            "move",
-            "Move a singleton away from a node, like crm_resource --move: that node stops it and may run it again only after `switchman service cleanup`; " +
-            "its VIP moves with it. Returns once another node runs it (or after a bounded wait).")
+        var node = NodeOption(nodeHelp);
+        var command = new Command(verb, description)
         {
             name, node,
         };
         AdminCommandAction.Set(command, async (context, parseResult, cancellationToken) =>
-            await PrintActionAsync(context, await context.Client.MoveServiceAsync(parseResult.GetRequiredValue(name), parseResult.GetValue(node), cancellationToken)));
+            await PrintActionAsync(context, await act(context.Client, parseResult.GetRequiredValue(name), parseResult.GetValue(node), cancellationToken)));
         return command;
     }
 
