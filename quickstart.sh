@@ -29,6 +29,7 @@ cat <<'MSG'
 Switchman is up:
   curl http://127.0.0.1:8080/hello                  # answered by backend a or b
   curl http://127.0.0.1:9090/metrics                # Prometheus metrics
+  http://127.0.0.1:9090/ in a browser               # the dashboard; sign in with the token quickstart-demo-token
 In another shell, the CLI (the quickstart's demo admin token is in examples/quickstart.yaml):
   export SWITCHMAN_TOKEN=quickstart-demo-token
   dotnet artifacts/switchman/switchman.dll status

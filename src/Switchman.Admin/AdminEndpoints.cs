@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Switchman.Admin.Api;
+using Switchman.Admin.Dashboard;
 using Switchman.Proxy;
 
 namespace Switchman.Admin;
@@ -14,8 +15,8 @@ namespace Switchman.Admin;
 /// </summary>
 public static class AdminEndpoints
 {
-    /// <summary>The endpoints that answer without a token.</summary>
-    public static readonly IReadOnlyList<string> OpenPaths = ["/healthz", "/readyz", "/metrics"];
+    /// <summary>The endpoints that answer without a token: probes, metrics, and the dashboard's page, script and style sheet (no data).</summary>
+    public static readonly IReadOnlyList<string> OpenPaths = ["/healthz", "/readyz", "/metrics", "/", .. DashboardAssets.Paths];
 
     /// <summary>Node-to-node calls of a cluster live under this prefix: no bearer token, a signature made with the cluster secret.</summary>
     public const string NodeToNodePrefix = "/_cluster/";
@@ -31,6 +32,7 @@ public static class AdminEndpoints
         // Resolved now, as the host is about to start, so started_at is the node's start rather than the first status call.
         endpoints.ServiceProvider.GetRequiredService<NodeInfo>();
         endpoints.MapAdminApi();
+        endpoints.MapDashboard();
         return endpoints;
     }
 }

@@ -228,7 +228,8 @@ public class AuthTests(ITestOutputHelper output) : IAsyncLifetime
                 });
             }
         }
-        return path.ToString();
+        // The root route has no segment at all.
+        return path.Length == 0 ? "/" : path.ToString();
     }
 
     /// <summary>Sends the request a client of that endpoint would; streams (events) are judged on their headers alone.</summary>

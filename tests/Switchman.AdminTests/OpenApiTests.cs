@@ -30,7 +30,7 @@ public class OpenApiTests(ITestOutputHelper output) : IAsyncLifetime
              "/api/v1/backends/{backend}/servers/{server}/weight", "/api/v1/cluster", "/api/v1/cluster/members", "/api/v1/cluster/members/{member}", "/api/v1/config", "/api/v1/events",
              "/api/v1/nodes/{node}/online", "/api/v1/nodes/{node}/standby", "/api/v1/reload",
              "/api/v1/services", "/api/v1/services/{service}", "/api/v1/services/{service}/cleanup", "/api/v1/services/{service}/log",
-             "/api/v1/services/{service}/move", "/api/v1/services/{service}/restart", "/api/v1/services/{service}/start", "/api/v1/services/{service}/stop", "/api/v1/status", "/api/v1/vips", "/healthz", "/readyz"],
+             "/api/v1/services/{service}/move", "/api/v1/services/{service}/restart", "/api/v1/services/{service}/start", "/api/v1/services/{service}/stop", "/api/v1/status", "/api/v1/vips", "/api/v1/whoami", "/healthz", "/readyz"],
             paths.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
         Assert.True(paths.GetProperty("/api/v1/backends/{backend}/servers/{server}/state").GetProperty("post").TryGetProperty("requestBody", out _));
         var serverSchema = document.GetProperty("components").GetProperty("schemas").GetProperty("ServerStatusDocument").GetProperty("properties");

@@ -80,6 +80,15 @@ public sealed record ConfigChangeDocument(long Revision, IReadOnlyList<string> C
 /// <summary><c>POST /api/v1/backends/{backend}/servers</c>: the new revision and the server as it runs now.</summary>
 public sealed record ServerAddedDocument(long Revision, IReadOnlyList<string> Changes, ServerStatusDocument? Server);
 
+/// <summary><c>GET /api/v1/whoami</c>: the token that was presented, by its configured name, and its role.</summary>
+/// <param name="Role">read or admin.</param>
+public sealed record WhoAmIDocument(string Name, string Role)
+{
+    public static WhoAmIDocument Of(System.Security.Claims.ClaimsPrincipal user) => new(
+        user.Identity?.Name ?? "",
+        user.IsInRole(Auth.AdminPolicies.Admin) ? Auth.AdminPolicies.Admin : Auth.AdminPolicies.Read);
+}
+
 /// <summary>Every error answer: <c>{"error": "..."}</c> plus the details that apply.</summary>
 public sealed record ApiError(string Error)
 {
@@ -153,6 +162,7 @@ public sealed record ServiceActionFailedDocument(string Error, IReadOnlyList<str
 [JsonSerializable(typeof(ConfigChangeDocument))]
 [JsonSerializable(typeof(ServerAddedDocument))]
 [JsonSerializable(typeof(ApiError))]
+[JsonSerializable(typeof(WhoAmIDocument))]
 [JsonSerializable(typeof(VipsDocument))]
 [JsonSerializable(typeof(NodeStandingDocument))]
 [JsonSerializable(typeof(ClusterStatusDocument))]
