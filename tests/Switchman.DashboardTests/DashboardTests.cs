@@ -137,6 +137,46 @@ public class DashboardTests(HeadlessChromium chromium, ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task NodeFrozen_PageSaysItIsOffline_AndCatchesUpOnWhatHappenedMeanwhile_WhenItWakes()
+    {
+        await using var cluster = new SwitchmanTestCluster(output, voters: 3);
+        await cluster.StartAllAsync();
+        var leader = await SettledLeaderAsync(cluster);
+        var watched = cluster.Nodes.First(n => n != leader);
+        var dashboard = new DashboardPage(await chromium.NewPageAsync(), watched.AdminUrl);
+        await dashboard.SignInAndWaitAsync(TestTokens.ReadToken);
+        await Expect(dashboard.Page.Locator("#live")).ToHaveTextAsync("live");
+
+        // A frozen node closes nothing: no reset, no end of stream; the page has to notice the silence itself.
+        await cluster.FreezeAsync(watched);
+        try
+        {
+            await Expect(dashboard.Page.Locator("#live")).ToHaveTextAsync("offline");
+            await Expect(dashboard.Page.Locator("#notice")).ToContainTextAsync("Could not refresh from the node");
+            // Meanwhile an operator drains the seed server through the leader.
+            using var drained = await cluster.Http.PostAsync(
+                $"{leader.AdminUrl}/api/v1/backends/api/servers/seed/state", new StringContent("{\"state\":\"drain\"}", System.Text.Encoding.UTF8, "application/json"));
+            drained.EnsureSuccessStatusCode();
+            // Past the page's allowance for silence, so it reconnects rather than resumes the old stream.
+            await Task.Delay(TimeSpan.FromSeconds(14), TimeProvider.System);
+        }
+        finally
+        {
+            await cluster.ThawAsync(watched);
+        }
+
+        await Expect(dashboard.Page.Locator("#live")).ToHaveTextAsync("live");
+        await Expect(dashboard.State("api", "seed")).ToHaveTextAsync("drain");
+        await Expect(dashboard.Page.Locator("#notice")).ToBeEmptyAsync();
+        // The change made while it was frozen arrives once, from where the stream left off.
+        var changes = dashboard.Page.Locator("#events li[data-type='server_state_changed']");
+        await Expect(changes).ToHaveCountAsync(1);
+        await Expect(changes.Locator(".message")).ToContainTextAsync("set to drain by ops");
+        var ids = await dashboard.Page.Locator("#events li").EvaluateAllAsync<string[]>("items => items.map(i => i.dataset.id)");
+        Assert.Equal(ids.Length, ids.Distinct().Count());
+    }
+
+    [Fact]
     public async Task Cluster_LeaderKilled_PageOfAnotherMember_ShowsTheNewLeader_AndTheLostMember()
     {
         await using var cluster = new SwitchmanTestCluster(output, voters: 3);

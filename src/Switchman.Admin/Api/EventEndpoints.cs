@@ -16,8 +16,12 @@ namespace Switchman.Admin.Api;
 /// </summary>
 internal static class EventEndpoints
 {
-    /// <summary>A comment line this often keeps proxies and load balancers from closing an idle stream.</summary>
-    public static readonly TimeSpan HeartbeatInterval = TimeSpan.FromSeconds(15);
+    /// <summary>
+    /// A comment line this often keeps proxies and load balancers from closing an idle stream, and lets a follower tell
+    /// a quiet node from a lost one (the dashboard reconnects after 12 s of silence): a frozen or powered-off node
+    /// closes nothing, its stream just stops.
+    /// </summary>
+    public static readonly TimeSpan HeartbeatInterval = TimeSpan.FromSeconds(5);
 
     public static async Task<IResult> GetEventsAsync(
         HttpContext context, NodeEvents events, TimeProvider time, IHostApplicationLifetime lifetime, CancellationToken cancellationToken)

@@ -8,6 +8,10 @@
   const REFRESH_MS = 2000;
   const EVENT_REFRESH_DELAY_MS = 150;
   const RECONNECT_MS = 2000;
+  // A frozen or powered-off node closes nothing: a request it does not answer, or a stream it stops feeding, has to be
+  // given up on by the page. The node sends a heartbeat every 5 s, so 12 s of silence means it is gone.
+  const REQUEST_TIMEOUT_MS = 10000;
+  const STREAM_SILENCE_MS = 12000;
   const MAX_EVENTS = 200;
 
   const $ = (id) => document.getElementById(id);
@@ -59,11 +63,18 @@
     }
   }
 
-  const session = { token: null, who: null, abort: null, timer: null, lastEventId: null };
+  const session = { token: null, who: null, abort: null, timer: null, lastEventId: null, streaming: false, reachable: true };
+
+  /** Aborted when the page signs out, or when the node has not answered in time. */
+  function requestSignal() {
+    const signals = [AbortSignal.timeout(REQUEST_TIMEOUT_MS)];
+    if (session.abort) signals.push(session.abort.signal);
+    return AbortSignal.any(signals);
+  }
 
   async function call(method, path, body) {
     const headers = { Authorization: `Bearer ${session.token}`, Accept: 'application/json' };
-    const init = { method, headers, cache: 'no-store', signal: session.abort?.signal };
+    const init = { method, headers, cache: 'no-store', signal: requestSignal() };
     if (body !== undefined) {
       headers['Content-Type'] = 'application/json';
       init.body = JSON.stringify(body);
@@ -91,7 +102,7 @@
     $('sign-out').hidden = true;
     $('who').textContent = '';
     $('node').textContent = '';
-    setLive(false);
+    setStreaming(false);
     $('sign-in-view').hidden = false;
     $('sign-in-error').textContent = message || '';
     $('token').focus();
@@ -99,6 +110,7 @@
 
   async function signIn(token) {
     session.token = token;
+    session.reachable = true;
     session.abort = new AbortController();
     try {
       session.who = await call('GET', '/api/v1/whoami');
@@ -168,11 +180,14 @@
         status.cluster ? call('GET', '/api/v1/cluster') : Promise.resolve(null),
       ]);
       render(status, services, cluster);
+      setReachable(true);
       if ($('notice').classList.contains('stale')) notice('');
       $('refreshed').textContent = `as node ${status.node.id} sees them, ${new Date().toLocaleTimeString()}`;
     } catch (error) {
       if (error.name === 'AbortError' || error.status === 401) return;
-      notice(`Could not refresh from the node: ${error.message}`, 'error stale');
+      setReachable(false);
+      const why = error.name === 'TimeoutError' ? `it did not answer within ${REQUEST_TIMEOUT_MS / 1000} s` : error.message;
+      notice(`Could not refresh from the node: ${why}. What is shown may be out of date.`, 'error stale');
     }
   }
 
@@ -365,33 +380,55 @@
 
   // ---- the event stream ----------------------------------------------------------------------------------------------
 
-  function setLive(on) {
+  /** Live: the event stream is connected and the last refresh got an answer. */
+  function showLive() {
+    const on = session.streaming && session.reachable;
     const live = $('live');
     live.textContent = on ? 'live' : 'offline';
     live.className = on ? 'live on' : 'live off';
   }
 
-  /** Follows /api/v1/events (Server-Sent Events, read with fetch so the token goes in a header), reconnecting from the last id. */
+  function setStreaming(on) {
+    session.streaming = on;
+    showLive();
+  }
+
+  function setReachable(on) {
+    session.reachable = on;
+    showLive();
+  }
+
+  /**
+   * Follows /api/v1/events (Server-Sent Events, read with fetch so that the token goes in a header). A connection that
+   * stays silent longer than the heartbeat allows is dropped; every new one starts after the last event seen, so what
+   * happened meanwhile arrives once.
+   */
   async function followEvents(signal) {
     while (!signal.aborted) {
+      const connection = new AbortController();
+      const drop = () => connection.abort();
+      signal.addEventListener('abort', drop);
+      let silence = setTimeout(drop, STREAM_SILENCE_MS);
       try {
         const since = session.lastEventId === null ? '' : `?since=${encodeURIComponent(session.lastEventId)}`;
         const response = await fetch(`/api/v1/events${since}`, {
           headers: { Authorization: `Bearer ${session.token}`, Accept: 'text/event-stream' },
           cache: 'no-store',
-          signal,
+          signal: connection.signal,
         });
         if (response.status === 401) {
           signOut('The node no longer accepts this token.');
           return;
         }
         if (!response.ok) throw new Error(`${response.status}`);
-        setLive(true);
+        setStreaming(true);
         const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
         let buffer = '';
         for (;;) {
           const { value, done } = await reader.read();
           if (done) break;
+          clearTimeout(silence);
+          silence = setTimeout(drop, STREAM_SILENCE_MS);
           buffer += value;
           let end;
           while ((end = buffer.indexOf('\n\n')) >= 0) {
@@ -400,10 +437,14 @@
             if (message) onEvent(message);
           }
         }
-      } catch (error) {
-        if (signal.aborted) return;
+      } catch {
+        // Dropped (silence, sign-out) or refused: the loop decides whether to go on.
+      } finally {
+        clearTimeout(silence);
+        signal.removeEventListener('abort', drop);
       }
-      setLive(false);
+      if (signal.aborted) return;
+      setStreaming(false);
       await new Promise((resolve) => setTimeout(resolve, RECONNECT_MS));
     }
   }
@@ -426,7 +467,7 @@
   function onEvent({ id, event }) {
     if (id !== null) session.lastEventId = id;
     const list = $('events');
-    list.prepend(el('li', { 'data-type': event.type },
+    list.prepend(el('li', { 'data-type': event.type, 'data-id': id },
       el('time', { datetime: event.time, title: event.time, text: new Date(event.time).toLocaleTimeString() }),
       el('span', { class: 'type', text: event.type }),
       el('span', { class: 'message', text: event.message })));
