@@ -2,7 +2,10 @@ using Switchman.Core.Configuration;
 
 namespace Switchman.Core.Changes;
 
-/// <summary>What a new configuration changes, in words: "backend api: server c removed", "frontend images added".</summary>
+/// <summary>
+/// What a new configuration changes, in words: "backend api: server c removed", "frontend images added", "service
+/// keystone changed: command (its instances restart)".
+/// </summary>
 public sealed record ConfigDiff(IReadOnlyList<string> Changes)
 {
     public bool IsEmpty => Changes.Count == 0;
@@ -14,6 +17,8 @@ public sealed record ConfigDiff(IReadOnlyList<string> Changes)
         var changes = new List<string>();
         Compare("frontend", current.Frontends, proposed.Frontends, f => f.Name, changes, (_, _) => null);
         Compare("backend", current.Backends, proposed.Backends, b => b.Name, changes, DescribeBackendChange);
+        Compare("vip", current.Vips, proposed.Vips, v => v.Name, changes, (_, _) => null);
+        Compare("service", current.Services, proposed.Services, s => s.Name, changes, DescribeServiceChange);
         if (current.Admin != proposed.Admin)
         {
             changes.Add("admin settings changed");
@@ -45,6 +50,33 @@ public sealed record ConfigDiff(IReadOnlyList<string> Changes)
         {
             changes.Add($"{kind} {name} removed");
         }
+    }
+
+    /// <summary>What changed in a service, and whether its running instances restart (what they are started from changed).</summary>
+    private static string? DescribeServiceChange(ServiceConfig old, ServiceConfig updated)
+    {
+        var started = new List<string>();
+        if (old.Command != updated.Command)
+        {
+            started.Add("command");
+        }
+        if (old.Env != updated.Env)
+        {
+            started.Add("env");
+        }
+        if (old.WorkingDir != updated.WorkingDir)
+        {
+            started.Add("working_dir");
+        }
+        if (old.User != updated.User)
+        {
+            started.Add("user");
+        }
+        var restarts = started.Count > 0 ? $"{string.Join(", ", started)} (its instances restart, all at once)" : null;
+        var rest = old with { Command = updated.Command, Env = updated.Env, WorkingDir = updated.WorkingDir, User = updated.User } != updated
+            ? "settings changed"
+            : null;
+        return restarts is null ? rest : rest is null ? restarts : $"{restarts}, {rest}";
     }
 
     private static string? DescribeBackendChange(BackendConfig old, BackendConfig updated)

@@ -49,8 +49,8 @@ public partial class ExampleConfigTests
         var backend = config.FindBackend(keystone.Backend!)!;
         Assert.All(controllers, node => Assert.Contains(backend.Servers, s => s.Name == keystone.ServerFor(node)));
         var ctl2 = backend.Servers.Single(s => s.Name == "ctl2");
-        Assert.Equal("/usr/bin/keystone-wsgi-public --host 192.0.2.12 --port 5001",
-            string.Join(' ', keystone.Command.Select(new ServicePlaceholders("ctl2", HostPort.TryParse(ctl2.Address, out var address, out _) ? address : null, "switchman").Fill)));
+        Assert.Equal("/usr/bin/uwsgi_python3 --http-socket 192.0.2.12:5001",
+            string.Join(' ', keystone.Command.Take(3).Select(new ServicePlaceholders("ctl2", HostPort.TryParse(ctl2.Address, out var address, out _) ? address : null, "switchman").Fill)));
         Assert.Equal((ServicePlacement.Clone, "memcached"), (keystone.Placement, keystone.After.Single()));
         Assert.Equal("192.0.2.10/24", config.Vips.Single().Address);
     }
