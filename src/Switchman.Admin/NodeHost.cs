@@ -134,7 +134,7 @@ public sealed class NodeHost : IAsyncDisposable
         }
         builder.Services.AddSingleton(sp => new ServiceSupervisor(
             sp.GetRequiredService<IChangeLog>(), NodeIdentity.Of(config), runsServices: !witness, ServiceDirectory(config), removeDirectoryAtStop: DataDirectoryOf(config) is null,
-            (backend, server) => sp.GetRequiredService<DataPlane>().Recheck(backend, server),
+            sp.GetRequiredService<DataPlane>(),
             sp.GetRequiredService<IVipMembership>(), sp.GetRequiredService<HolderReport>(),
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>()));
         // Before the data plane: the node's own backends are starting when its first health round runs, and stop after its listeners.

@@ -92,6 +92,9 @@ public sealed record ServerStatus
     /// <summary>Since when a connect to it failed or went unanswered (it gets new requests only when no other server can); null while it is not suspect.</summary>
     public DateTimeOffset? SuspectSince { get; init; }
 
+    /// <summary>Why this node's supervisor keeps it out of rotation (its service instance here is not running); null while it does not.</summary>
+    public string? HeldOut { get; init; }
+
     /// <summary>Requests the node is forwarding to this server right now.</summary>
     public required int InFlight { get; init; }
 

@@ -15,6 +15,12 @@ public sealed record DemoBackendOptions
     /// <summary>When set, every application request is answered with this status.</summary>
     public int? FailStatus { get; init; }
 
+    /// <summary>
+    /// Like an application that binds its port before it has loaded (uwsgi loading Keystone): for this long after start,
+    /// every request, health checks included, waits until the time has passed. None by default.
+    /// </summary>
+    public TimeSpan LoadTime { get; init; }
+
     /// <summary>When true, GET /healthz answers 503.</summary>
     public bool HealthFailing { get; init; }
 

@@ -26,16 +26,17 @@ internal sealed class DemoBackendRequestHandler(DemoBackendServer server)
 
     private static readonly string[] ControlFields = ["delay_ms", "fail_status", "health"];
 
-    public Task HandleAsync(HttpContext context)
+    public async Task HandleAsync(HttpContext context)
     {
+        await server.WaitUntilLoadedAsync(context.RequestAborted).ConfigureAwait(false);
         context.Response.Headers["X-Server"] = server.Name;
-        return context.Request.Path.Value switch
+        await (context.Request.Path.Value switch
         {
             "/healthz" => HandleHealthAsync(context),
             "/_control" => HandleControlAsync(context),
             "/ws" => HandleWebSocketEchoAsync(context),
             _ => HandleApplicationRequestAsync(context),
-        };
+        }).ConfigureAwait(false);
     }
 
     private Task HandleHealthAsync(HttpContext context)

@@ -25,6 +25,7 @@ public sealed class DemoBackendServer : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly ConcurrentQueue<DemoRequestRecord> _receivedRequests = new();
     private readonly int _maxRecordedRequests;
+    private readonly long _loadedAt;
 
     // Cancelled to turn a graceful stop into an abort: Kestrel then stops waiting for connections and resets them. On
     // the server's clock, so the grace period of DisposeAsync (CancelAfter) runs on it.
@@ -46,6 +47,16 @@ public sealed class DemoBackendServer : IAsyncDisposable
         _abortStop = new CancellationTokenSource(Timeout.InfiniteTimeSpan, TimeProvider);
         _maxRecordedRequests = options.MaxRecordedRequests;
         _behavior = DemoBackendBehavior.From(options);
+        _loadedAt = TimeProvider.GetTimestamp() + (long)(options.LoadTime.TotalSeconds * TimeProvider.TimestampFrequency);
+    }
+
+    /// <summary>Until the start-up's load time has passed (<see cref="DemoBackendOptions.LoadTime"/>); at once after.</summary>
+    internal Task WaitUntilLoadedAsync(CancellationToken cancellationToken)
+    {
+        var remaining = _loadedAt - TimeProvider.GetTimestamp();
+        return remaining <= 0
+            ? Task.CompletedTask
+            : Task.Delay(TimeSpan.FromSeconds((double)remaining / TimeProvider.TimestampFrequency), TimeProvider, cancellationToken);
     }
 
     /// <summary>The name reported in every response.</summary>

@@ -34,6 +34,8 @@ public sealed class DataPlane : IAsyncDisposable
     private readonly ProxyRequestHandler _handler;
     private readonly ProxyDiagnostics _diagnostics;
     private readonly ILoggerFactory _loggerFactory;
+    private readonly Lock _holdSync = new();
+    private IReadOnlyDictionary<ServerKey, string> _held = new Dictionary<ServerKey, string>();
     private readonly TimeProvider _time;
     private volatile ProxyRuntime _runtime;
     private int _stopped;
@@ -160,6 +162,7 @@ public sealed class DataPlane : IAsyncDisposable
             }
 
             _runtime = next;
+            ApplyHolds(next);
             next.Activate();
             lock (_frontends)
             {
@@ -295,6 +298,34 @@ public sealed class DataPlane : IAsyncDisposable
         _health.CheckSoon(runtime);
     }
 
+    /// <summary>
+    /// The servers this node's supervisor holds out of rotation, and why: every other server is released. The whole set
+    /// each time, so that a hold can neither leak nor be applied twice; kept for the runtimes that later changes build.
+    /// </summary>
+    public void HoldOut(IReadOnlyDictionary<ServerKey, string> held)
+    {
+        ArgumentNullException.ThrowIfNull(held);
+        lock (_holdSync)
+        {
+            _held = held;
+            ApplyHolds(_runtime);
+        }
+    }
+
+    private void ApplyHolds(ProxyRuntime runtime)
+    {
+        lock (_holdSync)
+        {
+            foreach (var backend in runtime.Backends.Values)
+            {
+                foreach (var server in backend.Servers)
+                {
+                    server.HoldOut(_held.GetValueOrDefault(new ServerKey(backend.Name, server.Name)));
+                }
+            }
+        }
+    }
+
     private ServerRuntime? FindServer(string backend, string server) =>
         _runtime.Backends.TryGetValue(backend, out var found) ? found.FindServer(server) : null;
 
@@ -359,7 +390,8 @@ public sealed class DataPlane : IAsyncDisposable
             server.RequestsTotal,
             server.EjectedUntil,
             check is null ? null : new CheckStatus(check.Success, check.Detail, check.Time, check.Duration.TotalMilliseconds),
-            server.Suspicion.Since);
+            server.Suspicion.Since,
+            server.HeldOutBy);
     }
 
     private FrontendServer CreateFrontend(FrontendConfig config, IReadOnlyList<VipConfig> vips) =>

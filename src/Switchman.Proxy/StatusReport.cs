@@ -31,7 +31,8 @@ public sealed record ServerStatus(
     [property: JsonPropertyName("requests_total")] long RequestsTotal,
     [property: JsonPropertyName("ejected_until")] DateTimeOffset? EjectedUntil,
     [property: JsonPropertyName("last_check")] CheckStatus? LastCheck,
-    [property: JsonPropertyName("suspect_since")] DateTimeOffset? SuspectSince = null);
+    [property: JsonPropertyName("suspect_since")] DateTimeOffset? SuspectSince = null,
+    [property: JsonPropertyName("held_out")] string? HeldOut = null);
 
 public sealed record CheckStatus(
     [property: JsonPropertyName("success")] bool Success,

@@ -24,12 +24,12 @@ public sealed record InstanceDefinition(ServiceConfig Config, ServicePlaceholder
     /// <summary>The file the instance's standard output and error are appended to (<c>switchman service logs</c> reads it).</summary>
     public string LogFile => Path.Combine(LogDirectory, Config.Name + ".log");
 
+    /// <summary>Whether the process itself would be started the same: the shared settings, this node's placeholders, its log.</summary>
     public bool RunsTheSameAs(InstanceDefinition other) =>
-        other is not null && RunKey == other.RunKey;
-
-    /// <summary>Everything the process itself is started from.</summary>
-    private (ValueList<string>, ValueList<ServiceEnvironmentVariable>, string?, string?, ServicePlaceholders, string) RunKey =>
-        (Config.Command, Config.Env, Config.WorkingDir, Config.User, Placeholders, LogDirectory);
+        other is not null
+        && Config.ProcessSettingsChangedIn(other.Config).Count == 0
+        && Placeholders == other.Placeholders
+        && LogDirectory == other.LogDirectory;
 
     /// <summary>The HTTP or TCP check of its monitor; null when the process being alive is the whole check.</summary>
     public IServiceMonitor? CreateMonitor(TimeProvider time)

@@ -57,6 +57,58 @@ public sealed class ServiceSupervisionTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_crashed_instance_that_binds_its_port_before_it_has_loaded_gets_no_request_until_its_monitor_passes()
+    {
+        // Like uwsgi loading Keystone: the new process listens within a second and answers only seconds later. Health
+        // checks at their defaults would take several seconds to notice, and a connect that succeeds says nothing.
+        var loadsSlowly = DemoService("b") with
+        {
+            Command = new ValueList<string>([.. DemoService("b").Command, "--load-time", "4s"]),
+            StartTimeout = TimeSpan.FromSeconds(30),
+        };
+        var config = DemoServices("a", "b");
+        config = config with
+        {
+            Backends = ValueList.Create(config.Backends[0] with { Health = new HealthCheckConfig { Path = "/healthz" } }),
+            Services = ValueList.Create(DemoService("a"), loadsSlowly),
+        };
+        await using var node = await StartAsync(config);
+        await WaitRunningAsync(node, "demo-a", "demo-b");
+        await WaitServingAsync(node);
+
+        var killed = await PidAsync(node, "demo-b");
+        Process.GetProcessById(killed).Kill();
+        // Sequential GETs until the new instance's monitor has passed: every one is answered, and by a.
+        using var client = node.CreateFrontendClient();
+        var answeredBy = new List<string>();
+        var heldOut = new List<string?>();
+        var deadline = Stopwatch.StartNew();
+        while (deadline.Elapsed < Settle)
+        {
+            using var response = await client.GetAsync($"/while-b-loads/{answeredBy.Count}");
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            answeredBy.Add(response.Headers.GetValues("X-Server").Single());
+            heldOut.Add((await node.ServerStatusAsync("api", "b")).HeldOut);
+            if ((await InstanceAsync(node, "demo-b")) is var b && b.GetProperty("state").GetString() == "running" && b.GetProperty("pid").GetInt32() != killed)
+            {
+                break;
+            }
+        }
+        output.WriteLine($"{answeredBy.Count} requests while b was away: {string.Join(",", answeredBy.GroupBy(s => s).Select(g => $"{g.Key}={g.Count()}"))}");
+        Assert.True(answeredBy.Count >= 10, $"only {answeredBy.Count} requests were sent while b was away");
+        Assert.All(answeredBy, server => Assert.Equal("a", server));
+        // The status said why b got nothing meanwhile; once it runs, it takes requests again.
+        Assert.Contains(heldOut, why => why is "service demo-b is starting on this node" or "service demo-b is restarting on this node");
+        Assert.Null((await node.ServerStatusAsync("api", "b")).HeldOut);
+        var servedBefore = await ServedByAsync(node, "b");
+        await Await.UntilAsync(async () =>
+        {
+            using var _ = await client.GetAsync("/after-b-is-back");
+            return await ServedByAsync(node, "b") > servedBefore + 5;
+        }, Settle, "b to take requests again once it runs");
+    }
+
+    [Fact]
     public async Task An_instance_that_keeps_failing_is_left_stopped_and_out_of_the_load_balancer_until_cleanup()
     {
         await using var node = await StartAsync(DemoServices("a", "b") with

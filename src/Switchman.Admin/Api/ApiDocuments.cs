@@ -26,6 +26,8 @@ public sealed record BackendStatusDocument(string Name, string Balance, int Avai
 /// <param name="RequestRate">Requests per second over the last ten seconds or so.</param>
 /// <param name="SuspectSince">Since when a connect to it failed or went unanswered: it gets new requests only when no other
 /// server can take them, until a connect or a health check succeeds. Absent while it is not suspect.</param>
+/// <param name="HeldOut">Why this node's supervisor keeps it out of rotation: the service instance it is, on this node,
+/// is not running (starting, restarting, failed, stopped). Absent while it does not.</param>
 public sealed record ServerStatusDocument(
     string Name,
     string Address,
@@ -39,7 +41,8 @@ public sealed record ServerStatusDocument(
     long RequestsTotal,
     DateTimeOffset? EjectedUntil,
     CheckStatus? LastCheck,
-    DateTimeOffset? SuspectSince = null);
+    DateTimeOffset? SuspectSince = null,
+    string? HeldOut = null);
 
 /// <summary><c>GET /api/v1/vips</c>: every configured VIP and the nodes that cannot hold some now.</summary>
 /// <param name="Node">The node that answered (its name in assignments), whose interfaces <c>held_here</c> speaks of.</param>

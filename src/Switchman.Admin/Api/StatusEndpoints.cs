@@ -53,5 +53,5 @@ internal static class StatusEndpoints
 
     private static ServerStatusDocument ToDocument(string backend, ServerStatus s, RequestRates rates) => new(
         s.Name, s.Address, s.Backup, s.State, s.Health, s.Available, s.Weight, s.InFlight,
-        rates.RateOf(backend, s.Name), s.RequestsTotal, s.EjectedUntil, s.LastCheck, s.SuspectSince);
+        rates.RateOf(backend, s.Name), s.RequestsTotal, s.EjectedUntil, s.LastCheck, s.SuspectSince, s.HeldOut);
 }

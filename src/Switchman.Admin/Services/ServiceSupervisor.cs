@@ -32,7 +32,10 @@ public sealed class ServiceSupervisor : IHostedService, IAsyncDisposable
     private readonly string _recordsDirectory;
     private readonly string _directory;
     private readonly bool _removeDirectoryAtStop;
-    private readonly Action<string, string> _serverBack;
+    private readonly Proxy.DataPlane _servers;
+    private long _holdsVersion;
+    private long _holdsApplied;
+    private readonly Lock _holdsSync = new();
     private readonly Vips.IVipMembership _membership;
     private readonly Vips.HolderReport _holderReport;
     private readonly ServiceMetrics _metrics;
@@ -56,14 +59,15 @@ public sealed class ServiceSupervisor : IHostedService, IAsyncDisposable
     /// <param name="runsServices">False on a witness, which runs no service.</param>
     /// <param name="directory">Where the instances' output logs and process records are kept (a data directory, so that a restarted node finds the process groups a crash left behind).</param>
     /// <param name="removeDirectoryAtStop">True for a directory of this process alone (a node without a data directory), removed when the node stops.</param>
-    /// <param name="serverBack">Told (backend, server) when this node's instance of a service with a backend starts running (its monitor passed), so that this node's load balancer looks at it at once.</param>
+    /// <param name="servers">This node's load balancer: told which servers to hold out of rotation (those whose instance here
+    /// is not running) and to look at once at the server of an instance that starts running (its monitor passed).</param>
     public ServiceSupervisor(
-        IChangeLog log, string node, bool runsServices, string directory, bool removeDirectoryAtStop, Action<string, string> serverBack,
+        IChangeLog log, string node, bool runsServices, string directory, bool removeDirectoryAtStop, Proxy.DataPlane servers,
         Vips.IVipMembership membership, Vips.HolderReport holderReport, TimeProvider time, ILoggerFactory loggers, IMeterFactory meters)
     {
         _membership = membership;
         _holderReport = holderReport;
-        _serverBack = serverBack;
+        _servers = servers;
         _directory = directory;
         _removeDirectoryAtStop = removeDirectoryAtStop;
         _log = log;
@@ -255,6 +259,8 @@ public sealed class ServiceSupervisor : IHostedService, IAsyncDisposable
             }
         }
         _retiring.RemoveAll(t => t.IsCompleted);
+        // A service removed, or its backend or server changed: the holds follow the configuration too.
+        PushHolds();
     }
 
     /// <summary>Clones run on every load-balancer node, or on their <c>nodes</c>; a singleton may run on any (where its VIP is).</summary>
@@ -310,15 +316,49 @@ public sealed class ServiceSupervisor : IHostedService, IAsyncDisposable
         return null;
     }
 
-    /// <summary>An instance's report changed: write the reports; one that just started running is looked at by the load balancer at once.</summary>
+    /// <summary>
+    /// An instance's report changed: its server is held out of this node's load balancer while it is not running, and
+    /// looked at at once when it starts running; the reports are written.
+    /// </summary>
     private void OnInstanceChanged(ServiceInstance instance, ServiceInstanceReport before)
     {
+        PushHolds();
         if (instance.Report.State == ServiceInstanceState.Running && before.State != ServiceInstanceState.Running
             && _log.State.Config?.FindService(instance.Service) is { Backend: { } backend } service)
         {
-            _serverBack(backend, service.ServerFor(_node));
+            _servers.Recheck(backend, service.ServerFor(_node));
         }
         Wake();
+    }
+
+    /// <summary>
+    /// Tells the load balancer the servers of this node's instances that are not running, and why. Called from the
+    /// instances' threads and the supervisor's loop: each call computes after its own change, and a computation older
+    /// than one already applied is dropped, so the last word is always the newest.
+    /// </summary>
+    private void PushHolds()
+    {
+        var version = Interlocked.Increment(ref _holdsVersion);
+        var config = _log.State.Config;
+        var held = new Dictionary<Proxy.ServerKey, string>();
+        lock (_instances)
+        {
+            foreach (var (name, instance) in _instances)
+            {
+                if (instance.Report.State != ServiceInstanceState.Running && config?.FindService(name) is { Backend: { } backend } service)
+                {
+                    held[new Proxy.ServerKey(backend, service.ServerFor(_node))] = $"service {name} is {instance.Report.State.ToString().ToLowerInvariant()} on this node";
+                }
+            }
+        }
+        lock (_holdsSync)
+        {
+            if (version > _holdsApplied)
+            {
+                _holdsApplied = version;
+                _servers.HoldOut(held);
+            }
+        }
     }
 
     /// <summary>A singleton runs under this node's lease (the one its VIPs are held under); a clone needs none.</summary>

@@ -55,23 +55,7 @@ public sealed record ConfigDiff(IReadOnlyList<string> Changes)
     /// <summary>What changed in a service, and whether its running instances restart (what they are started from changed).</summary>
     private static string? DescribeServiceChange(ServiceConfig old, ServiceConfig updated)
     {
-        var started = new List<string>();
-        if (old.Command != updated.Command)
-        {
-            started.Add("command");
-        }
-        if (old.Env != updated.Env)
-        {
-            started.Add("env");
-        }
-        if (old.WorkingDir != updated.WorkingDir)
-        {
-            started.Add("working_dir");
-        }
-        if (old.User != updated.User)
-        {
-            started.Add("user");
-        }
+        var started = old.ProcessSettingsChangedIn(updated);
         var restarts = started.Count > 0 ? $"{string.Join(", ", started)} (its instances restart, all at once)" : null;
         var rest = old with { Command = updated.Command, Env = updated.Env, WorkingDir = updated.WorkingDir, User = updated.User } != updated
             ? "settings changed"

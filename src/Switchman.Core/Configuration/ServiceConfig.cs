@@ -66,6 +66,34 @@ public sealed record ServiceConfig
 
     /// <summary>The server this service's instance on <paramref name="node"/> is, with its placeholders filled.</summary>
     public string ServerFor(string node) => Server.Replace("{node}", node, StringComparison.Ordinal);
+
+    /// <summary>
+    /// The settings its process is started from (command, env, working_dir, user) that differ in <paramref name="other"/>:
+    /// a change of any of them restarts the service's instances; any other change applies to the running ones. The
+    /// supervisor and the configuration diff both decide by this list.
+    /// </summary>
+    public IReadOnlyList<string> ProcessSettingsChangedIn(ServiceConfig other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        var changed = new List<string>();
+        if (Command != other.Command)
+        {
+            changed.Add("command");
+        }
+        if (Env != other.Env)
+        {
+            changed.Add("env");
+        }
+        if (WorkingDir != other.WorkingDir)
+        {
+            changed.Add("working_dir");
+        }
+        if (User != other.User)
+        {
+            changed.Add("user");
+        }
+        return changed;
+    }
 }
 
 public enum ServicePlacement

@@ -20,6 +20,7 @@ internal sealed class ServerRuntime
     private long _requestsTotal;
     private long _lastSignOfLifeTimestamp = long.MinValue;
     private HealthCheckResult? _lastCheck;
+    private string? _heldOutBy;
 
     public ServerRuntime(string backendName, ServerConfig config, bool initiallyHealthy, TimeProvider time)
     {
@@ -108,13 +109,22 @@ internal sealed class ServerRuntime
         }
     }
 
-    /// <summary>Healthy, not ejected, and not in maintenance: may serve requests (drain still serves sticky ones).</summary>
+    /// <summary>
+    /// Why this node's supervisor holds the server out of rotation (its service instance here is not running: starting,
+    /// restarting, failed, stopped); null while it does not. A process that binds its port before it can answer would
+    /// otherwise take requests that wait for it to load, until health checks reach their fall.
+    /// </summary>
+    public string? HeldOutBy => Volatile.Read(ref _heldOutBy);
+
+    public void HoldOut(string? why) => Volatile.Write(ref _heldOutBy, why);
+
+    /// <summary>Healthy, not ejected, not held out, and not in maintenance: may serve requests (drain still serves sticky ones).</summary>
     public bool IsServing(long nowTimestamp) =>
-        IsHealthy && AdminState != ServerAdminState.Maint && !IsEjected(nowTimestamp);
+        IsHealthy && AdminState != ServerAdminState.Maint && !IsEjected(nowTimestamp) && HeldOutBy is null;
 
     /// <summary>May take new, non-sticky requests.</summary>
     public bool IsAvailable(long nowTimestamp) =>
-        AdminState == ServerAdminState.Ready && Weight > 0 && IsHealthy && !IsEjected(nowTimestamp);
+        AdminState == ServerAdminState.Ready && Weight > 0 && IsHealthy && !IsEjected(nowTimestamp) && HeldOutBy is null;
 
     /// <summary>When the server last showed it is there: response headers, a connect or a health check that succeeded.</summary>
     public long LastSignOfLifeTimestamp => Volatile.Read(ref _lastSignOfLifeTimestamp);

@@ -25,20 +25,10 @@ internal static class DemoBackendCommand
             Description = "Server name reported in every response (JSON \"server\" and the X-Server header).",
             Required = true,
         };
-        var delay = new Option<TimeSpan>("--delay")
-        {
-            Description = "Delay added to every application request, e.g. 200ms or 1s (none by default).",
-            CustomParser = result =>
-            {
-                var text = result.Tokens.Count == 1 ? result.Tokens[0].Value : null;
-                if (DurationText.TryParse(text, out var duration, out var error))
-                {
-                    return duration;
-                }
-                result.AddError($"--delay: {error}");
-                return TimeSpan.Zero;
-            },
-        };
+        var delay = DurationOption("--delay", "Delay added to every application request, e.g. 200ms or 1s (none by default).");
+        var loadTime = DurationOption(
+            "--load-time",
+            "Bind at once but answer nothing (health checks included) until this long after start, e.g. 8s: an application that loads after binding its port.");
         var failStatus = new Option<int?>("--fail-status")
         {
             Description = "Answer every application request with this HTTP status (200-599).",
@@ -62,6 +52,7 @@ internal static class DemoBackendCommand
             listen,
             name,
             delay,
+            loadTime,
             failStatus,
             healthFail,
         };
@@ -73,6 +64,7 @@ internal static class DemoBackendCommand
                 Name = parseResult.GetRequiredValue(name),
                 Listen = parseResult.GetRequiredValue(listen),
                 Delay = parseResult.GetValue(delay),
+                LoadTime = parseResult.GetValue(loadTime),
                 FailStatus = parseResult.GetValue(failStatus),
                 HealthFailing = parseResult.GetValue(healthFail),
             };
@@ -135,4 +127,19 @@ internal static class DemoBackendCommand
         await using var registration = cancellationToken.Register(() => cancelled.TrySetResult());
         await cancelled.Task;
     }
+
+    private static Option<TimeSpan> DurationOption(string name, string description) => new(name)
+    {
+        Description = description,
+        CustomParser = result =>
+        {
+            var text = result.Tokens.Count == 1 ? result.Tokens[0].Value : null;
+            if (DurationText.TryParse(text, out var duration, out var error))
+            {
+                return duration;
+            }
+            result.AddError($"{name}: {error}");
+            return TimeSpan.Zero;
+        },
+    };
 }

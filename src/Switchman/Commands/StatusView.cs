@@ -176,6 +176,10 @@ internal static class StatusView
         {
             health += $" [yellow]suspect since {Timestamp(since)}[/]";
         }
+        if (server.HeldOut is { } why)
+        {
+            health += $" [yellow]held out: {Markup.Escape(why)}[/]";
+        }
         return new Markup(health);
     }
 

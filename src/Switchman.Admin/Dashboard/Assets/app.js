@@ -228,6 +228,7 @@
     const health = [badge(server.health)];
     if (server.suspect_since) health.push(' ', el('span', { class: 'badge suspect', title: `suspect since ${server.suspect_since}`, text: 'suspect' }));
     if (server.ejected_until) health.push(' ', el('span', { class: 'badge down', title: `ejected until ${server.ejected_until}`, text: 'ejected' }));
+    if (server.held_out) health.push(' ', el('span', { class: 'badge maint', title: server.held_out, text: 'held out' }));
     const row = el('tr', { 'data-server': `${backend}/${server.name}` },
       cell([server.name, server.backup ? el('span', { class: 'muted', text: ' (backup)' }) : null]),
       cell(server.address),
