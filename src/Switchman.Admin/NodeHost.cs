@@ -81,6 +81,10 @@ public sealed class NodeHost : IAsyncDisposable
             }
         }
         NodeLogging.ApplyLibraryFilters(builder.Logging);
+        // Started by systemd (Type=notify): READY=1 once the host has started, so after every hosted service's start,
+        // the data plane's bound listeners included; STOPPING=1 at SIGTERM; console lines in the journal's form (<4> for
+        // a warning). After the console set-up above, so its formatter wins there. Started any other way: nothing changes.
+        builder.Services.AddSystemd();
 
         var admin = HostPort.Parse(config.Admin.Listen);
         builder.WebHost.ConfigureKestrel(k =>

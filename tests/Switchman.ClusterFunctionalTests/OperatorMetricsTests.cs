@@ -124,7 +124,7 @@ public sealed partial class OperatorMetricsTests(ITestOutputHelper output)
     /// <summary>The metric names in the dashboard's expressions and the alert rules' <c>expr</c>.</summary>
     private static SortedSet<string> ReferencedMetrics()
     {
-        var root = RepositoryRoot();
+        var root = RepositoryFiles.Root;
         var expressions = new List<string>();
         using (var dashboard = JsonDocument.Parse(File.ReadAllText(Path.Combine(root, "examples", "grafana", "switchman-dashboard.json"))))
         {
@@ -156,18 +156,6 @@ public sealed partial class OperatorMetricsTests(ITestOutputHelper output)
                 CollectExpressions(item, expressions);
             }
         }
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "Switchman.slnx")))
-            {
-                return directory.FullName;
-            }
-        }
-        throw new InvalidOperationException("Switchman.slnx not found above " + AppContext.BaseDirectory);
     }
 
     [GeneratedRegex("switchman_[a-z_]+")]

@@ -104,6 +104,34 @@ public class CliTests
     }
 
     [Fact]
+    public async Task Run_SigtermWhileStarting_IsAStopNotAFailure_Exit0()
+    {
+        using var dir = new TempDirectory();
+        var config = dir.WriteFile("switchman.yaml", """
+            admin:
+              listen: 127.0.0.1:0
+            frontends:
+              web:
+                listen: 127.0.0.1:0
+                default_backend: api
+            backends:
+              api:
+                servers:
+                  - name: a
+                    address: 127.0.0.1:9
+            """);
+
+        await using var run = SwitchmanExecutable.Start("run", "-c", config);
+        // Logged while the data plane starts, before the host has finished starting (the admin listener, the services
+        // after it): a SIGTERM then is what `systemctl stop` sends to a node still starting. It exited 1 before.
+        await run.WaitForOutputLineAsync(l => l.Contains("Switchman.Proxy.Frontend[1001]", StringComparison.Ordinal), ExitTimeout, "the frontend's first log line");
+        run.Terminate();
+
+        Assert.Equal(0, await run.WaitForExitAsync(ExitTimeout));
+        Assert.Empty(run.StandardErrorLines);
+    }
+
+    [Fact]
     public async Task Sighup_ReloadsTheFile_AndRefusesABrokenOneKeepingTheOld()
     {
         await using var a = await DemoBackendProcess.StartAsync("a");

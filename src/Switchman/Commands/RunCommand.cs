@@ -71,6 +71,13 @@ internal static class RunCommand
             await error.WriteLineAsync($"switchman: {path}: could not start: {e.Message}");
             return ExitCodes.Invalid;
         }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested || IsStopping(node))
+        {
+            // SIGTERM while starting (systemctl stop or restart of a node still starting): a stop asked for, not a
+            // failure. The host's own SIGTERM handler may cancel the start before ours cancels the token, hence both.
+            // What had started stops as the node is disposed.
+            return ExitCodes.Ok;
+        }
         // With the access log on standard output, that stream is its JSON lines alone; the rest goes to standard error.
         var output = loaded.AccessLog.Path == "stdout" ? error : parseResult.InvocationConfiguration.Output;
         output.WriteLine($"switchman: admin listening on {node.AdminUrl}");
@@ -89,6 +96,9 @@ internal static class RunCommand
         await node.WaitForShutdownAsync(cancellationToken);
         return ExitCodes.Ok;
     }
+
+    private static bool IsStopping(NodeHost node) =>
+        node.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping.IsCancellationRequested;
 
     /// <summary>What an operator can fix (a port, a directory, a saved state): reported in one line, not as a crash.</summary>
     private static bool IsStartFailure(Exception e) =>
