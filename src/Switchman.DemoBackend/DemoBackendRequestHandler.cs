@@ -17,7 +17,7 @@ namespace Switchman.DemoBackend;
 /// received. <c>?delay=250ms</c> (or <c>?delay_ms=250</c>) and <c>?status=503</c> override the server-wide delay and
 /// failure for that one request.</item>
 /// </list>
-/// Every response carries <c>X-Server: name</c>.
+/// Every response carries <c>X-Server: name</c>, and <c>X-Waited-For-Load: true</c> when it waited for the server's load time.
 /// </summary>
 internal sealed class DemoBackendRequestHandler(DemoBackendServer server)
 {
@@ -26,9 +26,16 @@ internal sealed class DemoBackendRequestHandler(DemoBackendServer server)
 
     private static readonly string[] ControlFields = ["delay_ms", "fail_status", "health"];
 
+    /// <summary>On a response to a request that arrived while the server was still loading (<c>--load-time</c>) and waited for it.</summary>
+    public const string WaitedForLoadHeader = "X-Waited-For-Load";
+
     public async Task HandleAsync(HttpContext context)
     {
-        await server.WaitUntilLoadedAsync(context.RequestAborted).ConfigureAwait(false);
+        if (await server.WaitUntilLoadedAsync(context.RequestAborted).ConfigureAwait(false))
+        {
+            // What a test of "nothing is sent to a server still loading" looks for.
+            context.Response.Headers[WaitedForLoadHeader] = "true";
+        }
         context.Response.Headers["X-Server"] = server.Name;
         await (context.Request.Path.Value switch
         {

@@ -50,13 +50,19 @@ public sealed class DemoBackendServer : IAsyncDisposable
         _loadedAt = TimeProvider.GetTimestamp() + (long)(options.LoadTime.TotalSeconds * TimeProvider.TimestampFrequency);
     }
 
-    /// <summary>Until the start-up's load time has passed (<see cref="DemoBackendOptions.LoadTime"/>); at once after.</summary>
-    internal Task WaitUntilLoadedAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Until the start-up's load time has passed (<see cref="DemoBackendOptions.LoadTime"/>); at once after. True when
+    /// the request had to wait: it arrived before the server could answer.
+    /// </summary>
+    internal async ValueTask<bool> WaitUntilLoadedAsync(CancellationToken cancellationToken)
     {
         var remaining = _loadedAt - TimeProvider.GetTimestamp();
-        return remaining <= 0
-            ? Task.CompletedTask
-            : Task.Delay(TimeSpan.FromSeconds((double)remaining / TimeProvider.TimestampFrequency), TimeProvider, cancellationToken);
+        if (remaining <= 0)
+        {
+            return false;
+        }
+        await Task.Delay(TimeSpan.FromSeconds((double)remaining / TimeProvider.TimestampFrequency), TimeProvider, cancellationToken).ConfigureAwait(false);
+        return true;
     }
 
     /// <summary>The name reported in every response.</summary>
