@@ -36,7 +36,7 @@ public sealed partial class OperatorMetricsTests(ITestOutputHelper output)
                 .Replace("      - { name: seed, address: 127.0.0.1:9 }", $"""
                           - {"{"} name: live, address: 127.0.0.1:{live.Port} {"}"}
                           - {"{"} name: dead, address: 127.0.0.1:9 {"}"}
-                        health: {"{"} path: /healthz, interval: 200ms, timeout: 500ms, rise: 1, fall: 1 {"}"}
+                        health: {"{"} path: /healthz, interval: 200ms, timeout: 1s, rise: 1, fall: 2 {"}"}
                       spare:
                         servers:
                           - {"{"} name: dead, address: 127.0.0.1:9 {"}"}
@@ -71,8 +71,9 @@ public sealed partial class OperatorMetricsTests(ITestOutputHelper output)
         {
             scrape = await ScrapeAllAsync(cluster);
             return names.All(n => Exported(scrape, n))
-                && cluster.Nodes.All(n => cluster.Node(n).DataPlane.GetStatus().Backends.Single(b => b.Name == "api").Servers.Single(s => s.Name == "dead").Health == "down");
-        }, Settle, "every referenced metric on /metrics and the dead server down");
+                && cluster.Nodes.All(n => cluster.Node(n).DataPlane.GetStatus().Backends.Single(b => b.Name == "api").Servers
+                    .All(s => s.Health == (s.Name == "dead" ? "down" : "up")));
+        }, Settle, "every referenced metric on /metrics, the dead server down and the live one up on every node");
         Assert.All(names, n => Assert.True(Exported(scrape, n), $"{n} is not on /metrics"));
 
         // In-process nodes share one process, and the OpenTelemetry SDK listens to every meter of that name in it: a node's
