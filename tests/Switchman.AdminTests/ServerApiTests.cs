@@ -155,6 +155,14 @@ public class ServerApiTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Equal(HttpStatusCode.UnprocessableEntity, invalid.StatusCode);
         var error = JsonDocument.Parse(await invalid.Content.ReadAsStringAsync()).RootElement.GetProperty("errors").EnumerateArray().Single();
         Assert.Equal("backends.api.servers[2].address", error.GetProperty("path").GetString());
+        // A 5000-character name is refused like any other bad value, and the answer does not repeat it.
+        using var huge = await node.Admin.PostAsync("/api/v1/backends/api/servers", Json($$"""{"name": "{{new string('x', 5000)}}", "address": "{{c.BaseAddress.Authority}}"}"""));
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, huge.StatusCode);
+        var hugeBody = await huge.Content.ReadAsStringAsync();
+        var tooLong = JsonDocument.Parse(hugeBody).RootElement.GetProperty("errors").EnumerateArray().Single();
+        Assert.Equal("backends.api.servers[2].name", tooLong.GetProperty("path").GetString());
+        Assert.Equal("'xxxxxxxxxxxxxxxxxxxx…' is 5000 characters long; a name has at most 64", tooLong.GetProperty("message").GetString());
+        Assert.True(hugeBody.Length < 1000, $"the 422 repeats the name: {hugeBody.Length} bytes");
         Assert.Equal(2, node.Revision);
     }
 

@@ -33,6 +33,8 @@ public class ConfigValidatorTests
     [InlineData("{ name: c, address: '*:80' }", "address", "must name a host or IP address, not *")]
     [InlineData("{ name: c, address: 'localhost' }", "address", "'localhost' is not host:port")]
     [InlineData("{ name: 'c/d', address: '127.0.0.1:1' }", "name", "'c/d' is not a valid name; use letters, digits")]
+    [InlineData("{ name: 'c" + "0123456789012345678901234567890123456789012345678901234567890123" + "', address: '127.0.0.1:1' }", "name",
+        "'c0123456789012345678…' is 65 characters long; a name has at most 64")]
     public void Validate_ServerValueWrong_IsReported(string server, string field, string message)
     {
         var error = TestConfigs.SingleErrorAt(TestConfigs.MinimalWithServer(server), "backends.api.servers[0]." + field, message);

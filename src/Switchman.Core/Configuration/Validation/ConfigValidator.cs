@@ -537,7 +537,12 @@ public static class ConfigValidator
 
     internal static void CheckName(string path, string name, ConfigErrorCollector errors)
     {
-        if (!Syntax.IsName(name))
+        if (name.Length > Syntax.MaxNameLength)
+        {
+            // The message shows its start only: the name itself may be what is too big to log.
+            errors.AddUnlessFailed(path, $"'{name[..20]}…' is {name.Length} characters long; a name has at most {Syntax.MaxNameLength}");
+        }
+        else if (!Syntax.IsName(name))
         {
             errors.AddUnlessFailed(path, $"'{name}' is not a valid name; {Syntax.NameRule}");
         }

@@ -9,6 +9,12 @@ internal static class Syntax
     /// <summary>Frontend, backend and server names appear in admin API URLs and metric labels, so they stay URL-safe.</summary>
     public static bool IsName(string text) => text.Length > 0 && text.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.');
 
+    /// <summary>
+    /// The longest name: they are URL path segments, metric labels, log and event text and table columns, so a
+    /// 5000-character one is a mistake (or an attack on whatever stores them), never a name.
+    /// </summary>
+    public const int MaxNameLength = 64;
+
     public const string NameRule = "use letters, digits, '-', '_' and '.'";
 
     /// <summary>A host name to match (api.example.com) or a wildcard suffix (*.example.com); no port, no scheme.</summary>
