@@ -162,7 +162,10 @@ public sealed class DataPlane : IAsyncDisposable
             }
 
             _runtime = next;
-            ApplyHolds(next);
+            lock (_holdSync)
+            {
+                ApplyHolds(next);
+            }
             next.Activate();
             lock (_frontends)
             {
@@ -312,16 +315,14 @@ public sealed class DataPlane : IAsyncDisposable
         }
     }
 
+    /// <summary>Gives every server of <paramref name="runtime"/> its hold from <see cref="_held"/>; called under <see cref="_holdSync"/>.</summary>
     private void ApplyHolds(ProxyRuntime runtime)
     {
-        lock (_holdSync)
+        foreach (var backend in runtime.Backends.Values)
         {
-            foreach (var backend in runtime.Backends.Values)
+            foreach (var server in backend.Servers)
             {
-                foreach (var server in backend.Servers)
-                {
-                    server.HoldOut(_held.GetValueOrDefault(new ServerKey(backend.Name, server.Name)));
-                }
+                server.HoldOut(_held.GetValueOrDefault(new ServerKey(backend.Name, server.Name)));
             }
         }
     }

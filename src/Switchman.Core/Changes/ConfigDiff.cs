@@ -57,7 +57,7 @@ public sealed record ConfigDiff(IReadOnlyList<string> Changes)
     {
         var started = old.ProcessSettingsChangedIn(updated);
         var restarts = started.Count > 0 ? $"{string.Join(", ", started)} (its instances restart, all at once)" : null;
-        var rest = old with { Command = updated.Command, Env = updated.Env, WorkingDir = updated.WorkingDir, User = updated.User } != updated
+        var rest = old.WithProcessSettingsOf(updated) != updated
             ? "settings changed"
             : null;
         return restarts is null ? rest : rest is null ? restarts : $"{restarts}, {rest}";

@@ -94,6 +94,13 @@ public sealed record ServiceConfig
         }
         return changed;
     }
+
+    /// <summary>This service with the process settings of <paramref name="other"/>: what is left to differ is what applies without a restart.</summary>
+    public ServiceConfig WithProcessSettingsOf(ServiceConfig other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        return this with { Command = other.Command, Env = other.Env, WorkingDir = other.WorkingDir, User = other.User };
+    }
 }
 
 public enum ServicePlacement
