@@ -11,6 +11,7 @@ using Switchman.Cluster.Replication;
 using Switchman.Cluster.Leases;
 using Switchman.Cluster.Transport;
 using Switchman.Core.Configuration;
+using Switchman.Core.Security;
 
 namespace Switchman.Cluster;
 
@@ -74,6 +75,8 @@ public sealed class ClusterNode : IAsyncDisposable
         _transport = new ClusterTransport(
             new ClusterTransportOptions(config.NodeId, _localAddress, options.Secret, HandshakeTimeout: config.RequestTimeout)
             {
+                // Loaded now, so a node whose files went bad since `switchman check` fails at start, saying which.
+                Tls = config.Tls is { } tls ? new TlsCredentialFiles(tls.Cert, tls.Key, tls.Ca, time) : null,
                 LivenessInterval = config.ElectionTimeoutMin / 4,
                 UnreachableAfter = config.ElectionTimeoutMin / 2,
             },

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Security.Authentication;
 using System.Threading.Channels;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging;
@@ -54,7 +55,11 @@ internal sealed class ClusterConnectionListener : IConnectionListener
 
     public void Start()
     {
-        _logger.Listening(EndPoint.ToString()!);
+        _logger.Listening(EndPoint.ToString()!, _transport.Tls is null ? "authenticated with the shared secret, not encrypted" : "mutual TLS 1.3 and the shared secret");
+        if (_transport.Tls is null)
+        {
+            _logger.TrafficNotEncrypted(EndPoint.ToString()!);
+        }
         _acceptLoop = AcceptLoopAsync();
     }
 
@@ -172,6 +177,7 @@ internal sealed class ClusterConnectionListener : IConnectionListener
     private async Task HandshakeAsync(Socket socket, string remote, CancellationToken stoppingToken)
     {
         var gateToken = _transport.Gate.Token;
+        ClusterLink? link = null;
         var adopted = false;
         try
         {
@@ -180,14 +186,16 @@ internal sealed class ClusterConnectionListener : IConnectionListener
             try
             {
                 socket.NoDelay = true;
-                var (peer, channel) = await ClusterHandshake.RunServerAsync(socket, _transport.LocalIdentity, _transport.Options.Secret, linked.Token)
+                link = _transport.Tls is { } tls ? await tls.AcceptAsync(socket, linked.Token).ConfigureAwait(false) : new ClusterLink(socket);
+                var (peer, channel) = await ClusterHandshake.RunServerAsync(
+                    link, _transport.LocalIdentity, _transport.Options.Secret, claimed => ClusterTls.CheckIdentity(link, claimed), linked.Token)
                     .ConfigureAwait(false);
                 if (channel == ClusterChannel.Liveness)
                 {
-                    adopted = TryStartLivenessSession(socket, peer, gateToken, stoppingToken);
+                    adopted = TryStartLivenessSession(link, peer, gateToken, stoppingToken);
                     return;
                 }
-                var connection = _transport.Adopt(socket, peer, gateToken, inbound: true);
+                var connection = _transport.Adopt(link, peer, gateToken, inbound: true);
                 adopted = true;
                 if (!_accepted.Writer.TryWrite(connection))
                 {
@@ -202,7 +210,12 @@ internal sealed class ClusterConnectionListener : IConnectionListener
             {
                 _transport.Refuse(remote, e.Reason, e.Detail);
             }
-            catch (Exception e) when (linked.IsCancellationRequested && e is OperationCanceledException or SocketException or ObjectDisposedException)
+            catch (AuthenticationException e)
+            {
+                // TLS was set up, then the client sent an alert instead of its hello: it refused this node's certificate.
+                _transport.Refuse(remote, RefusalReason.Untrusted, $"the client refused this node's certificate: {e.Message}");
+            }
+            catch (Exception e) when (linked.IsCancellationRequested && e is OperationCanceledException or SocketException or IOException or ObjectDisposedException)
             {
                 if (stoppingToken.IsCancellationRequested)
                 {
@@ -217,9 +230,10 @@ internal sealed class ClusterConnectionListener : IConnectionListener
                     _transport.Refuse(remote, RefusalReason.Timeout, $"no complete handshake within {InboundHandshakeTimeout.TotalMilliseconds:0} ms");
                 }
             }
-            catch (SocketException e)
+            catch (Exception e) when (e is SocketException or IOException)
             {
-                _transport.Refuse(remote, RefusalReason.Abandoned, $"connection failed during the handshake: {e.SocketErrorCode}");
+                var error = (e as SocketException ?? e.InnerException as SocketException)?.SocketErrorCode.ToString() ?? e.Message;
+                _transport.Refuse(remote, RefusalReason.Abandoned, $"connection failed during the handshake: {error}");
             }
         }
         catch (ObjectDisposedException) when (stoppingToken.IsCancellationRequested)
@@ -235,48 +249,49 @@ internal sealed class ClusterConnectionListener : IConnectionListener
         {
             if (!adopted)
             {
+                link?.Dispose();
                 socket.Dispose();
             }
             _handshakes.Exit();
         }
     }
 
-    /// <summary>Answers a peer's liveness pings on this socket until it closes, the gate isolates or the listener stops; owns the socket.</summary>
-    private bool TryStartLivenessSession(Socket socket, ClusterPeerIdentity peer, CancellationToken gateToken, CancellationToken stoppingToken)
+    /// <summary>Answers a peer's liveness pings on this link until it closes, the gate isolates or the listener stops; owns the link.</summary>
+    private bool TryStartLivenessSession(ClusterLink link, ClusterPeerIdentity peer, CancellationToken gateToken, CancellationToken stoppingToken)
     {
         if (!_livenessSessions.TryEnter())
         {
             return false;
         }
         // Tracked by `livenessSessions`, which StopCoreAsync waits for; AnswerPingsAsync never throws.
-        _ = AnswerPingsAsync(socket, peer, gateToken, stoppingToken);
+        _ = AnswerPingsAsync(link, peer, gateToken, stoppingToken);
         return true;
     }
 
-    private async Task AnswerPingsAsync(Socket socket, ClusterPeerIdentity peer, CancellationToken gateToken, CancellationToken stoppingToken)
+    private async Task AnswerPingsAsync(ClusterLink link, ClusterPeerIdentity peer, CancellationToken gateToken, CancellationToken stoppingToken)
     {
         using var session = CancellationTokenSource.CreateLinkedTokenSource(gateToken, stoppingToken);
         var reason = "closed by the peer";
         try
         {
             var ping = new byte[LivenessPing.Length];
-            while (await ClusterHandshake.ReceiveAsync(socket, ping, session.Token).ConfigureAwait(false))
+            while (await link.ReceiveAsync(ping, session.Token).ConfigureAwait(false))
             {
                 _transport.TouchContact(peer.Address);
                 var (sequence, report) = LivenessPing.Read(ping);
                 var granted = _transport.Leases?.Answer(peer.NodeId, report) ?? 0;
                 LivenessPing.Write(ping, sequence, granted);
-                await socket.SendAsync(ping, SocketFlags.None, session.Token).ConfigureAwait(false);
+                await link.SendAsync(ping, session.Token).ConfigureAwait(false);
             }
         }
-        catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
+        catch (Exception e) when (e is OperationCanceledException or SocketException or IOException or ObjectDisposedException)
         {
             reason = stoppingToken.IsCancellationRequested ? "this node stopped listening"
                 : gateToken.IsCancellationRequested ? "cluster traffic is isolated" : e.Message;
         }
         finally
         {
-            socket.Dispose();
+            link.Dispose();
             _logger.LivenessSessionEnded(peer.NodeId, peer.Address, reason);
             _livenessSessions.Exit();
         }

@@ -1,12 +1,13 @@
 using System.Buffers.Binary;
-using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
 
 namespace Switchman.Cluster.Transport;
 
 /// <summary>
-/// The mutual challenge–response that opens every cluster connection, on the raw socket, before any Raft byte.
+/// The mutual challenge–response that opens every cluster connection, before any Raft byte: on the raw socket, or
+/// inside TLS when <c>cluster.tls</c> is set (then the secret is a second factor and the ids are checked against the
+/// certificates as soon as each hello arrives).
 /// <code>
 /// client → server  hello:  "SWMC" version(1) bodyLength(u16 BE) | nonceC(32) idLen(1) id addrLen(1) addr channel(1)
 /// server → client  hello:  "SWMC" version(1) bodyLength(u16 BE) | nonceS(32) idLen(1) id addrLen(1) addr proofS(32)
@@ -17,7 +18,7 @@ namespace Switchman.Cluster.Transport;
 /// </code>
 /// Both nonces are fresh per connection, so no proof can be replayed; the labels differ, so no proof can be reflected.
 /// The channel byte (<see cref="ClusterChannel"/>: Raft or liveness pings) is covered by both proofs.
-/// Every read takes exactly the bytes of the handshake, so whatever the peer sends next stays in the socket for the
+/// Every read takes exactly the bytes of the handshake, so whatever the peer sends next stays in the link for the
 /// connection that carries Raft traffic. Ids and addresses are UTF-8, 1–255 bytes, without control characters.
 /// </summary>
 internal static class ClusterHandshake
@@ -38,6 +39,9 @@ internal static class ClusterHandshake
     private const byte VerdictAccepted = 1;
     private const byte VerdictRefused = 0;
 
+    // The first byte of a TLS connection (a handshake record): what a node with cluster.tls sends a node without.
+    private const byte TlsHandshakeRecord = 0x16;
+
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     private static ReadOnlySpan<byte> Magic => "SWMC"u8;
@@ -50,19 +54,29 @@ internal static class ClusterHandshake
     public static bool IsValidName(string name) =>
         name.Length > 0 && !name.Any(char.IsControl) && StrictUtf8.GetByteCount(name) <= MaxNameLength;
 
-    /// <summary>Authenticates the server at the other end of <paramref name="socket"/> and this node to it.</summary>
+    /// <summary>Authenticates the server at the other end of <paramref name="link"/> and this node to it.</summary>
+    /// <param name="verifyPeer">Null when the server's hello may be believed; otherwise why not (its certificate names another node).</param>
     /// <exception cref="ClusterHandshakeException">The peer refused us, failed authentication or broke the protocol.</exception>
     public static async Task<ClusterPeerIdentity> RunClientAsync(
-        Socket socket, ClusterPeerIdentity local, ReadOnlyMemory<byte> secret, string peerName, ClusterChannel channel, CancellationToken cancellationToken)
+        ClusterLink link, ClusterPeerIdentity local, ReadOnlyMemory<byte> secret, string peerName, ClusterChannel channel,
+        Func<ClusterPeerIdentity, string?> verifyPeer, CancellationToken cancellationToken)
     {
         var clientHello = BuildHello(local, trailerLength: ChannelLength);
         clientHello[^1] = (byte)channel;
-        await SendAsync(socket, clientHello, cancellationToken).ConfigureAwait(false);
+        await SendAsync(link, clientHello, cancellationToken).ConfigureAwait(false);
 
         var header = new byte[HeaderLength];
-        if (!await ReceiveAsync(socket, header, cancellationToken).ConfigureAwait(false))
+        if (!await ReceiveAsync(link, header, cancellationToken).ConfigureAwait(false))
         {
-            throw Refused(peerName, "it closed the connection instead of answering our hello");
+            // Over TLS, a server that checks our certificate only after the TLS handshake (TLS 1.3) closes right here.
+            throw link.Tls is null
+                ? Refused(peerName, "it closed the connection instead of answering our hello")
+                : new ClusterHandshakeException(
+                    $"Cluster peer {peerName} refused this node's TLS certificate: it closed the connection instead of answering our hello "
+                    + "(is the certificate issued by the peer's CA, valid now, and to this node's id? The peer's log says which).")
+                {
+                    IsAuthenticationFailure = true,
+                };
         }
         if (!header.AsSpan(0, Magic.Length).SequenceEqual(Magic))
         {
@@ -86,13 +100,17 @@ internal static class ClusterHandshake
         }
         var serverHello = new byte[HeaderLength + bodyLength];
         header.CopyTo(serverHello, 0);
-        if (!await ReceiveAsync(socket, serverHello.AsMemory(HeaderLength), cancellationToken).ConfigureAwait(false))
+        if (!await ReceiveAsync(link, serverHello.AsMemory(HeaderLength), cancellationToken).ConfigureAwait(false))
         {
             throw Refused(peerName, "it closed the connection in the middle of its hello");
         }
         if (TryParseBody(serverHello.AsSpan(HeaderLength), ProofLength) is not { } server)
         {
             throw Malformed(peerName, "a hello with an invalid node id or address");
+        }
+        if (verifyPeer(server) is { } wrongPeer)
+        {
+            throw new ClusterHandshakeException($"Cluster peer {peerName} failed authentication: {wrongPeer}.") { IsAuthenticationFailure = true };
         }
 
         var expected = new byte[ProofLength];
@@ -102,7 +120,7 @@ internal static class ClusterHandshake
         {
             // Tell the server why we leave, so that it logs "wrong secret"; we send no proof to a peer we could not verify.
             finish[0] = FinishServerProofInvalid;
-            await TrySendAsync(socket, finish, cancellationToken).ConfigureAwait(false);
+            await TrySendAsync(link, finish, cancellationToken).ConfigureAwait(false);
             throw new ClusterHandshakeException(
                 $"Cluster peer {peerName} failed authentication: its proof does not match this node's cluster secret (wrong secret).")
             {
@@ -111,10 +129,10 @@ internal static class ClusterHandshake
         }
         finish[0] = FinishWithProof;
         ComputeProof(secret.Span, ClientLabel, clientHello, serverHello, finish.AsSpan(1));
-        await SendAsync(socket, finish, cancellationToken).ConfigureAwait(false);
+        await SendAsync(link, finish, cancellationToken).ConfigureAwait(false);
 
         var verdict = new byte[1];
-        if (!await ReceiveAsync(socket, verdict, cancellationToken).ConfigureAwait(false))
+        if (!await ReceiveAsync(link, verdict, cancellationToken).ConfigureAwait(false))
         {
             throw Refused(peerName, "it closed the connection instead of accepting our proof");
         }
@@ -129,20 +147,24 @@ internal static class ClusterHandshake
         };
     }
 
-    /// <summary>Authenticates the client at the other end of <paramref name="socket"/> and this node to it; returns who it is and what it dialed for.</summary>
+    /// <summary>Authenticates the client at the other end of <paramref name="link"/> and this node to it; returns who it is and what it dialed for.</summary>
+    /// <param name="verifyPeer">Null when the client's hello may be believed; otherwise why not (its certificate names another node).</param>
     /// <exception cref="HandshakeRefusedException">The client is refused; the reason says why.</exception>
     public static async Task<(ClusterPeerIdentity Peer, ClusterChannel Channel)> RunServerAsync(
-        Socket socket, ClusterPeerIdentity local, ReadOnlyMemory<byte> secret, CancellationToken cancellationToken)
+        ClusterLink link, ClusterPeerIdentity local, ReadOnlyMemory<byte> secret, Func<ClusterPeerIdentity, string?> verifyPeer,
+        CancellationToken cancellationToken)
     {
         var header = new byte[HeaderLength];
-        var headerRead = await ReceiveSomeAsync(socket, header, cancellationToken).ConfigureAwait(false);
+        var headerRead = await ReceiveSomeAsync(link, header, cancellationToken).ConfigureAwait(false);
         if (headerRead == 0)
         {
             throw new HandshakeRefusedException(RefusalReason.NoHello, "it closed the connection without sending anything");
         }
         if (!header.AsSpan(0, int.Min(headerRead, Magic.Length)).SequenceEqual(Magic[..int.Min(headerRead, Magic.Length)]))
         {
-            throw new HandshakeRefusedException(RefusalReason.BadMagicOrVersion, "not a Switchman cluster hello");
+            throw new HandshakeRefusedException(RefusalReason.BadMagicOrVersion, header[0] == TlsHandshakeRecord
+                ? "a TLS hello: the peer uses cluster.tls and this node does not"
+                : "not a Switchman cluster hello");
         }
         if (headerRead < HeaderLength)
         {
@@ -160,7 +182,7 @@ internal static class ClusterHandshake
         }
         var clientHello = new byte[HeaderLength + bodyLength];
         header.CopyTo(clientHello, 0);
-        if (!await ReceiveAsync(socket, clientHello.AsMemory(HeaderLength), cancellationToken).ConfigureAwait(false))
+        if (!await ReceiveAsync(link, clientHello.AsMemory(HeaderLength), cancellationToken).ConfigureAwait(false))
         {
             throw new HandshakeRefusedException(RefusalReason.Abandoned, "it closed the connection in the middle of its hello");
         }
@@ -171,15 +193,19 @@ internal static class ClusterHandshake
         }
         var channel = (ClusterChannel)clientHello[^1];
         var claim = $"says it is node {client.NodeId} at {client.Address}";
+        if (verifyPeer(client) is { } wrongPeer)
+        {
+            throw new HandshakeRefusedException(RefusalReason.Untrusted, wrongPeer);
+        }
 
         var serverHello = BuildHello(local, ProofLength);
         ComputeProof(
             secret.Span, ServerLabel, clientHello, serverHello.AsSpan(0, serverHello.Length - ProofLength),
             serverHello.AsSpan(serverHello.Length - ProofLength));
-        await SendAsync(socket, serverHello, cancellationToken).ConfigureAwait(false);
+        await SendAsync(link, serverHello, cancellationToken).ConfigureAwait(false);
 
         var finish = new byte[FinishLength];
-        if (!await ReceiveAsync(socket, finish, cancellationToken).ConfigureAwait(false))
+        if (!await ReceiveAsync(link, finish, cancellationToken).ConfigureAwait(false))
         {
             throw new HandshakeRefusedException(RefusalReason.Abandoned, $"{claim}; it closed the connection before proving it knows the secret");
         }
@@ -192,14 +218,14 @@ internal static class ClusterHandshake
                 ComputeProof(secret.Span, ClientLabel, clientHello, serverHello, expected);
                 if (!CryptographicOperations.FixedTimeEquals(expected, finish.AsSpan(1)))
                 {
-                    await TrySendAsync(socket, new[] { VerdictRefused }, cancellationToken).ConfigureAwait(false);
+                    await TrySendAsync(link, new[] { VerdictRefused }, cancellationToken).ConfigureAwait(false);
                     throw new HandshakeRefusedException(RefusalReason.WrongSecret, $"{claim}; its proof does not match");
                 }
                 break;
             default:
                 throw new HandshakeRefusedException(RefusalReason.Malformed, $"{claim}; unknown finish status {finish[0]}");
         }
-        await SendAsync(socket, new[] { VerdictAccepted }, cancellationToken).ConfigureAwait(false);
+        await SendAsync(link, new[] { VerdictAccepted }, cancellationToken).ConfigureAwait(false);
         return (client, channel);
     }
 
@@ -270,43 +296,23 @@ internal static class ClusterHandshake
     private static ClusterHandshakeException Malformed(string peerName, string what) =>
         new($"Cluster peer {peerName} failed authentication: it sent {what}.") { IsAuthenticationFailure = true };
 
-    /// <summary>Fills <paramref name="buffer"/>; false when the peer closed the connection first. Also used by the liveness pings.</summary>
-    internal static async ValueTask<bool> ReceiveAsync(Socket socket, Memory<byte> buffer, CancellationToken cancellationToken) =>
-        await ReceiveSomeAsync(socket, buffer, cancellationToken).ConfigureAwait(false) == buffer.Length;
+    private static ValueTask<int> ReceiveSomeAsync(ClusterLink link, Memory<byte> buffer, CancellationToken cancellationToken) =>
+        link.ReceiveSomeAsync(buffer, cancellationToken);
 
-    /// <summary>Fills <paramref name="buffer"/> unless the peer closes the connection first; returns the bytes read.</summary>
-    private static async ValueTask<int> ReceiveSomeAsync(Socket socket, Memory<byte> buffer, CancellationToken cancellationToken)
-    {
-        var read = 0;
-        while (read < buffer.Length)
-        {
-            var received = await socket.ReceiveAsync(buffer[read..], SocketFlags.None, cancellationToken).ConfigureAwait(false);
-            if (received == 0)
-            {
-                break;
-            }
-            read += received;
-        }
-        return read;
-    }
+    private static ValueTask<bool> ReceiveAsync(ClusterLink link, Memory<byte> buffer, CancellationToken cancellationToken) =>
+        link.ReceiveAsync(buffer, cancellationToken);
 
-    private static async ValueTask SendAsync(Socket socket, ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken)
-    {
-        while (!buffer.IsEmpty)
-        {
-            var sent = await socket.SendAsync(buffer, SocketFlags.None, cancellationToken).ConfigureAwait(false);
-            buffer = buffer[sent..];
-        }
-    }
+    private static ValueTask SendAsync(ClusterLink link, ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken) =>
+        link.SendAsync(buffer, cancellationToken);
 
     /// <summary>A last word before closing; the peer may be gone already.</summary>
-    private static async ValueTask TrySendAsync(Socket socket, ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken)
+    private static async ValueTask TrySendAsync(ClusterLink link, ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken)
     {
         try
         {
-            await SendAsync(socket, buffer, cancellationToken).ConfigureAwait(false);
+            await SendAsync(link, buffer, cancellationToken).ConfigureAwait(false);
         }
-        catch (SocketException)
+        catch (IOException)
         {
         }
     }

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
+using System.Security.Authentication;
 using System.Security.Cryptography;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
@@ -13,7 +14,8 @@ namespace Switchman.Cluster.Transport;
 /// listener factory and the client factory): TCP in which every connection starts with a mutual HMAC-SHA256
 /// challenge–response keyed with the cluster's shared secret (<see cref="ClusterHandshake"/>). Only a connection whose
 /// peer proved it knows the secret reaches Raft; a refused one is closed, logged (event 5101) and counted.
-/// After the handshake a socket becomes a Kestrel socket connection (its pipes and memory pool).
+/// After the handshake a plain socket becomes a Kestrel socket connection (its pipes and memory pool), a TLS one an
+/// <see cref="EncryptedConnection"/>.
 /// <para>
 /// Also records, per authenticated peer address, when bytes last arrived from that peer (<see cref="TryGetLastContact"/>),
 /// and carries the <see cref="Gate"/> fault hook. Configure DotNext's <c>ConnectTimeout</c> at least as long as the
@@ -68,6 +70,12 @@ public sealed class ClusterTransport : IConnectionListenerFactory, IConnectionFa
         LocalIdentity = new ClusterPeerIdentity(options.NodeId, FormatAddress(_localAddress));
         _timeProvider = timeProvider;
         _logger = loggerFactory.CreateLogger<ClusterTransport>();
+        if (options.Tls is { } files)
+        {
+            Tls = new ClusterTls(files, timeProvider);
+            files.Reloaded += credentials => _logger.TlsFilesReloaded(credentials.Certificate.Subject, credentials.Certificate.NotAfter.ToUniversalTime());
+            files.ReloadFailed += _logger.TlsFilesReloadFailed;
+        }
         Gate = new ClusterTrafficGate(_logger);
         Gate.Healed += () =>
         {
@@ -108,6 +116,9 @@ public sealed class ClusterTransport : IConnectionListenerFactory, IConnectionFa
     }
 
     internal ClusterTransportOptions Options { get; }
+
+    /// <summary>Mutual TLS for every connection; null when cluster traffic is not encrypted.</summary>
+    internal ClusterTls? Tls { get; }
 
     internal ClusterPeerIdentity LocalIdentity
     {
@@ -210,18 +221,18 @@ public sealed class ClusterTransport : IConnectionListenerFactory, IConnectionFa
         }
         // A connect still under way when the peer is declared unreachable ends then, not at the handshake timeout.
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, whileReachable);
-        Socket socket;
+        ClusterLink link;
         ClusterPeerIdentity peer;
         CancellationToken gateToken;
         try
         {
-            (socket, peer, gateToken) = await ConnectChannelCoreAsync(endpoint, ClusterChannel.Raft, Options.HandshakeTimeout, linked.Token).ConfigureAwait(false);
+            (link, peer, gateToken) = await ConnectChannelCoreAsync(endpoint, ClusterChannel.Raft, Options.HandshakeTimeout, linked.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException e) when (whileReachable.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
             throw Failed(peerName, new ClusterHandshakeException($"Cluster peer {peerName} is unreachable: {liveness!.LastProblem}.", e));
         }
-        var connection = Adopt(socket, peer, gateToken, inbound: false);
+        var connection = Adopt(link, peer, gateToken, inbound: false);
         connection.AbortWhenUnreachable(whileReachable, AbortConnectionsToUnreachablePeers);
         return connection;
     }
@@ -255,13 +266,13 @@ public sealed class ClusterTransport : IConnectionListenerFactory, IConnectionFa
 
     /// <summary>
     /// Connects to <paramref name="endpoint"/> for one <paramref name="channel"/> and authenticates both ends, within
-    /// <paramref name="timeout"/>; returns the raw socket and the gate token it must close on.
+    /// <paramref name="timeout"/>; returns the link and the gate token it must close on.
     /// </summary>
-    internal async Task<(Socket Socket, CancellationToken GateToken)> ConnectChannelAsync(
+    internal async Task<(ClusterLink Link, CancellationToken GateToken)> ConnectChannelAsync(
         EndPoint endpoint, ClusterChannel channel, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        var (socket, _, gateToken) = await ConnectChannelCoreAsync(endpoint, channel, timeout, cancellationToken).ConfigureAwait(false);
-        return (socket, gateToken);
+        var (link, _, gateToken) = await ConnectChannelCoreAsync(endpoint, channel, timeout, cancellationToken).ConfigureAwait(false);
+        return (link, gateToken);
     }
 
     /// <summary>Whether bytes arrived from the peer at <paramref name="peerAddress"/>, over any connection, within <paramref name="window"/>.</summary>
@@ -303,6 +314,7 @@ public sealed class ClusterTransport : IConnectionListenerFactory, IConnectionFa
             RefusalReason.Abandoned => "peer gave up mid-handshake",
             RefusalReason.Malformed => "malformed handshake",
             RefusalReason.Overloaded => "too many handshakes in progress",
+            RefusalReason.Untrusted => "TLS refused",
             _ => reason.ToString(),
         };
         // Logged before counted: whoever sees the count move (a metric scrape, a test) finds the line already written.
@@ -318,12 +330,13 @@ public sealed class ClusterTransport : IConnectionListenerFactory, IConnectionFa
         }
     }
 
-    /// <summary>Turns an authenticated socket into the connection handed to Raft; the connection owns the socket from here.</summary>
-    internal AuthenticatedConnection Adopt(Socket socket, ClusterPeerIdentity peer, CancellationToken gateToken, bool inbound)
+    /// <summary>Turns an authenticated link into the connection handed to Raft; the connection owns the link from here.</summary>
+    internal AuthenticatedConnection Adopt(ClusterLink link, ClusterPeerIdentity peer, CancellationToken gateToken, bool inbound)
     {
         var contact = ContactOf(peer.Address);
         contact.Touch();
-        var connection = new AuthenticatedConnection(_contextFactory.Create(socket), peer, contact, OnConnectionDisposed);
+        ConnectionContext inner = link.Tls is null ? _contextFactory.Create(link.Socket) : new EncryptedConnection(link);
+        var connection = new AuthenticatedConnection(inner, peer, contact, OnConnectionDisposed);
         _connections.TryAdd(connection, 0);
         connection.AbortOnIsolation(gateToken);
         _logger.Authenticated(
@@ -335,7 +348,7 @@ public sealed class ClusterTransport : IConnectionListenerFactory, IConnectionFa
 
     private void OnConnectionDisposed(AuthenticatedConnection connection) => _connections.TryRemove(connection, out _);
 
-    private async Task<(Socket Socket, ClusterPeerIdentity Peer, CancellationToken GateToken)> ConnectChannelCoreAsync(
+    private async Task<(ClusterLink Link, ClusterPeerIdentity Peer, CancellationToken GateToken)> ConnectChannelCoreAsync(
         EndPoint endpoint, ClusterChannel channel, TimeSpan handshakeTimeout, CancellationToken cancellationToken)
     {
         var peerName = FormatAddress(endpoint);
@@ -353,18 +366,24 @@ public sealed class ClusterTransport : IConnectionListenerFactory, IConnectionFa
         Socket? socket = endpoint is IPEndPoint ip
             ? new Socket(ip.AddressFamily, SocketType.Stream, ProtocolType.Tcp)
             : new Socket(SocketType.Stream, ProtocolType.Tcp);
+        ClusterLink? link = null;
         var connected = false;
         try
         {
             socket.NoDelay = true;
             await socket.ConnectAsync(endpoint, linked.Token).ConfigureAwait(false);
             connected = true;
-            var peer = await ClusterHandshake.RunClientAsync(socket, LocalIdentity, Options.Secret, peerName, channel, linked.Token).ConfigureAwait(false);
+            link = Tls is { } tls ? await tls.ConnectAsync(socket, peerName, linked.Token).ConfigureAwait(false) : new ClusterLink(socket);
+            var tlsLink = link;
+            var peer = await ClusterHandshake.RunClientAsync(
+                link, LocalIdentity, Options.Secret, peerName, channel, claimed => ClusterTls.CheckIdentity(tlsLink, claimed), linked.Token)
+                .ConfigureAwait(false);
             if (!string.Equals(peer.Address, peerName, StringComparison.Ordinal))
             {
                 _logger.PeerAddressMismatch(peerName, peer.NodeId, peer.Address);
             }
-            var authenticated = socket;
+            var authenticated = link;
+            link = null;
             socket = null;
             return (authenticated, peer, gateToken);
         }
@@ -372,8 +391,17 @@ public sealed class ClusterTransport : IConnectionListenerFactory, IConnectionFa
         {
             throw Failed(peerName, e);
         }
+        catch (AuthenticationException e)
+        {
+            // TLS was set up, then the peer sent an alert instead of its hello: it refused this node's certificate.
+            throw Failed(peerName, new ClusterHandshakeException(
+                $"Cluster peer {peerName} refused this node's TLS certificate: {e.Message} (is it issued by the peer's CA, valid now, and to this node's id?).", e)
+            {
+                IsAuthenticationFailure = true,
+            });
+        }
         catch (Exception e) when (linked.IsCancellationRequested && !cancellationToken.IsCancellationRequested
-            && e is OperationCanceledException or SocketException or ObjectDisposedException)
+            && e is OperationCanceledException or SocketException or IOException or ObjectDisposedException)
         {
             if (_disposing.IsCancellationRequested)
             {
@@ -388,13 +416,15 @@ public sealed class ClusterTransport : IConnectionListenerFactory, IConnectionFa
                 $"Cluster peer {peerName} did not complete the handshake within {handshakeTimeout.TotalMilliseconds:0} ms "
                 + "(it is down, frozen or cut off, refused us, or is not a Switchman cluster endpoint).", e));
         }
-        catch (SocketException e) when (connected)
+        catch (Exception e) when (connected && e is SocketException or IOException)
         {
+            var error = (e as SocketException ?? e.InnerException as SocketException)?.SocketErrorCode.ToString() ?? e.Message;
             throw Failed(peerName, new ClusterHandshakeException(
-                $"Cluster peer {peerName} refused the connection: it closed or reset it during the handshake ({e.SocketErrorCode}).", e));
+                $"Cluster peer {peerName} refused the connection: it closed or reset it during the handshake ({error}).", e));
         }
         finally
         {
+            link?.Dispose();
             socket?.Dispose();
             _outbound.Exit();
         }

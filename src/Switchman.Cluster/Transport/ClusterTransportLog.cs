@@ -38,8 +38,8 @@ internal static partial class ClusterTransportLog
     public static partial void PeerAddressMismatch(this ILogger logger, string dialed, string nodeId, string address);
 
     [LoggerMessage(EventId = 5109, EventName = "ClusterListening", Level = LogLevel.Information,
-        Message = "Listening for cluster connections on {EndPoint}")]
-    public static partial void Listening(this ILogger logger, string endPoint);
+        Message = "Listening for cluster connections on {EndPoint}: {Protection}")]
+    public static partial void Listening(this ILogger logger, string endPoint, string protection);
 
     [LoggerMessage(EventId = 5110, EventName = "ClusterConnectionClosedBeforeHello", Level = LogLevel.Debug,
         Message = "Cluster connection from {Remote} closed before sending anything")]
@@ -60,4 +60,17 @@ internal static partial class ClusterTransportLog
     [LoggerMessage(EventId = 5114, EventName = "ClusterLivenessSessionEnded", Level = LogLevel.Debug,
         Message = "Liveness connection from node {NodeId} at {Address} ended: {Reason}")]
     public static partial void LivenessSessionEnded(this ILogger logger, string nodeId, string address, string reason);
+
+    [LoggerMessage(EventId = 5115, EventName = "ClusterTrafficNotEncrypted", Level = LogLevel.Warning,
+        Message = "Cluster traffic on {EndPoint} is authenticated with the shared secret but not encrypted: anyone on the path "
+            + "can read the configuration it carries and alter Raft messages after each handshake. Set cluster.tls for mutual TLS (docs/security.md)")]
+    public static partial void TrafficNotEncrypted(this ILogger logger, string endPoint);
+
+    [LoggerMessage(EventId = 5116, EventName = "ClusterTlsFilesReloaded", Level = LogLevel.Information,
+        Message = "Cluster TLS files changed and were loaded: new connections present {Subject} (valid until {NotAfter:u}); established ones keep theirs")]
+    public static partial void TlsFilesReloaded(this ILogger logger, string subject, DateTime notAfter);
+
+    [LoggerMessage(EventId = 5117, EventName = "ClusterTlsFilesReloadFailed", Level = LogLevel.Error,
+        Message = "Cluster TLS: {Problem}")]
+    public static partial void TlsFilesReloadFailed(this ILogger logger, string problem);
 }

@@ -16,6 +16,9 @@ namespace Switchman.Cluster.Transport;
 /// </param>
 public sealed record ClusterTransportOptions(string NodeId, EndPoint LocalAddress, ReadOnlyMemory<byte> Secret, TimeSpan HandshakeTimeout)
 {
+    /// <summary>Mutual TLS for every cluster connection (cluster.tls); null: authenticated with the secret, not encrypted.</summary>
+    public Core.Security.TlsCredentialFiles? Tls { get; init; }
+
     /// <summary>Whether peers are watched at all (<see cref="PeerLiveness"/>); only tests that drive a fake clock turn it off.</summary>
     public bool WatchLiveness { get; init; } = true;
 

@@ -120,7 +120,7 @@ internal sealed class PeerLiveness : IAsyncDisposable
                 reason = e.Message;
                 retryAfter = AfterAuthenticationFailure;
             }
-            catch (Exception e) when (!stopping.IsCancellationRequested && e is ClusterHandshakeException or SocketException or ObjectDisposedException or OperationCanceledException)
+            catch (Exception e) when (!stopping.IsCancellationRequested && e is ClusterHandshakeException or SocketException or IOException or ObjectDisposedException or OperationCanceledException)
             {
                 reason = _transport.Gate.IsIsolated ? "this node's cluster traffic is isolated (fault hook)"
                     : e is OperationCanceledException ? "the liveness connection was aborted" : e.Message;
@@ -150,13 +150,13 @@ internal sealed class PeerLiveness : IAsyncDisposable
     {
         // Connecting gets the full handshake timeout: a peer already declared unreachable is refused at once anyway, and
         // a peer that is alive but busy (a fresh process, a loaded machine) must be able to get back in.
-        var (socket, gateToken) = await _transport.ConnectChannelAsync(_endpoint, ClusterChannel.Liveness, _transport.Options.HandshakeTimeout, stopping)
+        var (link, gateToken) = await _transport.ConnectChannelAsync(_endpoint, ClusterChannel.Liveness, _transport.Options.HandshakeTimeout, stopping)
             .ConfigureAwait(false);
         using var session = CancellationTokenSource.CreateLinkedTokenSource(stopping, gateToken);
         // One ping is in flight at a time, so an answer always belongs to the ping awaited now (its sequence number
         // only makes captures readable).
         var pong = new AwaitedPing(0, 0, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
-        var reader = ReadPongsAsync(socket, () => Volatile.Read(ref pong), session.Token);
+        var reader = ReadPongsAsync(link, () => Volatile.Read(ref pong), session.Token);
         try
         {
             var ping = new byte[LivenessPing.Length];
@@ -166,7 +166,7 @@ internal sealed class PeerLiveness : IAsyncDisposable
                 var waiting = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
                 Volatile.Write(ref pong, new AwaitedPing(sequence, sent, waiting));
                 LivenessPing.Write(ping, sequence, _transport.Leases?.Report ?? 0);
-                await socket.SendAsync(ping, SocketFlags.None, session.Token).ConfigureAwait(false);
+                await link.SendAsync(ping, session.Token).ConfigureAwait(false);
                 var answer = waiting.Task.WaitAsync(_unreachableAfter, _time, session.Token);
                 if (await Task.WhenAny(answer, reader).ConfigureAwait(false) == reader)
                 {
@@ -178,7 +178,7 @@ internal sealed class PeerLiveness : IAsyncDisposable
                 }
                 catch (TimeoutException)
                 {
-                    if (!await StillAnsweringAsync(socket, waiting.Task, sent, session.Token).ConfigureAwait(false))
+                    if (!await StillAnsweringAsync(link, waiting.Task, sent, session.Token).ConfigureAwait(false))
                     {
                         return $"no answer to a liveness ping within {_unreachableAfter.TotalMilliseconds:0} ms, and nothing else from it";
                     }
@@ -194,7 +194,7 @@ internal sealed class PeerLiveness : IAsyncDisposable
         finally
         {
             await session.CancelAsync().ConfigureAwait(false);
-            socket.Dispose();
+            link.Dispose();
             // Never throws: it turns every way a connection ends into a reason.
             await reader.ConfigureAwait(false);
         }
@@ -206,9 +206,9 @@ internal sealed class PeerLiveness : IAsyncDisposable
     /// is sending us Raft traffic); then the answer is awaited a little longer, up to the handshake timeout in all. A
     /// frozen or powered-off peer sends nothing at all, so it is declared unreachable at the first timeout.
     /// </summary>
-    private async Task<bool> StillAnsweringAsync(Socket socket, Task answer, long sent, CancellationToken cancellationToken)
+    private async Task<bool> StillAnsweringAsync(ClusterLink link, Task answer, long sent, CancellationToken cancellationToken)
     {
-        while (socket.Available > 0 || _transport.HeardFromWithin(Address, _unreachableAfter))
+        while (link.HasPendingInput || _transport.HeardFromWithin(Address, _unreachableAfter))
         {
             if (_time.GetElapsedTime(sent) >= _transport.Options.HandshakeTimeout)
             {
@@ -227,12 +227,12 @@ internal sealed class PeerLiveness : IAsyncDisposable
     }
 
     /// <summary>Completes the awaited ping with each answer; returns why the connection ended.</summary>
-    private async Task<string> ReadPongsAsync(Socket socket, Func<AwaitedPing> awaited, CancellationToken cancellationToken)
+    private async Task<string> ReadPongsAsync(ClusterLink link, Func<AwaitedPing> awaited, CancellationToken cancellationToken)
     {
         var buffer = new byte[LivenessPing.Length];
         try
         {
-            while (await ClusterHandshake.ReceiveAsync(socket, buffer, cancellationToken).ConfigureAwait(false))
+            while (await link.ReceiveAsync(buffer, cancellationToken).ConfigureAwait(false))
             {
                 _transport.TouchContact(Address);
                 var (sequence, granted) = LivenessPing.Read(buffer);
@@ -246,9 +246,9 @@ internal sealed class PeerLiveness : IAsyncDisposable
             }
             return "it closed the liveness connection";
         }
-        catch (SocketException e)
+        catch (Exception e) when (e is SocketException or IOException)
         {
-            return $"the liveness connection failed ({e.SocketErrorCode})";
+            return $"the liveness connection failed ({(e as SocketException ?? e.InnerException as SocketException)?.SocketErrorCode.ToString() ?? e.Message})";
         }
         catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
         {

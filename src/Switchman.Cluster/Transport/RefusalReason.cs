@@ -24,6 +24,12 @@ internal enum RefusalReason
     /// <summary>The hello was not well formed: bytes that no Switchman node sends.</summary>
     Malformed,
 
+    /// <summary>
+    /// TLS refused (cluster.tls): the peer sent no TLS hello, or its certificate is from another CA, expired, not for
+    /// TLS authentication, or not issued to the node id it claims.
+    /// </summary>
+    Untrusted,
+
     /// <summary>Too many handshakes were in progress already.</summary>
     Overloaded,
 

@@ -26,6 +26,12 @@ public sealed record ClusterConfig
     /// <summary>An environment variable holding the shared secret.</summary>
     public string? SecretEnv { get; init; }
 
+    /// <summary>
+    /// Mutual TLS 1.3 for cluster traffic: this node's certificate and key, and the cluster's CA. Absent: cluster
+    /// traffic is authenticated with the secret but not encrypted (docs/security.md).
+    /// </summary>
+    public ClusterTlsConfig? Tls { get; init; }
+
     /// <summary><c>voter</c> (default) or <c>witness</c>: votes, never leads, serves no traffic.</summary>
     public ClusterRole Role { get; init; } = ClusterRole.Voter;
 
@@ -48,6 +54,21 @@ public sealed record ClusterConfig
 
     /// <summary>Take a snapshot (and compact the log) after this many applied entries. At least 10.</summary>
     public int SnapshotEvery { get; init; } = 100;
+}
+
+/// <summary>
+/// The files of mutual TLS between cluster members (PEM; absolute once loaded). The certificate must name this node's
+/// id (a DNS subject alternative name, or the common name when it has none) and chain to <see cref="Ca"/>; every
+/// peer's must do the same for the id it claims. Re-read when they change on disk.
+/// </summary>
+public sealed record ClusterTlsConfig
+{
+    public required string Cert { get; init; }
+
+    public required string Key { get; init; }
+
+    /// <summary>The CA certificate(s) that issue members' certificates; peers are checked against these only.</summary>
+    public required string Ca { get; init; }
 }
 
 /// <summary>Another member, as listed in the <c>cluster.peers</c> of a node's file.</summary>

@@ -1,5 +1,6 @@
 using System.Security.Cryptography.X509Certificates;
 using Switchman.Core.Configuration;
+using Switchman.Core.Security;
 
 namespace Switchman.Proxy.Hosting;
 
@@ -56,12 +57,7 @@ internal sealed class CertificateSelector
         return _default;
     }
 
-    private static X509Certificate2 Load(CertificateConfig entry)
-    {
-        using var pem = X509Certificate2.CreateFromPemFile(entry.Cert, entry.Key);
-        // Re-import so the private key is usable by SslStream on every platform (PEM keys are ephemeral otherwise).
-        return X509CertificateLoader.LoadPkcs12(pem.Export(X509ContentType.Pkcs12), null);
-    }
+    private static X509Certificate2 Load(CertificateConfig entry) => PemFiles.LoadCertificateWithKey(entry.Cert, entry.Key);
 
     private static IEnumerable<string> DnsNamesOf(X509Certificate2 certificate)
     {

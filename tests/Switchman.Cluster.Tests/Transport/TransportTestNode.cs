@@ -41,7 +41,8 @@ internal sealed class TransportTestNode : IAsyncDisposable
     public EndPoint EndPoint => Listener.EndPoint;
 
     public static async Task<TransportTestNode> StartAsync(
-        string nodeId, ITestOutputHelper output, byte[]? secret = null, TimeProvider? timeProvider = null, TimeSpan? handshakeTimeout = null)
+        string nodeId, ITestOutputHelper output, byte[]? secret = null, TimeProvider? timeProvider = null, TimeSpan? handshakeTimeout = null,
+        NodeCertificateFiles? tls = null)
     {
         var logs = new FakeLogCollector();
         var loggerFactory = LoggerFactory.Create(logging => logging.AddTestLogs(logs, output, minimumLevel: LogLevel.Debug));
@@ -52,6 +53,7 @@ internal sealed class TransportTestNode : IAsyncDisposable
                 // Under a fake clock the pings would time out whenever a test moves the clock, and their answers would
                 // count as contact: tests that drive time themselves watch nothing.
                 WatchLiveness = timeProvider is not FakeTimeProvider,
+                Tls = tls?.Load(timeProvider),
             },
             loggerFactory,
             timeProvider ?? TimeProvider.System);

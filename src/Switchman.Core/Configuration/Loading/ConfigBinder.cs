@@ -99,6 +99,7 @@ internal sealed class ConfigBinder(YamlValueReader values, string baseDirectory)
             DataDir = dataDir.Length > 0 ? ResolvePath(dataDir) : dataDir,
             SecretFile = secretFile is { Length: > 0 } ? ResolvePath(secretFile) : secretFile,
             SecretEnv = map.String("secret_env"),
+            Tls = map.Map("tls") is { } tls ? BindClusterTls(tls) : null,
             Role = map.Enum<ClusterRole>("role") ?? DefaultCluster.Role,
             Join = map.Bool("join") ?? DefaultCluster.Join,
             ElectionTimeoutMin = map.Duration("election_timeout_min") ?? DefaultCluster.ElectionTimeoutMin,
@@ -108,6 +109,21 @@ internal sealed class ConfigBinder(YamlValueReader values, string baseDirectory)
         };
         map.ReportUnknownKeys();
         return cluster;
+    }
+
+    private ClusterTlsConfig BindClusterTls(YamlMapReader map)
+    {
+        var cert = map.RequiredString("cert");
+        var key = map.RequiredString("key");
+        var ca = map.RequiredString("ca");
+        var tls = new ClusterTlsConfig
+        {
+            Cert = cert.Length > 0 ? ResolvePath(cert) : cert,
+            Key = key.Length > 0 ? ResolvePath(key) : key,
+            Ca = ca.Length > 0 ? ResolvePath(ca) : ca,
+        };
+        map.ReportUnknownKeys();
+        return tls;
     }
 
     /// <summary><c>vip_interfaces: { api: ens3 }</c>: VIP name → this node's interface for it.</summary>

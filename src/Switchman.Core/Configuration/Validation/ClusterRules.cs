@@ -1,4 +1,5 @@
 using System.Net;
+using Switchman.Core.Security;
 using Switchman.Core.Configuration.Writing;
 
 namespace Switchman.Core.Configuration.Validation;
@@ -39,6 +40,10 @@ internal static class ClusterRules
             errors.AddUnlessFailed(ConfigPath.Child(Path, "data_dir"), "must not be empty");
         }
         ValidateSecret(cluster, errors);
+        if (cluster.Tls is { } tls)
+        {
+            ValidateTls(cluster.NodeId, tls, errors);
+        }
         if (cluster is { Role: ClusterRole.Witness, Join: false, Peers.Count: 0 })
         {
             errors.AddUnlessFailed(
@@ -129,6 +134,46 @@ internal static class ClusterRules
         else if (ClusterSecretSource.TryRead(cluster, out var problem) is null)
         {
             errors.AddUnlessFailed(sourcePath, problem!);
+        }
+    }
+
+    /// <summary>
+    /// The files load, and this node's certificate is one its peers will accept: issued by the CA, valid now, for
+    /// this node's id. Caught here, a mistake is one line at start rather than every peer refusing the node.
+    /// </summary>
+    private static void ValidateTls(string nodeId, ClusterTlsConfig tls, ConfigErrorCollector errors)
+    {
+        var tlsPath = ConfigPath.Child(Path, "tls");
+        var certExists = tls.Cert.Length > 0 && ConfigValidator.CheckFileExists(ConfigPath.Child(tlsPath, "cert"), tls.Cert, errors);
+        var keyExists = tls.Key.Length > 0 && ConfigValidator.CheckFileExists(ConfigPath.Child(tlsPath, "key"), tls.Key, errors);
+        var caExists = tls.Ca.Length > 0 && ConfigValidator.CheckFileExists(ConfigPath.Child(tlsPath, "ca"), tls.Ca, errors);
+        if (!certExists || !keyExists || !caExists)
+        {
+            return;
+        }
+        TlsCredentialFiles credentials;
+        try
+        {
+            credentials = new TlsCredentialFiles(tls.Cert, tls.Key, tls.Ca, TimeProvider.System);
+        }
+        catch (Exception e) when (PemFiles.IsLoadFailure(e))
+        {
+            errors.AddUnlessFailed(tlsPath, $"cannot load cert '{tls.Cert}', key '{tls.Key}' and ca '{tls.Ca}': {e.Message}");
+            return;
+        }
+        var (certificate, authorities) = credentials.Current;
+        var now = TimeProvider.System.GetUtcNow();
+        foreach (var purpose in new[] { CertificatePurpose.Server, CertificatePurpose.Client })
+        {
+            if (CertificateTrust.Check(certificate, authorities, purpose, now) is { } problem)
+            {
+                errors.AddUnlessFailed(ConfigPath.Child(tlsPath, "cert"), $"peers would refuse this node: {problem} (ca: '{tls.Ca}')");
+                return;
+            }
+        }
+        if (Syntax.IsName(nodeId) && CertificateTrust.CheckIdentity(certificate, nodeId) is { } wrongName)
+        {
+            errors.AddUnlessFailed(ConfigPath.Child(tlsPath, "cert"), $"peers would refuse this node: {wrongName} (node_id); issue one with switchman tls cert {nodeId}");
         }
     }
 

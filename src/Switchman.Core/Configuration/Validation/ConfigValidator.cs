@@ -1,3 +1,5 @@
+using Switchman.Core.Security;
+
 namespace Switchman.Core.Configuration.Validation;
 
 /// <summary>
@@ -122,7 +124,7 @@ public static class ConfigValidator
             var itemPath = ConfigPath.Item(certificatesPath, i);
             var certExists = CheckFileExists(ConfigPath.Child(itemPath, "cert"), certificate.Cert, errors);
             var keyExists = CheckFileExists(ConfigPath.Child(itemPath, "key"), certificate.Key, errors);
-            if (certExists && keyExists && CertificateFiles.Check(certificate.Cert, certificate.Key) is { } problem)
+            if (certExists && keyExists && PemFiles.CheckCertificateWithKey(certificate.Cert, certificate.Key) is { } problem)
             {
                 errors.AddUnlessFailed(itemPath, problem);
             }
@@ -134,7 +136,7 @@ public static class ConfigValidator
         }
     }
 
-    private static bool CheckFileExists(string path, string file, ConfigErrorCollector errors)
+    internal static bool CheckFileExists(string path, string file, ConfigErrorCollector errors)
     {
         if (File.Exists(file))
         {
@@ -481,7 +483,7 @@ public static class ConfigValidator
             const string tlsPath = "admin.tls";
             var certExists = tls.Cert.Length > 0 && CheckFileExists(ConfigPath.Child(tlsPath, "cert"), tls.Cert, errors);
             var keyExists = tls.Key.Length > 0 && CheckFileExists(ConfigPath.Child(tlsPath, "key"), tls.Key, errors);
-            if (certExists && keyExists && CertificateFiles.Check(tls.Cert, tls.Key) is { } problem)
+            if (certExists && keyExists && PemFiles.CheckCertificateWithKey(tls.Cert, tls.Key) is { } problem)
             {
                 errors.AddUnlessFailed(tlsPath, problem);
             }

@@ -118,6 +118,10 @@ public static class ConfigWriter
         map["data_dir"] = cluster.DataDir;
         AddIfSet(map, "secret_file", cluster.SecretFile);
         AddIfSet(map, "secret_env", cluster.SecretEnv);
+        if (cluster.Tls is { } tls)
+        {
+            map["tls"] = new JsonObject { ["cert"] = tls.Cert, ["key"] = tls.Key, ["ca"] = tls.Ca };
+        }
         if (cluster.Role != DefaultCluster.Role)
         {
             map["role"] = Enum(cluster.Role);
