@@ -22,12 +22,15 @@ public sealed partial class SwitchmanTestCluster : IAsyncDisposable
     private readonly ConcurrentDictionary<int, ChildProcess> _processes = [];
     private readonly ConcurrentDictionary<int, SwitchmanTestNode> _nodes = [];
     private readonly ConcurrentDictionary<int, bool> _stopped = [];
+    private readonly Dictionary<string, NodeCertificateFiles> _certificates = [];
     private readonly List<TestClusterMember> _extras = [];
 
     /// <param name="voters">Members that vote and may lead: n1, n2…</param>
     /// <param name="witnesses">Members after the voters that vote and never lead (<c>role: witness</c>).</param>
     /// <param name="secret">The cluster secret; random when empty.</param>
-    public SwitchmanTestCluster(ITestOutputHelper output, int voters, int witnesses = 0, TestClusterNodes run = TestClusterNodes.Processes, string secret = "")
+    /// <param name="tls">Whether members talk mutual TLS (<c>cluster.tls</c>), each with a certificate from one test CA.</param>
+    public SwitchmanTestCluster(
+        ITestOutputHelper output, int voters, int witnesses = 0, TestClusterNodes run = TestClusterNodes.Processes, string secret = "", bool tls = false)
     {
         _output = output;
         Run = run;
@@ -39,11 +42,22 @@ public sealed partial class SwitchmanTestCluster : IAsyncDisposable
         var clusterPorts = Enumerable.Range(0, count).Select(_ => LoopbackPorts.Free()).ToArray();
         Nodes = [.. Enumerable.Range(0, count).Select(i => new TestClusterMember(
             i, $"n{i + 1}", clusterPorts[i], LoopbackPorts.Free(), _directory.Combine($"n{i + 1}.yaml"), _directory.Combine($"data-n{i + 1}"), Witness: i >= voters))];
+        if (tls)
+        {
+            Authority = new TestCertificateAuthority(_directory.Combine("tls"));
+            foreach (var node in Nodes)
+            {
+                _certificates[node.Id] = Authority.Issue(node.Id);
+            }
+        }
         foreach (var node in Nodes)
         {
             File.WriteAllText(node.ConfigFile, ConfigYaml(node));
         }
     }
+
+    /// <summary>The CA of the members' certificates when the cluster talks TLS; null otherwise.</summary>
+    public TestCertificateAuthority? Authority { get; }
 
     public TestClusterNodes Run { get; }
 
@@ -78,6 +92,7 @@ public sealed partial class SwitchmanTestCluster : IAsyncDisposable
             .. peerLines,
             $"  data_dir: {node.DataDir}",
             $"  secret_file: {secretFile ?? SecretFile}",
+            .. _certificates.TryGetValue(node.Id, out var tls) ? [$"  tls: {tls.Yaml}"] : Array.Empty<string>(),
             $"  role: {(node.Witness ? "witness" : "voter")}",
             $"  join: {(join ? "true" : "false")}",
             // Small, so every test also runs through snapshots and log compaction.
@@ -301,6 +316,7 @@ public sealed partial class SwitchmanTestCluster : IAsyncDisposable
             await process.DisposeAsync();
         }
         Http.Dispose();
+        Authority?.Dispose();
         _directory.Dispose();
     }
 }
