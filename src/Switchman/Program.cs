@@ -17,5 +17,6 @@ var root = new RootCommand("Switchman: a highly available load balancer and clus
     NodeCommand.Create(),
     EventsCommand.Create(),
     ReloadCommand.Create(),
+    TlsCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync();
