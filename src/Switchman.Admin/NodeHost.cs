@@ -11,6 +11,7 @@ using Switchman.Admin.Api;
 using Switchman.Admin.Clustering;
 using Switchman.Cluster;
 using Switchman.Admin.Control;
+using Switchman.Admin.Security;
 using Switchman.Admin.Services;
 using Switchman.Admin.Vips;
 using Switchman.Core.Configuration;
@@ -87,18 +88,23 @@ public sealed class NodeHost : IAsyncDisposable
         builder.Services.AddSystemd();
 
         var admin = HostPort.Parse(config.Admin.Listen);
+        // Whether the listener speaks TLS cannot change while it runs; its certificate files can (new connections use them).
+        var adminTls = config.Admin.Tls is { } tls ? new AdminTls(tls, config.Cluster?.Tls, time ?? TimeProvider.System) : null;
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.AddServerHeader = false;
             k.Listen(new IPEndPoint(admin.Address ?? IPAddress.Loopback, admin.Port), listen =>
             {
-                if (config.Admin.Tls is { } tls)
+                if (adminTls is not null)
                 {
-                    // Loaded once at start: whether the listener speaks TLS cannot change while it runs.
-                    listen.UseHttps(X509Certificate2.CreateFromPemFile(tls.Cert, tls.Key));
+                    listen.UseHttps(adminTls.ConfigureListener);
                 }
             });
         });
+        if (adminTls is not null)
+        {
+            builder.Services.AddSingleton(adminTls);
+        }
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
         builder.Services.AddSingleton(time ?? TimeProvider.System);
         builder.Services.AddHttpForwarder();
@@ -190,6 +196,7 @@ public sealed class NodeHost : IAsyncDisposable
         builder.Services.AddSwitchmanAdminApi();
 
         var app = builder.Build();
+        adminTls?.LogReloads(app.Services.GetRequiredService<ILoggerFactory>().CreateLogger<AdminTls>());
         var dataPlane = app.Services.GetRequiredService<DataPlane>();
         app.UseAuthentication();
         app.UseAuthorization();

@@ -38,6 +38,23 @@ public sealed class TestCertificateAuthority : IDisposable
         return files;
     }
 
+    /// <summary>
+    /// An HTTP handler that presents a client certificate issued to <paramref name="clientName"/> and trusts servers whose
+    /// certificate this CA issued (and no other).
+    /// </summary>
+    public HttpClientHandler ClientHandler(string clientName)
+    {
+        var files = Issue(clientName);
+        var handler = new HttpClientHandler
+        {
+            ClientCertificateOptions = ClientCertificateOption.Manual,
+            ServerCertificateCustomValidationCallback = (_, certificate, chain, _) =>
+                CertificateTrust.CheckPresented(certificate, chain, [_authority], CertificatePurpose.Server, TimeProvider.System.GetUtcNow()) is null,
+        };
+        handler.ClientCertificates.Add(PemFiles.LoadCertificateWithKey(files.Cert, files.Key));
+        return handler;
+    }
+
     public void Dispose() => _authority.Dispose();
 
     private static string FileName(string name) => string.Concat(name.Select(c => char.IsLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '-'));
@@ -50,4 +67,7 @@ public sealed record NodeCertificateFiles(string Cert, string Key, string Ca)
 
     /// <summary>The <c>tls:</c> map of a <c>cluster:</c> section, in flow style.</summary>
     public string Yaml => $"{{ cert: '{Cert}', key: '{Key}', ca: '{Ca}' }}";
+
+    /// <summary>The <c>tls:</c> map of an <c>admin:</c> section that requires clients' certificates from the same CA.</summary>
+    public string AdminYaml => $"{{ cert: '{Cert}', key: '{Key}', ca: '{Ca}', client_certificates: required }}";
 }

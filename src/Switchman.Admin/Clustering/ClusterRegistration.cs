@@ -1,6 +1,7 @@
 using System.Net;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Switchman.Admin.Security;
 using Switchman.Cluster;
 using Switchman.Core.Configuration;
 
@@ -22,7 +23,13 @@ public static class ClusterRegistration
         services.AddSingleton(sp => new ClusterSignature(secret, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(sp => new LeaderForwarder(
             sp.GetRequiredService<ClusterNode>(), sp.GetRequiredService<ClusterSignature>(),
-            new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5), ConnectTimeout = cluster.RequestTimeout })
+            new HttpClient(new SocketsHttpHandler
+            {
+                PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+                ConnectTimeout = cluster.RequestTimeout,
+                // Peers' admin APIs speak HTTPS when admin.tls is set (every node's admin section should agree).
+                SslOptions = sp.GetService<AdminTls>()?.ClientOptions() ?? new System.Net.Security.SslClientAuthenticationOptions(),
+            })
             {
                 Timeout = ForwardTimeout,
             },

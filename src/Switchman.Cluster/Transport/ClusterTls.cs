@@ -116,27 +116,8 @@ internal sealed class ClusterTls(TlsCredentialFiles files, TimeProvider time)
     // The first byte of every TLS connection: a handshake record (RFC 8446, 5.1).
     private const byte TlsHandshakeRecord = 0x16;
 
-    private string? Check(X509Certificate? certificate, X509Chain? chain, TlsCredentials credentials, CertificatePurpose purpose)
-    {
-        if (certificate is null)
-        {
-            return "it presented no certificate";
-        }
-        var presented = certificate as X509Certificate2 ?? X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
-        // What the peer sent beyond its own certificate (intermediates) may help build the chain; trust comes from the CA only.
-        var sent = new X509Certificate2Collection();
-        if (chain is not null)
-        {
-            foreach (var element in chain.ChainElements)
-            {
-                if (!element.Certificate.RawDataMemory.Span.SequenceEqual(presented.RawDataMemory.Span))
-                {
-                    sent.Add(element.Certificate);
-                }
-            }
-        }
-        return CertificateTrust.Check(presented, credentials.Authorities, purpose, time.GetUtcNow(), sent);
-    }
+    private string? Check(X509Certificate? certificate, X509Chain? chain, TlsCredentials credentials, CertificatePurpose purpose) =>
+        CertificateTrust.CheckPresented(certificate, chain, credentials.Authorities, purpose, time.GetUtcNow());
 
     /// <summary>The newest credentials and their TLS context (built once per loaded set).</summary>
     private (TlsCredentials Credentials, SslStreamCertificateContext Context) Current()

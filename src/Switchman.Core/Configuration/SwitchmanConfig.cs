@@ -118,12 +118,34 @@ public enum AdminRole
     Admin,
 }
 
-/// <summary>The admin listener's certificate and key (PEM files); absolute once loaded.</summary>
+/// <summary>
+/// The admin listener's certificate and key (PEM files; absolute once loaded; re-read when they change on disk), and
+/// what it trusts.
+/// </summary>
 public sealed record AdminTlsConfig
 {
     public required string Cert { get; init; }
 
     public required string Key { get; init; }
+
+    /// <summary>
+    /// The CA (PEM) that issues the nodes' admin certificates: node-to-node calls (forwarded changes, status fan-out)
+    /// accept a peer whose certificate chains to it, and, with <see cref="ClientCertificates"/> required, clients must
+    /// present a certificate it issued. Null: node-to-node calls trust <c>cluster.tls.ca</c>, else the system's roots.
+    /// </summary>
+    public string? Ca { get; init; }
+
+    public AdminClientCertificates ClientCertificates { get; init; } = AdminClientCertificates.None;
+}
+
+/// <summary>Whether the admin listener asks clients for a certificate (on top of the bearer token).</summary>
+public enum AdminClientCertificates
+{
+    /// <summary>No client certificate is asked for: the bearer token is the credential.</summary>
+    None,
+
+    /// <summary>A client without a certificate issued by <see cref="AdminTlsConfig.Ca"/> is refused during the TLS handshake.</summary>
+    Required,
 }
 
 /// <summary>Where the access log goes: <c>stdout</c>, a file path, or nowhere when absent.</summary>

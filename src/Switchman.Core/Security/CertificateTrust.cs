@@ -42,6 +42,30 @@ public static class CertificateTrust
     }
 
     /// <summary>
+    /// <see cref="Check(X509Certificate2, X509Certificate2Collection, CertificatePurpose, DateTimeOffset, X509Certificate2Collection?)"/>
+    /// for what a TLS peer presented, as a validation callback receives it: the certificates the peer sent along with
+    /// its own may help build the chain; trust comes from <paramref name="authorities"/> only.
+    /// </summary>
+    public static string? CheckPresented(
+        X509Certificate? certificate, X509Chain? chain, X509Certificate2Collection authorities, CertificatePurpose purpose, DateTimeOffset at)
+    {
+        if (certificate is null)
+        {
+            return "it presented no certificate";
+        }
+        var presented = certificate as X509Certificate2 ?? X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
+        var sent = new X509Certificate2Collection();
+        foreach (var element in chain?.ChainElements ?? (IEnumerable<X509ChainElement>)[])
+        {
+            if (!element.Certificate.RawDataMemory.Span.SequenceEqual(presented.RawDataMemory.Span))
+            {
+                sent.Add(element.Certificate);
+            }
+        }
+        return Check(presented, authorities, purpose, at, sent);
+    }
+
+    /// <summary>
     /// The names a certificate is issued to: its subject alternative DNS names, or, when it has none, its subject's
     /// common name (as older tooling issues them).
     /// </summary>

@@ -14,7 +14,7 @@ public sealed class TlsCredentialFiles
 
     private readonly string _certPath;
     private readonly string _keyPath;
-    private readonly string _caPath;
+    private readonly string? _caPath;
     private readonly TimeProvider _time;
     private readonly Lock _sync = new();
     private TlsCredentials _current;
@@ -25,7 +25,8 @@ public sealed class TlsCredentialFiles
     /// <summary>Loads the files now.</summary>
     /// <exception cref="System.Security.Cryptography.CryptographicException">A file is not what it should be.</exception>
     /// <exception cref="IOException">A file cannot be read.</exception>
-    public TlsCredentialFiles(string certPath, string keyPath, string caPath, TimeProvider time)
+    /// <param name="caPath">Null: no authorities (a listener that checks no peer certificate).</param>
+    public TlsCredentialFiles(string certPath, string keyPath, string? caPath, TimeProvider time)
     {
         _certPath = certPath;
         _keyPath = keyPath;
@@ -81,7 +82,7 @@ public sealed class TlsCredentialFiles
             catch (Exception e) when (PemFiles.IsLoadFailure(e))
             {
                 _lastFailed = stamp;
-                failure = $"the changed TLS files ({_certPath}, {_keyPath}, {_caPath}) do not load, the previous ones stay in use: {e.Message}";
+                failure = $"the changed TLS files ({string.Join(", ", new[] { _certPath, _keyPath, _caPath }.OfType<string>())}) do not load, the previous ones stay in use: {e.Message}";
             }
         }
         // Raised outside the lock: a handler may log or look at Current.
@@ -96,12 +97,16 @@ public sealed class TlsCredentialFiles
     }
 
     private TlsCredentials Load() =>
-        new(PemFiles.LoadCertificateWithKey(_certPath, _keyPath), PemFiles.LoadAuthorities(_caPath));
+        new(PemFiles.LoadCertificateWithKey(_certPath, _keyPath), _caPath is null ? [] : PemFiles.LoadAuthorities(_caPath));
 
     private FileStamp Stamp() => new(StampOf(_certPath), StampOf(_keyPath), StampOf(_caPath));
 
-    private static (DateTime, long) StampOf(string path)
+    private static (DateTime, long) StampOf(string? path)
     {
+        if (path is null)
+        {
+            return default;
+        }
         var file = new FileInfo(path);
         return file.Exists ? (file.LastWriteTimeUtc, file.Length) : default;
     }

@@ -23,28 +23,39 @@ public sealed partial class SwitchmanTestCluster : IAsyncDisposable
     private readonly ConcurrentDictionary<int, SwitchmanTestNode> _nodes = [];
     private readonly ConcurrentDictionary<int, bool> _stopped = [];
     private readonly Dictionary<string, NodeCertificateFiles> _certificates = [];
+    private readonly bool _clusterTls;
     private readonly List<TestClusterMember> _extras = [];
 
     /// <param name="voters">Members that vote and may lead: n1, n2…</param>
     /// <param name="witnesses">Members after the voters that vote and never lead (<c>role: witness</c>).</param>
     /// <param name="secret">The cluster secret; random when empty.</param>
     /// <param name="tls">Whether members talk mutual TLS (<c>cluster.tls</c>), each with a certificate from one test CA.</param>
+    /// <param name="adminTls">
+    /// Whether admin APIs speak HTTPS with certificates from the same CA and require a client certificate from it
+    /// (<c>admin.tls</c>); <see cref="Http"/> then presents one and trusts that CA only.
+    /// </param>
     public SwitchmanTestCluster(
-        ITestOutputHelper output, int voters, int witnesses = 0, TestClusterNodes run = TestClusterNodes.Processes, string secret = "", bool tls = false)
+        ITestOutputHelper output, int voters, int witnesses = 0, TestClusterNodes run = TestClusterNodes.Processes, string secret = "",
+        bool tls = false, bool adminTls = false)
     {
         _output = output;
         Run = run;
-        Http = new HttpClient { Timeout = TimeSpan.FromSeconds(20) };
+        if (tls || adminTls)
+        {
+            Authority = new TestCertificateAuthority(_directory.Combine("tls"));
+        }
+        Http = new HttpClient(Authority is not null && adminTls ? Authority.ClientHandler("operator") : new HttpClientHandler()) { Timeout = TimeSpan.FromSeconds(20) };
         Http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", TestTokens.AdminToken);
         SecretFile = _directory.WriteFile("cluster.key", secret.Length > 0 ? secret : Convert.ToHexString(RandomNumberGenerator.GetBytes(24)));
         FrontendPort = LoopbackPorts.Free();
         var count = voters + witnesses;
         var clusterPorts = Enumerable.Range(0, count).Select(_ => LoopbackPorts.Free()).ToArray();
         Nodes = [.. Enumerable.Range(0, count).Select(i => new TestClusterMember(
-            i, $"n{i + 1}", clusterPorts[i], LoopbackPorts.Free(), _directory.Combine($"n{i + 1}.yaml"), _directory.Combine($"data-n{i + 1}"), Witness: i >= voters))];
-        if (tls)
+            i, $"n{i + 1}", clusterPorts[i], LoopbackPorts.Free(), _directory.Combine($"n{i + 1}.yaml"), _directory.Combine($"data-n{i + 1}"), Witness: i >= voters,
+            AdminTls: adminTls))];
+        _clusterTls = tls;
+        if (Authority is not null)
         {
-            Authority = new TestCertificateAuthority(_directory.Combine("tls"));
             foreach (var node in Nodes)
             {
                 _certificates[node.Id] = Authority.Issue(node.Id);
@@ -84,6 +95,7 @@ public sealed partial class SwitchmanTestCluster : IAsyncDisposable
         [
             "admin:",
             $"  listen: 127.0.0.1:{node.AdminPort}",
+            .. node.AdminTls ? [$"  tls: {_certificates[node.Id].AdminYaml}"] : Array.Empty<string>(),
             .. TestTokens.YamlLines(),
             "cluster:",
             $"  node_id: {node.Id}",
@@ -92,7 +104,7 @@ public sealed partial class SwitchmanTestCluster : IAsyncDisposable
             .. peerLines,
             $"  data_dir: {node.DataDir}",
             $"  secret_file: {secretFile ?? SecretFile}",
-            .. _certificates.TryGetValue(node.Id, out var tls) ? [$"  tls: {tls.Yaml}"] : Array.Empty<string>(),
+            .. _clusterTls ? [$"  tls: {_certificates[node.Id].Yaml}"] : Array.Empty<string>(),
             $"  role: {(node.Witness ? "witness" : "voter")}",
             $"  join: {(join ? "true" : "false")}",
             // Small, so every test also runs through snapshots and log compaction.

@@ -1,11 +1,12 @@
 namespace Switchman.Testing;
 
 /// <summary>One member of a <see cref="SwitchmanTestCluster"/>: its id, ports and files (the same whether it runs as a process or in the test process).</summary>
-public sealed record TestClusterMember(int Index, string Id, int ClusterPort, int AdminPort, string ConfigFile, string DataDir, bool Witness)
+/// <param name="AdminTls">Whether its admin API speaks HTTPS (<c>admin.tls</c>).</param>
+public sealed record TestClusterMember(int Index, string Id, int ClusterPort, int AdminPort, string ConfigFile, string DataDir, bool Witness, bool AdminTls = false)
 {
     public string ClusterAddress => $"127.0.0.1:{ClusterPort}";
 
-    public string AdminUrl => $"http://127.0.0.1:{AdminPort}";
+    public string AdminUrl => $"{(AdminTls ? "https" : "http")}://127.0.0.1:{AdminPort}";
 }
 
 /// <summary>What a node reports in <c>GET /api/v1/cluster</c>, the parts tests look at.</summary>

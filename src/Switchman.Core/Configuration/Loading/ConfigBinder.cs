@@ -73,10 +73,13 @@ internal sealed class ConfigBinder(YamlValueReader values, string baseDirectory)
     {
         var cert = map.RequiredString("cert");
         var key = map.RequiredString("key");
+        var ca = map.String("ca");
         var tls = new AdminTlsConfig
         {
             Cert = cert.Length > 0 ? ResolvePath(cert) : cert,
             Key = key.Length > 0 ? ResolvePath(key) : key,
+            Ca = ca is { Length: > 0 } ? ResolvePath(ca) : ca,
+            ClientCertificates = map.Enum<AdminClientCertificates>("client_certificates") ?? AdminClientCertificates.None,
         };
         map.ReportUnknownKeys();
         return tls;

@@ -487,6 +487,19 @@ public static class ConfigValidator
             {
                 errors.AddUnlessFailed(tlsPath, problem);
             }
+            var caPath = ConfigPath.Child(tlsPath, "ca");
+            if (tls.Ca is { Length: 0 })
+            {
+                errors.AddUnlessFailed(caPath, "must not be empty");
+            }
+            else if (tls.Ca is { } ca && CheckFileExists(caPath, ca, errors) && PemFiles.CheckAuthorities(ca) is { } caProblem)
+            {
+                errors.AddUnlessFailed(caPath, caProblem);
+            }
+            if (tls is { ClientCertificates: AdminClientCertificates.Required, Ca: null })
+            {
+                errors.AddUnlessFailed(ConfigPath.Child(tlsPath, "client_certificates"), "required needs ca: the CA whose certificates clients must present");
+            }
         }
     }
 

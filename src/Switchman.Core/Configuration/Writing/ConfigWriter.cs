@@ -102,7 +102,13 @@ public static class ConfigWriter
         }
         if (admin.Tls is { } tls)
         {
-            map["tls"] = new JsonObject { ["cert"] = tls.Cert, ["key"] = tls.Key };
+            var tlsMap = new JsonObject { ["cert"] = tls.Cert, ["key"] = tls.Key };
+            AddIfSet(tlsMap, "ca", tls.Ca);
+            if (tls.ClientCertificates != AdminClientCertificates.None)
+            {
+                tlsMap["client_certificates"] = Enum(tls.ClientCertificates);
+            }
+            map["tls"] = tlsMap;
         }
         return map;
     }
