@@ -192,4 +192,45 @@ public class AdminConfigTests
         Assert.Equal((2, 3, "admin.tls"), (error.Line, error.Column, error.Path));
         Assert.Equal("missing required key 'key'", error.Message);
     }
+
+    [Fact]
+    public void LoadYaml_AdminTlsCaAndRequiredClientCertificates_BoundAndWrittenBack()
+    {
+        using var dir = new TempDirectory();
+        TestCertificates.Write(dir.File("admin.crt"), dir.File("admin.key"));
+        TestCertificates.Write(dir.File("ca.crt"), dir.File("ca.key"), host: "Test CA");
+
+        var config = TestConfigs.LoadValid(WithAdmin("tls: { cert: admin.crt, key: admin.key, ca: ca.crt, client_certificates: required }"), dir.Path);
+
+        Assert.Equal(dir.File("ca.crt"), config.Admin.Tls!.Ca);
+        Assert.Equal(AdminClientCertificates.Required, config.Admin.Tls.ClientCertificates);
+        Assert.Equal(config, TestConfigs.LoadValid(Switchman.Core.Configuration.Writing.ConfigWriter.ToYaml(config), dir.Path));
+    }
+
+    [Fact]
+    public void LoadYaml_RequiredClientCertificatesWithoutCa_ReportedAtTheField()
+    {
+        using var dir = new TempDirectory();
+        TestCertificates.Write(dir.File("admin.crt"), dir.File("admin.key"));
+
+        var result = TestConfigs.Load(WithAdmin("tls: { cert: admin.crt, key: admin.key, client_certificates: required }"), dir.Path);
+
+        var error = Assert.Single(result.Errors);
+        Assert.Equal("admin.tls.client_certificates", error.Path);
+        Assert.Contains("required needs ca", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void LoadYaml_AdminTlsCaNotACertificate_ReportedAtTheField()
+    {
+        using var dir = new TempDirectory();
+        TestCertificates.Write(dir.File("admin.crt"), dir.File("admin.key"));
+        File.WriteAllText(dir.File("ca.crt"), "not a certificate\n");
+
+        var result = TestConfigs.Load(WithAdmin("tls: { cert: admin.crt, key: admin.key, ca: ca.crt }"), dir.Path);
+
+        var error = Assert.Single(result.Errors);
+        Assert.Equal("admin.tls.ca", error.Path);
+        Assert.Contains("holds no PEM certificate", error.Message, StringComparison.Ordinal);
+    }
 }
