@@ -27,4 +27,18 @@ public sealed class ServerStateMetricTests
         }
         Assert.Equal(expected, ProxyMetrics.ServerState(server, now));
     }
+
+    [Theory]
+    [InlineData(ServerAdminState.Ready, "down")]
+    [InlineData(ServerAdminState.Drain, "drain")]
+    [InlineData(ServerAdminState.Maint, "maint")]
+    public void A_held_out_server_takes_no_request_so_a_ready_one_reads_down(ServerAdminState admin, string expected)
+    {
+        var time = new FakeTimeProvider();
+        var server = new ServerRuntime("api", new ServerConfig { Name = "a", Address = "127.0.0.1:1" }, initiallyHealthy: true, time) { AdminState = admin };
+        server.HoldOut("service api is starting on this node");
+
+        Assert.Equal(expected, ProxyMetrics.ServerState(server, time.GetTimestamp()));
+        Assert.False(server.IsAvailable(time.GetTimestamp()));
+    }
 }

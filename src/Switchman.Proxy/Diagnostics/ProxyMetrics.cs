@@ -84,12 +84,16 @@ internal sealed class ProxyMetrics
             "Servers of a backend that can take a new request now: ready, weight above 0, up by its health checks, not ejected (backup servers included).");
     }
 
-    /// <summary>The state an operator reads: maint and drain win over health; a ready server is up or down.</summary>
+    /// <summary>
+    /// The state an operator reads: maint and drain win over health; a ready server is up, or down while its checks
+    /// fail, a passive check has ejected it, or it is held out (its instance on this node is not running yet): then
+    /// it takes no request, as <c>switchman_backend_servers_available</c> counts it.
+    /// </summary>
     public static string ServerState(ServerRuntime server, long now) => server.AdminState switch
     {
         ServerAdminState.Maint => "maint",
         ServerAdminState.Drain => "drain",
-        _ => server.IsHealthy && !server.IsEjected(now) ? "up" : "down",
+        _ => server.IsHealthy && !server.IsEjected(now) && server.HeldOutBy is null ? "up" : "down",
     };
 
     private static IEnumerable<Measurement<int>> ServerStateMeasurements(ProxyRuntime runtime, long now)
