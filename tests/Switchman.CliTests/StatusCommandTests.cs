@@ -49,4 +49,24 @@ public sealed class StatusCommandTests(ITestOutputHelper output) : IAsyncLifetim
         Assert.All(servers, s => Assert.Equal("ready", s.GetProperty("state").GetString()));
         Assert.True(document.RootElement.GetProperty("ready").GetBoolean());
     }
+
+    [Fact]
+    public async Task Status_Table_SaysWhyAServerIsHeldOut()
+    {
+        // A node mid-restart of a service is hard to catch; its status document is not: the real one, with one server
+        // held out as the supervisor marks it while its instance on this node loads.
+        var real = await _node.RunAsync("status", "--output", "json");
+        var status = System.Text.Json.Nodes.JsonNode.Parse(real.StandardOutput)!;
+        var serverA = status["backends"]![0]!["servers"]!.AsArray().Single(s => (string?)s!["name"] == "a")!;
+        serverA["held_out"] = "service api is starting on this node";
+        await using var api = await RecordedAdminApi.StartAsync();
+        api.Answer("GET", "/api/v1/status", status.ToJsonString());
+
+        var result = await api.RunAsync("status");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        var rowA = string.Join(" ", result.Output.SkipWhile(l => !l.Contains("│ a ", StringComparison.Ordinal)).Take(3));
+        Assert.Contains("held out: service api is", rowA, StringComparison.Ordinal);
+        Assert.DoesNotContain(result.Output, l => l.Contains("│ b ", StringComparison.Ordinal) && l.Contains("held", StringComparison.Ordinal));
+    }
 }
