@@ -193,6 +193,7 @@ public sealed class NodeHost : IAsyncDisposable
         var dataPlane = app.Services.GetRequiredService<DataPlane>();
         app.UseAuthentication();
         app.UseAuthorization();
+        app.Use(AcceptedQueryRules.CheckAsync);
         app.MapSwitchmanAdmin(dataPlane);
         return new NodeHost(app, dataPlane);
     }

@@ -30,6 +30,7 @@ public static class AdminApiServices
         });
         services.AddOpenApi(o => o
             .AddOperationTransformer(OpenApiDocs.AddRequestBodyAsync)
+            .AddOperationTransformer(OpenApiDocs.AddQueryParametersAsync)
             .AddDocumentTransformer(OpenApiDocs.AddBearerSchemeAsync));
         return services;
     }

@@ -142,21 +142,7 @@ internal static class ConfigEndpoints
         return false;
     }
 
-    private static bool TryParseDryRun(HttpRequest request, out bool dryRun)
-    {
-        switch (request.Query["dry_run"].ToString().ToLowerInvariant())
-        {
-            case "" or "false" or "0":
-                dryRun = false;
-                return true;
-            case "true" or "1":
-                dryRun = true;
-                return true;
-            default:
-                dryRun = false;
-                return false;
-        }
-    }
+    private static bool TryParseDryRun(HttpRequest request, out bool dryRun) => AcceptedQueryRules.TryParseFlag(request, "dry_run", out dryRun);
 
     /// <summary>The body as text, or null when it is larger than <see cref="MaxBodyBytes"/>.</summary>
     private static async Task<string?> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)

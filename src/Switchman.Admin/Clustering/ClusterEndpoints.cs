@@ -105,10 +105,11 @@ internal static class ClusterEndpoints
 
     public static void MapInternal(IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapPost(LeaderForwarder.ProposePath, ProposeAsync).AllowAnonymous().ExcludeFromDescription();
-        endpoints.MapPost(LeaderForwarder.MembersPath, InternalMembershipAsync).AllowAnonymous().ExcludeFromDescription();
-        endpoints.MapGet(LeaderForwarder.SelfPath, GetSelfAsync).AllowAnonymous().ExcludeFromDescription();
-        endpoints.MapGet(Services.ServerObserver.Path + "{backend}/{server}", GetServerViewAsync).AllowAnonymous().ExcludeFromDescription();
+        // No query parameter: the signature covers the method, path and body, not a query string.
+        endpoints.MapPost(LeaderForwarder.ProposePath, ProposeAsync).AllowAnonymous().ExcludeFromDescription().AcceptsQuery();
+        endpoints.MapPost(LeaderForwarder.MembersPath, InternalMembershipAsync).AllowAnonymous().ExcludeFromDescription().AcceptsQuery();
+        endpoints.MapGet(LeaderForwarder.SelfPath, GetSelfAsync).AllowAnonymous().ExcludeFromDescription().AcceptsQuery();
+        endpoints.MapGet(Services.ServerObserver.Path + "{backend}/{server}", GetServerViewAsync).AllowAnonymous().ExcludeFromDescription().AcceptsQuery();
     }
 
     /// <summary>This load balancer's view of one server, for a rolling restart run from another node.</summary>
