@@ -90,6 +90,7 @@ public sealed class NodeHost : IAsyncDisposable
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.AddServerHeader = false;
+            AdminListenerLimits.Apply(k.Limits);
             k.Listen(new IPEndPoint(admin.Address ?? IPAddress.Loopback, admin.Port), listen =>
             {
                 if (config.Admin.Tls is { } tls)

@@ -18,8 +18,7 @@ public class QueryParameterTests(ITestOutputHelper output) : IAsyncLifetime
 
     public async Task DisposeAsync() => await _backends.DisposeAsync();
 
-    private async Task<SwitchmanTestNode> StartNodeAsync() =>
-        await SwitchmanTestNode.StartAsync(TestConfig.Single(TestConfig.Server("a", await _backends.StartAsync("a"))), output, AdminTestNodes.Options);
+    private Task<SwitchmanTestNode> StartNodeAsync() => AdminTestNodes.StartWithServerAAsync(_backends, output);
 
     [Fact]
     public async Task GetConfig_FormatXml_400NamesFormat_SaysItTakesNone()

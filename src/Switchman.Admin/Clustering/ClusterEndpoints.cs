@@ -21,7 +21,6 @@ namespace Switchman.Admin.Clustering;
 internal static class ClusterEndpoints
 {
     private static readonly TimeSpan ReportTimeout = TimeSpan.FromSeconds(1);
-    private const int MaxInternalBody = 2 * 1024 * 1024;
     private static readonly TimeSpan MembershipSettleWait = TimeSpan.FromSeconds(2);
 
     /// <summary>
@@ -273,13 +272,11 @@ internal static class ClusterEndpoints
         {
             return ([], ApiResults.Error(StatusCodes.Status401Unauthorized, "node-to-node call refused: this node runs alone (no cluster: section), so it has no cluster secret"));
         }
-        using var buffer = new MemoryStream();
-        await request.Body.CopyToAsync(buffer, cancellationToken).ConfigureAwait(false);
-        if (buffer.Length > MaxInternalBody)
+        var (body, tooLarge) = await RequestBody.ReadAsync(request, AdminListenerLimits.MaxNodeToNodeBytes, "the body", cancellationToken).ConfigureAwait(false);
+        if (body is null)
         {
-            return ([], ApiResults.Error(StatusCodes.Status413PayloadTooLarge, "body too large"));
+            return ([], tooLarge);
         }
-        var body = buffer.ToArray();
         var signer = cluster.Signature.Verify(request.Headers[ClusterSignature.HeaderName], request.Method, request.Path, body, out var reason);
         if (signer is null)
         {
