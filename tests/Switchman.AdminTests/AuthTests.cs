@@ -28,8 +28,12 @@ public class AuthTests(ITestOutputHelper output) : IAsyncLifetime
         var endpoints = AdminEndpointTable.EndpointsOf(node);
         var checkedProtected = new List<string>();
 
-        foreach (var (method, path) in endpoints)
+        foreach (var (index, (method, path)) in endpoints.Index())
         {
+            // Each endpoint's failures come from an address of their own: together they would be far past the burst of
+            // failed authentications one address may make before it gets 429 (AuthFailureLimitTests).
+            using var anonymousClient = node.CreateClientFrom(LoopbackSource.Address(index + 1), token: null);
+            using var strangerClient = node.CreateClientFrom(LoopbackSource.Address(index + 1), "not-a-token");
             if (AdminEndpoints.OpenPaths.Contains(path))
             {
                 using var open = await AdminEndpointTable.SendAsync(node.Anonymous, method, path);
@@ -45,13 +49,13 @@ public class AuthTests(ITestOutputHelper output) : IAsyncLifetime
                 await AssertJsonErrorAsync(unsigned, "node-to-node");
                 continue;
             }
-            using (var anonymous = await AdminEndpointTable.SendAsync(node.Anonymous, method, path))
+            using (var anonymous = await AdminEndpointTable.SendAsync(anonymousClient, method, path))
             {
                 Assert.True(anonymous.StatusCode == HttpStatusCode.Unauthorized, $"{method} {path} without a token answered {anonymous.StatusCode}, not 401");
                 Assert.Equal("Bearer", anonymous.Headers.WwwAuthenticate.Single().Scheme);
                 await AssertJsonErrorAsync(anonymous, "needs a token");
             }
-            using (var wrongToken = await AdminEndpointTable.SendAsync(node.CreateClient("not-a-token"), method, path))
+            using (var wrongToken = await AdminEndpointTable.SendAsync(strangerClient, method, path))
             {
                 Assert.True(wrongToken.StatusCode == HttpStatusCode.Unauthorized, $"{method} {path} with an unknown token answered {wrongToken.StatusCode}, not 401");
                 await AssertJsonErrorAsync(wrongToken, "not valid");

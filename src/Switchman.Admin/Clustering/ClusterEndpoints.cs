@@ -6,7 +6,9 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.DependencyInjection;
 using Switchman.Admin.Api;
+using Switchman.Admin.Api.Auth;
 using Switchman.Admin.Control;
 using Switchman.Cluster;
 using Switchman.Cluster.Membership;
@@ -265,26 +267,51 @@ internal static class ClusterEndpoints
         ? ApiResults.Error(StatusCodes.Status409Conflict, "this node runs alone (its file has no cluster: section), so it has no members to change")
         : null;
 
+    /// <summary>
+    /// The body of a node-to-node call whose signature checks out, or the answer: 401, or 429 from an address that failed
+    /// authentication too often (the same <see cref="AuthFailureLimiter"/> as bearer tokens; its refusals are not logged
+    /// one by one, and from a limited address a call that claims a node never seen there is refused unread).
+    /// </summary>
     private static async Task<(byte[] Body, IResult? Refused)> ReadSignedAsync(
         HttpRequest request, ClusterContext cluster, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
+        var limiter = request.HttpContext.RequestServices.GetRequiredService<AuthFailureLimiter>();
+        var address = request.HttpContext.Connection.RemoteIpAddress;
+        string header = request.Headers[ClusterSignature.HeaderName].ToString();
+        var claimed = "node " + header.Split(' ', 2)[0];
+        if (!limiter.MayTry(address, claimed))
+        {
+            return ([], ApiResults.TooManyFailures(request.HttpContext, limiter.Refuse(address)));
+        }
         if (cluster.Signature is null)
         {
-            return ([], ApiResults.Error(StatusCodes.Status401Unauthorized, "node-to-node call refused: this node runs alone (no cluster: section), so it has no cluster secret"));
+            return ([], limiter.Fail(address) is { } wait
+                ? ApiResults.TooManyFailures(request.HttpContext, wait)
+                : ApiResults.Error(StatusCodes.Status401Unauthorized, "node-to-node call refused: this node runs alone (no cluster: section), so it has no cluster secret"));
         }
         var (body, tooLarge) = await RequestBody.ReadAsync(request, AdminListenerLimits.MaxNodeToNodeBytes, "the body", cancellationToken).ConfigureAwait(false);
         if (body is null)
         {
             return ([], tooLarge);
         }
-        var signer = cluster.Signature.Verify(request.Headers[ClusterSignature.HeaderName], request.Method, request.Path, body, out var reason);
+        var signer = cluster.Signature.Verify(header, request.Method, request.Path, body, out var reason);
         if (signer is null)
         {
-            ClusterEndpointLog.SignatureRefused(loggers.CreateLogger("Switchman.Admin.Clustering"), request.HttpContext.Connection.RemoteIpAddress?.ToString() ?? "?", request.Path, reason!);
+            if (limiter.Fail(address) is { } wait)
+            {
+                return ([], ApiResults.TooManyFailures(request.HttpContext, wait));
+            }
+            ClusterEndpointLog.SignatureRefused(loggers.CreateLogger("Switchman.Admin.Clustering"), address?.ToString() ?? "?", request.Path, reason!);
             return ([], ApiResults.Error(StatusCodes.Status401Unauthorized, $"node-to-node call refused: {reason}"));
+        }
+        if (!limiter.Admit(address, "node " + signer))
+        {
+            return ([], ApiResults.TooManyFailures(request.HttpContext, limiter.Refuse(address)));
         }
         return (body, null);
     }
+
+    
 }
 
 internal static partial class ClusterEndpointLog
