@@ -93,6 +93,7 @@ public sealed class NodeHost : IAsyncDisposable
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.AddServerHeader = false;
+            AdminListenerLimits.Apply(k.Limits);
             k.Listen(new IPEndPoint(admin.Address ?? IPAddress.Loopback, admin.Port), listen =>
             {
                 if (adminTls is not null)
@@ -200,6 +201,7 @@ public sealed class NodeHost : IAsyncDisposable
         var dataPlane = app.Services.GetRequiredService<DataPlane>();
         app.UseAuthentication();
         app.UseAuthorization();
+        app.Use(AcceptedQueryRules.CheckAsync);
         app.MapSwitchmanAdmin(dataPlane);
         return new NodeHost(app, dataPlane);
     }

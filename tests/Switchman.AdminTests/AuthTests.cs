@@ -2,10 +2,6 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
-using Microsoft.AspNetCore.Http.Metadata;
-using Microsoft.AspNetCore.Routing;
-using Microsoft.AspNetCore.Routing.Patterns;
-using Microsoft.Extensions.DependencyInjection;
 using Switchman.Admin;
 using Switchman.Core.Configuration;
 using Switchman.Testing;
@@ -22,33 +18,25 @@ public class AuthTests(ITestOutputHelper output) : IAsyncLifetime
 
     public async Task DisposeAsync() => await _backends.DisposeAsync();
 
-    /// <summary>Values for route parameters: names that exist on the test node, so a request reaches its handler.</summary>
-    private static readonly Dictionary<string, string> RouteValues = new(StringComparer.Ordinal)
-    {
-        ["backend"] = "api",
-        ["server"] = "a",
-        ["documentName"] = "v1",
-        ["member"] = "n9",
-        ["node"] = Environment.MachineName,
-        ["service"] = "worker",
-    };
-
     [Fact]
     public async Task EveryEndpoint_WithoutToken_401_ReadTokenOnWrite_403()
     {
         var a = await _backends.StartAsync("a");
-        var worker = new ServiceConfig { Name = "worker", Command = ValueList.Create("/bin/sh", "-c", "echo ready; exec sleep 600") };
-        await using var node = await SwitchmanTestNode.StartAsync(TestConfig.Single(TestConfig.Server("a", a)) with { Services = ValueList.Create(worker) }, output, AdminTestNodes.Options);
+        await using var node = await SwitchmanTestNode.StartAsync(AdminEndpointTable.Config(a), output, AdminTestNodes.Options);
         // Every read endpoint must have something to show, the service's output included.
         await Await.UntilAsync(async () => (await node.Reader.GetAsync("/api/v1/services/worker/log")).IsSuccessStatusCode, TimeSpan.FromSeconds(30), "the worker's first output");
-        var endpoints = EndpointsOf(node);
+        var endpoints = AdminEndpointTable.EndpointsOf(node);
         var checkedProtected = new List<string>();
 
-        foreach (var (method, path) in endpoints)
+        foreach (var (index, (method, path)) in endpoints.Index())
         {
+            // Each endpoint's failures come from an address of their own: together they would be far past the burst of
+            // failed authentications one address may make before it gets 429 (AuthFailureLimitTests).
+            using var anonymousClient = node.CreateClientFrom(LoopbackSource.Address(index + 1), token: null);
+            using var strangerClient = node.CreateClientFrom(LoopbackSource.Address(index + 1), "not-a-token");
             if (AdminEndpoints.OpenPaths.Contains(path))
             {
-                using var open = await SendAsync(node.Anonymous, method, path);
+                using var open = await AdminEndpointTable.SendAsync(node.Anonymous, method, path);
                 Assert.True(open.StatusCode is HttpStatusCode.OK or HttpStatusCode.ServiceUnavailable, $"{method} {path} is open but answered {open.StatusCode}");
                 continue;
             }
@@ -56,23 +44,23 @@ public class AuthTests(ITestOutputHelper output) : IAsyncLifetime
             if (path.StartsWith(AdminEndpoints.NodeToNodePrefix, StringComparison.Ordinal))
             {
                 // Node-to-node calls take no bearer token but a signature made with the cluster secret.
-                using var unsigned = await SendAsync(node.Admin, method, path);
+                using var unsigned = await AdminEndpointTable.SendAsync(node.Admin, method, path);
                 Assert.True(unsigned.StatusCode == HttpStatusCode.Unauthorized, $"{method} {path} unsigned answered {unsigned.StatusCode}, not 401");
                 await AssertJsonErrorAsync(unsigned, "node-to-node");
                 continue;
             }
-            using (var anonymous = await SendAsync(node.Anonymous, method, path))
+            using (var anonymous = await AdminEndpointTable.SendAsync(anonymousClient, method, path))
             {
                 Assert.True(anonymous.StatusCode == HttpStatusCode.Unauthorized, $"{method} {path} without a token answered {anonymous.StatusCode}, not 401");
                 Assert.Equal("Bearer", anonymous.Headers.WwwAuthenticate.Single().Scheme);
                 await AssertJsonErrorAsync(anonymous, "needs a token");
             }
-            using (var wrongToken = await SendAsync(node.CreateClient("not-a-token"), method, path))
+            using (var wrongToken = await AdminEndpointTable.SendAsync(strangerClient, method, path))
             {
                 Assert.True(wrongToken.StatusCode == HttpStatusCode.Unauthorized, $"{method} {path} with an unknown token answered {wrongToken.StatusCode}, not 401");
                 await AssertJsonErrorAsync(wrongToken, "not valid");
             }
-            using (var reader = await SendAsync(node.Reader, method, path))
+            using (var reader = await AdminEndpointTable.SendAsync(node.Reader, method, path))
             {
                 if (method is "GET" or "HEAD")
                 {
@@ -190,63 +178,6 @@ public class AuthTests(ITestOutputHelper output) : IAsyncLifetime
         // What the configuration does show: where each secret is, which is not a secret.
         Assert.Contains("viewer.token", yaml, StringComparison.Ordinal);
         Assert.Contains("SWITCHMAN_TEST_CI_TOKEN_", yaml, StringComparison.Ordinal);
-    }
-
-    /// <summary>Every endpoint as (method, path) with its route parameters filled in.</summary>
-    private static List<(string Method, string Path)> EndpointsOf(SwitchmanTestNode node)
-    {
-        var source = node.Services.GetRequiredService<EndpointDataSource>();
-        var result = new List<(string, string)>();
-        foreach (var endpoint in source.Endpoints.OfType<RouteEndpoint>())
-        {
-            var methods = endpoint.Metadata.GetMetadata<IHttpMethodMetadata>()?.HttpMethods ?? ["GET"];
-            foreach (var method in methods)
-            {
-                result.Add((method, Fill(endpoint.RoutePattern)));
-            }
-        }
-        Assert.True(result.Count >= 14, "the endpoint table looks incomplete: " + string.Join(", ", result));
-        return result;
-    }
-
-    private static string Fill(RoutePattern pattern)
-    {
-        var path = new StringBuilder();
-        foreach (var segment in pattern.PathSegments)
-        {
-            path.Append('/');
-            foreach (var part in segment.Parts)
-            {
-                path.Append(part switch
-                {
-                    RoutePatternLiteralPart literal => literal.Content,
-                    RoutePatternSeparatorPart separator => separator.Content,
-                    RoutePatternParameterPart parameter => RouteValues.TryGetValue(parameter.Name, out var value)
-                        ? value
-                        : throw new InvalidOperationException($"no test value for route parameter '{parameter.Name}' in {pattern.RawText}; add one"),
-                    _ => throw new InvalidOperationException($"unexpected route part in {pattern.RawText}"),
-                });
-            }
-        }
-        // The root route has no segment at all.
-        return path.Length == 0 ? "/" : path.ToString();
-    }
-
-    /// <summary>Sends the request a client of that endpoint would; streams (events) are judged on their headers alone.</summary>
-    private static async Task<HttpResponseMessage> SendAsync(HttpClient client, string method, string path)
-    {
-        using var request = new HttpRequestMessage(new HttpMethod(method), path);
-        if (method is "POST" or "PUT")
-        {
-            request.Content = new StringContent("{}", Encoding.UTF8, "application/json");
-        }
-        var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
-        if (response.Content.Headers.ContentType?.MediaType == "text/event-stream")
-        {
-            response.Content.Dispose(); // closes the stream
-            response.Content = new StringContent("");
-        }
-        return response;
     }
 
     private static async Task<string> AssertJsonErrorAsync(HttpResponseMessage response, string fragment)

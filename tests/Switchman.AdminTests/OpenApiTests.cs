@@ -40,5 +40,14 @@ public class OpenApiTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.True(vipSchema.TryGetProperty("held_here", out _));
         Assert.True(vipSchema.TryGetProperty("previous_node", out _));
         Assert.Equal("bearer", document.GetProperty("components").GetProperty("securitySchemes").GetProperty("bearer").GetProperty("scheme").GetString());
+        // The query parameters are the ones each endpoint accepts (any other is refused), and no more.
+        Assert.Equal(["dry_run"], QueryParameters(paths.GetProperty("/api/v1/config").GetProperty("put")));
+        Assert.Equal(["since", "follow"], QueryParameters(paths.GetProperty("/api/v1/events").GetProperty("get")));
+        Assert.Equal(["node", "rolling", "drain_timeout"], QueryParameters(paths.GetProperty("/api/v1/services/{service}/restart").GetProperty("post")));
+        Assert.Empty(QueryParameters(paths.GetProperty("/api/v1/config").GetProperty("get")));
     }
+
+    private static List<string> QueryParameters(JsonElement operation) => operation.TryGetProperty("parameters", out var parameters)
+        ? [.. parameters.EnumerateArray().Where(p => p.GetProperty("in").GetString() == "query").Select(p => p.GetProperty("name").GetString()!)]
+        : [];
 }

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using Switchman.Core.Configuration;
 using Switchman.DemoBackend;
 using Switchman.Testing;
@@ -241,22 +240,5 @@ public class BalancingTests(ITestOutputHelper output) : IAsyncLifetime
     internal static string ServerOf(string demoBackendJson) =>
         System.Text.Json.JsonDocument.Parse(demoBackendJson).RootElement.GetProperty("server").GetString()!;
 
-    private static HttpClient ClientFrom(IPAddress source) => new(new SocketsHttpHandler
-    {
-        ConnectCallback = async (context, cancellationToken) =>
-        {
-            var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
-            try
-            {
-                socket.Bind(new IPEndPoint(source, 0));
-                await socket.ConnectAsync(context.DnsEndPoint, cancellationToken);
-                return new NetworkStream(socket, ownsSocket: true);
-            }
-            catch
-            {
-                socket.Dispose();
-                throw;
-            }
-        },
-    });
+    private static HttpClient ClientFrom(IPAddress source) => new(LoopbackSource.Handler(source));
 }

@@ -15,11 +15,18 @@ public static class AdminApi
 {
     public const string Prefix = "/api/v1";
 
+    // The query parameters the endpoints accept (AcceptedQuery); any other one is refused with 400.
+    private static readonly QueryParameter DryRun = new("dry_run", "true: validate and report what would change, apply nothing (default false).");
+    private static readonly QueryParameter ServiceNode = new("node", "The node whose instance to act on (default: every node's).");
+
+
     public static IEndpointRouteBuilder MapAdminApi(this IEndpointRouteBuilder endpoints)
     {
         ArgumentNullException.ThrowIfNull(endpoints);
         var api = endpoints.MapGroup(Prefix).WithTags("admin");
         api.AddEndpointFilter(ClusterWriteFilter.FilterAsync);
+        // No query parameter unless an endpoint declares its own below.
+        api.AcceptsQuery();
 
         api.MapGet("/status", StatusEndpoints.GetStatusAsync)
             .RequireAuthorization(AdminPolicies.Read)
@@ -40,6 +47,7 @@ public static class AdminApi
             .RequireAuthorization(AdminPolicies.Admin)
             .WithSummary("Replace the configuration (YAML or JSON body). If-Match: \"<revision>\" refuses a stale change with 409; ?dry_run=true only reports the diff.")
             .DocumentsBody<string>("application/yaml", "application/json")
+            .AcceptsQuery(DryRun)
             .Produces<ConfigChangeDocument>()
             .Produces<ApiError>(StatusCodes.Status409Conflict)
             .Produces<ApiError>(StatusCodes.Status422UnprocessableEntity);
@@ -47,6 +55,7 @@ public static class AdminApi
         api.MapPost("/reload", ConfigEndpoints.ReloadAsync)
             .RequireAuthorization(AdminPolicies.Admin)
             .WithSummary("Read the node's configuration file again and apply it.")
+            .AcceptsQuery(DryRun)
             .Produces<ConfigChangeDocument>()
             .Produces<ApiError>(StatusCodes.Status422UnprocessableEntity);
 
@@ -84,6 +93,7 @@ public static class AdminApi
         api.MapDelete("/backends/{backend}/servers/{server}", ServerEndpoints.RemoveAsync)
             .RequireAuthorization(AdminPolicies.Admin)
             .WithSummary("Drain a server, wait until it has no request in flight (?timeout=30s), then remove it: a new configuration revision.")
+            .AcceptsQuery(new QueryParameter("timeout", "How long to wait for its requests in flight, such as 30s (the default), at most 10m."))
             .Produces<ConfigChangeDocument>()
             .Produces<ApiError>(StatusCodes.Status404NotFound)
             .Produces<ApiError>(StatusCodes.Status409Conflict);
@@ -121,6 +131,10 @@ public static class AdminApi
         api.MapPost("/services/{service}/restart", ServiceEndpoints.RestartAsync)
             .RequireAuthorization(AdminPolicies.Admin)
             .WithSummary("Restart a service's instances: ?node=N one node's; none: every node's at once; ?rolling=true one at a time, each drained in every load balancer first and put back once healthy (?drain_timeout=30s).")
+            .AcceptsQuery(
+                ServiceNode,
+                new QueryParameter("rolling", "true: one node at a time, each drained in every load balancer first and put back once healthy."),
+                new QueryParameter("drain_timeout", "With rolling: how long each drain may take, such as 30s (the default), at most 10m."))
             .Produces<ServiceActionDocument>()
             .Produces<ServiceActionFailedDocument>(StatusCodes.Status409Conflict)
             .Produces<ApiError>(StatusCodes.Status404NotFound)
@@ -141,12 +155,14 @@ public static class AdminApi
         api.MapPost("/services/{service}/cleanup", ServiceEndpoints.CleanupAsync)
             .RequireAuthorization(AdminPolicies.Admin)
             .WithSummary("Forget a service's failures (crm_resource --cleanup) on ?node=N or every node: an instance left stopped by its failures starts again.")
+            .AcceptsQuery(ServiceNode)
             .Produces<ServiceActionDocument>()
             .Produces<ApiError>(StatusCodes.Status404NotFound);
 
         api.MapPost("/services/{service}/move", ServiceEndpoints.MoveAsync)
             .RequireAuthorization(AdminPolicies.Admin)
             .WithSummary("Move a singleton away from ?node=N (default: where it runs), like crm_resource --move: that node may run it again after a cleanup; its VIP goes with it.")
+            .AcceptsQuery(new QueryParameter("node", "The node to move it away from (default: the one it runs on)."))
             .Produces<ServiceActionDocument>()
             .Produces<ApiError>(StatusCodes.Status404NotFound)
             .Produces<ApiError>(StatusCodes.Status409Conflict)
@@ -155,12 +171,16 @@ public static class AdminApi
         api.MapGet("/services/{service}/log", ServiceEndpoints.GetLog)
             .RequireAuthorization(AdminPolicies.Read)
             .WithSummary("The last lines (?lines=100) of the output of this node's instance of a service.")
+            .AcceptsQuery(new QueryParameter("lines", "How many of the last lines, from 1 to 10000 (default 100)."))
             .Produces<string>(StatusCodes.Status200OK, "text/plain")
             .Produces<ApiError>(StatusCodes.Status404NotFound);
 
         api.MapGet("/events", EventEndpoints.GetEventsAsync)
             .RequireAuthorization(AdminPolicies.Read)
             .WithSummary("Server-Sent Events of everything that changes (?since=<id> replays history); ?follow=false returns the history as JSON.")
+            .AcceptsQuery(
+                new QueryParameter("since", "Start after this event id (as the Last-Event-ID header does)."),
+                new QueryParameter("follow", "false: the history as a JSON array instead of a stream (default true, unless Accept asks for JSON only)."))
             .Produces<IReadOnlyList<NodeEvent>>(StatusCodes.Status200OK, "application/json")
             .Produces<string>(StatusCodes.Status200OK, "text/event-stream");
 
@@ -187,7 +207,7 @@ public static class AdminApi
             .Produces<ApiError>(StatusCodes.Status503ServiceUnavailable);
 
         ClusterEndpoints.MapInternal(endpoints);
-        endpoints.MapOpenApi().RequireAuthorization(AdminPolicies.Read);
+        endpoints.MapOpenApi().RequireAuthorization(AdminPolicies.Read).AcceptsQuery();
         return endpoints;
     }
 }

@@ -11,6 +11,7 @@ public static class AdminApiServices
     public static IServiceCollection AddSwitchmanAdminApi(this IServiceCollection services)
     {
         services.AddSingleton<AdminTokens>();
+        services.AddSingleton<AuthFailureLimiter>();
         services.AddSingleton<NodeInfo>();
         services.AddSingleton<RequestRates>();
         services.AddHostedService<RequestRateSampler>();
@@ -30,6 +31,7 @@ public static class AdminApiServices
         });
         services.AddOpenApi(o => o
             .AddOperationTransformer(OpenApiDocs.AddRequestBodyAsync)
+            .AddOperationTransformer(OpenApiDocs.AddQueryParametersAsync)
             .AddDocumentTransformer(OpenApiDocs.AddBearerSchemeAsync));
         return services;
     }

@@ -115,6 +115,9 @@ public sealed record ApiError(string Error)
 
     /// <summary>404 for a node: the nodes that do exist.</summary>
     public IReadOnlyList<string>? Nodes { get; init; }
+
+    /// <summary>400 for a query parameter: the parameters the endpoint accepts (empty: none).</summary>
+    public IReadOnlyList<string>? Accepted { get; init; }
 }
 
 /// <param name="File">The file the error is in when it is one (a reload); absent for a request body.</param>

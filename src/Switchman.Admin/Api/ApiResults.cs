@@ -25,6 +25,20 @@ public static class ApiResults
 
     public static IResult Error(int statusCode, ApiError error) => Json(error, statusCode);
 
+    /// <summary>
+    /// 429 with Retry-After (whole seconds, at least 1) to an address that failed authentication too often
+    /// (<see cref="Auth.AuthFailureLimiter"/>); the same for a bearer token and a node-to-node signature.
+    /// </summary>
+    public static IResult TooManyFailures(HttpContext context, TimeSpan wait)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var seconds = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds));
+        context.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return Error(StatusCodes.Status429TooManyRequests,
+            $"too many failed authentications from {context.Connection.RemoteIpAddress}: until it fails less than once a second, " +
+            $"requests from there that fail are answered 429; retry in {seconds} s with a valid credential");
+    }
+
     /// <summary>422 with every error; <paramref name="withFile"/> when the errors are in a file on the node (a reload).</summary>
     public static IResult Invalid(string message, IReadOnlyList<ConfigError> errors, bool withFile) => Error(
         StatusCodes.Status422UnprocessableEntity,

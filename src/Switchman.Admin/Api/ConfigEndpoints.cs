@@ -11,9 +11,6 @@ namespace Switchman.Admin.Api;
 /// <summary><c>GET|PUT /api/v1/config</c> and <c>POST /api/v1/reload</c>: the running configuration and its revision.</summary>
 internal static class ConfigEndpoints
 {
-    /// <summary>Larger bodies are refused before parsing: a configuration is a few kilobytes.</summary>
-    public const int MaxBodyBytes = 1024 * 1024;
-
     public const string RequestBodySource = "request body";
 
     public static IResult GetConfig(HttpRequest request, ConfigStore store)
@@ -49,12 +46,13 @@ internal static class ConfigEndpoints
         {
             return ApiResults.Error(StatusCodes.Status400BadRequest, "dry_run must be true or false");
         }
-        if (await ReadBodyAsync(request, cancellationToken).ConfigureAwait(false) is not { } body)
+        var (body, tooLarge) = await RequestBody.ReadAsync(request, AdminListenerLimits.MaxConfigBytes, "the configuration", cancellationToken).ConfigureAwait(false);
+        if (body is null)
         {
-            return ApiResults.Error(StatusCodes.Status413PayloadTooLarge, $"the configuration is larger than {MaxBodyBytes} bytes");
+            return tooLarge!;
         }
         // JSON is YAML, so one loader reads both, with line numbers either way.
-        var outcome = await store.ApplyYamlAsync(body, RequestBodySource, expectedRevision, Author(user), dryRun, cancellationToken).ConfigureAwait(false);
+        var outcome = await store.ApplyYamlAsync(Encoding.UTF8.GetString(body), RequestBodySource, expectedRevision, Author(user), dryRun, cancellationToken).ConfigureAwait(false);
         return ToResult(request, outcome, errorsInFile: false);
     }
 
@@ -142,40 +140,5 @@ internal static class ConfigEndpoints
         return false;
     }
 
-    private static bool TryParseDryRun(HttpRequest request, out bool dryRun)
-    {
-        switch (request.Query["dry_run"].ToString().ToLowerInvariant())
-        {
-            case "" or "false" or "0":
-                dryRun = false;
-                return true;
-            case "true" or "1":
-                dryRun = true;
-                return true;
-            default:
-                dryRun = false;
-                return false;
-        }
-    }
-
-    /// <summary>The body as text, or null when it is larger than <see cref="MaxBodyBytes"/>.</summary>
-    private static async Task<string?> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
-    {
-        if (request.ContentLength > MaxBodyBytes)
-        {
-            return null;
-        }
-        using var buffer = new MemoryStream();
-        var chunk = new byte[16 * 1024];
-        int read;
-        while ((read = await request.Body.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
-        {
-            if (buffer.Length + read > MaxBodyBytes)
-            {
-                return null;
-            }
-            buffer.Write(chunk, 0, read);
-        }
-        return Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
-    }
+    private static bool TryParseDryRun(HttpRequest request, out bool dryRun) => AcceptedQueryRules.TryParseFlag(request, "dry_run", out dryRun);
 }

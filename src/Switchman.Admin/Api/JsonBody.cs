@@ -9,8 +9,6 @@ namespace Switchman.Admin.Api;
 /// </summary>
 internal sealed class JsonBody
 {
-    private const int MaxBytes = 64 * 1024;
-
     private readonly JsonElement _root;
     private readonly List<ApiValidationError> _errors = [];
 
@@ -21,13 +19,14 @@ internal sealed class JsonBody
     /// <summary>The body, or the 400 to answer with when it is not a JSON object.</summary>
     public static async Task<(JsonBody? Body, IResult? Error)> ReadAsync(HttpRequest request, string example, CancellationToken cancellationToken)
     {
-        if (request.ContentLength > MaxBytes)
+        var (bytes, tooLarge) = await RequestBody.ReadAsync(request, AdminListenerLimits.MaxJsonBodyBytes, "the body", cancellationToken).ConfigureAwait(false);
+        if (bytes is null)
         {
-            return (null, ApiResults.Error(StatusCodes.Status413PayloadTooLarge, $"the body is larger than {MaxBytes} bytes"));
+            return (null, tooLarge);
         }
         try
         {
-            using var document = await JsonDocument.ParseAsync(request.Body, cancellationToken: cancellationToken).ConfigureAwait(false);
+            using var document = JsonDocument.Parse(bytes);
             if (document.RootElement.ValueKind != JsonValueKind.Object)
             {
                 return (null, ApiResults.Error(StatusCodes.Status400BadRequest, $"the body must be a JSON object such as {example}"));

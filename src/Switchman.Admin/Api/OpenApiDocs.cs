@@ -11,7 +11,7 @@ namespace Switchman.Admin.Api;
 /// </summary>
 public sealed record RequestBodyDoc(Type Type, IReadOnlyList<string> ContentTypes);
 
-/// <summary>What the generated OpenAPI document cannot know by itself: request bodies read by hand, and the bearer scheme.</summary>
+/// <summary>What the generated OpenAPI document cannot know by itself: request bodies and query parameters read by hand, and the bearer scheme.</summary>
 public static class OpenApiDocs
 {
     public static RouteHandlerBuilder DocumentsBody<T>(this RouteHandlerBuilder builder, params string[] contentTypes)
@@ -36,6 +36,29 @@ public static class OpenApiDocs
             requestBody.Content[contentType] = new OpenApiMediaType { Schema = schema };
         }
         operation.RequestBody = requestBody;
+    }
+
+    /// <summary>Lists the query parameters that <see cref="AcceptedQueryRules.AcceptsQuery"/> declared: the only ones the endpoint takes.</summary>
+    public static Task AddQueryParametersAsync(OpenApiOperation operation, OpenApiOperationTransformerContext context, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(operation);
+        ArgumentNullException.ThrowIfNull(context);
+        if (context.Description.ActionDescriptor.EndpointMetadata.OfType<AcceptedQuery>().LastOrDefault() is not { Parameters.Count: > 0 } accepted)
+        {
+            return Task.CompletedTask;
+        }
+        operation.Parameters ??= [];
+        foreach (var parameter in accepted.Parameters)
+        {
+            operation.Parameters.Add(new OpenApiParameter
+            {
+                Name = parameter.Name,
+                In = ParameterLocation.Query,
+                Description = parameter.Description,
+                Schema = new OpenApiSchema { Type = JsonSchemaType.String },
+            });
+        }
+        return Task.CompletedTask;
     }
 
     /// <summary>Declares the bearer-token scheme, so generated clients and API browsers know to send a token.</summary>

@@ -40,7 +40,10 @@ internal static class ServiceEndpoints
             return notFound;
         }
         var node = request.Query["node"].ToString();
-        var isRolling = request.Query["rolling"].ToString() is "true" or "1";
+        if (!AcceptedQueryRules.TryParseFlag(request, "rolling", out var isRolling))
+        {
+            return ApiResults.Error(StatusCodes.Status400BadRequest, "rolling must be true or false");
+        }
         if (isRolling && node.Length > 0)
         {
             return ApiResults.Error(StatusCodes.Status422UnprocessableEntity, "a rolling restart goes through every node: leave out ?node, or leave out ?rolling to restart one node's instance");

@@ -5,8 +5,10 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Switchman.Admin.Api;
+using Switchman.Admin.Api.Auth;
 using Switchman.Admin.Control;
 using Switchman.Cluster;
 using Switchman.Cluster.Membership;
@@ -21,7 +23,6 @@ namespace Switchman.Admin.Clustering;
 internal static class ClusterEndpoints
 {
     private static readonly TimeSpan ReportTimeout = TimeSpan.FromSeconds(1);
-    private const int MaxInternalBody = 2 * 1024 * 1024;
     private static readonly TimeSpan MembershipSettleWait = TimeSpan.FromSeconds(2);
 
     /// <summary>
@@ -105,10 +106,11 @@ internal static class ClusterEndpoints
 
     public static void MapInternal(IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapPost(LeaderForwarder.ProposePath, ProposeAsync).AllowAnonymous().ExcludeFromDescription();
-        endpoints.MapPost(LeaderForwarder.MembersPath, InternalMembershipAsync).AllowAnonymous().ExcludeFromDescription();
-        endpoints.MapGet(LeaderForwarder.SelfPath, GetSelfAsync).AllowAnonymous().ExcludeFromDescription();
-        endpoints.MapGet(Services.ServerObserver.Path + "{backend}/{server}", GetServerViewAsync).AllowAnonymous().ExcludeFromDescription();
+        // No query parameter: the signature covers the method, path and body, not a query string.
+        endpoints.MapPost(LeaderForwarder.ProposePath, ProposeAsync).AllowAnonymous().ExcludeFromDescription().AcceptsQuery();
+        endpoints.MapPost(LeaderForwarder.MembersPath, InternalMembershipAsync).AllowAnonymous().ExcludeFromDescription().AcceptsQuery();
+        endpoints.MapGet(LeaderForwarder.SelfPath, GetSelfAsync).AllowAnonymous().ExcludeFromDescription().AcceptsQuery();
+        endpoints.MapGet(Services.ServerObserver.Path + "{backend}/{server}", GetServerViewAsync).AllowAnonymous().ExcludeFromDescription().AcceptsQuery();
     }
 
     /// <summary>This load balancer's view of one server, for a rolling restart run from another node.</summary>
@@ -265,28 +267,51 @@ internal static class ClusterEndpoints
         ? ApiResults.Error(StatusCodes.Status409Conflict, "this node runs alone (its file has no cluster: section), so it has no members to change")
         : null;
 
+    /// <summary>
+    /// The body of a node-to-node call whose signature checks out, or the answer: 401, or 429 from an address that failed
+    /// authentication too often (the same <see cref="AuthFailureLimiter"/> as bearer tokens; its refusals are not logged
+    /// one by one, and from a limited address a call that claims a node never seen there is refused unread).
+    /// </summary>
     private static async Task<(byte[] Body, IResult? Refused)> ReadSignedAsync(
         HttpRequest request, ClusterContext cluster, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
+        var limiter = request.HttpContext.RequestServices.GetRequiredService<AuthFailureLimiter>();
+        var address = request.HttpContext.Connection.RemoteIpAddress;
+        string header = request.Headers[ClusterSignature.HeaderName].ToString();
+        var claimed = "node " + header.Split(' ', 2)[0];
+        if (!limiter.MayTry(address, claimed))
+        {
+            return ([], ApiResults.TooManyFailures(request.HttpContext, limiter.Refuse(address)));
+        }
         if (cluster.Signature is null)
         {
-            return ([], ApiResults.Error(StatusCodes.Status401Unauthorized, "node-to-node call refused: this node runs alone (no cluster: section), so it has no cluster secret"));
+            return ([], limiter.Fail(address) is { } wait
+                ? ApiResults.TooManyFailures(request.HttpContext, wait)
+                : ApiResults.Error(StatusCodes.Status401Unauthorized, "node-to-node call refused: this node runs alone (no cluster: section), so it has no cluster secret"));
         }
-        using var buffer = new MemoryStream();
-        await request.Body.CopyToAsync(buffer, cancellationToken).ConfigureAwait(false);
-        if (buffer.Length > MaxInternalBody)
+        var (body, tooLarge) = await RequestBody.ReadAsync(request, AdminListenerLimits.MaxNodeToNodeBytes, "the body", cancellationToken).ConfigureAwait(false);
+        if (body is null)
         {
-            return ([], ApiResults.Error(StatusCodes.Status413PayloadTooLarge, "body too large"));
+            return ([], tooLarge);
         }
-        var body = buffer.ToArray();
-        var signer = cluster.Signature.Verify(request.Headers[ClusterSignature.HeaderName], request.Method, request.Path, body, out var reason);
+        var signer = cluster.Signature.Verify(header, request.Method, request.Path, body, out var reason);
         if (signer is null)
         {
-            ClusterEndpointLog.SignatureRefused(loggers.CreateLogger("Switchman.Admin.Clustering"), request.HttpContext.Connection.RemoteIpAddress?.ToString() ?? "?", request.Path, reason!);
+            if (limiter.Fail(address) is { } wait)
+            {
+                return ([], ApiResults.TooManyFailures(request.HttpContext, wait));
+            }
+            ClusterEndpointLog.SignatureRefused(loggers.CreateLogger("Switchman.Admin.Clustering"), address?.ToString() ?? "?", request.Path, reason!);
             return ([], ApiResults.Error(StatusCodes.Status401Unauthorized, $"node-to-node call refused: {reason}"));
+        }
+        if (!limiter.Admit(address, "node " + signer))
+        {
+            return ([], ApiResults.TooManyFailures(request.HttpContext, limiter.Refuse(address)));
         }
         return (body, null);
     }
+
+    
 }
 
 internal static partial class ClusterEndpointLog

@@ -159,6 +159,9 @@ public sealed partial class SwitchmanTestNode : IAsyncDisposable
         return client;
     }
 
+    /// <summary>A client of the admin API with <paramref name="token"/> whose connections come from <paramref name="source"/> (see <see cref="LoopbackSource"/>); the caller disposes it.</summary>
+    public HttpClient CreateClientFrom(System.Net.IPAddress source, string? token) => CreateClient(token, LoopbackSource.Handler(source));
+
     /// <summary>The first bound URL of <paramref name="frontend"/>.</summary>
     public Uri FrontendUrl(string frontend = "web") => new(_host.DataPlane.FrontendUrls[frontend][0]);
 

@@ -9,15 +9,20 @@ namespace Switchman.Admin.Api.Auth;
 
 /// <summary>
 /// <c>Authorization: Bearer &lt;token&gt;</c> against the tokens of the running configuration. Answers 401 (with
-/// <c>WWW-Authenticate: Bearer</c>) and 403 in the API's JSON error form, saying what to do about it.
+/// <c>WWW-Authenticate: Bearer</c>), 403, and 429 to an address that failed too often (<see cref="AuthFailureLimiter"/>),
+/// in the API's JSON error form, saying what to do about it.
 /// </summary>
 public sealed class BearerTokenHandler(
-    IOptionsMonitor<AuthenticationSchemeOptions> options, Microsoft.Extensions.Logging.ILoggerFactory loggerFactory, UrlEncoder encoder, AdminTokens tokens)
+    IOptionsMonitor<AuthenticationSchemeOptions> options, Microsoft.Extensions.Logging.ILoggerFactory loggerFactory, UrlEncoder encoder,
+    AdminTokens tokens, AuthFailureLimiter limiter)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, loggerFactory, encoder)
 {
     public const string SchemeName = "Bearer";
 
     private const string Prefix = "Bearer ";
+
+    /// <summary>This request's token is valid but new to its address, which is limited (a handler serves one request).</summary>
+    private bool _newTokenWhileLimited;
 
     protected override Task<AuthenticateResult> HandleAuthenticateAsync()
     {
@@ -35,6 +40,12 @@ public sealed class BearerTokenHandler(
         {
             return Task.FromResult(AuthenticateResult.Fail("unknown token"));
         }
+        if (!limiter.Admit(Context.Connection.RemoteIpAddress, "token " + identity.Name))
+        {
+            // Answered like a wrong token: from where guessing goes on, a guess that hits must look like one that misses.
+            _newTokenWhileLimited = true;
+            return Task.FromResult(AuthenticateResult.Fail("a token new to this address, which failed authentication too often"));
+        }
         var claims = new[]
         {
             new Claim(ClaimTypes.Name, identity.Name),
@@ -44,8 +55,14 @@ public sealed class BearerTokenHandler(
         return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(principal, SchemeName)));
     }
 
+    /// <summary>A request to an endpoint that needs a token came without a valid one: 401, or 429 from an address that failed too often.</summary>
     protected override Task HandleChallengeAsync(AuthenticationProperties properties)
     {
+        // With no token configured nothing can succeed, and the answer says how to configure one: nothing to limit.
+        if (tokens.AnyConfigured && LimitedFor() is { } wait)
+        {
+            return ApiResults.TooManyFailures(Context, wait).ExecuteAsync(Context);
+        }
         var presented = !string.IsNullOrEmpty(Request.Headers.Authorization);
         Response.Headers.WWWAuthenticate = presented ? "Bearer realm=\"switchman\", error=\"invalid_token\"" : "Bearer realm=\"switchman\"";
         var message = !tokens.AnyConfigured
@@ -55,6 +72,13 @@ public sealed class BearerTokenHandler(
                 ? "the bearer token is not valid on this node"
                 : "this endpoint needs a token: send 'Authorization: Bearer <token>'";
         return ApiResults.Error(StatusCodes.Status401Unauthorized, message).ExecuteAsync(Context);
+    }
+
+    /// <summary>How long the address must wait, when it is limited; null when this failure is one it had left (a 401).</summary>
+    private TimeSpan? LimitedFor()
+    {
+        var address = Context.Connection.RemoteIpAddress;
+        return _newTokenWhileLimited ? limiter.Refuse(address) : limiter.Fail(address);
     }
 
     protected override Task HandleForbiddenAsync(AuthenticationProperties properties)
