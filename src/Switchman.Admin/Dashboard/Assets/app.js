@@ -115,8 +115,10 @@
     try {
       session.who = await call('GET', '/api/v1/whoami');
     } catch (error) {
-      if (error.status !== 401) stop();
-      showSignIn(error.status === 401 ? error.message : `The node did not answer: ${error.message}`);
+      // A refusal (401; 429 after too many failures from this address) carries the node's reason; anything else means no answer.
+      const refused = error.status === 401 || error.status === 429;
+      if (!refused) stop();
+      showSignIn(refused ? error.message : `The node did not answer: ${error.message}`);
       return;
     }
     sessionStorage.setItem(TOKEN_KEY, token);
