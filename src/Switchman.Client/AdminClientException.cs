@@ -42,8 +42,11 @@ public sealed class AdminApiException : AdminClientException
     /// <summary>How long the node asks us to wait before trying again (its Retry-After, with a 503); null when it did not say.</summary>
     public TimeSpan? RetryAfter { get; init; }
 
-    /// <summary>401 or 403: the token is missing, unknown, or may not do this.</summary>
-    public bool IsUnauthorized => StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden;
+    /// <summary>
+    /// 401, 403 or 429: the token is missing, unknown, or may not do this; or this address failed authentication too
+    /// often and is refused for now (the admin API's only 429).
+    /// </summary>
+    public bool IsUnauthorized => StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden or HttpStatusCode.TooManyRequests;
 }
 
 /// <summary>The node answered with success, but not with the admin API's JSON: probably not a Switchman admin listener.</summary>

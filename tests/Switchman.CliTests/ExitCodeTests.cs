@@ -55,6 +55,25 @@ public sealed class ExitCodeTests(ITestOutputHelper output) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AddressLimitedAfterFailedTokens_Exit2_SayingWhy()
+    {
+        using (var guesser = new HttpClient())
+        {
+            guesser.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", "guess");
+            for (var i = 0; i < 20; i++)
+            {
+                using var _ = await guesser.GetAsync(new Uri($"{_node.Node.AdminUrl}/api/v1/status"));
+            }
+        }
+
+        var result = await Cli.RunAsync("status", "--endpoint", _node.Node.AdminUrl, "--token", "another-guess");
+
+        Assert.True(result.ExitCode == 2, result.ToString());
+        Assert.Contains("too many failed authentications", result.StandardError, StringComparison.Ordinal);
+        Assert.Contains("(429)", result.StandardError, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task ReadToken_CanRead_ButNotWrite_Exit2()
     {
         var read = await Cli.RunAsync(["status", .. _node.Connect(TestTokens.ReadToken)]);
