@@ -50,6 +50,7 @@ public sealed class ClusterNode : IAsyncDisposable
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> _reportedReachability = new(StringComparer.Ordinal);
     private Task _metadataLoop = Task.CompletedTask;
     private Task _voteGuardLoop = Task.CompletedTask;
+    private Task _standInLoop = Task.CompletedTask;
     private volatile bool _announceMembers;
     private long _startedAt;
     private TaskCompletionSource _learnMetadataNow = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -213,6 +214,11 @@ public sealed class ClusterNode : IAsyncDisposable
         {
             _voteGuardLoop = RunLoopAsync("vote guard", stopping => voteGuard.RunAsync(cluster, () => ViewChanged, NameOf, stopping));
         }
+        if (Role == ClusterRole.Witness)
+        {
+            var standIn = new WitnessStandIn(config, _log, _logger, _time);
+            _standInLoop = RunLoopAsync("witness stand-in", stopping => standIn.RunAsync(cluster, () => ViewChanged, stopping));
+        }
     }
 
     private string NameOf(RaftClusterMember member) => View(member) is var view && view.Id is { } id ? id : view.Address;
@@ -243,6 +249,7 @@ public sealed class ClusterNode : IAsyncDisposable
         await _stopping.CancelAsync().ConfigureAwait(false);
         await _metadataLoop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         await _voteGuardLoop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await _standInLoop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         if (IsLeader)
         {
             try
