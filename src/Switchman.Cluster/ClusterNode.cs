@@ -6,6 +6,7 @@ using DotNext.Net.Cluster.Consensus.Raft;
 using DotNext.Net.Cluster.Consensus.Raft.Membership;
 using DotNext.Net.Cluster.Consensus.Raft.StateMachine;
 using Microsoft.Extensions.Logging;
+using Switchman.Cluster.Elections;
 using Switchman.Cluster.Membership;
 using Switchman.Cluster.Replication;
 using Switchman.Cluster.Leases;
@@ -44,11 +45,13 @@ public sealed class ClusterNode : IAsyncDisposable
     private readonly IPEndPoint _localAddress;
     private readonly ClusterMetrics _metrics;
     private readonly CancellationTokenSource _stopping = new();
-    private WriteAheadLog? _log;
+    private GatedWriteAheadLog? _log;
     private RaftCluster? _cluster;
     private readonly Dictionary<string, string> _peerIds;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> _reportedReachability = new(StringComparer.Ordinal);
     private Task _metadataLoop = Task.CompletedTask;
+    private Task _voteGuardLoop = Task.CompletedTask;
+    private Task _standInLoop = Task.CompletedTask;
     private volatile bool _announceMembers;
     private long _startedAt;
     private TaskCompletionSource _learnMetadataNow = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -129,6 +132,9 @@ public sealed class ClusterNode : IAsyncDisposable
 
     public bool IsLeader => _cluster?.Leader is { IsRemote: false };
 
+    /// <summary>Whether this node grants no vote yet: it started with an empty data directory and has not caught up (<see cref="EmptyStartVoteGuard"/>).</summary>
+    public bool VoteWithheld => _log?.VoteWithheld ?? false;
+
     /// <summary>Valid while this node leads and has committed in its term; cancelled the moment leadership (or the majority) is lost.</summary>
     public CancellationToken LeadershipToken => _cluster?.LeadershipToken ?? new CancellationToken(canceled: true);
 
@@ -151,8 +157,11 @@ public sealed class ClusterNode : IAsyncDisposable
         _startedAt = _time.GetTimestamp();
         // The snapshot first: the log replays only the entries after it.
         await _stateMachine.RestoreAsync(cancellationToken).ConfigureAwait(false);
-        _log = new WriteAheadLog(new WriteAheadLog.Options { Location = Path.Combine(config.DataDir, "wal"), ChunkSize = 64 * 1024 }, _stateMachine);
-        await SeedMembershipAsync(cancellationToken).ConfigureAwait(false);
+        _log = new GatedWriteAheadLog(new WriteAheadLog.Options { Location = Path.Combine(config.DataDir, "wal"), ChunkSize = 64 * 1024 }, _stateMachine);
+        var voteGuard = new EmptyStartVoteGuard(config, _log, _logger, _time);
+        await SeedMembershipAsync(voteGuard, cancellationToken).ConfigureAwait(false);
+        // Before DotNext serves any request: a node that started empty (now, or before a restart) grants no vote yet.
+        var voteWithheld = voteGuard.WithholdIfMarked();
 
         var raft = new RaftCluster.CustomTransportConfiguration(_localAddress, _transport, _transport)
         {
@@ -203,6 +212,34 @@ public sealed class ClusterNode : IAsyncDisposable
         await _log.WaitForApplyAsync(_log.LastCommittedEntryIndex, replay.Token).ConfigureAwait(false);
         ClusterLogMessages.Started(_logger, config.NodeId, LocalAddress, RoleName, State.Revision, _log.LastCommittedEntryIndex);
         _metadataLoop = LearnMetadataLoopAsync(_stopping.Token);
+        var cluster = _cluster;
+        if (voteWithheld)
+        {
+            _voteGuardLoop = RunLoopAsync("vote guard", stopping => voteGuard.RunAsync(cluster, () => ViewChanged, NameOf, stopping));
+        }
+        if (Role == ClusterRole.Witness)
+        {
+            var standIn = new WitnessStandIn(config, _log, _logger, _time);
+            _standInLoop = RunLoopAsync("witness stand-in", stopping => standIn.RunAsync(cluster, () => ViewChanged, stopping));
+        }
+    }
+
+    private string NameOf(RaftClusterMember member) => View(member) is var view && view.Id is { } id ? id : view.Address;
+
+    /// <summary>Runs one of the member's loops until <see cref="StopAsync"/>; an unexpected error is logged once and ends only that loop.</summary>
+    private async Task RunLoopAsync(string name, Func<CancellationToken, Task> loop)
+    {
+        try
+        {
+            await loop(_stopping.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+        {
+        }
+        catch (Exception e)
+        {
+            ClusterLogMessages.LoopFailed(_logger, name, e);
+        }
     }
 
     /// <summary>Leaves leadership first (a planned failover is faster than an election), then stops.</summary>
@@ -214,6 +251,8 @@ public sealed class ClusterNode : IAsyncDisposable
         }
         await _stopping.CancelAsync().ConfigureAwait(false);
         await _metadataLoop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await _voteGuardLoop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await _standInLoop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         if (IsLeader)
         {
             try
@@ -456,7 +495,7 @@ public sealed class ClusterNode : IAsyncDisposable
 
     private RaftCluster Started => _cluster ?? throw new InvalidOperationException("the cluster node has not started");
 
-    private async Task SeedMembershipAsync(CancellationToken cancellationToken)
+    private async Task SeedMembershipAsync(EmptyStartVoteGuard voteGuard, CancellationToken cancellationToken)
     {
         var config = _options.Config;
         IClusterConfigurationStorage<EndPoint> storage = _membership;
@@ -466,6 +505,9 @@ public sealed class ClusterNode : IAsyncDisposable
             // Authoritative once written; a joining node waits, member-less, until the leader adds it.
             return;
         }
+        // First start, or a node that lost its disk: marked before the membership is written, so that a crash in
+        // between cannot leave a node that votes with a membership and no memory of its votes.
+        voteGuard.MarkEmptyStart();
         IClusterConfiguration<EndPoint> seed = current;
         seed = seed.Add(_localAddress);
         foreach (var peer in config.Peers)

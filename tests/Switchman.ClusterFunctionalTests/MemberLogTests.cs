@@ -41,6 +41,15 @@ public sealed class MemberLogTests(ITestOutputHelper output)
         await using var cluster = new SwitchmanTestCluster(output, voters: 3, run: TestClusterNodes.InProcess);
         var absent = cluster.Nodes[2];
         var present = cluster.Nodes.Take(2).ToList();
+        // A brand-new cluster elects its first leader only once enough members have started (docs/cluster.md, a node
+        // with an empty data directory): the three form it, then two of them run again without the third, which they
+        // have not reached since they started.
+        await cluster.StartAllAsync();
+        await cluster.WaitForLeaderAsync();
+        foreach (var node in cluster.Nodes)
+        {
+            await cluster.StopAsync(node);
+        }
         await Task.WhenAll(present.Select(n => cluster.StartAsync(n)));
         await cluster.WaitForLeaderAsync(present);
 

@@ -247,6 +247,10 @@ public sealed partial class SwitchmanTestCluster : IAsyncDisposable
         return _processes.TryGetValue(node.Index, out var process) ? process.DescribeOutput(lines) : $"{node.Id} never started as a process";
     }
 
+    /// <summary>Waits until the process node <paramref name="node"/> has logged a line containing <paramref name="text"/> (lines already written count); returns it.</summary>
+    public Task<string> WaitForLogLineAsync(TestClusterMember node, string text, TimeSpan timeout) =>
+        Process(node).WaitForOutputLineAsync(l => l.Contains(text, StringComparison.Ordinal), timeout, $"{node?.Id} to log '{text}'");
+
     /// <summary>The in-process node of <paramref name="node"/> (<see cref="TestClusterNodes.InProcess"/> only).</summary>
     public SwitchmanTestNode Node(TestClusterMember node)
     {
