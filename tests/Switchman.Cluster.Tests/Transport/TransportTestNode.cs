@@ -42,7 +42,7 @@ internal sealed class TransportTestNode : IAsyncDisposable
 
     public static async Task<TransportTestNode> StartAsync(
         string nodeId, ITestOutputHelper output, byte[]? secret = null, TimeProvider? timeProvider = null, TimeSpan? handshakeTimeout = null,
-        NodeCertificateFiles? tls = null)
+        NodeCertificateFiles? tls = null, bool? watchLiveness = null)
     {
         var logs = new FakeLogCollector();
         var loggerFactory = LoggerFactory.Create(logging => logging.AddTestLogs(logs, output, minimumLevel: LogLevel.Debug));
@@ -52,7 +52,7 @@ internal sealed class TransportTestNode : IAsyncDisposable
             {
                 // Under a fake clock the pings would time out whenever a test moves the clock, and their answers would
                 // count as contact: tests that drive time themselves watch nothing.
-                WatchLiveness = timeProvider is not FakeTimeProvider,
+                WatchLiveness = watchLiveness ?? timeProvider is not FakeTimeProvider,
                 Tls = tls?.Load(timeProvider),
             },
             loggerFactory,
