@@ -29,17 +29,9 @@ public sealed class LargeConfigTests(ITestOutputHelper output)
         output.WriteLine($"{yaml.Length} bytes of YAML");
         Assert.InRange(yaml.Length, 400_000, 1024 * 1024);
 
-        using var response = await cluster.Http.PutAsync(new Uri($"{follower.AdminUrl}/api/v1/config"), new StringContent(yaml, Encoding.UTF8, "application/yaml"));
-        var body = await response.Content.ReadAsStringAsync();
-        if (response.StatusCode != HttpStatusCode.OK)
-        {
-            foreach (var node in cluster.Nodes)
-            {
-                output.WriteLine(cluster.DescribeLogs(node, lines: 300));
-            }
-        }
-        Assert.True(response.StatusCode == HttpStatusCode.OK, body);
-        var revision = System.Text.Json.JsonDocument.Parse(body).RootElement.GetProperty("revision").GetInt64();
+        // A PUT of a whole configuration is idempotent: on a 503 (no leader, or the outcome unknown because the leader
+        // lost its term while this busy machine parsed the change) the client sends it again, as docs/cluster.md says.
+        var revision = await PutUntilAcceptedAsync(cluster, follower, yaml);
         foreach (var node in cluster.Nodes)
         {
             await Await.UntilAsync(async () => (await RunningAsync(cluster, node)).Revision >= revision, Converge, $"{node.Id} to run revision {revision}");
@@ -59,6 +51,22 @@ public sealed class LargeConfigTests(ITestOutputHelper output)
             async () => await RunningAsync(cluster, wiped) is { Backends: Backends + 1 } running && running.Revision > revision,
             Converge, $"{wiped.Id} to run the large configuration again after its disk was wiped");
         Assert.Equal(ServersEach, (await RunningAsync(cluster, wiped)).LastBackendServers);
+    }
+
+    private async Task<long> PutUntilAcceptedAsync(SwitchmanTestCluster cluster, TestClusterMember node, string yaml)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            using var response = await cluster.Http.PutAsync(new Uri($"{node.AdminUrl}/api/v1/config"), new StringContent(yaml, Encoding.UTF8, "application/yaml"));
+            var body = await response.Content.ReadAsStringAsync();
+            if (response.StatusCode == HttpStatusCode.OK)
+            {
+                return System.Text.Json.JsonDocument.Parse(body).RootElement.GetProperty("revision").GetInt64();
+            }
+            output.WriteLine($"attempt {attempt}: {(int)response.StatusCode} {body}");
+            Assert.True(response.StatusCode == HttpStatusCode.ServiceUnavailable && attempt < 5, body);
+            await cluster.WaitForLeaderAsync(timeout: Converge);
+        }
     }
 
     /// <summary>The revision a node runs, its number of backends and the servers of the last one added, from its admin API.</summary>
