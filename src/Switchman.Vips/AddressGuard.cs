@@ -34,11 +34,14 @@ public sealed class AddressGuard : IAsyncDisposable
         }
     }
 
+    /// <inheritdoc cref="DeadlineGuard.RealTimeRefused"/>
+    public string? RealTimeRefused => _guard.RealTimeRefused;
+
     /// <summary>Whether the guard has ended: it removed the address (its deadline passed), or was disarmed.</summary>
     public bool HasExited => _guard.HasExited;
 
-    /// <inheritdoc cref="DeadlineGuard.Renew"/>
-    public void Renew(TimeSpan remaining) => _guard.Renew(remaining);
+    /// <inheritdoc cref="DeadlineGuard.Renew(TimeSpan, GuardInstant)"/>
+    public void Renew(TimeSpan remaining, GuardInstant asOf) => _guard.Renew(remaining, asOf);
 
     /// <summary>This process removed the address itself: the guard exits without touching it.</summary>
     public ValueTask DisposeAsync() => _guard.DisposeAsync();

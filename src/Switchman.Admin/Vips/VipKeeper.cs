@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging;
 using Switchman.Admin.Control;
 using Switchman.Core.Changes;
 using Switchman.Core.Configuration;
+using Switchman.Supervisor.Processes;
 using Switchman.Vips;
 
 namespace Switchman.Admin.Vips;
@@ -58,6 +59,7 @@ public sealed class VipKeeper : IHostedService, IAsyncDisposable
     private CancellationTokenRegistration _rightEnds;
     private CancellationToken _watchedRight;
     private bool _anyConfigured;
+    private bool _realTimeWarned;
     private Task? _loop;
 
     public VipKeeper(
@@ -148,6 +150,9 @@ public sealed class VipKeeper : IHostedService, IAsyncDisposable
         var state = _log.State;
         var configured = Configured(state).ToDictionary(v => v.Vip.Name, StringComparer.Ordinal);
         _anyConfigured = configured.Count > 0 || _held.Count > 0;
+        // Read before the right, which is measured from this instant on: the guards' deadlines are the lease's end, not
+        // later by however long this look takes to reach them (releasing another VIP first, a stall).
+        var lookedAt = GuardInstant.Now();
         var rightRemaining = _membership.RightRemaining();
         var mayHold = rightRemaining != TimeSpan.Zero;
         WatchRight(mayHold && configured.Count > 0);
@@ -171,7 +176,7 @@ public sealed class VipKeeper : IHostedService, IAsyncDisposable
             }
             else
             {
-                _held[name].Guard.Renew(rightRemaining);
+                _held[name].Guard.Renew(rightRemaining, lookedAt);
             }
         }
         foreach (var name in _failures.Keys.Where(n => !configured.ContainsKey(n)).ToList())
@@ -239,8 +244,14 @@ public sealed class VipKeeper : IHostedService, IAsyncDisposable
             VipLog.Failed(_logger, vip.Name, e.Message);
             return;
         }
+        if (guard.RealTimeRefused is { } why && !_realTimeWarned)
+        {
+            _realTimeWarned = true;
+            VipLog.GuardNotRealTime(_logger, why);
+        }
         // Read again: adding, announcing and starting the guard took time off the right this look saw.
-        guard.Renew(_membership.RightRemaining());
+        var readAt = GuardInstant.Now();
+        guard.Renew(_membership.RightRemaining(), readAt);
         _failures.TryRemove(vip.Name, out _);
         var now = _time.GetUtcNow();
         _held[vip.Name] = new HeldVip(address, vip.Interface, now, guard);
@@ -390,4 +401,8 @@ internal static partial class VipLog
 
     [LoggerMessage(EventId = 6003, Level = LogLevel.Error, Message = "VIP {Vip}: {Error}")]
     public static partial void Failed(ILogger logger, string vip, string error);
+
+    [LoggerMessage(EventId = 6010, Level = LogLevel.Warning,
+        Message = "VIP guards run without real-time priority ({Why}): on a busy machine a frozen or starved node's guard may remove its address late, after another node took the VIP")]
+    public static partial void GuardNotRealTime(ILogger logger, string why);
 }
