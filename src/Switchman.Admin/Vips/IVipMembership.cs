@@ -23,6 +23,14 @@ public interface IVipMembership
     /// <summary>Cancelled the moment the right to hold may have ended sooner than the keeper's next look (none: never).</summary>
     CancellationToken RightEnds { get; }
 
+    /// <summary>
+    /// Whether <see cref="RightRemaining"/> can look live just after this process stalled when it is not: a leader's
+    /// right counts its peers' bytes as contact when it reads them, and bytes that waited in the kernel during the stall
+    /// read as fresh until the cluster's news (a new term, DotNext's lease timer) is processed. A follower's grant is
+    /// counted from when it sent its ping, which a stall does not refresh.
+    /// </summary>
+    bool RightStaleAfterStall => false;
+
     /// <summary>The keeper caught up with the state at <paramref name="index"/>: it holds no VIP that state does not give it.</summary>
     void Report(long index);
 
@@ -107,6 +115,8 @@ public sealed class ClusterVipMembership(ClusterNode cluster) : IVipMembership
     public TimeSpan RightRemaining() => cluster.VipRightRemaining();
 
     public CancellationToken RightEnds => cluster.Role == ClusterRole.Witness ? CancellationToken.None : cluster.LeaderLeaseToken;
+
+    public bool RightStaleAfterStall => cluster.IsLeader;
 
     public void Report(long index) => cluster.Leases.Report = index;
 

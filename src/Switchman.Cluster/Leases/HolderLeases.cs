@@ -191,12 +191,15 @@ public sealed class HolderLeases
             predecessor = _predecessor;
         }
         var wasPredecessor = predecessor is { } p && p.NodeId == holder && p.Term == currentTerm - 1;
-        if (extra > TimeSpan.Zero)
+        if (wasPredecessor && lastGrant < since)
         {
-            return _time.GetElapsedTime(Math.Max(lastGrant, since)) >= (wasPredecessor ? extra : WaitAfterLastGrant + extra);
+            // No grant since its own leadership (this node's grants before it are void: it led after them), whose lease
+            // ended before this leader began.
+            return extra <= TimeSpan.Zero || _time.GetElapsedTime(since) >= extra;
         }
-        var from = wasPredecessor ? lastGrant : Math.Max(lastGrant, since);
-        return from == 0 || _time.GetElapsedTime(from) >= WaitAfterLastGrant;
+        // A grant this leader gave lasts a whole lease, to a predecessor too (once deposed, it is a follower like any
+        // other); so may one an earlier leader gave, up to when this leader began.
+        return _time.GetElapsedTime(Math.Max(lastGrant, since)) >= WaitAfterLastGrant + extra;
     }
 
     /// <summary>Records who leads in which term, as this node learns it; <paramref name="localNodeId"/> tells when that is this node.</summary>

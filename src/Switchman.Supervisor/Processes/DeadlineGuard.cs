@@ -138,14 +138,21 @@ public sealed class DeadlineGuard : IAsyncDisposable
     /// measured at (read <see cref="GuardInstant.Now"/> just before measuring it), so that the time this process takes
     /// between measuring and renewing does not stretch the deadline.
     /// </summary>
-    public void Renew(TimeSpan remaining, GuardInstant asOf)
+    public void Renew(TimeSpan remaining, GuardInstant asOf) => RenewAsync(remaining, asOf);
+
+    /// <summary>
+    /// <see cref="Renew(TimeSpan, GuardInstant)"/>, completed once the renewal is in the guard's pipe: arm a guard with
+    /// it before taking what it guards, so that no freeze of this process in between leaves that thing unguarded.
+    /// </summary>
+    public Task RenewAsync(TimeSpan remaining, GuardInstant asOf)
     {
         if (remaining == Timeout.InfiniteTimeSpan || !_renewing.IsCompleted || Volatile.Read(ref _disarmed) != 0)
         {
-            return;
+            return _renewing;
         }
         var deadline = asOf.Add(remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero);
         _renewing = WriteAsync(deadline.Microseconds.ToString(CultureInfo.InvariantCulture));
+        return _renewing;
     }
 
     /// <summary>This process let go of what is guarded itself: the guard exits without running its action. Safe to call twice.</summary>

@@ -158,6 +158,38 @@ public sealed class HolderLeasesTests
     }
 
     [Fact]
+    public void A_predecessor_this_leader_granted_since_keeps_a_singleton_a_whole_lease_and_the_grace_after_the_last_grant()
+    {
+        // Found by the fault campaign (seed 22): n2 led term 7, n1 leads term 8 and granted n2, a follower now, which held
+        // the VIP and ran its singleton. n2 froze; n1 gave the VIP (and the singleton) away 1 s after its last grant,
+        // while n2's guard kills the singleton 1 s after n2's lease (200 ms from its last ping) ended: both ran for ~0.2 s.
+        var extra = TimeSpan.FromSeconds(1);
+        var term = 6L;
+        var node = new HolderLeases(_time, Lease, () => term);
+        // n1 led term 6 and granted n2 then: a grant n2 voided when it led term 7, which must not count now.
+        node.LeaderObserved("n1", 6, localNodeId: "n1");
+        Assert.Equal(6, node.Answer("n2", report: 5));
+        _time.Advance(TimeSpan.FromSeconds(5));
+        node.LeaderObserved("n2", 7, localNodeId: "n1");
+        _time.Advance(TimeSpan.FromSeconds(5));
+        term = 8;
+        node.LeaderObserved("n1", 8, localNodeId: "n1");
+
+        // Not granted in this term yet: the grace after this leader began (n2's leader lease had ended by then).
+        Assert.True(node.SurelyReleased("n2", 20, currentTerm: 8, localNodeId: "n1"));
+        Assert.False(node.SurelyReleased("n2", 20, 8, "n1", extra));
+
+        _time.Advance(TimeSpan.FromSeconds(5));
+        Assert.Equal(8, node.Answer("n2", report: 10));
+        // Granted in this term: the grace alone after the last grant is not enough, the lease that grant gave comes first.
+        _time.Advance(extra);
+        Assert.True(node.SurelyReleased("n2", 20, currentTerm: 8, localNodeId: "n1"));
+        Assert.False(node.SurelyReleased("n2", 20, 8, "n1", extra));
+        _time.Advance(node.WaitAfterLastGrant);
+        Assert.True(node.SurelyReleased("n2", 20, 8, "n1", extra));
+    }
+
+    [Fact]
     public void A_leader_elected_after_a_term_without_a_known_leader_waits_for_its_predecessor_too()
     {
         var node = new HolderLeases(_time, Lease, () => 9);
