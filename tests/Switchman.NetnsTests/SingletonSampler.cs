@@ -112,6 +112,18 @@ internal sealed class SingletonSampler : IDisposable
         }
     }
 
+    /// <summary>Scans that saw the service running on two hosts at once, confirmed by a second read (the first 20).</summary>
+    public IReadOnlyList<Sample> Violations
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _violations];
+            }
+        }
+    }
+
     /// <summary>Scans that saw the service on two hosts, one of which had ended by the second read: a move caught mid-scan.</summary>
     public IReadOnlyList<Sample> Handovers
     {

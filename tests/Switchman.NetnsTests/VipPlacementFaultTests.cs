@@ -81,6 +81,7 @@ public sealed class VipPlacementFaultTests(ITestOutputHelper output)
         await Task.Delay(TimeSpan.FromSeconds(1));
         Assert.Single(await VipHolders.OfAsync(cluster));
         Assert.DoesNotContain(holder.Id, await VipHolders.OfAsync(cluster));
+        output.WriteLine(timeline.Describe());
         VipHolders.AssertNeverTwo(timeline);
     }
 

@@ -122,6 +122,9 @@ public sealed partial class AddressTimeline : IDisposable
         return timeline;
     }
 
+    /// <summary>When the timeline's clock started, on the wall clock (to compare with the nodes' logs).</summary>
+    public DateTimeOffset StartedAt { get; } = TimeProvider.System.GetUtcNow();
+
     /// <summary>Time on the timeline's clock (what <see cref="Change.At"/> is measured on).</summary>
     public TimeSpan Now => _clock.Elapsed;
 
@@ -211,7 +214,7 @@ public sealed partial class AddressTimeline : IDisposable
         lock (_gate)
         {
             var watchedChanges = _changes.Where(c => _watched.Contains(c.Address)).ToList();
-            var text = new StringBuilder().Append(CultureInfo.InvariantCulture, $"address timeline (kernel order; {watchedChanges.Count} changes of watched addresses, last {Math.Min(last, watchedChanges.Count)}):\n");
+            var text = new StringBuilder().Append(CultureInfo.InvariantCulture, $"address timeline (kernel order; read times from {StartedAt:O}; {watchedChanges.Count} changes of watched addresses, last {Math.Min(last, watchedChanges.Count)}):\n");
             foreach (var change in watchedChanges.TakeLast(last))
             {
                 text.Append("  ").Append(change).Append('\n');
