@@ -49,6 +49,14 @@ public interface IVipMembership
     /// <summary>Stop renewing <paramref name="node"/>'s lease until it reports having applied <paramref name="releaseIndex"/>.</summary>
     void Revoke(string node, long releaseIndex);
 
+    /// <summary>
+    /// This node leads in <paramref name="term"/> and has committed in it, its state at <paramref name="index"/>: it may
+    /// grant leases now, to each member once that member reports having applied <paramref name="index"/>.
+    /// </summary>
+    void StartGranting(long term, long index)
+    {
+    }
+
     /// <summary>Stop renewing <paramref name="node"/>'s lease until <see cref="Resume"/> (a move from it is being written).</summary>
     void Suspend(string node);
 
@@ -133,6 +141,8 @@ public sealed class ClusterVipMembership(ClusterNode cluster) : IVipMembership
     public bool IsReachable(string node) => cluster.Members.Any(m => m.Id == node && Answers(m));
 
     public void Revoke(string node, long releaseIndex) => cluster.Leases.Revoke(node, releaseIndex);
+
+    public void StartGranting(long term, long index) => cluster.Leases.StartGranting(term, index);
 
     public void Suspend(string node) => cluster.Leases.Suspend(node);
 
