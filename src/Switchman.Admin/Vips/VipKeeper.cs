@@ -36,19 +36,6 @@ public sealed class VipKeeper : IHostedService, IAsyncDisposable
     /// <summary>Without a VIP to keep, a look a second is enough to notice that one was configured.</summary>
     private static readonly TimeSpan IdleCheckEvery = TimeSpan.FromSeconds(1);
 
-    /// <summary>
-    /// A look this much later than due, or a look that took this long before it took a VIP, means this process stalled
-    /// (frozen, paused, starved of CPU): longer than the leader's right (75 ms by default), as long as the shortest
-    /// election timeout. The cluster may have moved on meanwhile, and what a leader reads from its peers just after the
-    /// stall (bytes that waited in the kernel) looks fresh (<see cref="IVipMembership.RightStaleAfterStall"/>): for
-    /// <see cref="StallQuarantine"/> it holds no VIP and takes none (found by the fault campaign: a leader frozen 4 s,
-    /// once continued, took a VIP back for 17 ms while another node held it).
-    /// </summary>
-    private static readonly TimeSpan StallLimit = TimeSpan.FromMilliseconds(100);
-
-    /// <summary>How long after a stall this node holds and takes no VIP: time for the cluster's news to be read and acted on.</summary>
-    private static readonly TimeSpan StallQuarantine = TimeSpan.FromMilliseconds(100);
-
     private readonly IChangeLog _log;
     private readonly LinkAddresses _addresses;
     private readonly NodeEvents _events;
@@ -85,14 +72,15 @@ public sealed class VipKeeper : IHostedService, IAsyncDisposable
     /// <summary>When the next look is due (a timestamp of the injected clock); 0 before the first.</summary>
     private long _nextLookDue;
 
-    /// <summary>Until when this node holds and takes no VIP, after a stall (a timestamp); 0: no quarantine.</summary>
-    private long _quarantineUntil;
+    /// <summary>The right this node holds VIPs under, withheld for a moment after a stall; this keeper beats it.</summary>
+    private readonly StallFence _stallFence;
     private Task? _loop;
 
     public VipKeeper(
         IChangeLog log, LinkAddresses addresses, NodeEvents events, TimeProvider time, ILogger<VipKeeper> logger, IMeterFactory meterFactory,
-        IVipMembership membership, Func<VipConfig, string>? interfaceFor = null, HolderReport? report = null)
+        IVipMembership membership, Func<VipConfig, string>? interfaceFor = null, HolderReport? report = null, StallFence? stallFence = null)
     {
+        _stallFence = stallFence ?? new StallFence(membership, time);
         ArgumentNullException.ThrowIfNull(meterFactory);
         _log = log;
         _addresses = addresses;
@@ -184,15 +172,15 @@ public sealed class VipKeeper : IHostedService, IAsyncDisposable
         var configured = Configured(state).ToDictionary(v => v.Vip.Name, StringComparer.Ordinal);
         _anyConfigured = configured.Count > 0 || _held.Count > 0;
         var lookStarted = _time.GetTimestamp();
-        if (_nextLookDue != 0 && _time.GetElapsedTime(_nextLookDue, lookStarted) > StallLimit)
+        if (_stallFence.Beat(_nextLookDue) is { } stalled)
         {
-            Quarantine(lookStarted, _time.GetElapsedTime(_nextLookDue, lookStarted));
+            Stalled(stalled);
         }
-        var quarantined = lookStarted < _quarantineUntil;
+        var quarantined = _stallFence.Withheld;
         // Read before the right, which is measured from this instant on: the guards' deadlines are the lease's end, not
         // later by however long this look takes to reach them (releasing another VIP first, a stall).
         var lookedAt = GuardInstant.Now();
-        var rightRemaining = quarantined ? TimeSpan.Zero : _membership.RightRemaining();
+        var rightRemaining = quarantined ? TimeSpan.Zero : _stallFence.RightRemaining();
         var mayHold = rightRemaining != TimeSpan.Zero;
         _everMayHold |= mayHold;
         WatchRight(mayHold && configured.Count > 0);
@@ -241,17 +229,11 @@ public sealed class VipKeeper : IHostedService, IAsyncDisposable
         }
     }
 
-    /// <summary>This process stalled for <paramref name="stalled"/>: if its right may look live when it is not, no VIP held or taken until the quarantine ends.</summary>
-    private void Quarantine(long now, TimeSpan stalled)
+    private void Stalled(TimeSpan stalled)
     {
-        if (!_membership.RightStaleAfterStall)
-        {
-            return;
-        }
-        _quarantineUntil = now + (long)(StallQuarantine.TotalSeconds * _time.TimestampFrequency);
         if (_held.Count > 0 || _anyConfigured)
         {
-            VipLog.Stalled(_logger, (long)stalled.TotalMilliseconds, (long)StallQuarantine.TotalMilliseconds);
+            VipLog.Stalled(_logger, (long)stalled.TotalMilliseconds, (long)StallFence.Quarantine.TotalMilliseconds);
         }
     }
 
@@ -310,11 +292,10 @@ public sealed class VipKeeper : IHostedService, IAsyncDisposable
             // It failed before with this very address and interface: the leader places it elsewhere; do not retry every tick.
             return;
         }
-        var now = _time.GetTimestamp();
-        if (_time.GetElapsedTime(lookStarted, now) > StallLimit && _membership.RightStaleAfterStall)
+        if (_stallFence.StalledSince(lookStarted))
         {
             // This look stalled on its way here (a freeze while it released or took another VIP): the right it read is stale.
-            Quarantine(now, _time.GetElapsedTime(lookStarted, now));
+            Stalled(_time.GetElapsedTime(lookStarted));
             return;
         }
         // The guard first, armed with the lease's end, then the address: a freeze or a crash of this process at any point
@@ -343,7 +324,7 @@ public sealed class VipKeeper : IHostedService, IAsyncDisposable
             VipLog.GuardNotRealTime(_logger, why);
         }
         var armedAt = GuardInstant.Now();
-        var right = _membership.RightRemaining();
+        var right = _stallFence.RightRemaining();
         if (right == TimeSpan.Zero)
         {
             await guard.DisposeAsync().ConfigureAwait(false);
@@ -363,7 +344,7 @@ public sealed class VipKeeper : IHostedService, IAsyncDisposable
         await AnnounceOnceAsync(vip, address).ConfigureAwait(false);
         // Read again: adding, announcing and starting the guard took time off the right this look saw.
         var readAt = GuardInstant.Now();
-        guard.Renew(_membership.RightRemaining(), readAt);
+        guard.Renew(_stallFence.RightRemaining(), readAt);
         _failures.TryRemove(vip.Name, out _);
         var since = _time.GetUtcNow();
         _held[vip.Name] = new HeldVip(address, vip.Interface, since, guard);
