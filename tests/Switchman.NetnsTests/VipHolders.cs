@@ -24,27 +24,18 @@ internal static class VipHolders
     }
 
     /// <summary>
-    /// Samples every node's eth0 every few milliseconds until cancelled; returns the most nodes seen holding any one of
-    /// <paramref name="vips"/> at once (1 is right; 2 is split brain).
+    /// Starts watching who holds <paramref name="vips"/> (the cluster's one VIP by default) in the kernel's own order of
+    /// address changes (<see cref="AddressTimeline"/>): not a poll of the nodes one after the other, which would see a
+    /// VIP that moved between two reads on both nodes, and miss an overlap shorter than a round.
     /// </summary>
-    public static async Task<int> SampleMostAtOnceAsync(NetnsCluster cluster, IReadOnlyList<VipAddress> vips, CancellationToken cancellationToken)
+    public static Task<AddressTimeline> WatchAsync(NetnsCluster cluster, IReadOnlyList<VipAddress>? vips = null) =>
+        AddressTimeline.StartAsync(cluster.Lab, (vips ?? [NetnsCluster.Vip]).Select(v => v.Address));
+
+    /// <summary>Asserts that the VIPs were held, never by two nodes at once, and that the timeline missed nothing.</summary>
+    public static void AssertNeverTwo(AddressTimeline timeline)
     {
-        var max = 0;
-        while (!cancellationToken.IsCancellationRequested)
-        {
-            foreach (var vip in vips)
-            {
-                max = Math.Max(max, (await OfAsync(cluster, vip)).Count);
-            }
-            try
-            {
-                await Task.Delay(TimeSpan.FromMilliseconds(5), cancellationToken);
-            }
-            catch (OperationCanceledException)
-            {
-                break;
-            }
-        }
-        return max;
+        ArgumentNullException.ThrowIfNull(timeline);
+        Assert.True(timeline.LostNotifications == 0 && timeline.ReaderError is null, $"the address timeline is incomplete\n{timeline.Describe()}");
+        Assert.True(timeline.MostAtOnce() == 1, $"most nodes holding one VIP at once: {timeline.MostAtOnce()} (1 expected)\n{timeline.Describe()}");
     }
 }

@@ -37,6 +37,9 @@ public sealed class ServiceSupervisor : IHostedService, IAsyncDisposable
     private long _holdsApplied;
     private readonly Lock _holdsSync = new();
     private readonly Vips.IVipMembership _membership;
+
+    /// <summary>The right singletons run under, withheld for a moment after this process stalled (shared with the VIP keeper).</summary>
+    private readonly Vips.StallFence _stallFence;
     private readonly Vips.HolderReport _holderReport;
     private readonly ServiceMetrics _metrics;
     private readonly TimeProvider _time;
@@ -63,9 +66,11 @@ public sealed class ServiceSupervisor : IHostedService, IAsyncDisposable
     /// is not running) and to look at once at the server of an instance that starts running (its monitor passed).</param>
     public ServiceSupervisor(
         IChangeLog log, string node, bool runsServices, string directory, bool removeDirectoryAtStop, Proxy.DataPlane servers,
-        Vips.IVipMembership membership, Vips.HolderReport holderReport, TimeProvider time, ILoggerFactory loggers, IMeterFactory meters)
+        Vips.IVipMembership membership, Vips.HolderReport holderReport, TimeProvider time, ILoggerFactory loggers, IMeterFactory meters,
+        Vips.StallFence? stallFence = null)
     {
         _membership = membership;
+        _stallFence = stallFence ?? new Vips.StallFence(membership, time);
         _holderReport = holderReport;
         _servers = servers;
         _directory = directory;
@@ -361,9 +366,13 @@ public sealed class ServiceSupervisor : IHostedService, IAsyncDisposable
         }
     }
 
-    /// <summary>A singleton runs under this node's lease (the one its VIPs are held under); a clone needs none.</summary>
+    /// <summary>
+    /// A singleton runs under this node's lease (the one its VIPs are held under), as the VIP keeper holds them: not
+    /// just after a stall, when a leader's right can look live when it is not (a node frozen 1.6 s started its singleton
+    /// again for ~40 ms while the new leader's ran, found by the fault campaign); a clone needs none.
+    /// </summary>
     private Func<TimeSpan>? RightOf(ServiceConfig service) =>
-        service.Placement == ServicePlacement.Singleton ? _membership.RightRemaining : null;
+        service.Placement == ServicePlacement.Singleton ? _stallFence.RightRemaining : null;
 
     private ServiceInstanceState? StateOf(string service) => _instances.GetValueOrDefault(service)?.Report.State;
 

@@ -23,6 +23,14 @@ public interface IVipMembership
     /// <summary>Cancelled the moment the right to hold may have ended sooner than the keeper's next look (none: never).</summary>
     CancellationToken RightEnds { get; }
 
+    /// <summary>
+    /// Whether <see cref="RightRemaining"/> can look live just after this process stalled when it is not: a leader's
+    /// right counts its peers' bytes as contact when it reads them, and bytes that waited in the kernel during the stall
+    /// read as fresh until the cluster's news (a new term, DotNext's lease timer) is processed. A follower's grant is
+    /// counted from when it sent its ping, which a stall does not refresh.
+    /// </summary>
+    bool RightStaleAfterStall => false;
+
     /// <summary>The keeper caught up with the state at <paramref name="index"/>: it holds no VIP that state does not give it.</summary>
     void Report(long index);
 
@@ -40,6 +48,14 @@ public interface IVipMembership
 
     /// <summary>Stop renewing <paramref name="node"/>'s lease until it reports having applied <paramref name="releaseIndex"/>.</summary>
     void Revoke(string node, long releaseIndex);
+
+    /// <summary>
+    /// This node leads in <paramref name="term"/> and has committed in it, its state at <paramref name="index"/>: it may
+    /// grant leases now, to each member once that member reports having applied <paramref name="index"/>.
+    /// </summary>
+    void StartGranting(long term, long index)
+    {
+    }
 
     /// <summary>Stop renewing <paramref name="node"/>'s lease until <see cref="Resume"/> (a move from it is being written).</summary>
     void Suspend(string node);
@@ -108,6 +124,8 @@ public sealed class ClusterVipMembership(ClusterNode cluster) : IVipMembership
 
     public CancellationToken RightEnds => cluster.Role == ClusterRole.Witness ? CancellationToken.None : cluster.LeaderLeaseToken;
 
+    public bool RightStaleAfterStall => cluster.IsLeader;
+
     public void Report(long index) => cluster.Leases.Report = index;
 
     public Task<CancellationToken> WaitForLeadershipAsync(CancellationToken cancellationToken) => cluster.WaitForLeadershipAsync(cancellationToken);
@@ -123,6 +141,8 @@ public sealed class ClusterVipMembership(ClusterNode cluster) : IVipMembership
     public bool IsReachable(string node) => cluster.Members.Any(m => m.Id == node && Answers(m));
 
     public void Revoke(string node, long releaseIndex) => cluster.Leases.Revoke(node, releaseIndex);
+
+    public void StartGranting(long term, long index) => cluster.Leases.StartGranting(term, index);
 
     public void Suspend(string node) => cluster.Leases.Suspend(node);
 

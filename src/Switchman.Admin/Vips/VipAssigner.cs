@@ -46,6 +46,10 @@ public sealed class VipAssigner(IChangeLog log, IVipMembership membership, TimeP
                 using var leading = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, leadership);
                 try
                 {
+                    // Committed in its term and applied here, this leader's state has every assignment earlier leaders made:
+                    // a member is granted once it has applied as much (what an earlier leader revoked is known nowhere else).
+                    await log.CatchUpAsync(leading.Token).ConfigureAwait(false);
+                    membership.StartGranting(membership.Term, log.State.AppliedIndex);
                     while (!leading.IsCancellationRequested)
                     {
                         await StepAsync(leading.Token).ConfigureAwait(false);
@@ -55,6 +59,10 @@ public sealed class VipAssigner(IChangeLog log, IVipMembership membership, TimeP
                 catch (OperationCanceledException) when (leading.IsCancellationRequested && !stoppingToken.IsCancellationRequested)
                 {
                     // Leadership ended in the middle of a look: wait to lead again.
+                }
+                catch (Cluster.ClusterNotLeaderException) when (!stoppingToken.IsCancellationRequested)
+                {
+                    // It stopped leading before it had caught up: nothing granted; wait to lead again.
                 }
             }
         }

@@ -101,6 +101,27 @@ internal static unsafe partial class NativeMethods
     /// <summary>X_OK for <see cref="Access"/>.</summary>
     public const int ExecuteOk = 1;
 
+    /// <summary>CLOCK_BOOTTIME: monotonic, and it also runs while the machine is suspended; /proc/uptime shows it.</summary>
+    public const int ClockBootTime = 7;
+
+    /// <summary>struct timespec (64-bit).</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct TimeSpec
+    {
+        public long Seconds;
+        public long Nanoseconds;
+    }
+
+    [LibraryImport("libc", EntryPoint = "clock_gettime", SetLastError = true)]
+    public static partial int ClockGetTime(int clock, out TimeSpec time);
+
+    /// <summary>SCHED_FIFO: a real-time policy; a runnable thread of it runs before every ordinary (SCHED_OTHER) one.</summary>
+    public const int SchedulerFifo = 1;
+
+    /// <summary>sched_setscheduler(2) of another process (CAP_SYS_NICE, or an RLIMIT_RTPRIO that allows it); the priority is a struct of one int.</summary>
+    [LibraryImport("libc", EntryPoint = "sched_setscheduler", SetLastError = true)]
+    public static partial int SchedSetScheduler(int pid, int policy, in int priority);
+
     [LibraryImport("libc", EntryPoint = "access", StringMarshalling = StringMarshalling.Utf8)]
     public static partial int Access(string path, int mode);
 

@@ -84,6 +84,7 @@ public sealed class HolderLeasesTests
         Assert.Equal(0, leader.Answer("n2", report: 10));
 
         term = 7;
+        leader.StartGranting(7, index: 0);
         Assert.Equal(7, leader.Answer("n2", report: 10));
         leader.Revoke("n2", releaseIndex: 12);
         Assert.Equal(0, leader.Answer("n2", report: 11));
@@ -91,10 +92,30 @@ public sealed class HolderLeasesTests
     }
 
     [Fact]
+    public void A_new_leader_grants_nothing_before_it_caught_up_and_then_only_to_peers_that_applied_as_much()
+    {
+        // Found by the fault campaign (seed 14): n3's VIP had been moved away by the leader of term 12, which revoked n3;
+        // n2, leading term 13, knew nothing of that revocation and granted n3, whose state (its link was losing packets)
+        // still gave it the VIP: it added it while n1 held it.
+        var leader = new HolderLeases(_time, Lease, () => 13);
+        Assert.Equal(0, leader.Answer("n3", report: 40));
+
+        leader.StartGranting(13, index: 50);
+        Assert.Equal(0, leader.Answer("n3", report: 40));
+        Assert.Equal(13, leader.Answer("n1", report: 50));
+        Assert.Equal(13, leader.Answer("n3", report: 51));
+
+        // Another term's start is not this one's.
+        leader.StartGranting(12, index: 0);
+        Assert.Equal(0, leader.Answer("n2", report: 49));
+    }
+
+    [Fact]
     public void A_released_vip_may_go_elsewhere_once_its_old_holder_reports_the_release_or_its_last_grant_surely_ended()
     {
         var leader = new HolderLeases(_time, Lease, () => 7);
         leader.LeaderObserved("n1", 7, localNodeId: "n1");
+        leader.StartGranting(7, index: 0);
         _time.Advance(TimeSpan.FromSeconds(1));
         leader.Answer("n2", report: 10);
         leader.Revoke("n2", releaseIndex: 12);
@@ -138,6 +159,7 @@ public sealed class HolderLeasesTests
         node.LeaderObserved("n2", 7, localNodeId: "n1");
         _time.Advance(TimeSpan.FromSeconds(5));
         node.LeaderObserved("n1", 8, localNodeId: "n1");
+        node.StartGranting(8, index: 0);
 
         // The predecessor's lease ended before this leader began; its singleton may run for the grace after that.
         Assert.False(node.SurelyReleased("n2", 20, currentTerm: 8, localNodeId: "n1", extra));
@@ -155,6 +177,40 @@ public sealed class HolderLeasesTests
         node.Answer("n4", report: 10);
         node.Answer("n4", report: 22);
         Assert.True(node.SurelyReleased("n4", 22, 8, "n1", extra));
+    }
+
+    [Fact]
+    public void A_predecessor_this_leader_granted_since_keeps_a_singleton_a_whole_lease_and_the_grace_after_the_last_grant()
+    {
+        // Found by the fault campaign (seed 22): n2 led term 7, n1 leads term 8 and granted n2, a follower now, which held
+        // the VIP and ran its singleton. n2 froze; n1 gave the VIP (and the singleton) away 1 s after its last grant,
+        // while n2's guard kills the singleton 1 s after n2's lease (200 ms from its last ping) ended: both ran for ~0.2 s.
+        var extra = TimeSpan.FromSeconds(1);
+        var term = 6L;
+        var node = new HolderLeases(_time, Lease, () => term);
+        // n1 led term 6 and granted n2 then: a grant n2 voided when it led term 7, which must not count now.
+        node.LeaderObserved("n1", 6, localNodeId: "n1");
+        node.StartGranting(6, index: 0);
+        Assert.Equal(6, node.Answer("n2", report: 5));
+        _time.Advance(TimeSpan.FromSeconds(5));
+        node.LeaderObserved("n2", 7, localNodeId: "n1");
+        _time.Advance(TimeSpan.FromSeconds(5));
+        term = 8;
+        node.LeaderObserved("n1", 8, localNodeId: "n1");
+
+        // Not granted in this term yet: the grace after this leader began (n2's leader lease had ended by then).
+        Assert.True(node.SurelyReleased("n2", 20, currentTerm: 8, localNodeId: "n1"));
+        Assert.False(node.SurelyReleased("n2", 20, 8, "n1", extra));
+
+        _time.Advance(TimeSpan.FromSeconds(5));
+        node.StartGranting(8, index: 0);
+        Assert.Equal(8, node.Answer("n2", report: 10));
+        // Granted in this term: the grace alone after the last grant is not enough, the lease that grant gave comes first.
+        _time.Advance(extra);
+        Assert.True(node.SurelyReleased("n2", 20, currentTerm: 8, localNodeId: "n1"));
+        Assert.False(node.SurelyReleased("n2", 20, 8, "n1", extra));
+        _time.Advance(node.WaitAfterLastGrant);
+        Assert.True(node.SurelyReleased("n2", 20, 8, "n1", extra));
     }
 
     [Fact]

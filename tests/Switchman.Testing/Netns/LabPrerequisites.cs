@@ -8,6 +8,8 @@ public static class LabPrerequisites
 
     private static readonly Lazy<string?> LocatedIp = new(() => Locate("ip"));
 
+    private static readonly Lazy<string?> LocatedTc = new(() => Locate("tc"));
+
     /// <summary>The full path of <c>ip</c>, or null when it is not installed.</summary>
     public static string? IpPath => LocatedIp.Value;
 
@@ -15,6 +17,12 @@ public static class LabPrerequisites
     /// <exception cref="NetworkLabUnavailableException">It is not installed.</exception>
     public static string RequireIp() =>
         IpPath ?? throw new NetworkLabUnavailableException(Describe(Missing(isRoot: true, ipPath: null)));
+
+    /// <summary>The full path of iproute2's <c>tc</c> (traffic control: delay and loss with netem).</summary>
+    /// <exception cref="NetworkLabUnavailableException">It is not installed.</exception>
+    public static string RequireTc() =>
+        LocatedTc.Value ?? throw new NetworkLabUnavailableException(
+            $"Network impairments need iproute2's 'tc': not found in PATH nor in {string.Join(", ", SbinDirectories)} (apt-get install iproute2).");
 
     /// <summary>Fails, naming everything missing, unless this process runs as root and <c>ip</c> is installed.</summary>
     /// <exception cref="NetworkLabUnavailableException">Something is missing.</exception>

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.RegularExpressions;
 
 namespace Switchman.Testing.Netns;
@@ -32,6 +33,7 @@ public sealed partial class NetworkLab : IAsyncDisposable
 
     private readonly Lock _gate = new();
     private readonly List<ChildProcess> _processes = [];
+    private readonly Lazy<Task<bool>> _hasNetem;
     private int _disposed;
 
     private NetworkLab(string id, NetworkNamespace switchNamespace, IReadOnlyList<LabHost> hosts, LabHost operatorHost)
@@ -40,6 +42,7 @@ public sealed partial class NetworkLab : IAsyncDisposable
         Switch = switchNamespace;
         Hosts = hosts;
         Operator = operatorHost;
+        _hasNetem = new Lazy<Task<bool>>(ProbeNetemAsync);
     }
 
     /// <summary>The lab's unique prefix, e.g. swl-4242-1; all its namespaces are named <c>Id-role</c>.</summary>
@@ -140,6 +143,106 @@ public sealed partial class NetworkLab : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(to);
         await IpCommand.RunAsync("-n", from.Namespace.Name, "route", "del", "blackhole", $"{to.Address}/32").ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// Drops a share <paramref name="lossPercent"/> of everything <paramref name="host"/> sends, at random (on its eth0),
+    /// replacing any impairment it had. Its cable stays up: a flaky link, not a cut one. Done without <c>sch_netem</c>,
+    /// which some kernels lack (the Firecracker kernel these tests run on has no netem): a classic BPF classifier draws a
+    /// random number per packet (<c>ld rand</c>) and sends the unlucky ones to a class whose queue is a blackhole.
+    /// </summary>
+    public async Task DropAsync(LabHost host, double lossPercent)
+    {
+        ArgumentNullException.ThrowIfNull(host);
+        ArgumentOutOfRangeException.ThrowIfNegative(lossPercent);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(lossPercent, 100);
+        await ShapeAsync(host, 0, []).ConfigureAwait(false);
+        await TcAsync(host, "class", "add", "dev", "eth0", "parent", "1:", "classid", "1:20", "htb", "rate", "10gbit", "quantum", "60000").ConfigureAwait(false);
+        await TcAsync(host, "qdisc", "add", "dev", "eth0", "parent", "1:20", "handle", "20:", "blackhole").ConfigureAwait(false);
+        // A = random u32 (SKF_AD_OFF + SKF_AD_RANDOM); A >= threshold: no match (0), else the filter's class (-1).
+        var threshold = (ulong)Math.Round(lossPercent / 100 * 4294967296.0);
+        var program = $"4,32 0 0 4294963256,53 0 1 {Math.Min(threshold, uint.MaxValue).ToString(CultureInfo.InvariantCulture)},6 0 0 0,6 0 0 4294967295";
+        await TcAsync(host, "filter", "add", "dev", "eth0", "parent", "1:", "protocol", "all", "prio", "1", "bpf", "bytecode", program, "classid", "1:20").ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Limits what <paramref name="host"/> sends to <paramref name="towards"/> to <paramref name="kilobitsPerSecond"/>
+    /// (HTB, a queue of 200 packets): a slow or congested link, where a burst waits behind the one before it and
+    /// packets are lost when the queue is full. Replaces any impairment the host had.
+    /// </summary>
+    public Task ThrottleAsync(LabHost host, int kilobitsPerSecond, IEnumerable<LabHost> towards)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(kilobitsPerSecond, 1);
+        ArgumentNullException.ThrowIfNull(towards);
+        return ShapeAsync(host, kilobitsPerSecond, [.. towards]);
+    }
+
+    /// <summary>
+    /// Delays everything <paramref name="host"/> sends by <paramref name="delay"/> ± <paramref name="jitter"/>
+    /// (<c>tc netem</c>), replacing any impairment it had.
+    /// </summary>
+    /// <exception cref="NetworkLabUnavailableException">This kernel has no netem (<see cref="HasNetemAsync"/>).</exception>
+    public async Task DelayAsync(LabHost host, TimeSpan delay, TimeSpan jitter)
+    {
+        ArgumentNullException.ThrowIfNull(host);
+        if (!await HasNetemAsync().ConfigureAwait(false))
+        {
+            throw new NetworkLabUnavailableException("This kernel has no sch_netem: packets cannot be delayed (tc netem).");
+        }
+        await RepairAsync(host).ConfigureAwait(false);
+        await TcAsync(host, "qdisc", "add", "dev", "eth0", "root", "netem", "delay", Milliseconds(delay), Milliseconds(jitter)).ConfigureAwait(false);
+    }
+
+    /// <summary>Whether this kernel can delay packets with <c>tc netem</c> (tried once, on the switch's loopback).</summary>
+    public Task<bool> HasNetemAsync() => _hasNetem.Value;
+
+    /// <summary>Undoes <see cref="DropAsync"/>, <see cref="ThrottleAsync"/> and <see cref="DelayAsync"/> (nothing happens when the host has none).</summary>
+    public async Task RepairAsync(LabHost host)
+    {
+        ArgumentNullException.ThrowIfNull(host);
+        var result = await IpCommand.TryRunAsync("netns", "exec", host.Namespace.Name, LabPrerequisites.RequireTc(), "qdisc", "del", "dev", "eth0", "root").ConfigureAwait(false);
+        // "Cannot delete qdisc with handle of zero" (or ENOENT on older kernels): there was none.
+        if (result.ExitCode != 0 && !result.Error.Any(e => e.Contains("handle of zero", StringComparison.Ordinal) || e.Contains("No such file", StringComparison.Ordinal)))
+        {
+            throw new InvalidOperationException($"removing the impairment of {host}: {string.Join(" ", result.Error)}");
+        }
+    }
+
+    /// <summary>An HTB root on the host's eth0 (class 1:10, the default, lets everything through); with a rate, class 1:30 and a filter per destination.</summary>
+    private async Task ShapeAsync(LabHost host, int kilobitsPerSecond, IReadOnlyList<LabHost> towards)
+    {
+        ArgumentNullException.ThrowIfNull(host);
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) == 1, this);
+        await RepairAsync(host).ConfigureAwait(false);
+        await TcAsync(host, "qdisc", "add", "dev", "eth0", "root", "handle", "1:", "htb", "default", "10").ConfigureAwait(false);
+        await TcAsync(host, "class", "add", "dev", "eth0", "parent", "1:", "classid", "1:10", "htb", "rate", "10gbit", "quantum", "60000").ConfigureAwait(false);
+        if (kilobitsPerSecond == 0)
+        {
+            return;
+        }
+        var rate = kilobitsPerSecond.ToString(CultureInfo.InvariantCulture) + "kbit";
+        await TcAsync(host, "class", "add", "dev", "eth0", "parent", "1:", "classid", "1:30", "htb", "rate", rate, "ceil", rate).ConfigureAwait(false);
+        await TcAsync(host, "qdisc", "add", "dev", "eth0", "parent", "1:30", "handle", "30:", "pfifo", "limit", "200").ConfigureAwait(false);
+        foreach (var other in towards)
+        {
+            await TcAsync(host, "filter", "add", "dev", "eth0", "parent", "1:", "protocol", "ip", "prio", "2", "u32", "match", "ip", "dst", $"{other.Address}/32", "classid", "1:30").ConfigureAwait(false);
+        }
+    }
+
+    private static Task<IReadOnlyList<string>> TcAsync(LabHost host, params string[] arguments) =>
+        IpCommand.RunAsync(["netns", "exec", host.Namespace.Name, LabPrerequisites.RequireTc(), .. arguments]);
+
+    private async Task<bool> ProbeNetemAsync()
+    {
+        var added = await IpCommand.TryRunAsync("netns", "exec", Switch.Name, LabPrerequisites.RequireTc(), "qdisc", "add", "dev", "lo", "root", "netem", "delay", "1ms").ConfigureAwait(false);
+        if (added.ExitCode != 0)
+        {
+            return false;
+        }
+        await IpCommand.TryRunAsync("netns", "exec", Switch.Name, LabPrerequisites.RequireTc(), "qdisc", "del", "dev", "lo", "root").ConfigureAwait(false);
+        return true;
+    }
+
+    private static string Milliseconds(TimeSpan span) => ((long)span.TotalMilliseconds).ToString(CultureInfo.InvariantCulture) + "ms";
 
     /// <summary>Options that start a program inside <paramref name="host"/> (<c>ip netns exec</c>, which execs: the PID is the program's).</summary>
     public ChildProcessOptions ProcessOptions(LabHost host, ChildProcessOptions? options = null)
