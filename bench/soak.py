@@ -47,7 +47,9 @@ counted on their own ("cut by a fault"), outside the criterion. A request fails 
 --timeout: a timeout, a connection error, or any other status.
 
 Resources: every --sample-every s, each node's VmRSS and Threads (/proc/PID/status), open descriptors (/proc/PID/fd)
-and CPU time; each start of a node is a series of its own. After --warmup s of a series (default: 5 min, or the first
+and CPU time; every 30 s its memory map by kind (/proc/PID/smaps: JIT code, anonymous, files) and, from the hook, the
+JIT's compiled methods, the GC heap and committed memory, gen2 collections, thread-pool threads (where RSS grows, these
+say what grows). Each start of a node is a series of its own. After --warmup s of a series (default: 5 min, or the first
 20% of --duration if shorter), a series that has at least 60 s and 6 samples left must keep RSS within ±--rss-band %
 of its first sample after the warm-up, and its descriptors within ±max(--fd-slack, 10%) of theirs. Halfway through
 the warm-up and at the end, every node's hook runs a full GC and reports the managed heap left (what the program
@@ -103,6 +105,7 @@ INVALID_INTERVAL = "2 seconds"  # what reload_invalid writes: refused ("expected
 KINDS = ("reload_api", "reload_sighup", "reload_invalid", "drain", "weight", "leader_kill")
 DEFAULT_MIX = "reload_api=2,reload_sighup=2,reload_invalid=0.5,drain=2,weight=3,leader_kill=1.5"
 CHANGE_RETRY_LIMIT = 30.0
+STATS_EVERY_S = 30  # how often each process's hook writes its JIT/GC figures, and each node's memory map is read
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -119,6 +122,7 @@ class SoakCluster(lab.Cluster):
         os.makedirs(self.hook_dir)
         self.env["DOTNET_STARTUP_HOOKS"] = args.hook
         self.env["SOAK_HOOK_DIR"] = self.hook_dir
+        self.env["SOAK_HOOK_STATS_EVERY"] = str(STATS_EVERY_S)
 
     def config_yaml(self, node):
         # The admin and cluster sections as bench/cluster.py writes them (default timings, the shared secret); then ours.
@@ -294,7 +298,7 @@ class Load:
         self.stop = threading.Event()
         self.sent = 0
         self.count_lock = threading.Lock()
-        self.records = [[] for _ in range(args.clients)]  # (t, latency, client, node, start#, status, error, server)
+        self.records = [[] for _ in range(args.clients)]  # (t, latency, client, node, start#, status, error, server, slow)
         self.failures = []  # details of every request that did not get a 200
         self.threads = [threading.Thread(target=self.client, args=(i,), daemon=True, name=f"client-{i}") for i in range(args.clients)]
 
@@ -360,7 +364,7 @@ class Load:
                 self.rotation.done(node_id)
                 conns[node_id] = (epoch, conn, used + 1)
                 latency = t2 - t1
-                records.append((t1 - self.t0, latency, i, node_id, start_no, status, error.split(":")[0] if error else None, server))
+                records.append((t1 - self.t0, latency, i, node_id, start_no, status, error.split(":")[0] if error else None, server, slow))
                 if status != 200 or latency > a.timeout:
                     self.failures.append({"t_raw": t1 - self.t0, "latency_raw": latency, "t": round(t1 - self.t0, 3), "utc": lab.utc_iso(time.time() - (time.monotonic() - t1)),
                                           "client": i, "node": node_id, "start": start_no, "status": status, "error": error,
@@ -388,8 +392,10 @@ class Sampler(threading.Thread):
 
     def run(self):
         last = (time.monotonic(), lab.busy_ticks())
+        self.count = 0
         while not self.stop.is_set():
             self.sample(last)
+            self.count += 1
             last = (time.monotonic(), lab.busy_ticks())
             self.stop.wait(self.interval)
 
@@ -407,10 +413,32 @@ class Sampler(threading.Thread):
                 continue  # it just ended
             if status is None:
                 continue
-            self.rows.append({"t": round(now - self.t0, 2), "proc": name, "start": start_no, "pid": pid,
-                              "rss_kb": status.get("VmRSS"), "threads": status.get("Threads"), "fds": fds,
-                              "cpu_s": round(lab.proc_ticks(pid) / lab.CLK_TCK, 2), "loadavg1": load1,
-                              "machine_busy_pct": round(busy, 1)})
+            row = {"t": round(now - self.t0, 2), "proc": name, "start": start_no, "pid": pid,
+                   "rss_kb": status.get("VmRSS"), "threads": status.get("Threads"), "fds": fds,
+                   "cpu_s": round(lab.proc_ticks(pid) / lab.CLK_TCK, 2), "loadavg1": load1,
+                   "machine_busy_pct": round(busy, 1), "jit_kb": None, "anon_kb": None, "file_kb": None}
+            if name in self.cluster.by_id and self.count % max(1, round(STATS_EVERY_S / self.interval)) == 0:
+                row.update(memory_map(pid))
+            self.rows.append(row)
+
+
+def memory_map(pid):
+    """A node's resident memory by kind, from /proc/PID/smaps: the JIT's code (W^X double mapping, /memfd:doublemapper),
+    anonymous memory (GC heap, native allocations, stacks) and files (assemblies, libraries), in kB."""
+    out = {"jit_kb": 0, "anon_kb": 0, "file_kb": 0}
+    kind = None
+    try:
+        with open(f"/proc/{pid}/smaps") as f:
+            for line in f:
+                if line[0] in "0123456789abcdef" and "-" in line.split(" ", 1)[0]:
+                    parts = line.split()
+                    name = parts[5] if len(parts) > 5 else ""
+                    kind = "jit_kb" if "doublemapper" in name else "file_kb" if name.startswith("/") else "anon_kb"
+                elif line.startswith("Rss:") and kind:
+                    out[kind] += int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        return {}
+    return out
 
 
 def read_status(pid):
@@ -436,7 +464,7 @@ def series_report(rows, warmup, rss_band, fd_slack):
     for (proc, start_no), rs in sorted(by_series.items()):
         t_first = rs[0]["t"]
         post = [r for r in rs if r["t"] - t_first >= warmup]
-        s = {"proc": proc, "start": start_no, "pid": rs[0]["pid"], "samples": len(rs), "span_s": round(rs[-1]["t"] - t_first, 1),
+        s = {"proc": proc, "start": start_no, "pid": rs[0]["pid"], "t_first": t_first, "samples": len(rs), "span_s": round(rs[-1]["t"] - t_first, 1),
              "post_warmup_samples": len(post), "post_warmup_span_s": round(post[-1]["t"] - post[0]["t"], 1) if post else 0,
              "rss_mib_all": mib_range([r["rss_kb"] for r in rs]), "fds_all": int_range([r["fds"] for r in rs]),
              "threads_all": int_range([r["threads"] for r in rs])}
@@ -455,6 +483,10 @@ def series_report(rows, warmup, rss_band, fd_slack):
             s["threads"] = int_range([r["threads"] for r in post])
             s["rss_flat"] = s["rss_band_pct"] <= rss_band
             s["fds_flat"] = s["fd_band"] <= tolerance
+            mapped = [r for r in post if r.get("jit_kb") is not None]
+            if mapped:
+                s["memory_map_mib"] = {k[:-3]: [round(mapped[0][k] / 1024, 1), round(mapped[-1][k] / 1024, 1)]
+                                       for k in ("jit_kb", "anon_kb", "file_kb")}
             cpu = [r["cpu_s"] for r in post]
             s["cpu_pct"] = round(100 * (cpu[-1] - cpu[0]) / max(1e-6, post[-1]["t"] - post[0]["t"]), 1)
         out.append(s)
@@ -875,6 +907,26 @@ def scan_log(path, proc):
 
 
 CRITERION_KINDS = ("unobserved", "unhandled", "error_with_stack")
+STATS_LINE = re.compile(r"soak-hook\[stats\] jit_methods=(\d+) jit_il_bytes=(\d+) heap_mib=([\d.]+) committed_mib=([\d.]+) "
+                        r"gen2=(\d+) threadpool_threads=(\d+)")
+
+
+def hook_stats(path, t0_wall):
+    """{start#: [(t, figures)]}: the hook's stats lines in a node's standard error, per start of the node (t: seconds
+    since the load began)."""
+    out, start_no = {}, 0
+    try:
+        with open(path, errors="replace") as f:
+            for line in f:
+                if line.startswith(BENCH_LINE + "start #"):
+                    start_no = int(line[len(BENCH_LINE) + len("start #"):].split()[0])
+                elif (m := STATS_LINE.search(line)) and (ts := lab.log_time(line)) is not None:
+                    out.setdefault(start_no, []).append((round(ts - t0_wall, 1), {
+                        "jit_methods": int(m.group(1)), "jit_il_kib": round(int(m.group(2)) / 1024), "heap_mib": float(m.group(3)),
+                        "committed_mib": float(m.group(4)), "gen2": int(m.group(5)), "threadpool_threads": int(m.group(6))}))
+    except OSError:
+        pass
+    return out
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -886,21 +938,23 @@ def analyse_requests(load, faults, timeout):
     cuts = [(f["node"], f["start"], f["t_fault"]) for f in faults if f.get("t_fault") is not None]
     records = sorted(r for rs in load.records for r in rs)
     by_node, by_server, outcomes = {}, {}, {}
-    latencies = []
-    for t, latency, client, node, start_no, status, error, server in records:
+    latencies, plain = [], []
+    for t, latency, client, node, start_no, status, error, server, slow in records:
         key = str(status) if status is not None else error
         outcomes[key] = outcomes.get(key, 0) + 1
         by_node[node] = by_node.get(node, 0) + 1
         if server:
             by_server[server] = by_server.get(server, 0) + 1
         latencies.append(latency * 1000)
+        if not slow:
+            plain.append(latency * 1000)
     for f in load.failures:
         # In flight to a node when it was killed or frozen: sent before the signal, not over before it.
         cut = any(n == f["node"] and s == f["start"] and f["t_raw"] <= t_cut <= f["t_raw"] + f["latency_raw"] for n, s, t_cut in cuts)
         f["class"] = "cut by a fault" if cut else "failed"
     failed = sum(1 for f in load.failures if f["class"] == "failed")
     cut = len(load.failures) - failed
-    lat = lab.stats(latencies)
+    lat, lat_plain = lab.stats(latencies), lab.stats(plain)
     return {
         "total": len(records),
         "ok": len(records) - failed - cut,
@@ -910,6 +964,7 @@ def analyse_requests(load, faults, timeout):
         "by_node": dict(sorted(by_node.items())),
         "by_server": dict(sorted(by_server.items())),
         "latency_ms": {k: round(v, 2) for k, v in lat.items()} if lat else None,
+        "latency_ms_not_slow": {k: round(v, 2) for k, v in lat_plain.items()} if lat_plain else None,
         "over_1s": sum(1 for x in latencies if x > 1000),
         "over_100ms": sum(1 for x in latencies if x > 100),
         "failures": [{k: v for k, v in f.items() if not k.endswith("_raw")} for f in load.failures[:1000]],
@@ -974,8 +1029,10 @@ def summarize(r):
                   f"{req['ok']:,} ok, **{req['failed']} failed**, {req['cut_by_fault']} cut by a fault (in flight to a node when it "
                   f"was killed or frozen: {'--abrupt' if a['abrupt'] else 'none expected, the node was out of rotation and idle'})"]
     lat = req["latency_ms"] or {}
+    plain = req.get("latency_ms_not_slow") or {}
     lines += [f"Latency ms: median {fmt(lat.get('median'), 1)}, p90 {fmt(lat.get('p90'), 1)}, p99 {fmt(lat.get('p99'), 1)}, "
-              f"max {fmt(lat.get('max'), 1)}; {req['over_100ms']} over 100 ms, {req['over_1s']} over 1 s",
+              f"max {fmt(lat.get('max'), 1)}; {req['over_100ms']} over 100 ms, {req['over_1s']} over 1 s; without the slow GETs "
+              f"(?delay_ms={a['slow_ms']}): median {fmt(plain.get('median'), 1)}, p99 {fmt(plain.get('p99'), 1)}, max {fmt(plain.get('max'), 1)}",
               f"Per node: {req['by_node']}; per backend: {req['by_server']}; outcomes: {req['outcomes']}"]
     lines += ["", "| churn | done | ok | not ok | skipped | with an edited file | retried (503 / no answer) |", "|---|---:|---:|---:|---:|---:|---:|"]
     for kind, c in r["churn"]["counts"].items():
@@ -1003,6 +1060,18 @@ def summarize(r):
         lines.append(f"| {s['proc']} | {s['start']} | {s['post_warmup_span_s']:.0f} | {rss['first']}→{rss['last']} ({rss['min']}–{rss['max']}) | "
                      f"{s['rss_band_pct']} | {s['rss_slope_mib_per_h']} | {fds['first']}→{fds['last']} ({fds['min']}–{fds['max']}) | "
                      f"{th['min']}–{th['max']} | {s['cpu_pct']} | {flat} |")
+    for s in r["resources"]["series"]:
+        if s["eligible"] and s["proc"] not in BACKEND_HOSTS and (s.get("runtime") or s.get("memory_map_mib")):
+            rt, mm = s.get("runtime"), s.get("memory_map_mib")
+            text = f"{s['proc']}#{s['start']} after the warm-up:"
+            if rt:
+                a, b = rt["first"], rt["last"]
+                text += (f" JIT-compiled methods {a['jit_methods']:,} → {b['jit_methods']:,} (IL {a['jit_il_kib']:,} → {b['jit_il_kib']:,} KiB), "
+                         f"GC heap {a['heap_mib']} → {b['heap_mib']} MiB (committed {a['committed_mib']} → {b['committed_mib']} MiB), "
+                         f"gen2 GCs {a['gen2']} → {b['gen2']}, thread-pool threads {a['threadpool_threads']} → {b['threadpool_threads']};")
+            if mm:
+                text += f" resident: JIT code {mm['jit'][0]} → {mm['jit'][1]} MiB, anonymous {mm['anon'][0]} → {mm['anon'][1]} MiB, files {mm['file'][0]} → {mm['file'][1]} MiB"
+            lines += ["", text]
     h = r["heap"]
     if h["warmup"]:
         for node, w in sorted(h["warmup"]["nodes"].items()):
@@ -1046,9 +1115,9 @@ def write_results(out, r, cluster, records, churn, sampler):
         f.write(summarize(r))
     with open(os.path.join(out, "requests.csv"), "w", newline="") as f:
         w = csv.writer(f)
-        w.writerow(["t_s", "client", "node", "start", "outcome", "ms", "server"])
-        for t, latency, client, node, start_no, status, error, server in records:
-            w.writerow([f"{t:.3f}", client, node, start_no, status if status is not None else error, f"{latency * 1000:.2f}", server or ""])
+        w.writerow(["t_s", "client", "node", "start", "outcome", "ms", "server", "slow"])
+        for t, latency, client, node, start_no, status, error, server, slow in records:
+            w.writerow([f"{t:.3f}", client, node, start_no, status if status is not None else error, f"{latency * 1000:.2f}", server or "", int(slow)])
     with open(os.path.join(out, "churn.csv"), "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["t_s", "utc", "kind", "node", "detail", "ok", "ms", "outcome"])
@@ -1062,11 +1131,11 @@ def write_results(out, r, cluster, records, churn, sampler):
         for x in churn.faults:
             w.writerow([x.get(k, "") for k in keys])
     with open(os.path.join(out, "samples.csv"), "w", newline="") as f:
-        keys = ["t", "proc", "start", "pid", "rss_kb", "threads", "fds", "cpu_s", "loadavg1", "machine_busy_pct"]
+        keys = ["t", "proc", "start", "pid", "rss_kb", "threads", "fds", "cpu_s", "loadavg1", "machine_busy_pct", "jit_kb", "anon_kb", "file_kb"]
         w = csv.writer(f)
         w.writerow(keys)
         for row in sampler.rows:
-            w.writerow([row[k] for k in keys])
+            w.writerow(["" if row.get(k) is None else row[k] for k in keys])
     lab.copy_logs(cluster, out, extra=[path for _, path in cluster.backends.values()])
 
 
@@ -1203,6 +1272,7 @@ def run(args, out, tmp):
 
     rotation = Rotation([n.id for n in cluster.nodes])
     t0 = time.monotonic()
+    t0_wall = time.time()
     load = Load(args, cluster, rotation, t0)
     churn = Churn(args, cluster, rotation, t0)
     sampler = Sampler(cluster, args.sample_every, t0)
@@ -1250,6 +1320,12 @@ def run(args, out, tmp):
 
     requests, records = analyse_requests(load, churn.faults, args.timeout)
     series = series_report(sampler.rows, args.warmup, args.rss_band, args.fd_slack)
+    for n in cluster.nodes:
+        stats = hook_stats(n.stderr, t0_wall)
+        for sr in series:
+            points = [p for p in stats.get(sr["start"], []) if sr["proc"] == n.id and p[0] >= sr["t_first"] + args.warmup]
+            if points:
+                sr["runtime"] = {"t": [points[0][0], points[-1][0]], "first": points[0][1], "last": points[-1][1]}
     findings, warnings, levels = [], {}, {}
     for n in cluster.nodes:
         for path in (n.stdout, n.stderr):

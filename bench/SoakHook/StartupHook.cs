@@ -11,7 +11,8 @@ using System.Globalization;
 /// may come late or never; so when the file <c>$SOAK_HOOK_DIR/gc-&lt;pid&gt;</c> appears the hook runs a full
 /// collection, waits for the finalizers, collects again, deletes the file and writes <c>soak-hook[gc]</c> with the
 /// managed heap before and after (what is left after a full collection is what the program holds: a leak grows it).
-/// The soak asks for it before it kills a node, at the end of the warm-up and at the end of the run.
+/// The soak asks for it before it kills a node, at the end of the warm-up and at the end of the run. With
+/// <c>SOAK_HOOK_STATS_EVERY</c> (seconds) it also writes <c>soak-hook[stats]</c>: JIT, GC and thread-pool figures.
 /// </para>
 /// </summary>
 internal static class StartupHook
@@ -21,6 +22,7 @@ internal static class StartupHook
     private static readonly Lock Gate = new();
     private static int _unobserved;
     private static Timer? _poll;
+    private static Timer? _stats;
 
     public static void Initialize()
     {
@@ -37,7 +39,26 @@ internal static class StartupHook
             var trigger = Path.Combine(dir, $"gc-{Environment.ProcessId}");
             _poll = new Timer(_ => CollectIfAsked(trigger), null, PollInterval, PollInterval);
         }
+        if (int.TryParse(Environment.GetEnvironmentVariable("SOAK_HOOK_STATS_EVERY"), CultureInfo.InvariantCulture, out var seconds) && seconds > 0)
+        {
+            var every = TimeSpan.FromSeconds(seconds);
+            _stats = new Timer(_ => WriteStats(), null, every, every);
+        }
         Write("loaded", $"pid {Environment.ProcessId}");
+    }
+
+    /// <summary>
+    /// What the runtime holds, without collecting anything: methods compiled by the JIT and their IL, the GC heap's
+    /// size and committed memory (as of the last collection), gen2 collections, thread-pool threads. Where RSS grows,
+    /// this says whether it is code, managed heap or neither (native memory).
+    /// </summary>
+    private static void WriteStats()
+    {
+        var gc = GC.GetGCMemoryInfo(GCKind.Any);
+        Write("stats", string.Create(CultureInfo.InvariantCulture,
+            $"jit_methods={System.Runtime.JitInfo.GetCompiledMethodCount()} jit_il_bytes={System.Runtime.JitInfo.GetCompiledILBytes()} " +
+            $"heap_mib={GC.GetTotalMemory(forceFullCollection: false) / Mib:F1} committed_mib={gc.TotalCommittedBytes / Mib:F1} " +
+            $"gen2={GC.CollectionCount(2)} threadpool_threads={ThreadPool.ThreadCount}"));
     }
 
     private static string Describe(object? task)
