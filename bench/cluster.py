@@ -65,10 +65,11 @@ LAB_CLUSTER_PORT = 7000
 LAB_ADMIN_PORT = 9090
 LAB_FRONTEND_PORT = 8080
 CLK_TCK = os.sysconf("SC_CLK_TCK")
+LOG_TAG = "cluster"  # bench/soak.py, which reuses this module, says "soak"
 
 
 def log(msg):
-    print(f"[cluster {dt.datetime.now(dt.timezone.utc).strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+    print(f"[{LOG_TAG} {dt.datetime.now(dt.timezone.utc).strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
 
 
 def utc_iso(ts=None):
@@ -85,19 +86,18 @@ _keep_tmp = False
 _cleaned = False
 
 
-def cleanup():
-    global _cleaned
-    if _cleaned:
-        return
-    _cleaned = True
-    for proc in list(_children.values()):
+def stop_children(grace=5.0, only=None):
+    """SIGTERM to every child still running (or to those named in only), SIGKILL to any still there grace seconds later;
+    each reaped and forgotten. Returns each one's exit status (Popen.returncode: negative for a signal)."""
+    chosen = {k: p for k, p in _children.items() if only is None or k in only}
+    for proc in chosen.values():
         if proc.poll() is None:
             try:
                 os.kill(proc.pid, signal.SIGTERM)
             except ProcessLookupError:
                 pass
-    deadline = time.monotonic() + 5
-    for node_id, proc in list(_children.items()):
+    deadline = time.monotonic() + grace
+    for node_id, proc in chosen.items():
         try:
             proc.wait(timeout=max(0.1, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
@@ -110,7 +110,17 @@ def cleanup():
                 proc.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 log(f"{node_id} (pid {proc.pid}) still there after SIGKILL")
-    _children.clear()
+    for node_id in chosen:
+        _children.pop(node_id, None)
+    return {node_id: proc.returncode for node_id, proc in chosen.items()}
+
+
+def cleanup():
+    global _cleaned
+    if _cleaned:
+        return
+    _cleaned = True
+    stop_children()
     if _tmp and os.path.isdir(_tmp):
         if _keep_tmp:
             log(f"kept {_tmp}")
@@ -1068,12 +1078,17 @@ def write_results(out, result, cluster, trials):
             c = result["commits"].get(key) or {}
             for i, ms in enumerate(c.get("samples_ms") or []):
                 w.writerow([key[4:], c["node"], i, ms])
+    copy_logs(cluster, out)
+
+
+def copy_logs(cluster, out, extra=()):
+    """Every node's output and configuration (and the extra files) into out/logs/; returns that directory."""
     logs = os.path.join(out, "logs")
     os.makedirs(logs, exist_ok=True)
-    for n in cluster.nodes:
-        for path in (n.stdout, n.stderr, n.config):
-            if os.path.exists(path):
-                shutil.copy(path, logs)
+    for path in [p for n in cluster.nodes for p in (n.stdout, n.stderr, n.config)] + list(extra):
+        if os.path.exists(path):
+            shutil.copy(path, logs)
+    return logs
 
 
 def cpu_model():

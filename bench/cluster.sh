@@ -58,31 +58,10 @@ LAB=""
 source "$BENCH/netns_lab.sh"
 
 
-# lab_host NAME ADDRESS: a namespace LAB-NAME with lo up and eth0 = ADDRESS/24, cabled to port p-NAME of the bridge.
-lab_host() {
-  local name=$1 address=$2 ns=$LAB-$1
-  ip netns add "$ns"
-  ip -n "$ns" link set lo up
-  # Made inside the switch's namespace with the other end sent straight into the host's: nothing appears in ours.
-  ip -n "$LAB-sw" link add "p-$name" type veth peer name eth0 netns "$ns"
-  ip -n "$LAB-sw" link set "p-$name" master br0
-  ip -n "$LAB-sw" link set "p-$name" up
-  ip -n "$ns" addr add "$address/24" dev eth0
-  ip -n "$ns" link set eth0 up
-}
-
 build_lab() {
   LAB=$LAB_PREFIX$$
   log "building the lab $LAB-*: bridge, n1–n3 on 192.0.2.11–13, operator on 192.0.2.254"
-  ip netns add "$LAB-sw"
-  ip -n "$LAB-sw" link set lo up
-  # No spanning tree (the default): a port forwards the moment it is up.
-  ip -n "$LAB-sw" link add br0 type bridge
-  ip -n "$LAB-sw" link set br0 up
-  lab_host n1 192.0.2.11
-  lab_host n2 192.0.2.12
-  lab_host n3 192.0.2.13
-  lab_host ops 192.0.2.254
+  lab_cluster "$LAB"
 }
 
 BUILD_TMP=""

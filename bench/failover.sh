@@ -96,19 +96,10 @@ done
 
 # A frozen process ignores SIGTERM until it is continued: wake every process first, so that lib.sh's cleanup ends
 # them at once rather than after its 5 s grace each.
-failover_exit() {
-  local rc=$?
+wake_all() {
   if ((${#PIDS[@]} > 0)); then kill -CONT "${PIDS[@]}" 2>/dev/null || true; fi
-  set +e # (errexit would end the trap right here on a failing status)
-  (exit "$rc")
-  cleanup
 }
-trap failover_exit EXIT
-# Say which signal ended the run (lib.sh's traps exit silently): a run that stops early is then no mystery.
-for sig in INT TERM HUP; do
-  # shellcheck disable=SC2064
-  trap "log 'stopped by SIG$sig'; exit $((128 + $(kill -l $sig)))" "$sig"
-done
+PRE_CLEANUP_HOOKS+=(wake_all)
 
 # ---------------------------------------------------------------------------------------------------------------------
 # The lab
@@ -134,29 +125,15 @@ remove_lab() {
 }
 CLEANUP_HOOKS+=(remove_lab)
 
-# lab_host NAME: namespace $NS-NAME with lo up and eth0 = its address, cabled to port p-NAME of the bridge.
-lab_host() {
-  local name=$1 ns=$NS-$1
-  ip netns add "$ns"
-  ip -n "$ns" link set lo up
-  # Both ends are made inside the lab (the pair in the switch's namespace, its other end sent straight into the
-  # host's): no interface appears in the root namespace, even for a moment.
-  ip -n "$SW" link add "p-$name" type veth peer name eth0 netns "$ns"
-  ip -n "$SW" link set "p-$name" master br0 up
-  ip -n "$ns" addr add "${ADDRESS[$name]}/$PREFIX_LEN" dev eth0
-  ip -n "$ns" link set eth0 up
-}
+# failover_host NAME: namespace $NS-NAME with eth0 = its address, cabled to port p-NAME of the bridge.
+failover_host() { lab_host "$NS" "$1" "${ADDRESS[$1]}/$PREFIX_LEN"; }
 
 make_lab() {
-  ip netns add "$SW"
-  ip -n "$SW" link set lo up
-  # No spanning tree (the default): a port forwards the moment it is up, so power-on is immediate.
-  ip -n "$SW" link add br0 type bridge
-  ip -n "$SW" link set br0 up
+  lab_switch "$NS"
   local host p
-  for host in cl b1 b2; do lab_host "$host"; done
+  for host in cl b1 b2; do failover_host "$host"; done
   for p in $PRODUCTS; do
-    for host in ${NODES[$p]}; do lab_host "$host"; done
+    for host in ${NODES[$p]}; do failover_host "$host"; done
   done
   log "lab $NS-*: client ${ADDRESS[cl]}, backends ${ADDRESS[b1]} ${ADDRESS[b2]}, lb hosts of [$PRODUCTS], bridge in $SW"
 }

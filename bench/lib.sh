@@ -1,8 +1,8 @@
 # bench/lib.sh — shared by bench/compare.sh and bench/profile.sh (sourced, not run).
 #
 # The caller sets ROOT, BENCH and the tunables (THREADS, CONNECTIONS, KEEP_TMP, SKIP_BUILD, REQUEST_PATH) before
-# sourcing. Everything started goes through `start`, which records the PID; the EXIT trap ends each one by PID
-# (SIGTERM, then SIGKILL after 5 s) and removes the temp dir.
+# sourcing. Everything started goes through `start`, which records the PID; the EXIT trap runs PRE_CLEANUP_HOOKS, ends
+# each one by PID (SIGTERM, then SIGKILL after 5 s), runs CLEANUP_HOOKS and removes the temp dir.
 
 SWITCHMAN_DLL=$ROOT/src/Switchman/bin/Release/net10.0/switchman.dll
 YARP_DLL=$BENCH/PlainYarp/bin/Release/net10.0/plain-yarp.dll
@@ -17,12 +17,15 @@ die() { log "error: $*"; exit 1; }
 
 PIDS=()
 TMP=""
+PRE_CLEANUP_HOOKS=() # functions run at exit before any process is ended (e.g. waking frozen processes)
 CLEANUP_HOOKS=() # functions run at exit after every process has ended (e.g. removing network namespaces)
 CLEAN_FILES=() # files outside $TMP to remove at exit (e.g. /tmp/perf-PID.map of profiled processes)
 cleanup() {
   local rc=$?
   trap - EXIT INT TERM
-  local pid
+  set +e # (errexit would end the trap at the first failing status)
+  local pid hook
+  for hook in "${PRE_CLEANUP_HOOKS[@]}"; do "$hook" || true; done
   for pid in "${PIDS[@]}"; do
     kill -TERM "$pid" 2>/dev/null || true
   done
@@ -35,7 +38,6 @@ cleanup() {
     fi
     wait "$pid" 2>/dev/null || true
   done
-  local hook
   for hook in "${CLEANUP_HOOKS[@]}"; do "$hook" || true; done
   if ((${#CLEAN_FILES[@]} > 0)); then rm -f -- "${CLEAN_FILES[@]}"; fi
   if [[ -n $TMP && -d $TMP ]]; then
@@ -44,9 +46,10 @@ cleanup() {
   exit "$rc"
 }
 trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-trap 'exit 129' HUP
+# Say which signal ended the run: a run that stops early is then no mystery.
+trap "log 'stopped by SIGINT'; exit 130" INT
+trap "log 'stopped by SIGTERM'; exit 143" TERM
+trap "log 'stopped by SIGHUP'; exit 129" HUP
 trap 'exit 141' PIPE
 
 # start NAME CMD...: runs CMD in the background (output in $TMP/NAME.log), records its PID in PIDS and STARTED_PID.

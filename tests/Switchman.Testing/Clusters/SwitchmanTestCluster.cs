@@ -230,6 +230,13 @@ public sealed partial class SwitchmanTestCluster : IAsyncDisposable
 
     public Task ThawAsync(TestClusterMember node) => Process(node).ThawAsync();
 
+    /// <summary>SIGHUP to a process node: it reads its file again and proposes it to the cluster, like <c>switchman reload</c>.</summary>
+    public void SendHangup(TestClusterMember node) => Process(node).SendHangup();
+
+    /// <summary>Waits for a line of a process node's log (its standard output; lines already written count) and returns it.</summary>
+    public Task<string> WaitForLogLineAsync(TestClusterMember node, Func<string, bool> predicate, TimeSpan timeout, string whatWeAwait) =>
+        Process(node).WaitForOutputLineAsync(predicate, timeout, whatWeAwait);
+
     /// <summary>Deletes the node's data directory: a node that lost its disk.</summary>
     public void WipeData(TestClusterMember node)
     {
