@@ -170,6 +170,11 @@ internal sealed class PeerLiveness : IAsyncDisposable
                 var answer = waiting.Task.WaitAsync(_unreachableAfter, _time, session.Token);
                 if (await Task.WhenAny(answer, reader).ConfigureAwait(false) == reader)
                 {
+                    // The connection ended while a ping was out. The wait for its answer is observed here: on a loaded
+                    // machine it may time out before the session is cancelled, and a fault nobody observes is reported
+                    // as an unobserved task exception (seen by the soak, docs/reliability.md).
+                    await session.CancelAsync().ConfigureAwait(false);
+                    await answer.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
                     return await reader.ConfigureAwait(false);
                 }
                 try
