@@ -34,7 +34,7 @@ public sealed class ServiceInstance : IAsyncDisposable
     private readonly string _service;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
-    private readonly ProcessRecords _records;
+    private readonly ServiceProcessOptions _processOptions;
     private readonly ServiceMetrics _metrics;
     private readonly CancellationTokenSource _stopping = new();
     private readonly SemaphoreSlim _wake = new(0);
@@ -59,7 +59,9 @@ public sealed class ServiceInstance : IAsyncDisposable
     {
         _service = service;
         _desire = desire;
-        _records = records;
+        // Each process is recorded as it starts, before it can be reaped, and unrecorded when it ends (ServiceProcess):
+        // one path for both, so a program that exits at once is recorded and removed like any other.
+        _processOptions = ServiceProcessOptions.Default with { Records = records };
         _metrics = metrics;
         _time = time;
         _logger = logger;
@@ -331,20 +333,12 @@ public sealed class ServiceInstance : IAsyncDisposable
     {
         try
         {
-            var process = ServiceProcess.Start(definition.Spec, _time);
+            var process = ServiceProcess.Start(definition.Spec, _time, _processOptions);
             _process = process;
             _running = definition;
             _monitor = definition.CreateMonitor(_time);
             _startedAt = _time.GetTimestamp();
             _nextMonitor = _startedAt;
-            try
-            {
-                _records.Add(definition.Spec.Name, process.Pid);
-            }
-            catch (InvalidOperationException)
-            {
-                // It already ended (a program that exits at once): nothing to record; the next step sees the exit.
-            }
             if (desire.RightRemaining is { } right)
             {
                 _guard = ProcessGroupGuard.Start(process, _time);
@@ -425,7 +419,7 @@ public sealed class ServiceInstance : IAsyncDisposable
                 _guard = null;
                 await guard.DisarmAsync().ConfigureAwait(false);
             }
-            _records.Remove(_running?.Spec.Name ?? _service, process.Pid);
+            // Its record went when its main process ended; one still in D state keeps it, for the next start to reap.
         }
     }
 

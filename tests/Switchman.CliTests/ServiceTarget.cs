@@ -7,7 +7,7 @@ namespace Switchman.CliTests;
 /// <summary>
 /// A node alone that supervises two services: <c>sleeper</c> (<c>/bin/sh -c 'echo hello-from-service; exec sleep
 /// 600'</c>: prints a line, then runs until stopped) and <c>broken</c> (exits with code 1 after half a second, left
-/// failed at its first exit; not <c>/bin/false</c>, whose instant exit the supervisor does not report: see
+/// failed at its first exit; a program that exits at once, <c>/bin/false</c>, is a test of its own in
 /// <see cref="ServiceCommandTests"/>). Its own data directory, so no other test's service output is in its logs. Disposing it stops the node, which
 /// stops its services.
 /// </summary>

@@ -62,6 +62,17 @@ public sealed class ProcessRecordsTests : ServicesTest
     }
 
     [Fact]
+    public void Remove_BeforeAnyRecordWasWritten_IsNothingToRemove()
+    {
+        // The first record written makes the directory: an instance that ended before then has nothing to remove.
+        var records = new ProcessRecords(Services.Directory.Combine("absent"));
+
+        records.Remove("never-recorded", Environment.ProcessId);
+
+        Assert.False(Directory.Exists(records.Directory));
+    }
+
+    [Fact]
     public async Task ReapLeftovers_NoDirectory_IsNothingToDo()
     {
         Assert.Empty(await ProcessRecords.ReapLeftoversAsync(Services.Directory.Combine("absent"), TimeProvider.System));

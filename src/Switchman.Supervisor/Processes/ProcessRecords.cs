@@ -41,7 +41,10 @@ public sealed class ProcessRecords
         File.Move(temporary, path, overwrite: true);
     }
 
-    /// <summary>Removes the record of <paramref name="name"/> if it is still the one of <paramref name="pid"/> (a newer instance's is kept).</summary>
+    /// <summary>
+    /// Removes the record of <paramref name="name"/> if it is still the one of <paramref name="pid"/> (a newer instance's
+    /// is kept); nothing to do when there is none, nor any directory yet.
+    /// </summary>
     public void Remove(string name, int pid)
     {
         var path = PathOf(name);
@@ -153,8 +156,9 @@ public sealed class ProcessRecords
         {
             text = File.ReadAllText(path);
         }
-        catch (FileNotFoundException)
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
+            // No directory yet: nothing was recorded in it so far (the first record written makes it).
             return null;
         }
         var parts = text.Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);

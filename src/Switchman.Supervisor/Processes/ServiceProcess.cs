@@ -78,11 +78,13 @@ public sealed class ServiceProcess : IAsyncDisposable
         var child = Spawner.Spawn(plan);
         try
         {
-            // Before the main process can be reaped: the record needs its start time from /proc.
+            // Here, and only here: before the main process can be reaped (its waiting thread starts below), so /proc
+            // still has its start time even if it has already exited, and the PID cannot have been reused.
             options.Records?.Add(spec.Name, child.Pid);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException)
         {
+            // InvalidOperationException: its /proc entry unreadable although it is not reaped (no /proc).
             // Without its record a crash of this node would orphan it: not started.
             ProcessGroup.Signal(child.Pid, NativeMethods.SignalKill);
             NativeMethods.WaitPid(child.Pid, out _, 0);
