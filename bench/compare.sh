@@ -13,7 +13,8 @@
 #   DURATION=10s  CONNECTIONS=64  THREADS=2  ROUNDS=3  WARMUP=3s
 #   PRIME=15s        one-time load on each .NET proxy after start, so tiered JIT (PGO) is done before round 1
 #   PROXIES="switchman haproxy nginx yarp"   which proxies, in round order; "switchman2" is a second Switchman
-#                    for A/B runs: SWITCHMAN2_DLL=path/to/other/switchman.dll and/or SWITCHMAN2_ENV="DOTNET_x=y ..."
+#                    for A/B runs: SWITCHMAN2_DLL=path/to/other/switchman.dll (or SWITCHMAN2_BIN=path/to/a/native/switchman)
+#                    and/or SWITCHMAN2_ENV="DOTNET_x=y ..."; SWITCHMAN_DLL=path/to/switchman.dll replaces the first one
 #   REQUEST_PATH=/api/items                  path requested through the proxies
 #   OUT=bench/results/compare-<UTC timestamp>.csv
 #   QUIET_WAIT=0     up to this many seconds before each run, wait for the machine to be idle (< 25% of one core

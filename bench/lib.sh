@@ -4,7 +4,7 @@
 # sourcing. Everything started goes through `start`, which records the PID; the EXIT trap runs PRE_CLEANUP_HOOKS, ends
 # each one by PID (SIGTERM, then SIGKILL after 5 s), runs CLEANUP_HOOKS and removes the temp dir.
 
-SWITCHMAN_DLL=$ROOT/src/Switchman/bin/Release/net10.0/switchman.dll
+SWITCHMAN_DLL=${SWITCHMAN_DLL:-$ROOT/src/Switchman/bin/Release/net10.0/switchman.dll}
 YARP_DLL=$BENCH/PlainYarp/bin/Release/net10.0/plain-yarp.dll
 CLK_TCK=$(getconf CLK_TCK)
 LOG_TAG=${LOG_TAG:-bench}
@@ -287,12 +287,18 @@ start_proxy() {
       wait_http "http://127.0.0.1:$admin/readyz" "$STARTED_PID" || die "switchman not ready: $(cat "$TMP/switchman.log")"
       ;;
     switchman2)
-      # A second Switchman for A/B runs: another build (SWITCHMAN2_DLL) and/or runtime settings (SWITCHMAN2_ENV,
+      # A second Switchman for A/B runs: another build (SWITCHMAN2_DLL, or SWITCHMAN2_BIN for a self-contained or
+      # Native AOT binary) and/or runtime settings (SWITCHMAN2_ENV,
       # e.g. "DOTNET_gcServer=1 DOTNET_GCgen0size=0x4000000").
       render switchman.yaml.template "$port" "$TMP/switchman2.yaml" "$admin"
       local -a env2
       read -r -a env2 <<<"${SWITCHMAN2_ENV:-}"
-      start switchman2 env "$@" "${env2[@]}" dotnet "${SWITCHMAN2_DLL:-$SWITCHMAN_DLL}" run -c "$TMP/switchman2.yaml"
+      if [[ -n ${SWITCHMAN2_BIN:-} ]]; then
+        # A self-contained binary (e.g. a Native AOT publish): run as is.
+        start switchman2 env "$@" "${env2[@]}" "$SWITCHMAN2_BIN" run -c "$TMP/switchman2.yaml"
+      else
+        start switchman2 env "$@" "${env2[@]}" dotnet "${SWITCHMAN2_DLL:-$SWITCHMAN_DLL}" run -c "$TMP/switchman2.yaml"
+      fi
       wait_http "http://127.0.0.1:$admin/readyz" "$STARTED_PID" || die "switchman2 not ready: $(cat "$TMP/switchman2.log")"
       ;;
     haproxy)

@@ -194,8 +194,10 @@ public class BalancingTests(ITestOutputHelper output) : IAsyncLifetime
             Assert.Equal("b", ServerOf(await client.GetStringAsync($"/items/{i}")));
         }
         Assert.Equal(1, node.DataPlane.InFlight("api", "a"));
+        Assert.Equal(1, PrometheusText.Sum(await node.MetricsAsync(), "switchman_server_active_requests", ("backend", "api"), ("server", "a")));
         Assert.Equal("a", ServerOf(await slow));
         Assert.Equal(0, node.DataPlane.InFlight("api", "a"));
+        Assert.Equal(0, PrometheusText.Sum(await node.MetricsAsync(), "switchman_server_active_requests", ("backend", "api"), ("server", "a")));
         Assert.Equal(1, a.RequestsServed);
 
         await node.Host.ConfigStore.SetServerStateAsync("api", "a", ServerAdminState.Maint, "test", CancellationToken.None);

@@ -60,11 +60,13 @@ public class CliTests
     }
 
     [Fact]
-    public async Task Run_ServesTraffic_AndStopsCleanlyOnSigterm()
+    public async Task Run_ServesTraffic_WritesNothingInHome_AndStopsCleanlyOnSigterm()
     {
         await using var a = await DemoBackendProcess.StartAsync("a");
         await using var b = await DemoBackendProcess.StartAsync("b");
         using var dir = new TempDirectory();
+        // ASP.NET Core's data protection, if set up, writes a key ring under $HOME/.aspnet and warns that it is unencrypted.
+        using var home = new TempDirectory();
         var config = Path.Combine(dir.Path, "switchman.yaml");
         await File.WriteAllTextAsync(config, $"""
             admin:
@@ -85,7 +87,7 @@ public class CliTests
                   interval: 500ms
             """);
 
-        await using var run = SwitchmanExecutable.Start("run", "-c", config);
+        await using var run = SwitchmanExecutable.Start(["run", "-c", config], new ChildProcessOptions { Environment = new Dictionary<string, string?> { ["HOME"] = home.Path } });
         var adminLine = await run.WaitForOutputLineAsync(l => l.StartsWith("switchman: admin listening on ", StringComparison.Ordinal), ExitTimeout, "the admin listener");
         var frontendLine = await run.WaitForOutputLineAsync(l => l.StartsWith("switchman: frontend web listening on ", StringComparison.Ordinal), ExitTimeout, "the frontend listener");
         using var admin = new HttpClient { BaseAddress = new Uri(adminLine.Split(' ').Last()) };
@@ -98,9 +100,12 @@ public class CliTests
             servers.Add(BalancingTests.ServerOf(await client.GetStringAsync("/hello")));
         }
         Assert.Equal(["a", "b"], servers.Order());
+        Assert.Equal(HttpStatusCode.Unauthorized, (await admin.GetAsync("/api/v1/status")).StatusCode); // authentication still runs
 
         run.Terminate();
         Assert.Equal(0, await run.WaitForExitAsync(ExitTimeout));
+        Assert.Empty(Directory.EnumerateFileSystemEntries(home.Path, "*", SearchOption.AllDirectories));
+        Assert.DoesNotContain(run.StandardOutputLines.Concat(run.StandardErrorLines), l => l.Contains("DataProtection", StringComparison.Ordinal));
     }
 
     [Fact]

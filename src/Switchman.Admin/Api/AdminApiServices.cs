@@ -16,7 +16,12 @@ public static class AdminApiServices
         services.AddSingleton<RequestRates>();
         services.AddHostedService<RequestRateSampler>();
 
-        services.AddAuthentication(BearerTokenHandler.SchemeName)
+        // Authentication without AddAuthentication's data protection: the admin API checks bearer tokens only, and the
+        // key ring it would set up wrote a key under $HOME/.aspnet at each fresh start, with a warning that it was stored
+        // unencrypted (and loaded the XML stack to do it) for nothing that uses it.
+        services.AddAuthenticationCore(o => o.DefaultScheme = BearerTokenHandler.SchemeName);
+        services.AddWebEncoders();
+        new AuthenticationBuilder(services)
             .AddScheme<AuthenticationSchemeOptions, BearerTokenHandler>(BearerTokenHandler.SchemeName, configureOptions: null);
         services.AddAuthorizationBuilder()
             .AddPolicy(AdminPolicies.Read, policy => policy.RequireAuthenticatedUser().RequireRole(AdminPolicies.Read, AdminPolicies.Admin))

@@ -21,7 +21,6 @@ internal sealed class ProxyMetrics
     private readonly Counter<long> _healthTransitions;
     private readonly Counter<long> _healthChecks;
     private readonly Counter<long> _ejections;
-    private readonly UpDownCounter<long> _activeRequests;
     private readonly Histogram<double> _connectDuration;
     private readonly Counter<long> _suspicions;
     private readonly Histogram<double> _healthCheckDuration;
@@ -51,8 +50,6 @@ internal sealed class ProxyMetrics
             "Active health checks run, by result: ok, or why the check failed (status, timeout, connect_timeout, refused, reset, unreachable, name_resolution, protocol, error).");
         _ejections = meter.CreateCounter<long>("switchman.server.ejections", "{ejection}",
             "Passive health ejections (outlier detection).");
-        _activeRequests = meter.CreateUpDownCounter<long>("switchman.server.active_requests", "{request}",
-            "Requests in flight to a server.");
         _connectDuration = meter.CreateHistogram<double>("switchman.server.connect.duration", "s",
             "Time to open a TCP connection to a server, for connects that succeeded.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5] });
@@ -65,7 +62,7 @@ internal sealed class ProxyMetrics
 
     /// <summary>
     /// Observable gauges read from the running servers at each collection (nothing is paid per request):
-    /// each server's state and weight, and each backend's configured and available servers.
+    /// each server's state, weight and requests in flight, and each backend's configured and available servers.
     /// </summary>
     /// <param name="runtime">The runtime the data plane runs now.</param>
     public void ObserveServers(Func<ProxyRuntime> runtime, TimeProvider time)
@@ -80,6 +77,10 @@ internal sealed class ProxyMetrics
         _meter.CreateObservableGauge("switchman.backend.servers", () => runtime().Backends.Values
             .Select(b => new Measurement<int>(b.Servers.Length, new KeyValuePair<string, object?>("backend", b.Name))), "{server}",
             "Servers configured in a backend.");
+        // Read from the servers' own in-flight counts (which drains wait on) rather than measured twice per request.
+        _meter.CreateObservableUpDownCounter("switchman.server.active_requests", () => runtime().Backends.Values.SelectMany(b => b.Servers)
+            .Select(s => new Measurement<int>(s.InFlight, ServerTags(s))), "{request}",
+            "Requests in flight to a server.");
         _meter.CreateObservableGauge("switchman.backend.servers_available", () => AvailableMeasurements(runtime(), time.GetTimestamp()), "{server}",
             "Servers of a backend that can take a new request now: ready, weight above 0, up by its health checks, not ejected (backup servers included).");
     }
@@ -162,9 +163,6 @@ internal sealed class ProxyMetrics
 
     public void Ejected(ServerRuntime server) =>
         _ejections.Add(1, new TagList { { "backend", server.BackendName }, { "server", server.Name } });
-
-    public void ActiveRequestsChanged(ServerRuntime server, int delta) =>
-        _activeRequests.Add(delta, new TagList { { "backend", server.BackendName }, { "server", server.Name } });
 
     public void ConnectCompleted(ServerRuntime server, TimeSpan duration) =>
         _connectDuration.Record(duration.TotalSeconds, new TagList { { "backend", server.BackendName }, { "server", server.Name } });

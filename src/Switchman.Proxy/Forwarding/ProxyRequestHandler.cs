@@ -170,7 +170,6 @@ internal sealed class ProxyRequestHandler
         }
         server.BeginRequest();
         backend.BeginRequest();
-        _diagnostics.Metrics.ActiveRequestsChanged(server, 1);
         var abandon = watch?.Begin(backend, server, backend.ConnectDeadline(server), _time) ?? CancellationToken.None;
         ForwarderError error;
         bool abandoned;
@@ -183,7 +182,6 @@ internal sealed class ProxyRequestHandler
             abandoned = watch?.End() ?? false;
             server.EndRequest();
             backend.EndRequest();
-            _diagnostics.Metrics.ActiveRequestsChanged(server, -1);
         }
         return (error, abandoned);
     }
