@@ -16,6 +16,8 @@
 #                    for A/B runs: SWITCHMAN2_DLL=path/to/other/switchman.dll (or SWITCHMAN2_BIN=path/to/a/native/switchman)
 #                    and/or SWITCHMAN2_ENV="DOTNET_x=y ..."; SWITCHMAN_DLL=path/to/switchman.dll replaces the first one
 #   REQUEST_PATH=/api/items                  path requested through the proxies
+#   SERVERS=2  ROUTES=1   cost as work grows: N servers in the backend, N-1 routes the request is matched against
+#                    before the default backend (bench/scale_config.py; not for yarp, which keeps its two servers)
 #   OUT=bench/results/compare-<UTC timestamp>.csv
 #   QUIET_WAIT=0     up to this many seconds before each run, wait for the machine to be idle (< 25% of one core
 #                    busy outside the benchmark); for shared machines. 0: do not wait.
@@ -42,6 +44,7 @@ source "$BENCH/lib.sh"
 require_tools dotnet haproxy nginx wrk curl python3
 for p in $PROXIES; do
   case $p in switchman | switchman2 | haproxy | nginx | yarp) ;; *) die "unknown proxy '$p' in PROXIES" ;; esac
+  if [[ $p == yarp && ( ${SERVERS:-2} != 2 || ${ROUTES:-1} != 1 ) ]]; then die "SERVERS and ROUTES do not apply to yarp: leave it out of PROXIES"; fi
 done
 
 make_tmp

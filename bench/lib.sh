@@ -265,10 +265,14 @@ backend_requests() {
   echo "$total"
 }
 
-# render TEMPLATE PROXY_PORT OUTFILE [ADMIN_PORT]
+# render TEMPLATE PROXY_PORT OUTFILE [ADMIN_PORT]: fills in the placeholders; with SERVERS or ROUTES set, grows the
+# result (bench/scale_config.py: more servers, more routes).
 render() {
   sed -e "s|@@TMP@@|$TMP|g" -e "s|@@PROXY_PORT@@|$2|g" -e "s|@@ADMIN_PORT@@|${4:-0}|g" \
     -e "s|@@BACKEND_A_PORT@@|$PORT_A|g" -e "s|@@BACKEND_B_PORT@@|$PORT_B|g" "$BENCH/$1" >"$3"
+  if [[ -n ${SERVERS:-} || -n ${ROUTES:-} ]]; then
+    python3 "$BENCH/scale_config.py" "${1%%.*}" "$3" || die "could not grow $3"
+  fi
 }
 
 declare -A PROXY_PID PROXY_URL
