@@ -18,6 +18,8 @@
 #   REQUEST_PATH=/api/items                  path requested through the proxies
 #   SERVERS=2  ROUTES=1   cost as work grows: N servers in the backend, N-1 routes the request is matched against
 #                    before the default backend (bench/scale_config.py; not for yarp, which keeps its two servers)
+#   TLS=1            HTTPS on the proxies' frontends (a fresh self-signed P-256 certificate, the same for all; wrk keeps
+#                    its connections, so this is the cost of TLS records, not of handshakes; not for yarp)
 #   OUT=bench/results/compare-<UTC timestamp>.csv
 #   QUIET_WAIT=0     up to this many seconds before each run, wait for the machine to be idle (< 25% of one core
 #                    busy outside the benchmark); for shared machines. 0: do not wait.
@@ -44,10 +46,19 @@ source "$BENCH/lib.sh"
 require_tools dotnet haproxy nginx wrk curl python3
 for p in $PROXIES; do
   case $p in switchman | switchman2 | haproxy | nginx | yarp) ;; *) die "unknown proxy '$p' in PROXIES" ;; esac
-  if [[ $p == yarp && ( ${SERVERS:-2} != 2 || ${ROUTES:-1} != 1 ) ]]; then die "SERVERS and ROUTES do not apply to yarp: leave it out of PROXIES"; fi
+  if [[ $p == yarp && ( ${SERVERS:-2} != 2 || ${ROUTES:-1} != 1 || ${TLS:-0} == 1 ) ]]; then die "SERVERS, ROUTES and TLS do not apply to yarp: leave it out of PROXIES"; fi
 done
 
 make_tmp
+if [[ ${TLS:-0} == 1 ]]; then
+  require_tools openssl
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj /CN=localhost \
+    -addext "subjectAltName=IP:127.0.0.1,DNS:localhost" -keyout "$TMP/tls.key" -out "$TMP/tls.crt" 2>/dev/null \
+    || die "openssl could not make the test certificate"
+  cat "$TMP/tls.crt" "$TMP/tls.key" >"$TMP/tls.pem"
+  chmod 644 "$TMP/tls.key" "$TMP/tls.pem" # NGINX workers run as nobody
+  export TLS_CERT=$TMP/tls.crt TLS_KEY=$TMP/tls.key TLS_PEM=$TMP/tls.pem
+fi
 build_all
 mkdir -p "$(dirname "$OUT")"
 

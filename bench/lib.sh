@@ -146,7 +146,7 @@ wait_http() {
   local deadline=$((SECONDS + limit))
   while ((SECONDS < deadline)); do
     kill -0 "$pid" 2>/dev/null || return 1
-    if curl -fsS -o /dev/null --max-time 1 "$url" 2>/dev/null; then return 0; fi
+    if curl -kfsS -o /dev/null --max-time 1 "$url" 2>/dev/null; then return 0; fi
     sleep 0.2
   done
   return 1
@@ -266,11 +266,11 @@ backend_requests() {
 }
 
 # render TEMPLATE PROXY_PORT OUTFILE [ADMIN_PORT]: fills in the placeholders; with SERVERS or ROUTES set, grows the
-# result (bench/scale_config.py: more servers, more routes).
+# result (bench/scale_config.py: more servers, more routes, HTTPS on the frontend).
 render() {
   sed -e "s|@@TMP@@|$TMP|g" -e "s|@@PROXY_PORT@@|$2|g" -e "s|@@ADMIN_PORT@@|${4:-0}|g" \
     -e "s|@@BACKEND_A_PORT@@|$PORT_A|g" -e "s|@@BACKEND_B_PORT@@|$PORT_B|g" "$BENCH/$1" >"$3"
-  if [[ -n ${SERVERS:-} || -n ${ROUTES:-} ]]; then
+  if [[ -n ${SERVERS:-} || -n ${ROUTES:-} || -n ${TLS_CERT:-} ]]; then
     python3 "$BENCH/scale_config.py" "${1%%.*}" "$3" || die "could not grow $3"
   fi
 }
@@ -322,13 +322,13 @@ start_proxy() {
     *) die "unknown proxy '$p'" ;;
   esac
   PROXY_PID[$p]=$STARTED_PID
-  PROXY_URL[$p]=http://127.0.0.1:$port
+  PROXY_URL[$p]=$([[ -n ${TLS_CERT:-} && $p != yarp ]] && echo https || echo http)://127.0.0.1:$port
   wait_http "${PROXY_URL[$p]}$REQUEST_PATH" "$STARTED_PID" || die "$p did not start: $(cat "$TMP/$p.log")"
   # Both servers must answer through the proxy (round robin, both healthy) before anything is measured.
   local seen="" i deadline=$((SECONDS + 15))
   while ((SECONDS < deadline)); do
     for i in 1 2 3 4 5 6; do
-      seen+=$(curl -fsS -D - -o /dev/null --max-time 2 "${PROXY_URL[$p]}$REQUEST_PATH" | tr -d '\r' | awk 'tolower($1) == "x-server:" {print $2}')
+      seen+=$(curl -kfsS -D - -o /dev/null --max-time 2 "${PROXY_URL[$p]}$REQUEST_PATH" | tr -d '\r' | awk 'tolower($1) == "x-server:" {print $2}')
     done
     [[ $seen == *a* && $seen == *b* ]] && break
     sleep 0.5
