@@ -33,7 +33,7 @@ public static class AdminApi
             .WithSummary("The node, its frontends, backends and servers (state, health, weight, in-flight, request rate, last check).")
             .Produces<NodeStatusDocument>();
 
-        api.MapGet("/whoami", (System.Security.Claims.ClaimsPrincipal user) => ApiResults.Json(WhoAmIDocument.Of(user)))
+        api.MapGet("/whoami", (System.Security.Claims.ClaimsPrincipal user) => ApiResults.Json(WhoAmIDocument.Of(user), ApiResults.Documents.WhoAmIDocument))
             .RequireAuthorization(AdminPolicies.Read)
             .WithSummary("The presented token's name and role (read or admin): what a client such as the dashboard may offer its user.")
             .Produces<WhoAmIDocument>();

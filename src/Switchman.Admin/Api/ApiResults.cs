@@ -9,21 +9,22 @@ namespace Switchman.Admin.Api;
 /// <summary>How the API answers: JSON in snake_case, errors always <c>{"error": "..."}</c>.</summary>
 public static class ApiResults
 {
-    /// <summary>The API's serializer options. Event data holds whatever values publishers put in it, so types the
-    /// source-generated context does not know fall back to reflection rather than failing.</summary>
-    public static readonly JsonSerializerOptions JsonOptions = new(AdminApiJson.Default.Options)
+    /// <summary>
+    /// Every document the API writes, bound to the API's options (those of <see cref="AdminApiJson"/>, and the relaxed
+    /// encoder below): answers go through these source-generated type infos, so a Native AOT build writes them too.
+    /// </summary>
+    public static readonly AdminApiJson Documents = new(new JsonSerializerOptions(AdminApiJson.Default.Options)
     {
-        TypeInfoResolver = JsonTypeInfoResolver.Combine(AdminApiJson.Default, new DefaultJsonTypeInfoResolver()),
         // Messages are for people reading a terminal: keep ' < > + as they are. The body is JSON, never HTML.
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-    };
+    });
 
-    public static IResult Json<T>(T value, int statusCode = StatusCodes.Status200OK) =>
-        Results.Json(value, JsonOptions, contentType: "application/json; charset=utf-8", statusCode: statusCode);
+    public static IResult Json<T>(T value, JsonTypeInfo<T> document, int statusCode = StatusCodes.Status200OK) =>
+        Results.Json(value, document, contentType: "application/json; charset=utf-8", statusCode: statusCode);
 
-    public static IResult Error(int statusCode, string message) => Json(new ApiError(message), statusCode);
+    public static IResult Error(int statusCode, string message) => Error(statusCode, new ApiError(message));
 
-    public static IResult Error(int statusCode, ApiError error) => Json(error, statusCode);
+    public static IResult Error(int statusCode, ApiError error) => Json(error, Documents.ApiError, statusCode);
 
     /// <summary>
     /// 429 with Retry-After (whole seconds, at least 1) to an address that failed authentication too often

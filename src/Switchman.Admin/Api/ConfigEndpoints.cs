@@ -73,7 +73,7 @@ internal static class ConfigEndpoints
         {
             case ApplyOutcome.Applied applied:
                 request.HttpContext.Response.Headers.ETag = ETag(applied.Current.Revision);
-                return ApiResults.Json(new ConfigChangeDocument(applied.Current.Revision, applied.Diff.Changes, applied.DryRun));
+                return ApiResults.Json(new ConfigChangeDocument(applied.Current.Revision, applied.Diff.Changes, applied.DryRun), ApiResults.Documents.ConfigChangeDocument);
             case ApplyOutcome.Conflict conflict:
                 return ApiResults.Error(StatusCodes.Status409Conflict, new ApiError(
                     $"the configuration is at revision {conflict.CurrentRevision}, not {conflict.ExpectedRevision}: get it again, redo the change, and send it with the new ETag")

@@ -37,7 +37,7 @@ internal static class EventEndpoints
         }
         if (!follow)
         {
-            return ApiResults.Json(events.Since(since));
+            return ApiResults.Json(events.Since(since), ApiResults.Documents.IReadOnlyListNodeEvent);
         }
         // The stream ends when the client goes or the node stops, whichever is first: a node must not wait on its followers.
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, lifetime.ApplicationStopping);
@@ -108,7 +108,7 @@ internal static class EventEndpoints
 
     /// <summary>One SSE message; the JSON is on one line, so one <c>data:</c> line carries it.</summary>
     public static string Format(NodeEvent evt) => string.Create(CultureInfo.InvariantCulture,
-        $"id: {evt.Id}\nevent: {evt.Type}\ndata: {JsonSerializer.Serialize(evt, ApiResults.JsonOptions)}\n\n");
+        $"id: {evt.Id}\nevent: {evt.Type}\ndata: {JsonSerializer.Serialize(evt, ApiResults.Documents.NodeEvent)}\n\n");
 
     private static async Task WriteAsync(HttpResponse response, string text, CancellationToken cancellationToken)
     {

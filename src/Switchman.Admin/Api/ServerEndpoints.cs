@@ -122,10 +122,9 @@ internal static class ServerEndpoints
         }
         request.HttpContext.Response.Headers.ETag = ConfigEndpoints.ETag(applied.Current.Revision);
         request.HttpContext.Response.Headers.Location = $"{AdminApi.Prefix}/backends/{Uri.EscapeDataString(backend)}/servers/{Uri.EscapeDataString(added.Name)}";
-        return Results.Json(
+        return ApiResults.Json(
             new ServerAddedDocument(applied.Current.Revision, applied.Diff.Changes, StatusEndpoints.FindStatus(dataPlane, rates, backend, added.Name)),
-            ApiResults.JsonOptions,
-            "application/json; charset=utf-8",
+            ApiResults.Documents.ServerAddedDocument,
             StatusCodes.Status201Created);
     }
 
@@ -200,7 +199,7 @@ internal static class ServerEndpoints
         }
         if (StatusEndpoints.FindStatus(dataPlane, rates, backend, server) is { } running)
         {
-            return ApiResults.Json(running);
+            return ApiResults.Json(running, ApiResults.Documents.ServerStatusDocument);
         }
         if (store.State.Effective(store.Current.Config).FindBackend(backend)?.Servers.FirstOrDefault(s => s.Name == server) is not { } configured)
         {
@@ -208,7 +207,7 @@ internal static class ServerEndpoints
         }
         return ApiResults.Json(new ServerStatusDocument(
             configured.Name, configured.Address, configured.Backup, configured.State.ToString().ToLowerInvariant(), "unknown", Available: false,
-            configured.Weight, InFlight: 0, RequestRate: 0, RequestsTotal: 0, EjectedUntil: null, LastCheck: null));
+            configured.Weight, InFlight: 0, RequestRate: 0, RequestsTotal: 0, EjectedUntil: null, LastCheck: null), ApiResults.Documents.ServerStatusDocument);
     }
 
     private static bool TryParseTimeout(HttpRequest request, out TimeSpan timeout)

@@ -26,10 +26,10 @@ internal static class ServiceEndpoints
     private const int MaxLogLines = 10_000;
 
     public static IResult GetServices(ConfigStore store, ServiceSupervisor supervisor) =>
-        ApiResults.Json(new ServicesDocument(supervisor.NodeId, [.. (store.State.Config?.Services ?? ValueList<ServiceConfig>.Empty).Select(s => Document(store.State, s))]));
+        ApiResults.Json(new ServicesDocument(supervisor.NodeId, [.. (store.State.Config?.Services ?? ValueList<ServiceConfig>.Empty).Select(s => Document(store.State, s))]), ApiResults.Documents.ServicesDocument);
 
     public static IResult GetService(string service, ConfigStore store) =>
-        Find(store, service, out var config) is { } notFound ? notFound : ApiResults.Json(Document(store.State, config!));
+        Find(store, service, out var config) is { } notFound ? notFound : ApiResults.Json(Document(store.State, config!), ApiResults.Documents.ServiceDocument);
 
     public static async Task<IResult> RestartAsync(
         string service, HttpRequest request, ClaimsPrincipal user, ConfigStore store, RollingRestart rolling, TimeProvider time,
@@ -58,8 +58,8 @@ internal static class ServiceEndpoints
             // Not the request's token: a client that goes away (Ctrl+C, a timeout) must not leave a server drained halfway.
             var result = await rolling.RunAsync(config!, drainLimit, author, lifetime.ApplicationStopping).ConfigureAwait(false);
             return result.Failure is { } failure
-                ? ApiResults.Json(new ServiceActionFailedDocument($"rolling restart of {service} stopped: {failure}", result.Steps), StatusCodes.Status409Conflict)
-                : ApiResults.Json(new ServiceActionDocument(Document(store.State, config!), result.Steps));
+                ? ApiResults.Json(new ServiceActionFailedDocument($"rolling restart of {service} stopped: {failure}", result.Steps), ApiResults.Documents.ServiceActionFailedDocument, StatusCodes.Status409Conflict)
+                : ApiResults.Json(new ServiceActionDocument(Document(store.State, config!), result.Steps), ApiResults.Documents.ServiceActionDocument);
         }
         var nodes = node.Length > 0 ? [node] : store.State.ServiceInstances.Where(n => n.Value.ContainsKey(service)).Select(n => n.Key).ToList();
         if (node.Length > 0 && store.State.InstanceOf(service, node) is null)
@@ -81,7 +81,7 @@ internal static class ServiceEndpoints
         var wait = config!.StopTimeout + config.StartTimeout;
         await WaitForReportsAsync(() => orders.All(o => store.State.InstanceOf(service, o.Node) is { } r && r.RestartIndex >= o.Index && r.State != ServiceInstanceState.Stopping),
             wait < ReportWait ? ReportWait : wait, time, cancellationToken).ConfigureAwait(false);
-        return ApiResults.Json(new ServiceActionDocument(Document(store.State, config), steps));
+        return ApiResults.Json(new ServiceActionDocument(Document(store.State, config), steps), ApiResults.Documents.ServiceActionDocument);
     }
 
     public static Task<IResult> StopAsync(string service, ClaimsPrincipal user, ConfigStore store, TimeProvider time, CancellationToken cancellationToken) =>
@@ -111,7 +111,7 @@ internal static class ServiceEndpoints
         await WaitForReportsAsync(() => store.State.ServiceInstances
             .Where(n => (node is null || n.Key == node) && n.Value.ContainsKey(service))
             .All(n => n.Value[service].CleanupIndex >= index), ReportWait, time, cancellationToken).ConfigureAwait(false);
-        return ApiResults.Json(new ServiceActionDocument(Document(store.State, config!), [$"failures of {service} forgotten on {node ?? "every node"}"]));
+        return ApiResults.Json(new ServiceActionDocument(Document(store.State, config!), [$"failures of {service} forgotten on {node ?? "every node"}"]), ApiResults.Documents.ServiceActionDocument);
     }
 
     /// <summary>
@@ -149,7 +149,7 @@ internal static class ServiceEndpoints
             config.StopTimeout + config.StartTimeout + ReportWait, time, cancellationToken).ConfigureAwait(false);
         var now = store.State.ServiceInstances.FirstOrDefault(n => n.Value.GetValueOrDefault(service)?.State == ServiceInstanceState.Running).Key;
         return ApiResults.Json(new ServiceActionDocument(Document(store.State, config),
-            [$"{from}: moved away (until a cleanup)", now is null ? "not running on another node yet" : $"{now}: running"]));
+            [$"{from}: moved away (until a cleanup)", now is null ? "not running on another node yet" : $"{now}: running"]), ApiResults.Documents.ServiceActionDocument);
     }
 
     /// <summary>The last lines of this node's instance output (text/plain); <c>?lines=N</c>, 100 by default.</summary>
@@ -191,7 +191,7 @@ internal static class ServiceEndpoints
             .Where(n => n.ContainsKey(service))
             .All(n => started ? n[service].State is ServiceInstanceState.Running or ServiceInstanceState.Failed : n[service].State is ServiceInstanceState.Stopped or ServiceInstanceState.Failed),
             wait, time, cancellationToken).ConfigureAwait(false);
-        return ApiResults.Json(new ServiceActionDocument(Document(store.State, config!), [started ? $"{service} started" : $"{service} stopped"]));
+        return ApiResults.Json(new ServiceActionDocument(Document(store.State, config!), [started ? $"{service} started" : $"{service} stopped"]), ApiResults.Documents.ServiceActionDocument);
     }
 
     /// <summary>Until the nodes' reports show <paramref name="done"/>, or <paramref name="limit"/> passed (then the answer says where things stand).</summary>

@@ -35,14 +35,14 @@ internal static class StatusEndpoints
                 b.Name, b.Balance, b.AvailableServers, [.. b.Servers.Select(s => ToDocument(b.Name, s, rates))]))],
             clusterSummary,
             VipEndpoints.Rows(state, keeper));
-        return ApiResults.Json(document);
+        return ApiResults.Json(document, ApiResults.Documents.NodeStatusDocument);
     }
 
     public static IResult GetServer(string backend, string server, DataPlane dataPlane, RequestRates rates) =>
         ServerLookup.Find(dataPlane.Config, backend, server) is { } notFound
             ? notFound
             : FindStatus(dataPlane, rates, backend, server) is { } found
-                ? ApiResults.Json(found)
+                ? ApiResults.Json(found, ApiResults.Documents.ServerStatusDocument)
                 : ServerLookup.NotFound(dataPlane.Config, backend, server);
 
     /// <summary>The server's status as the data plane reports it now, or null when it has no such server.</summary>

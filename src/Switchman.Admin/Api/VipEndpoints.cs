@@ -20,7 +20,7 @@ internal static class VipEndpoints
         return ApiResults.Json(new VipsDocument(
             membership.NodeId,
             Rows(state, keeper),
-            [.. state.Nodes.Keys.Select(node => Standing(state, node))]));
+            [.. state.Nodes.Keys.Select(node => Standing(state, node))]), ApiResults.Documents.VipsDocument);
     }
 
     public static Task<IResult> StandbyAsync(
@@ -57,7 +57,7 @@ internal static class VipEndpoints
         // Committed through the log (forwarded to the leader in a cluster); the leader's VIP assigner acts on it.
         var result = await store.SetNodeStandbyAsync(node, standby, ConfigEndpoints.Author(user), cancellationToken).ConfigureAwait(false);
         return result.Outcome.Accepted
-            ? ApiResults.Json(Standing(store.State, node))
+            ? ApiResults.Json(Standing(store.State, node), ApiResults.Documents.NodeStandingDocument)
             : ApiResults.Error(StatusCodes.Status409Conflict, $"the change was refused: {result.Outcome.Refusal ?? "no reason given"}");
     }
 

@@ -32,7 +32,7 @@ internal static class ClusterEndpoints
     private static readonly TimeSpan MembershipSettleRecheck = TimeSpan.FromMilliseconds(20);
 
     public static async Task<IResult> GetClusterAsync(ClusterContext cluster, ConfigStore store, CancellationToken cancellationToken) =>
-        ApiResults.Json(await BuildStatusAsync(cluster, store, withMembers: true, cancellationToken).ConfigureAwait(false));
+        ApiResults.Json(await BuildStatusAsync(cluster, store, withMembers: true, cancellationToken).ConfigureAwait(false), ApiResults.Documents.ClusterStatusDocument);
 
     /// <summary>This node's view plus, for each member, its own report (asked in parallel, a second at most).</summary>
     public static async Task<ClusterStatusDocument> BuildStatusAsync(ClusterContext cluster, ConfigStore store, bool withMembers, CancellationToken cancellationToken)
@@ -118,7 +118,7 @@ internal static class ClusterEndpoints
         string backend, string server, HttpRequest request, ClusterContext cluster, Services.ServerObserver observer, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
         var (_, refused) = await ReadSignedAsync(request, cluster, loggers, cancellationToken).ConfigureAwait(false);
-        return refused ?? Results.Json(observer.Local(backend, server), LeaderForwarder.Json);
+        return refused ?? Results.Json(observer.Local(backend, server), NodeToNodeJson.Default.ServerView);
     }
 
     /// <summary>On the leader: a follower's change, already validated there.</summary>
@@ -137,7 +137,7 @@ internal static class ClusterEndpoints
         {
             // The follower that forwarded it answers its client once it runs the change: the commit is published at once.
             var outcome = await cluster.Node!.ProposeAsync(command, cancellationToken).ConfigureAwait(false);
-            return Results.Json(outcome, LeaderForwarder.Json);
+            return Results.Json(outcome, NodeToNodeJson.Default.ChangeOutcome);
         }
         catch (ClusterNotLeaderException e)
         {
@@ -152,10 +152,10 @@ internal static class ClusterEndpoints
     private static async Task<IResult> GetSelfAsync(HttpRequest request, ClusterContext cluster, ConfigStore store, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
         var (_, refused) = await ReadSignedAsync(request, cluster, loggers, cancellationToken).ConfigureAwait(false);
-        return refused ?? Results.Json(Self(cluster.Node!, store), LeaderForwarder.Json);
+        return refused ?? Results.Json(Self(cluster.Node!, store), NodeToNodeJson.Default.ClusterSelfDocument);
     }
 
-    private sealed record MembershipOperation(string Op, string Address, string? Id);
+    internal sealed record MembershipOperation(string Op, string Address, string? Id);
 
     private static async Task<IResult> InternalMembershipAsync(HttpRequest request, ClusterContext cluster, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
@@ -164,7 +164,7 @@ internal static class ClusterEndpoints
         {
             return refused;
         }
-        var operation = JsonSerializer.Deserialize<MembershipOperation>(bytes, LeaderForwarder.Json);
+        var operation = JsonSerializer.Deserialize(bytes, NodeToNodeJson.Default.MembershipOperation);
         return operation is null
             ? ApiResults.Error(StatusCodes.Status400BadRequest, "the body is not a membership operation")
             : await ChangeMembershipAsync(cluster, operation.Op, operation.Address, operation.Id, cancellationToken, forwarded: true).ConfigureAwait(false);
@@ -178,7 +178,7 @@ internal static class ClusterEndpoints
         var node = cluster.Node!;
         if (!node.IsLeader)
         {
-            var body = JsonSerializer.SerializeToUtf8Bytes(new MembershipOperation(op, address, id), LeaderForwarder.Json);
+            var body = JsonSerializer.SerializeToUtf8Bytes(new MembershipOperation(op, address, id), NodeToNodeJson.Default.MembershipOperation);
             using var response = await cluster.Forwarder!.SendToLeaderAsync(HttpMethod.Post, LeaderForwarder.MembersPath, body, cancellationToken).ConfigureAwait(false);
             var text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
             return Results.Text(text, "application/json; charset=utf-8", statusCode: (int)response.StatusCode);
@@ -216,7 +216,7 @@ internal static class ClusterEndpoints
         var memberId = id ?? members.FirstOrDefault(m => m.Address == address)?.Id;
         var documents = members.Select(m => new ClusterMemberDocument(
             m.Id, m.Address, m.AdminUrl, m.Role, m.IsLeader, m.IsLocal && !forwarded, m.Status, m.LastContact, null, null, null, null, null)).ToList();
-        return ApiResults.Json(new MembershipChangeDocument(op == "add" ? "added" : "removed", address, memberId, documents));
+        return ApiResults.Json(new MembershipChangeDocument(op == "add" ? "added" : "removed", address, memberId, documents), ApiResults.Documents.MembershipChangeDocument);
     }
 
     /// <summary>
@@ -260,7 +260,7 @@ internal static class ClusterEndpoints
         {
             return (null, "not reached yet (its id and admin URL are unknown)");
         }
-        return await cluster.Forwarder!.GetAsync<ClusterSelfDocument>(member.AdminUrl, LeaderForwarder.SelfPath, ReportTimeout, cancellationToken).ConfigureAwait(false);
+        return await cluster.Forwarder!.GetAsync(member.AdminUrl, LeaderForwarder.SelfPath, NodeToNodeJson.Default.ClusterSelfDocument, ReportTimeout, cancellationToken).ConfigureAwait(false);
     }
 
     private static IResult? Alone(ClusterContext cluster) => cluster.Node is null

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
 using Switchman.Cluster;
 
 namespace Switchman.Admin.Clustering;
@@ -28,8 +29,6 @@ public sealed class LeaderForwarder(ClusterNode node, ClusterSignature signature
 
     /// <summary>The client is this forwarder's own (made for it at start).</summary>
     public void Dispose() => http.Dispose();
-
-    internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
     /// <summary>
     /// Sends the command to the leader, or proposes it here if this node leads. While the leader is changing (it
@@ -108,7 +107,7 @@ public sealed class LeaderForwarder(ClusterNode node, ClusterSignature signature
     /// A member's own report, or null with why not. Bounded by <paramref name="timeout"/>: a member that does not answer
     /// in time (powered off, frozen, cut off) is a report that says so, never an error of the caller's request.
     /// </summary>
-    public async Task<(T? Document, string? Error)> GetAsync<T>(string adminUrl, string path, TimeSpan timeout, CancellationToken cancellationToken)
+    public async Task<(T? Document, string? Error)> GetAsync<T>(string adminUrl, string path, JsonTypeInfo<T> typeInfo, TimeSpan timeout, CancellationToken cancellationToken)
     {
         using var deadline = new CancellationTokenSource(timeout, time);
         using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
@@ -119,7 +118,7 @@ public sealed class LeaderForwarder(ClusterNode node, ClusterSignature signature
             {
                 return (default, $"{(int)response.StatusCode} from {adminUrl}");
             }
-            var document = await response.Content.ReadFromJsonAsync<T>(Json, bounded.Token).ConfigureAwait(false);
+            var document = await response.Content.ReadFromJsonAsync(typeInfo, bounded.Token).ConfigureAwait(false);
             return (document, null);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
@@ -156,7 +155,7 @@ public sealed class LeaderForwarder(ClusterNode node, ClusterSignature signature
         var text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
         return response.StatusCode switch
         {
-            HttpStatusCode.OK => JsonSerializer.Deserialize<ChangeOutcome>(text, Json) ?? throw new ClusterOutcomeUnknownException(changeId, "the leader's answer was empty"),
+            HttpStatusCode.OK => JsonSerializer.Deserialize(text, NodeToNodeJson.Default.ChangeOutcome) ?? throw new ClusterOutcomeUnknownException(changeId, "the leader's answer was empty"),
             HttpStatusCode.MisdirectedRequest => throw new ClusterNotLeaderException(null),
             _ => throw new ClusterOutcomeUnknownException(changeId, $"the leader answered {(int)response.StatusCode}: {Truncate(text)}"),
         };

@@ -41,7 +41,7 @@ public sealed class LocalLogFile : IDisposable
         Directory.CreateDirectory(directory);
         var snapshotPath = Path.Combine(directory, SnapshotName);
         var state = File.Exists(snapshotPath)
-            ? JsonSerializer.Deserialize<SharedState>(File.ReadAllBytes(snapshotPath), ChangeJson.Options)
+            ? JsonSerializer.Deserialize(File.ReadAllBytes(snapshotPath), ChangeJson.State)
                 ?? throw new InvalidDataException($"{snapshotPath} is empty")
             : SharedState.Empty;
         var log = new FileStream(Path.Combine(directory, LogName), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read);
@@ -58,7 +58,7 @@ public sealed class LocalLogFile : IDisposable
     public long Append(long index, ChangeCommand command)
     {
         var start = _log.Position;
-        var line = JsonSerializer.SerializeToUtf8Bytes(new Entry(index, command), ChangeJson.Options);
+        var line = JsonSerializer.SerializeToUtf8Bytes(new ChangeLogEntry(index, command), ChangeJson.LogEntry);
         _log.Write(line);
         _log.WriteByte((byte)'\n');
         _log.Flush(flushToDisk: true);
@@ -85,7 +85,7 @@ public sealed class LocalLogFile : IDisposable
         var temporary = snapshotPath + ".tmp";
         using (var file = new FileStream(temporary, FileMode.Create, FileAccess.Write))
         {
-            file.Write(JsonSerializer.SerializeToUtf8Bytes(state, ChangeJson.Options));
+            file.Write(JsonSerializer.SerializeToUtf8Bytes(state, ChangeJson.State));
             file.Flush(flushToDisk: true);
         }
         File.Move(temporary, snapshotPath, overwrite: true);
@@ -113,10 +113,10 @@ public sealed class LocalLogFile : IDisposable
                 LocalLogLog.TornEntryDropped(logger, log.Name, entries + 1);
                 break;
             }
-            Entry? entry;
+            ChangeLogEntry? entry;
             try
             {
-                entry = JsonSerializer.Deserialize<Entry>(bytes.AsSpan(offset, end - offset), ChangeJson.Options);
+                entry = JsonSerializer.Deserialize(bytes.AsSpan(offset, end - offset), ChangeJson.LogEntry);
             }
             catch (JsonException e)
             {
@@ -135,8 +135,6 @@ public sealed class LocalLogFile : IDisposable
         }
         return (state, entries, offset);
     }
-
-    private sealed record Entry(long Index, ChangeCommand Command);
 }
 
 internal static partial class LocalLogLog

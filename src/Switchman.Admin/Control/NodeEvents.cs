@@ -15,7 +15,7 @@ public sealed record NodeEvent(
     [property: JsonPropertyName("time")] DateTimeOffset Time,
     [property: JsonPropertyName("type")] string Type,
     [property: JsonPropertyName("message")] string Message,
-    [property: JsonPropertyName("data")] IReadOnlyDictionary<string, object?> Data);
+    [property: JsonPropertyName("data"), JsonConverter(typeof(EventDataConverter))] IReadOnlyDictionary<string, object?> Data);
 
 /// <summary>
 /// The node's event stream: a bounded in-memory history plus live subscribers. Publishing never blocks: a subscriber

@@ -34,7 +34,7 @@ public sealed class ServerObserver(DataPlane dataPlane, ClusterContext cluster, 
             {
                 return new ServerView(member.Id ?? member.Address, null, null, null, "its admin address is not known yet");
             }
-            var (view, error) = await forwarder.GetAsync<ServerView>(url, $"{Path}{Uri.EscapeDataString(backend)}/{Uri.EscapeDataString(server)}", AskTimeout, cancellationToken)
+            var (view, error) = await forwarder.GetAsync(url, $"{Path}{Uri.EscapeDataString(backend)}/{Uri.EscapeDataString(server)}", Clustering.NodeToNodeJson.Default.ServerView, AskTimeout, cancellationToken)
                 .ConfigureAwait(false);
             return view ?? new ServerView(member.Id ?? member.Address, null, null, null, error);
         })).ConfigureAwait(false);

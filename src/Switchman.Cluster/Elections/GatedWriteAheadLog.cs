@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using DotNext.Net.Cluster;
 using DotNext.Net.Cluster.Consensus.Raft;
 using DotNext.Net.Cluster.Consensus.Raft.StateMachine;
@@ -9,16 +10,12 @@ namespace Switchman.Cluster.Elections;
 /// "may I vote for this candidate?" (<see cref="IPersistentState.IsVotedFor"/>) with no, whoever asks and in whatever
 /// term, so the node grants no vote. Everything else (appending, committing, standing for election itself) is the log's
 /// own behaviour. DotNext's <see cref="IPersistentState"/> cannot be implemented outside DotNext (an internal
-/// accessor), so the gate re-implements only that one method on a subclass and calls the log's own implementation
-/// through the interface map.
+/// accessor), so the gate re-implements only that one method on a subclass and calls the log's own (explicit, private)
+/// implementation through an <see cref="UnsafeAccessorAttribute"/>: bound at compile time, so it works in a Native AOT
+/// build too, where the interface map it was found through before is not supported (no election could be won).
 /// </summary>
 internal sealed class GatedWriteAheadLog(WriteAheadLog.Options options, IStateMachine stateMachine) : WriteAheadLog(options, stateMachine), IPersistentState
 {
-    private delegate bool IsVotedForMethod(WriteAheadLog log, in ClusterMemberId id);
-
-    /// <summary>The log's own <see cref="IPersistentState.IsVotedFor"/>: the vote it holds for the current term.</summary>
-    private static readonly IsVotedForMethod LogIsVotedFor = FindIsVotedFor();
-
     private volatile bool _withheld;
 
     /// <summary>Whether this node's vote is withheld now (it grants none).</summary>
@@ -34,12 +31,8 @@ internal sealed class GatedWriteAheadLog(WriteAheadLog.Options options, IStateMa
 
     bool IPersistentState.IsVotedFor(in ClusterMemberId id) => !_withheld && LogIsVotedFor(this, in id);
 
-    private static IsVotedForMethod FindIsVotedFor()
-    {
-        var map = typeof(WriteAheadLog).GetInterfaceMap(typeof(IPersistentState));
-        var index = Array.FindIndex(map.InterfaceMethods, m => m.Name == nameof(IPersistentState.IsVotedFor) && m.GetParameters().Length == 1);
-        return index >= 0
-            ? map.TargetMethods[index].CreateDelegate<IsVotedForMethod>()
-            : throw new InvalidOperationException($"{typeof(WriteAheadLog).FullName} has no {nameof(IPersistentState.IsVotedFor)}: the DotNext version does not match");
-    }
+    /// <summary>The log's own <see cref="IPersistentState.IsVotedFor"/>: the vote it holds for the current term. A DotNext
+    /// version without it fails the first election with a <see cref="MissingMethodException"/> (the tests hold it).</summary>
+    [UnsafeAccessor(UnsafeAccessorKind.Method, Name = "DotNext.Net.Cluster.Consensus.Raft.IPersistentState.IsVotedFor")]
+    private static extern bool LogIsVotedFor(WriteAheadLog log, in ClusterMemberId id);
 }

@@ -60,7 +60,7 @@ internal sealed class ConfigStateMachine : SimpleStateMachine
     protected override async ValueTask RestoreAsync(FileInfo snapshotFile, CancellationToken token)
     {
         await using var stream = snapshotFile.OpenRead();
-        var restored = await JsonSerializer.DeserializeAsync<SharedState>(stream, ChangeJson.Options, token).ConfigureAwait(false)
+        var restored = await JsonSerializer.DeserializeAsync(stream, ChangeJson.State, token).ConfigureAwait(false)
             ?? throw new InvalidDataException($"snapshot {snapshotFile.FullName} is empty");
         _current = restored;
         ClusterLogMessages.SnapshotRestored(_logger, snapshotFile.Name, restored.AppliedIndex, restored.Revision);
@@ -68,5 +68,5 @@ internal sealed class ConfigStateMachine : SimpleStateMachine
     }
 
     protected override ValueTask PersistAsync(IAsyncBinaryWriter writer, CancellationToken token) =>
-        writer.WriteAsync(JsonSerializer.SerializeToUtf8Bytes(_current, ChangeJson.Options), lengthFormat: null, token);
+        writer.WriteAsync(JsonSerializer.SerializeToUtf8Bytes(_current, ChangeJson.State), lengthFormat: null, token);
 }

@@ -33,14 +33,14 @@ public abstract record ChangeCommand
 
     public required DateTimeOffset ProposedAt { get; init; }
 
-    public byte[] ToBytes() => JsonSerializer.SerializeToUtf8Bytes(this, ChangeJson.Options);
+    public byte[] ToBytes() => JsonSerializer.SerializeToUtf8Bytes(this, ChangeJson.Command);
 
     /// <summary>Null when the bytes are not a command this version can read (then the entry is skipped, logged by the caller).</summary>
     public static ChangeCommand? FromBytes(ReadOnlySpan<byte> bytes)
     {
         try
         {
-            return JsonSerializer.Deserialize<ChangeCommand>(bytes, ChangeJson.Options);
+            return JsonSerializer.Deserialize(bytes, ChangeJson.Command);
         }
         catch (JsonException)
         {
