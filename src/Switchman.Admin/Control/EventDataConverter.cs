@@ -58,6 +58,10 @@ internal sealed class EventDataConverter : JsonConverter<IReadOnlyDictionary<str
             case double number:
                 writer.WriteNumberValue(number);
                 break;
+            case JsonElement element:
+                // A value read back (Read above) is written as it was read.
+                element.WriteTo(writer);
+                break;
             case IEnumerable<string?> list:
                 writer.WriteStartArray();
                 foreach (var text in list)

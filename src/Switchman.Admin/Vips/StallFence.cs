@@ -74,17 +74,7 @@ public sealed class StallFence(IVipMembership membership, TimeProvider time)
         {
             return false;
         }
-        var until = now + (long)(Quarantine.TotalSeconds * time.TimestampFrequency);
-        var seen = Volatile.Read(ref _quarantineUntil);
-        while (until > seen)
-        {
-            var prior = Interlocked.CompareExchange(ref _quarantineUntil, until, seen);
-            if (prior == seen)
-            {
-                break;
-            }
-            seen = prior;
-        }
+        Core.Threading.AtomicMax.Raise(ref _quarantineUntil, now + (long)(Quarantine.TotalSeconds * time.TimestampFrequency));
         return true;
     }
 }

@@ -9,20 +9,7 @@ internal sealed class PeerContact(TimeProvider timeProvider)
     private long _timestamp;
 
     /// <summary>Records "now". Never moves the time backwards when connections race.</summary>
-    public void Touch()
-    {
-        var now = timeProvider.GetTimestamp();
-        var seen = Volatile.Read(ref _timestamp);
-        while (now > seen)
-        {
-            var prior = Interlocked.CompareExchange(ref _timestamp, now, seen);
-            if (prior == seen)
-            {
-                return;
-            }
-            seen = prior;
-        }
-    }
+    public void Touch() => Core.Threading.AtomicMax.Raise(ref _timestamp, timeProvider.GetTimestamp());
 
     /// <summary>How long ago the last bytes arrived; false when none ever did.</summary>
     public bool TryGetSince(out TimeSpan since)
