@@ -63,20 +63,25 @@ internal static class ClusterHandshake
     {
         var clientHello = BuildHello(local, trailerLength: ChannelLength);
         clientHello[^1] = (byte)channel;
-        await SendAsync(link, clientHello, cancellationToken).ConfigureAwait(false);
-
         var header = new byte[HeaderLength];
-        if (!await ReceiveAsync(link, header, cancellationToken).ConfigureAwait(false))
+        bool answered;
+        try
+        {
+            await SendAsync(link, clientHello, cancellationToken).ConfigureAwait(false);
+            answered = await ReceiveAsync(link, header, cancellationToken).ConfigureAwait(false);
+        }
+        catch (IOException e) when (e is not ClusterHandshakeException && link.Tls is not null && !cancellationToken.IsCancellationRequested)
+        {
+            // The same refusal as a close: whether the peer's close arrives as a FIN or, with our hello still unread
+            // on its side, as a reset is a race.
+            throw TlsCertificateRefused(peerName, "it reset the connection instead of answering our hello", e);
+        }
+        if (!answered)
         {
             // Over TLS, a server that checks our certificate only after the TLS handshake (TLS 1.3) closes right here.
             throw link.Tls is null
                 ? Refused(peerName, "it closed the connection instead of answering our hello")
-                : new ClusterHandshakeException(
-                    $"Cluster peer {peerName} refused this node's TLS certificate: it closed the connection instead of answering our hello "
-                    + "(is the certificate issued by the peer's CA, valid now, and to this node's id? The peer's log says which).")
-                {
-                    IsAuthenticationFailure = true,
-                };
+                : TlsCertificateRefused(peerName, "it closed the connection instead of answering our hello", cause: null);
         }
         if (!header.AsSpan(0, Magic.Length).SequenceEqual(Magic))
         {
@@ -292,6 +297,15 @@ internal static class ClusterHandshake
 
     private static ClusterHandshakeException Refused(string peerName, string why) =>
         new($"Cluster peer {peerName} refused the connection: {why}.");
+
+    private static ClusterHandshakeException TlsCertificateRefused(string peerName, string how, IOException? cause)
+    {
+        var message = $"Cluster peer {peerName} refused this node's TLS certificate: {how} "
+            + "(is the certificate issued by the peer's CA, valid now, and to this node's id? The peer's log says which).";
+        return cause is null
+            ? new ClusterHandshakeException(message) { IsAuthenticationFailure = true }
+            : new ClusterHandshakeException(message, cause) { IsAuthenticationFailure = true };
+    }
 
     private static ClusterHandshakeException Malformed(string peerName, string what) =>
         new($"Cluster peer {peerName} failed authentication: it sent {what}.") { IsAuthenticationFailure = true };
