@@ -18,6 +18,12 @@
 #   REQUEST_PATH=/api/items                  path requested through the proxies
 #   SERVERS=2  ROUTES=1   cost as work grows: N servers in the backend, N-1 routes the request is matched against
 #                    before the default backend (bench/scale_config.py; not for yarp, which keeps its two servers)
+#   CLUSTER=3        Switchman runs as one node of a 3-node cluster on loopback (three processes, a cluster section each,
+#                    one shared secret, default cluster timings; the same frontend and backend with active health checks
+#                    on every node; each node's frontend on a port of its own): "switchman" is the node that leads once
+#                    the cluster has formed, "switchman-follower" (add it to PROXIES) another node. The CPU of the other
+#                    nodes during each run is recorded apart (cluster_peers_cpu_ms); cluster_role says what the measured
+#                    node was at the start and at the end of the run. HAProxy, NGINX and YARP run as without it.
 #   TLS=1            HTTPS on the proxies' frontends (a fresh self-signed P-256 certificate, the same for all; wrk keeps
 #                    its connections, so this is the cost of TLS records, not of handshakes; not for yarp)
 #   OUT=bench/results/compare-<UTC timestamp>.csv
@@ -44,8 +50,9 @@ LOG_TAG=compare
 source "$BENCH/lib.sh"
 
 require_tools dotnet haproxy nginx wrk curl python3
+if [[ -n ${CLUSTER:-} ]] && ! [[ $CLUSTER =~ ^[0-9]+$ && $CLUSTER -ge 2 ]]; then die "CLUSTER must be a number of nodes (3)"; fi
 for p in $PROXIES; do
-  case $p in switchman | switchman2 | haproxy | nginx | yarp) ;; *) die "unknown proxy '$p' in PROXIES" ;; esac
+  case $p in switchman | switchman2 | haproxy | nginx | yarp) ;; switchman-follower) [[ -n ${CLUSTER:-} ]] || die "switchman-follower needs CLUSTER=3" ;; *) die "unknown proxy '$p' in PROXIES" ;; esac
   if [[ $p == yarp && ( ${SERVERS:-2} != 2 || ${ROUTES:-1} != 1 || ${TLS:-0} == 1 ) ]]; then die "SERVERS, ROUTES and TLS do not apply to yarp: leave it out of PROXIES"; fi
 done
 
@@ -70,7 +77,7 @@ for p in $PROXIES; do start_proxy "$p"; done
 if [[ $(seconds "$PRIME") -gt 0 ]]; then
   for p in $PROXIES; do
     case $p in
-      switchman | switchman2 | yarp)
+      switchman | switchman-follower | switchman2 | yarp)
         log "priming $p for $PRIME (JIT tiering)"
         run_wrk "$TMP/prime-$p.txt" "$PRIME" "${PROXY_URL[$p]}$REQUEST_PATH"
         ;;
@@ -92,7 +99,7 @@ wait_quiet() {
   log "machine still busy after ${QUIET_WAIT}s; measuring anyway"
 }
 
-echo "utc,round,proxy,threads,connections,duration_s,requests,rps,p50_ms,p90_ms,p99_ms,non2xx,socket_errors,proxy_cpu_ms,proxy_cpu_pct,cpu_ms_per_1k_req,rss_kb,backend_cpu_ms,wrk_cpu_ms,window_s,machine_busy_ms,other_cpu_pct,proxy_processes" >"$OUT"
+echo "utc,round,proxy,threads,connections,duration_s,requests,rps,p50_ms,p90_ms,p99_ms,non2xx,socket_errors,proxy_cpu_ms,proxy_cpu_pct,cpu_ms_per_1k_req,rss_kb,backend_cpu_ms,wrk_cpu_ms,window_s,machine_busy_ms,other_cpu_pct,proxy_processes,cluster_role,cluster_peers_cpu_ms,cluster_peers_cpu_pct" >"$OUT"
 
 measure() {
   local round=$1 p=$2 url=${PROXY_URL[$2]}$REQUEST_PATH
@@ -102,35 +109,55 @@ measure() {
 
   run_wrk "$TMP/warmup-$p-$round.txt" "$WARMUP" "$url"
   wait_quiet
-  local t0 t1 all0 all1 wcpu0 wcpu1 cpu0 cpu1 bcpu0 bcpu1 rss
+  # CLUSTER: the other nodes of the cluster (all of them while another proxy is measured), and the role of the measured
+  # node at the start and at the end of the run (a leader that changed during a run is seen).
+  local -a peers=()
+  local node="" role="" role1=""
+  if [[ -n ${CLUSTER:-} ]]; then
+    mapfile -t peers < <(cluster_other_pids "${pids[@]}")
+    node=$(cluster_node_of "${pids[0]}")
+    [[ -n $node ]] && role=$(cluster_role "$node")
+  fi
+  local t0 t1 all0 all1 wcpu0 wcpu1 cpu0 cpu1 bcpu0 bcpu1 pcpu0 pcpu1 rss
   t0=$EPOCHREALTIME
   all0=$(busy_ticks)
   wcpu0=$(own_child_ticks)
   cpu0=$(cpu_ticks "${pids[@]}")
   bcpu0=$(cpu_ticks "${BACKEND_PIDS[@]}")
+  pcpu0=$(cpu_ticks "${peers[@]}")
   run_wrk "$TMP/wrk-$p-$round.txt" "$DURATION" "$url" --latency
   cpu1=$(cpu_ticks "${pids[@]}")
   bcpu1=$(cpu_ticks "${BACKEND_PIDS[@]}")
+  pcpu1=$(cpu_ticks "${peers[@]}")
   wcpu1=$(own_child_ticks)
   all1=$(busy_ticks)
   t1=$EPOCHREALTIME
   rss=$(rss_kb "${pids[@]}")
+  if [[ -n $node ]]; then
+    role1=$(cluster_role "$node")
+    [[ $role1 == "$role" ]] || { log "warning: $p (node $node) was $role at the start of the run, $role1 at the end"; role+="->$role1"; }
+  fi
 
   local requests rps p50 p90 p99 elapsed non2xx errors
   read -r requests rps p50 p90 p99 elapsed non2xx errors <<<"$(parse_wrk "$TMP/wrk-$p-$round.txt")"
   ((requests > 0)) || die "wrk made no request through $p: $(cat "$TMP/wrk-$p-$round.txt")"
   local cpu_ms=$(((cpu1 - cpu0) * 1000 / CLK_TCK)) bcpu_ms=$(((bcpu1 - bcpu0) * 1000 / CLK_TCK))
   local wrk_ms=$(((wcpu1 - wcpu0) * 1000 / CLK_TCK)) all_ms=$(((all1 - all0) * 1000 / CLK_TCK))
-  # Busy CPU that is neither the proxy, nor the backends, nor wrk: other people's work, kernel threads, noise.
-  local other_ms=$((all_ms - cpu_ms - bcpu_ms - wrk_ms))
+  local peers_ms=$(((pcpu1 - pcpu0) * 1000 / CLK_TCK))
+  # Busy CPU that is neither the proxy, nor the backends, nor wrk, nor the cluster's other nodes: other people's work,
+  # kernel threads, noise.
+  local other_ms=$((all_ms - cpu_ms - bcpu_ms - wrk_ms - peers_ms))
   ((other_ms < 0)) && other_ms=0
   local window per1k pct other_pct
   window=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
   per1k=$(awk -v c="$cpu_ms" -v r="$requests" 'BEGIN { printf "%.3f", c * 1000 / r }')
   pct=$(awk -v c="$cpu_ms" -v e="$elapsed" 'BEGIN { printf "%.1f", c / (e * 10) }')
   other_pct=$(awk -v c="$other_ms" -v w="$window" 'BEGIN { printf "%.1f", c / (w * 10) }')
-  echo "$(date -u +%Y-%m-%dT%H:%M:%SZ),$round,$p,$THREADS,$CONNECTIONS,$elapsed,$requests,$rps,$p50,$p90,$p99,$non2xx,$errors,$cpu_ms,$pct,$per1k,$rss,$bcpu_ms,$wrk_ms,$window,$all_ms,$other_pct,${#pids[@]}" >>"$OUT"
-  log "round $round $p: $rps req/s, p50 $p50 ms, p99 $p99 ms, cpu $cpu_ms ms ($pct% of a core), $per1k cpu-ms/1k req, rss $rss kB, errors $((non2xx + errors)), other load $other_pct%"
+  local peers_pct=""
+  ((${#peers[@]} > 0)) && peers_pct=$(awk -v c="$peers_ms" -v w="$window" 'BEGIN { printf "%.1f", c / (w * 10) }')
+  ((${#peers[@]} > 0)) || peers_ms=""
+  echo "$(date -u +%Y-%m-%dT%H:%M:%SZ),$round,$p,$THREADS,$CONNECTIONS,$elapsed,$requests,$rps,$p50,$p90,$p99,$non2xx,$errors,$cpu_ms,$pct,$per1k,$rss,$bcpu_ms,$wrk_ms,$window,$all_ms,$other_pct,${#pids[@]},$role,$peers_ms,$peers_pct" >>"$OUT"
+  log "round $round $p: $rps req/s, p50 $p50 ms, p99 $p99 ms, cpu $cpu_ms ms ($pct% of a core), $per1k cpu-ms/1k req, rss $rss kB, errors $((non2xx + errors)), other load $other_pct%${peers_pct:+, other cluster nodes $peers_pct%}${role:+ ($p $role)}"
 }
 
 log "measuring: $ROUNDS round(s) of [$PROXIES], wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency (warm-up $WARMUP before each)"

@@ -1,4 +1,4 @@
-# bench/lib.sh — shared by bench/compare.sh and bench/profile.sh (sourced, not run).
+# bench/lib.sh — shared by bench/compare.sh, bench/profile.sh, bench/dataplane_soak.sh and others (sourced, not run).
 #
 # The caller sets ROOT, BENCH and the tunables (THREADS, CONNECTIONS, KEEP_TMP, SKIP_BUILD, REQUEST_PATH) before
 # sourcing. Everything started goes through `start`, which records the PID; the EXIT trap runs PRE_CLEANUP_HOOKS, ends
@@ -285,10 +285,24 @@ start_proxy() {
   local port admin
   read -r port admin <<<"$(free_ports 2)"
   case $p in
-    switchman)
-      render switchman.yaml.template "$port" "$TMP/switchman.yaml" "$admin"
-      start switchman env "$@" dotnet "$SWITCHMAN_DLL" run -c "$TMP/switchman.yaml"
-      wait_http "http://127.0.0.1:$admin/readyz" "$STARTED_PID" || die "switchman not ready: $(cat "$TMP/switchman.log")"
+    switchman | switchman-follower)
+      if [[ -n ${CLUSTER:-} ]]; then
+        # One node of a cluster (CLUSTER=N): switchman is the node that led once the cluster had formed,
+        # switchman-follower another node of the same cluster; the cluster is started once, for both.
+        ((${#CLUSTER_NODES[@]} > 0)) || start_cluster "$CLUSTER"
+        local id=$CLUSTER_LEADER other
+        if [[ $p == switchman-follower ]]; then
+          for other in "${CLUSTER_NODES[@]}"; do [[ $other != "$CLUSTER_LEADER" ]] && { id=$other; break; }; done
+        fi
+        STARTED_PID=${CLUSTER_PID[$id]}
+        port=${CLUSTER_FRONTEND[$id]##*:}
+        log "$p is cluster node $id"
+      else
+        [[ $p == switchman ]] || die "$p needs CLUSTER=3"
+        render switchman.yaml.template "$port" "$TMP/switchman.yaml" "$admin"
+        start switchman env "$@" dotnet "$SWITCHMAN_DLL" run -c "$TMP/switchman.yaml"
+        wait_http "http://127.0.0.1:$admin/readyz" "$STARTED_PID" || die "switchman not ready: $(cat "$TMP/switchman.log")"
+      fi
       ;;
     switchman2)
       # A second Switchman for A/B runs: another build (SWITCHMAN2_DLL, or SWITCHMAN2_BIN for a self-contained or
@@ -323,7 +337,9 @@ start_proxy() {
   esac
   PROXY_PID[$p]=$STARTED_PID
   PROXY_URL[$p]=$([[ -n ${TLS_CERT:-} && $p != yarp ]] && echo https || echo http)://127.0.0.1:$port
-  wait_http "${PROXY_URL[$p]}$REQUEST_PATH" "$STARTED_PID" || die "$p did not start: $(cat "$TMP/$p.log")"
+  local plog=$TMP/$p.log
+  [[ -n ${CLUSTER:-} && $p == switchman* && $p != switchman2 ]] && plog=$TMP/switchman-$(cluster_node_of "$STARTED_PID").log
+  wait_http "${PROXY_URL[$p]}$REQUEST_PATH" "$STARTED_PID" || die "$p did not start: $(cat "$plog")"
   # Both servers must answer through the proxy (round robin, both healthy) before anything is measured.
   local seen="" i deadline=$((SECONDS + 15))
   while ((SECONDS < deadline)); do
@@ -335,6 +351,127 @@ start_proxy() {
   done
   [[ $seen == *a* && $seen == *b* ]] || die "$p does not spread requests over a and b (saw '$seen')"
   log "$p up (pid ${PROXY_PID[$p]}) at ${PROXY_URL[$p]}"
+}
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Switchman as one node of a cluster on loopback (compare.sh CLUSTER=3)
+
+declare -A CLUSTER_PID CLUSTER_ADMIN CLUSTER_FRONTEND # by node id (n1, n2, ...)
+CLUSTER_NODES=()
+CLUSTER_TOKEN=""
+CLUSTER_LEADER=""
+
+# start_cluster N: N Switchman nodes n1…nN forming one cluster on 127.0.0.1 (default cluster timings, one shared
+# secret, a data directory each in $TMP). Every node gets the same shared part, switchman.yaml.template (the
+# frontend, the backend with its active health checks), with the frontend on port 0, so that each node binds a port of
+# its own (with one port for all, SO_REUSEPORT would spread the connections over the nodes); its admin listener gets a
+# read token. Waits until every node is ready, names the same leader and has bound its frontend; sets CLUSTER_NODES,
+# CLUSTER_PID, CLUSTER_ADMIN (port), CLUSTER_FRONTEND (host:port) and CLUSTER_LEADER.
+start_cluster() {
+  local n=$1 i j id sha file admin
+  local -a ports
+  read -r -a ports <<<"$(free_ports $((2 * n)))"
+  CLUSTER_TOKEN=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
+  sha=$(printf %s "$CLUSTER_TOKEN" | sha256sum | cut -d' ' -f1)
+  head -c 32 /dev/urandom | base64 >"$TMP/cluster.key"
+  chmod 600 "$TMP/cluster.key"
+  for ((i = 1; i <= n; i++)); do
+    id=n$i
+    CLUSTER_NODES+=("$id")
+    CLUSTER_ADMIN[$id]=${ports[i - 1]}
+  done
+  for ((i = 1; i <= n; i++)); do
+    id=n$i file=$TMP/switchman-$id.yaml admin=${ports[i - 1]}
+    mkdir -p "$TMP/data-$id"
+    render switchman.yaml.template 0 "$file" "$admin"
+    # The admin listener's read token (the only line indented by two spaces that says listen is the admin's), then the
+    # node's cluster section (node-local, like admin).
+    sed -i "s|^  listen: 127.0.0.1:$admin\$|&\n  tokens:\n    - { name: bench, role: read, sha256: $sha }|" "$file"
+    {
+      echo "cluster:"
+      echo "  node_id: $id"
+      echo "  listen: 127.0.0.1:${ports[n + i - 1]}"
+      echo "  peers:"
+      for ((j = 1; j <= n; j++)); do
+        ((j == i)) || echo "    - { id: n$j, address: 127.0.0.1:${ports[n + j - 1]} }"
+      done
+      echo "  data_dir: $TMP/data-$id"
+      echo "  secret_file: $TMP/cluster.key"
+    } >>"$file"
+    start "switchman-$id" dotnet "$SWITCHMAN_DLL" run -c "$file"
+    CLUSTER_PID[$id]=$STARTED_PID
+  done
+  local deadline=$((SECONDS + 90)) view="" why=""
+  while ((SECONDS < deadline)); do
+    for id in "${CLUSTER_NODES[@]}"; do
+      kill -0 "${CLUSTER_PID[$id]}" 2>/dev/null || die "cluster node $id exited: $(tail -20 "$TMP/switchman-$id.log")"
+    done
+    if view=$(cluster_view 2>"$TMP/cluster-view.err"); then break; fi
+    view=""
+    sleep 0.5
+  done
+  [[ -n $view ]] || die "the cluster did not form within 90 s ($(cat "$TMP/cluster-view.err")); logs: $TMP/switchman-n*.log"
+  set -- $view # "LEADER n1=127.0.0.1:PORT n2=..."
+  CLUSTER_LEADER=$1
+  shift
+  local kv
+  for kv in "$@"; do CLUSTER_FRONTEND[${kv%%=*}]=${kv#*=}; done
+  log "cluster up: leader $CLUSTER_LEADER; $(for id in "${CLUSTER_NODES[@]}"; do printf '%s pid %s frontend %s; ' "$id" "${CLUSTER_PID[$id]}" "${CLUSTER_FRONTEND[$id]}"; done)"
+}
+
+# cluster_view: "LEADER n1=127.0.0.1:PORT n2=..." once every node is ready, names the same leader and has bound its
+# frontend on an address of its own; otherwise what is missing on stderr, and status 1.
+cluster_view() {
+  local id args=()
+  for id in "${CLUSTER_NODES[@]}"; do args+=("$id=${CLUSTER_ADMIN[$id]}"); done
+  python3 -c '
+import json, sys, urllib.request
+token, nodes = sys.argv[1], [a.split("=") for a in sys.argv[2:]]
+leaders, frontends = set(), {}
+for node, port in nodes:
+    try:
+        req = urllib.request.Request(f"http://127.0.0.1:{port}/api/v1/status", headers={"Authorization": f"Bearer {token}"})
+        with urllib.request.urlopen(req, timeout=2) as r:
+            s = json.load(r)
+    except Exception as e:
+        sys.exit(f"{node}: {e}")
+    urls = [u for f in s.get("frontends", []) for u in f.get("urls", [])]
+    leader, ready = (s.get("cluster") or {}).get("leader"), s.get("ready")
+    if not ready or not leader or len(urls) != 1:
+        sys.exit(f"{node}: ready={ready} leader={leader} urls={urls}")
+    leaders.add(leader)
+    frontends[node] = urls[0].split("://", 1)[1]
+if len(leaders) != 1:
+    sys.exit(f"the nodes name different leaders: {sorted(leaders)}")
+if len(set(frontends.values())) != len(frontends):
+    sys.exit(f"two nodes share a frontend address: {frontends}")
+print(leaders.pop(), *(f"{n}={a}" for n, a in frontends.items()))
+' "$CLUSTER_TOKEN" "${args[@]}"
+}
+
+# cluster_role ID: what node ID says it is now: leader, follower, or ? when it does not answer.
+cluster_role() {
+  curl -fsS --max-time 2 -H "Authorization: Bearer $CLUSTER_TOKEN" "http://127.0.0.1:${CLUSTER_ADMIN[$1]}/api/v1/cluster" 2>/dev/null |
+    python3 -c 'import json, sys; c = json.load(sys.stdin); print("leader" if c.get("leader") == c.get("node_id") else "follower")' 2>/dev/null ||
+    echo "?"
+}
+
+# cluster_node_of PID: the id of the cluster node whose process is PID (nothing when none is).
+cluster_node_of() {
+  local id
+  for id in "${CLUSTER_NODES[@]}"; do [[ ${CLUSTER_PID[$id]} == "$1" ]] && echo "$id"; done
+  return 0
+}
+
+# cluster_other_pids PID...: the processes of the cluster's nodes other than the given ones.
+cluster_other_pids() {
+  local id p mine
+  for id in "${CLUSTER_NODES[@]}"; do
+    mine=0
+    for p in "$@"; do [[ ${CLUSTER_PID[$id]} == "$p" ]] && mine=1; done
+    ((mine)) || echo "${CLUSTER_PID[$id]}"
+  done
+  return 0
 }
 
 # proxy_pids NAME: the processes whose CPU and memory count for a proxy (NGINX: master + workers).

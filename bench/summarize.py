@@ -11,8 +11,9 @@ import statistics
 import sys
 from collections import OrderedDict
 
-ORDER = ["switchman", "switchman2", "haproxy", "nginx", "yarp"]
-LABEL = {"switchman": "Switchman", "switchman2": "Switchman #2", "haproxy": "HAProxy", "nginx": "NGINX", "yarp": "plain YARP"}
+ORDER = ["switchman", "switchman-follower", "switchman2", "haproxy", "nginx", "yarp"]
+LABEL = {"switchman": "Switchman", "switchman-follower": "Switchman (follower)", "switchman2": "Switchman #2", "haproxy": "HAProxy",
+         "nginx": "NGINX", "yarp": "plain YARP"}
 
 
 def main() -> int:
@@ -58,6 +59,10 @@ def main() -> int:
         ("errors", None),
         ("other load %", "other_cpu_pct"),
     ]
+    # CLUSTER=3 runs: the CPU of the cluster's nodes other than the measured one, during each run (% of one core).
+    cluster = any(r.get("cluster_peers_cpu_pct") for r in rows)
+    if cluster:
+        cols.append(("cluster peers CPU %", "cluster_peers_cpu_pct"))
     table = []
     for p in proxies:
         backend_per_1k = statistics.median(float(r["backend_cpu_ms"]) * 1000 / float(r["requests"]) for r in runs[p])
@@ -75,10 +80,15 @@ def main() -> int:
             str(errors),
             f"{med(p, 'other_cpu_pct'):.0f}" if "other_cpu_pct" in runs[p][0] else "?",
         ])
+        if cluster:
+            table[-1].append(f"{med(p, 'cluster_peers_cpu_pct'):.1f}" if all(r.get("cluster_peers_cpu_pct") for r in runs[p]) else "")
 
     noisy = [r for r in rows if float(r.get("other_cpu_pct") or 0) > 20]
     first = rows[0]
     print(f"wrk -t{first['threads']} -c{first['connections']}, ~{float(first['duration_s']):.0f} s per run; medians over runs")
+    if cluster:
+        roles = sorted({f"{r['proxy']}: {r['cluster_role']}" for r in rows if r.get("cluster_role")})
+        print(f"Switchman as one node of a cluster; measured node's role at the start (->end) of each run: {', '.join(roles)}")
     print()
     emit([c[0] for c in cols], table, markdown)
 
