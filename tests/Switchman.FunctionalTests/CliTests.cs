@@ -108,6 +108,46 @@ public class CliTests
         Assert.DoesNotContain(run.StandardOutputLines.Concat(run.StandardErrorLines), l => l.Contains("DataProtection", StringComparison.Ordinal));
     }
 
+    [Theory]
+    [InlineData(null, true)] // the default
+    [InlineData("0", false)] // an operator's choice stands, and passes on to the services like any other variable
+    public async Task Run_CompletesSocketOperationsOnTheEventThreads_AndItsServicesDoNotInheritTheSetting(string? operatorSetting, bool inline)
+    {
+        const string variable = "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS";
+        // With inline completions the runtime runs one event thread per core, otherwise one for up to 30 cores.
+        Assert.True(Environment.ProcessorCount is > 1 and < 45, $"this test tells the two modes apart by their event threads: it needs 2–44 cores, not {Environment.ProcessorCount}");
+        using var dir = new TempDirectory();
+        var environmentFile = Path.Combine(dir.Path, "service-environment");
+        var config = dir.WriteFile("switchman.yaml", $"""
+            admin:
+              listen: 127.0.0.1:0
+            frontends:
+              web:
+                listen: 127.0.0.1:0
+                default_backend: api
+            backends:
+              api:
+                servers:
+                  - name: a
+                    address: 127.0.0.1:9
+            services:
+              printenv:
+                command: ["/bin/sh", "-c", "env > {environmentFile}.tmp && mv {environmentFile}.tmp {environmentFile}; exec sleep 600"]
+            """);
+
+        await using var run = SwitchmanExecutable.Start(
+            ["run", "-c", config], new ChildProcessOptions { Environment = new Dictionary<string, string?> { [variable] = operatorSetting } });
+        await Await.UntilAsync(() => File.Exists(environmentFile), ExitTimeout, "the service to write its environment");
+
+        var eventThreads = Directory.GetDirectories($"/proc/{run.Pid}/task")
+            .Count(task => File.ReadAllText(Path.Combine(task, "comm")).TrimEnd('\n') == ".NET Sockets");
+        Assert.Equal(inline ? Environment.ProcessorCount : 1, eventThreads);
+        var inherited = File.ReadAllLines(environmentFile).Where(line => line.StartsWith(variable + "=", StringComparison.Ordinal));
+        Assert.Equal(operatorSetting is null ? [] : [$"{variable}={operatorSetting}"], inherited);
+        run.Terminate();
+        Assert.Equal(0, await run.WaitForExitAsync(ExitTimeout));
+    }
+
     [Fact]
     public async Task Run_SigtermWhileStarting_IsAStopNotAFailure_Exit0()
     {

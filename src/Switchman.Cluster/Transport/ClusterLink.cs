@@ -11,7 +11,7 @@ internal sealed class ClusterLink(Socket socket, Stream stream) : IDisposable
 {
     /// <summary>A plain link: the stream writes straight to the socket.</summary>
     public ClusterLink(Socket socket)
-        : this(socket, new NetworkStream(socket, ownsSocket: false))
+        : this(socket, new ClusterSocketStream(socket))
     {
     }
 

@@ -26,7 +26,7 @@ internal sealed class ClusterTls(TlsCredentialFiles files, TimeProvider time)
     {
         var (credentials, context) = Current();
         string? problem = null;
-        var tls = new SslStream(new NetworkStream(socket, ownsSocket: false), leaveInnerStreamOpen: false);
+        var tls = new SslStream(new ClusterSocketStream(socket), leaveInnerStreamOpen: false);
         var options = new SslClientAuthenticationOptions
         {
             TargetHost = TargetHost,
@@ -77,7 +77,7 @@ internal sealed class ClusterTls(TlsCredentialFiles files, TimeProvider time)
         }
         var (credentials, context) = Current();
         string? problem = null;
-        var tls = new SslStream(new NetworkStream(socket, ownsSocket: false), leaveInnerStreamOpen: false);
+        var tls = new SslStream(new ClusterSocketStream(socket), leaveInnerStreamOpen: false);
         var options = new SslServerAuthenticationOptions
         {
             EnabledSslProtocols = SslProtocols.Tls13,
