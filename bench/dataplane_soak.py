@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """bench/dataplane_soak.py — judges a run of bench/dataplane_soak.sh (which calls it) and prints it.
 
-Inputs: h2load's output (its totals: requests started, done, succeeded, failed, errored, timed out; status classes),
-h2load's per-request log (--log-file: start in µs since the epoch, HTTP status or -1 for a failed stream, µs until the
-end of the answer) and the resource samples the shell script took (CSV: t_s, rss_kb, fds, threads, proxy_cpu_pct, ...).
+Inputs: the output of each h2load process (its totals: requests started, done, succeeded, failed, errored, timed out;
+status classes), each one's per-request log (--log-file: start in µs since the epoch, HTTP status or -1 for a failed
+stream, µs until the end of the answer) and the resource samples the shell script took (CSV: t_s, rss_kb, fds, threads, proxy_cpu_pct, ...).
 
 Criteria (exit status 1 when one fails):
   - every request answered 2xx: h2load counts 0 failed, 0 errored, 0 timed out, and every status is 2xx;
@@ -23,7 +23,15 @@ import re
 import sys
 
 
-def h2load_totals(path):
+def h2load_totals(paths):
+    out = {}
+    for path in paths:
+        for k, v in h2load_totals_one(path).items():
+            out[k] = out.get(k, 0) + v
+    return out
+
+
+def h2load_totals_one(path):
     text = open(path, errors="replace").read()
     m = re.search(r"requests: (\d+) total, (\d+) started, (\d+) done, (\d+) succeeded, (\d+) failed, (\d+) errored, (\d+) timeout", text)
     s = re.search(r"status codes: (\d+) 2xx, (\d+) 3xx, (\d+) 4xx, (\d+) 5xx", text)
@@ -35,24 +43,28 @@ def h2load_totals(path):
     return out
 
 
-def read_requests(path):
-    """(latencies in µs, sorted; count by status; first start µs; last start µs; per-minute [count, latencies])."""
-    lat = array.array("q")
+def read_requests(paths):
+    """(latencies in µs; count by status; latencies by minute of the load, counted from the first request's start; the
+    largest number of requests started within one millisecond)."""
+    starts, lat = array.array("q"), array.array("q")
     statuses = {}
-    first = last = None
-    minutes = {}
-    with open(path) as f:
-        for line in f:
-            parts = line.split("\t")
-            if len(parts) < 3:
-                continue
-            start, status, us = int(parts[0]), int(parts[1]), int(parts[2])
-            statuses[status] = statuses.get(status, 0) + 1
-            lat.append(us)
-            first = start if first is None or start < first else first
-            last = start if last is None or start > last else last
-            minutes.setdefault(start // 60_000_000, array.array("q")).append(us)
-    return lat, statuses, first, last, minutes
+    for path in paths:
+        with open(path) as f:
+            for line in f:
+                parts = line.split("\t")
+                if len(parts) < 3:
+                    continue
+                status = int(parts[1])
+                statuses[status] = statuses.get(status, 0) + 1
+                starts.append(int(parts[0]))
+                lat.append(int(parts[2]))
+    first = min(starts) if starts else 0
+    minutes, per_ms = {}, {}
+    for start, us in zip(starts, lat):
+        minutes.setdefault((start - first) // 60_000_000, array.array("q")).append(us)
+        ms = start // 1000
+        per_ms[ms] = per_ms.get(ms, 0) + 1
+    return lat, statuses, minutes, max(per_ms.values(), default=0)
 
 
 def pct(sorted_values, p):
@@ -64,8 +76,8 @@ def pct(sorted_values, p):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--h2load-output", required=True)
-    ap.add_argument("--requests", required=True, help="h2load --log-file")
+    ap.add_argument("--h2load-output", required=True, nargs="+")
+    ap.add_argument("--requests", required=True, nargs="+", help="h2load --log-file")
     ap.add_argument("--samples", required=True)
     ap.add_argument("--out", required=True)
     ap.add_argument("--label", default="")
@@ -79,7 +91,7 @@ def main():
     a = ap.parse_args()
 
     tot = h2load_totals(a.h2load_output)
-    lat, statuses, first, last, minutes = read_requests(a.requests)
+    lat, statuses, minutes, burst = read_requests(a.requests)
     lat = array.array("q", sorted(lat))
     non2xx = sum(n for s, n in statuses.items() if not 200 <= s < 300)
     failed = tot["failed"] + tot["errored"] + tot["timeout"]
@@ -130,11 +142,15 @@ def main():
               f"over {a.connections} connections, for {a.duration:.0f} s")
     else:
         print(f"target {a.target_rps:,.0f} req/s over {a.connections} connections, for {a.duration:.0f} s")
-    print(f"requests: {tot['done']:,} answered ({len(lat):,} logged), {achieved:,.0f} req/s held ({achieved * 100 / a.target_rps:.1f}% of the target)")
+    print(f"requests: {tot['done']:,} answered ({len(lat):,} logged), {achieved:,.0f} req/s held ({achieved * 100 / a.target_rps:.1f}% of the target); "
+          f"at most {burst} started within one millisecond (mean {achieved / 1000:.1f})")
     print(f"latency ms: p50 {p[50]:.3f}, p90 {p[90]:.3f}, p99 {p[99]:.3f}, p99.9 {p[99.9]:.3f}, max {lat_max:.1f}")
     print(f"proxy CPU: {cpu_mean:.1f}% of a core on average, {cpu_per_1k:.1f} ms per 1000 requests; backends {backend_mean:.1f}%, "
           f"load generator {gen_mean:.1f}%, other load {other_mean:.1f}% (machine busy {busy_mean:.0f}% of one core; 200 = both)")
-    print(f"RSS MiB by minute: " + " ".join(f"{s['rss_kb'] / 1024:.0f}" for s in samples if int(s["t_s"] + 0.5) % 60 == 0 or s is samples[-1]))
+    by_minute = {}
+    for s in samples:
+        by_minute[int(s["t_s"] // 60)] = s["rss_kb"]  # the last sample of each minute
+    print("RSS MiB by minute: " + " ".join(f"{v / 1024:.1f}" for _, v in sorted(by_minute.items())))
     print("p99 ms by minute:  " + " ".join(f"{pct(sorted(v), 99) / 1000:.2f}" for _, v in sorted(minutes.items())))
     for name, passed, detail in checks:
         print(f"  {'PASS' if passed else 'FAIL'}  {name}: {detail}")
@@ -145,7 +161,7 @@ def main():
     row = {
         "utc": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), "switchman": a.label,
         "duration_s": f"{a.duration:.0f}", "warmup_s": f"{a.warmup:g}", "max_rps": a.max_rps, "rate_share_pct": a.rate_share,
-        "target_rps": f"{a.target_rps:.0f}", "connections": a.connections, "achieved_rps": f"{achieved:.1f}",
+        "target_rps": f"{a.target_rps:.0f}", "connections": a.connections, "achieved_rps": f"{achieved:.1f}", "max_started_per_ms": burst,
         "requests_started": tot["started"], "requests_answered": tot["done"], "in_flight_at_stop": in_flight, "failed": failed,
         "non2xx": non2xx,
         "p50_ms": f"{p[50]:.3f}", "p90_ms": f"{p[90]:.3f}", "p99_ms": f"{p[99]:.3f}", "p999_ms": f"{p[99.9]:.3f}",

@@ -7,7 +7,12 @@
 #   1. primes it with PRIME (15 s) of wrk load (tiered JIT), and measures its maximum rate: wrk -t2 -c64 -d10s;
 #   2. sends RATE_SHARE (50) % of that rate, constant, for DURATION (600 s) with h2load (nghttp2-client) over HTTP/1.1:
 #      LOAD_CONNECTIONS (64) keep-alive connections, each sending --rps requests per second (so the rate is a multiple
-#      of LOAD_CONNECTIONS), one request at a time on a connection, every request logged (start, status, latency);
+#      of LOAD_CONNECTIONS), one request at a time on a connection, every request logged (start, status, latency).
+#      The connections are spread over LOAD_PROCESSES (16) h2load processes started one after another: one h2load
+#      sends the requests of all its connections at the same instant (one timer tick), so a single process with 64
+#      connections would send bursts of 64 requests every 1/rps s, not a steady rate; 16 processes of 4 connections,
+#      whose ticks fall at different moments of the period, send bursts of 4 (the summary reports the largest number
+#      of requests started within one millisecond);
 #   3. every SAMPLE_EVERY (10) s samples the proxy's VmRSS, open descriptors, threads and CPU (and the backends', the
 #      load generator's and the whole machine's CPU).
 # Then bench/dataplane_soak.py judges the run and prints it: requests sent, failed (no answer, a reset, a timeout) and
@@ -22,7 +27,8 @@
 #   DURATION=600     seconds of constant-rate load (600, 600s or 10m)
 #   WARMUP=60        seconds at the start of the load whose samples are not judged
 #   RATE_SHARE=50    percent of the measured maximum rate to hold;  RATE=N holds N req/s instead (no maximum measured)
-#   LOAD_CONNECTIONS=64  SAMPLE_EVERY=10  RSS_BAND=10  PRIME=15s  REQUEST_PATH=/api/items
+#   LOAD_CONNECTIONS=64  LOAD_PROCESSES=16 (must divide LOAD_CONNECTIONS)  SAMPLE_EVERY=10  RSS_BAND=10  PRIME=15s
+#   REQUEST_PATH=/api/items
 #   OUT=bench/results/dataplane-soak-<UTC timestamp>
 #   SWITCHMAN_DLL=path/to/switchman.dll   (default: the Release build of src/Switchman)
 #   SKIP_BUILD=1     use the existing Release builds;  KEEP_TMP=1  keep the temp dir (configs, logs, the request log)
@@ -37,6 +43,7 @@ WARMUP=${WARMUP:-60}
 RATE_SHARE=${RATE_SHARE:-50}
 RATE=${RATE:-}
 LOAD_CONNECTIONS=${LOAD_CONNECTIONS:-64}
+LOAD_PROCESSES=${LOAD_PROCESSES:-16}
 SAMPLE_EVERY=${SAMPLE_EVERY:-10}
 RSS_BAND=${RSS_BAND:-10}
 PRIME=${PRIME:-15s}
@@ -51,6 +58,7 @@ require_tools dotnet wrk curl python3
 command -v h2load >/dev/null || die "h2load not found (apt-get install -y nghttp2-client)"
 DURATION_S=$(seconds "$DURATION")
 ((DURATION_S > WARMUP + 2 * SAMPLE_EVERY)) || die "DURATION ($DURATION_S s) must leave samples after WARMUP ($WARMUP s)"
+((LOAD_PROCESSES >= 1 && LOAD_CONNECTIONS % LOAD_PROCESSES == 0)) || die "LOAD_PROCESSES ($LOAD_PROCESSES) must divide LOAD_CONNECTIONS ($LOAD_CONNECTIONS)"
 
 make_tmp
 build_all
@@ -84,15 +92,26 @@ PER_CONNECTION=$((RATE / LOAD_CONNECTIONS))
 ((PER_CONNECTION >= 1)) || die "RATE $RATE is below one request per second per connection ($LOAD_CONNECTIONS)"
 TARGET=$((PER_CONNECTION * LOAD_CONNECTIONS))
 
-log "constant load: h2load --h1 -c$LOAD_CONNECTIONS --rps=$PER_CONNECTION (= $TARGET req/s) -D $DURATION_S for $DURATION_S s, sampling every $SAMPLE_EVERY s"
-start h2load timeout --kill-after=5 $((DURATION_S + 60)) \
-  h2load --h1 -t1 -c"$LOAD_CONNECTIONS" --rps="$PER_CONNECTION" -D "$DURATION_S" --log-file="$TMP/requests.tsv" "$URL"
-LOAD_PID=$STARTED_PID
-GEN_PID=""
-for _ in $(seq 50); do
-  GEN_PID=$(children "$LOAD_PID" | head -1)
-  [[ -n $GEN_PID ]] && break
-  sleep 0.1
+PER_PROCESS=$((LOAD_CONNECTIONS / LOAD_PROCESSES))
+log "constant load: $LOAD_PROCESSES × h2load --h1 -c$PER_PROCESS --rps=$PER_CONNECTION (= $TARGET req/s) -D $DURATION_S, sampling every $SAMPLE_EVERY s"
+# One after another, a fraction of the per-connection period apart (process start-up adds its own spread): the
+# processes' timer ticks, and so their bursts, fall at different moments of the period.
+SPACING=$(awk -v r="$PER_CONNECTION" -v n="$LOAD_PROCESSES" 'BEGIN { printf "%.4f", 1 / r / n }')
+LOAD_PIDS=() GEN_PIDS=()
+for ((i = 1; i <= LOAD_PROCESSES; i++)); do
+  start "h2load-$i" timeout --kill-after=5 $((DURATION_S + 60)) \
+    h2load --h1 -t1 -c"$PER_PROCESS" --rps="$PER_CONNECTION" -D "$DURATION_S" --log-file="$TMP/requests-$i.tsv" "$URL"
+  LOAD_PIDS+=("$STARTED_PID")
+  sleep "$SPACING"
+done
+for pid in "${LOAD_PIDS[@]}"; do
+  gen=""
+  for _ in $(seq 50); do
+    gen=$(children "$pid" | head -1)
+    [[ -n $gen ]] && break
+    sleep 0.1
+  done
+  GEN_PIDS+=($gen)
 done
 
 SAMPLES=$OUT-samples.csv
@@ -100,11 +119,11 @@ SAMPLES=$OUT-samples.csv
 # the machine spent on neither the proxy, nor the backends, nor the load generator (someone else's work, kernel threads).
 echo "t_s,rss_kb,fds,threads,proxy_cpu_pct,backend_cpu_pct,loadgen_cpu_pct,machine_busy_pct,other_cpu_pct" >"$SAMPLES"
 t_start=$EPOCHREALTIME
-prev_t=$t_start prev_cpu=$(cpu_ticks "$PID") prev_b=$(cpu_ticks "${BACKEND_PIDS[@]}") prev_g=$(cpu_ticks $GEN_PID) prev_all=$(busy_ticks)
+prev_t=$t_start prev_cpu=$(cpu_ticks "$PID") prev_b=$(cpu_ticks "${BACKEND_PIDS[@]}") prev_g=$(cpu_ticks "${GEN_PIDS[@]}") prev_all=$(busy_ticks)
 sample() {
   local now cpu b g all dt fds threads rss
   now=$EPOCHREALTIME
-  cpu=$(cpu_ticks "$PID") b=$(cpu_ticks "${BACKEND_PIDS[@]}") g=$(cpu_ticks $GEN_PID) all=$(busy_ticks)
+  cpu=$(cpu_ticks "$PID") b=$(cpu_ticks "${BACKEND_PIDS[@]}") g=$(cpu_ticks "${GEN_PIDS[@]}") all=$(busy_ticks)
   rss=$(rss_kb "$PID")
   fds=$(find "/proc/$PID/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l)
   threads=$(awk '/^Threads:/ {print $2}' "/proc/$PID/status")
@@ -119,21 +138,28 @@ sample() {
 }
 sample
 next=$SAMPLE_EVERY
-while kill -0 "$LOAD_PID" 2>/dev/null; do
+load_running() {
+  local pid
+  for pid in "${LOAD_PIDS[@]}"; do kill -0 "$pid" 2>/dev/null && return 0; done
+  return 1
+}
+while load_running; do
   kill -0 "$PID" 2>/dev/null || die "switchman (pid $PID) is gone: $(tail -20 "$TMP/switchman.log")"
   elapsed=$(awk -v t="$EPOCHREALTIME" -v t0="$t_start" 'BEGIN { printf "%d", t - t0 }')
   if ((elapsed >= next)); then
     sample
     next=$((next + SAMPLE_EVERY))
-    if ((next % 60 == 0)); then log "$(tail -1 "$SAMPLES" | awk -F, '{ printf "t=%ds rss %.1f MiB, %d fds, proxy %s%% of a core", $1, $2 / 1024, $3, $5 }')"; fi
+    if (((next - SAMPLE_EVERY) % 60 == 0)); then log "$(tail -1 "$SAMPLES" | awk -F, '{ printf "t=%ds rss %.1f MiB, %d fds, proxy %s%% of a core", $1, $2 / 1024, $3, $5 }')"; fi
   fi
   sleep 0.5
 done
-load_rc=0
-wait "$LOAD_PID" || load_rc=$?
-forget "$LOAD_PID"
-((load_rc == 0)) || die "h2load ended with status $load_rc (124: it overran its time limit): $(tail -20 "$TMP/h2load.log")"
+for ((i = 1; i <= LOAD_PROCESSES; i++)); do
+  load_rc=0
+  wait "${LOAD_PIDS[i - 1]}" || load_rc=$?
+  forget "${LOAD_PIDS[i - 1]}"
+  ((load_rc == 0)) || die "h2load $i ended with status $load_rc (124: it overran its time limit): $(tail -20 "$TMP/h2load-$i.log")"
+done
 
-python3 "$BENCH/dataplane_soak.py" --h2load-output "$TMP/h2load.log" --requests "$TMP/requests.tsv" --samples "$SAMPLES" \
+python3 "$BENCH/dataplane_soak.py" --h2load-output "$TMP"/h2load-*.log --requests "$TMP"/requests-*.tsv --samples "$SAMPLES" \
   --out "$OUT.csv" --label "$LABEL" --duration "$DURATION_S" --warmup "$WARMUP" --rss-band "$RSS_BAND" \
   --max-rps "${MAX_RPS:-}" --target-rps "$TARGET" --connections "$LOAD_CONNECTIONS" --rate-share "$RATE_SHARE"
