@@ -7,6 +7,8 @@
 #   node       a node alone with a frontend and two demo backends (the JIT build's demo-backend): a request through it,
 #              GET /api/v1/status, GET the config (YAML and JSON), PUT a changed config, drain a server, the events,
 #              /metrics, the OpenAPI document, the CLI's `status`; then a restart, which must replay the change log
+#   extras     a node with HTTPS on its frontend and on its admin listener, whose backend is a service it supervises
+#              (a demo backend it starts itself), and the dashboard: requests over TLS, the service's state, the page
 #   cluster    three nodes on loopback, all AOT and then mixed (one JIT, two AOT: the nodes' JSON must agree): a
 #              weight change and a config change sent to a follower, applied on all three; GET /api/v1/cluster there
 # Also measured: start-up (exec → /healthz answers) and RSS after the node's requests, for each build.
@@ -24,7 +26,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BENCH=$ROOT/bench
 LOG_TAG=aot-smoke
 source "$BENCH/lib.sh"
-require_tools dotnet python3 curl
+require_tools dotnet python3 curl openssl
 make_tmp
 
 FAILED=()
@@ -269,6 +271,89 @@ done
 same node-events-sse "$TMP/node-jit/events-sse.norm" "$TMP/node-aot/events-sse.norm"
 stop "${BACKEND_PIDS[0]}"
 stop "${BACKEND_PIDS[1]}"
+
+# --------------------------------------------------------------------------------------------------------------------
+# extras: TLS listeners, a supervised service, the dashboard
+
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=localhost \
+  -addext subjectAltName=DNS:localhost,IP:127.0.0.1 -keyout "$TMP/tls.key" -out "$TMP/tls.pem" >/dev/null 2>&1 \
+  || die "openssl could not make a certificate"
+read -r SVC_PORT <<<"$(free_ports 1)"
+
+extras_yaml() { # extras_yaml DATA_DIR
+  cat <<EOF
+admin:
+  listen: 127.0.0.1:$ADMIN
+  tokens:
+    - { name: smoke, role: admin, sha256: $SHA }
+  tls: { cert: $TMP/tls.pem, key: $TMP/tls.key }
+data_dir: $1
+frontends:
+  web:
+    listen: 127.0.0.1:$FRONT
+    default_backend: api
+    tls:
+      certificates:
+        - { cert: $TMP/tls.pem, key: $TMP/tls.key }
+backends:
+  api:
+    servers:
+      - { name: s, address: 127.0.0.1:$SVC_PORT }
+    health: { type: http, path: /healthz, interval: 1s, rise: 1, fall: 2 }
+services:
+  demo:
+    command: ["{switchman}", "demo-backend", "--listen", "{server_address}", "--name", "s"]
+    backend: api
+    server: s
+    monitor: { http: "http://{server_address}/healthz", interval: 1s, timeout: 1s }
+EOF
+}
+
+sapi() { # sapi PATH: GET over the admin listener's HTTPS
+  curl -sS -k --max-time 10 -H "Authorization: Bearer $TOKEN" -w '\nHTTP %{http_code}\n' "https://127.0.0.1:$ADMIN$1"
+}
+
+run_extras() { # run_extras FLAVOUR: answers in $TMP/extras-FLAVOUR/
+  local flavour=$1 dir=$TMP/extras-$1 pid ok=0 i
+  mkdir -p "$dir/data"
+  extras_yaml "$dir/data" >"$dir/switchman.yaml"
+  sw "$flavour"
+  start "extras-$flavour" "${SW[@]}" run -c "$dir/switchman.yaml"
+  pid=$STARTED_PID
+  local deadline=$((SECONDS + 60))
+  until [[ $(curl -sk -o /dev/null -w '%{http_code}' --max-time 2 "https://127.0.0.1:$FRONT/smoke" 2>/dev/null) == 200 ]]; do
+    kill -0 "$pid" 2>/dev/null || { fail "extras $flavour: exited at start (extras-$flavour.log)"; return; }
+    ((SECONDS < deadline)) || { fail "extras $flavour: the supervised backend did not serve through the TLS frontend in 60 s"; stop "$pid"; return; }
+    sleep 0.2
+  done
+  for i in $(seq 1 50); do
+    [[ $(curl -sk -o /dev/null -w '%{http_code}' --max-time 5 "https://127.0.0.1:$FRONT/smoke/$i") == 200 ]] && ok=$((ok + 1))
+  done
+  ((ok == 50)) && pass "extras $flavour: 50 requests over TLS to a supervised backend, all 200" || fail "extras $flavour: $ok of 50 TLS requests answered 200"
+  sapi /api/v1/services >"$dir/services.txt"
+  sapi /api/v1/status >"$dir/status.txt"
+  curl -sS -k --max-time 10 -w '\nHTTP %{http_code}\n' "https://127.0.0.1:$ADMIN/dashboard/" >"$dir/dashboard.txt" || true
+  [[ $(code "$dir/services.txt") == 200 ]] && grep -q '"state":"running"' "$dir/services.txt" \
+    && pass "extras $flavour: the service runs (admin API over HTTPS)" || fail "extras $flavour: service not running or no answer (services.txt)"
+  [[ $(code "$dir/dashboard.txt") == 200 ]] && grep -qi '<html' "$dir/dashboard.txt" \
+    && pass "extras $flavour: the dashboard page is served" || fail "extras $flavour: no dashboard page (dashboard.txt)"
+  stop "$pid"
+  # Stopping the node stops its service: nothing may answer on the service's port any more.
+  sleep 0.5
+  if curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$SVC_PORT/healthz"; then
+    fail "extras $flavour: the service still answers after the node stopped"
+  else
+    pass "extras $flavour: the service stopped with the node"
+  fi
+}
+
+run_extras jit
+run_extras aot
+for answer in services status dashboard; do
+  normalize "$TMP/extras-jit/$answer.txt" >"$TMP/extras-jit/$answer.norm"
+  normalize "$TMP/extras-aot/$answer.txt" >"$TMP/extras-aot/$answer.norm"
+  same "extras-$answer" "$TMP/extras-jit/$answer.norm" "$TMP/extras-aot/$answer.norm"
+done
 
 # --------------------------------------------------------------------------------------------------------------------
 # A cluster of three on loopback

@@ -100,18 +100,51 @@ public sealed class VipAssignerTests
         Assert.False(assigner.Task.IsCompleted);
     }
 
-    private static async Task<RunningAssigner> StartedAsync(RecordingLog log, FakeMembership membership)
+    [Fact]
+    public async Task A_leader_without_a_vip_does_not_keep_looking_and_places_one_as_soon_as_a_configuration_brings_it()
     {
-        var assigner = new VipAssigner(log, membership, TimeProvider.System, NullLogger<VipAssigner>.Instance);
+        var membership = new FakeMembership { Holders = ["lb1", "lb2"] };
+        var log = new RecordingLog(SharedState.Empty);
+        var time = new CountingTimeProvider();
+        await using var assigner = await StartedAsync(log, membership, time);
+
+        // Idle: no VIP, so no look and no timer to wake the node (it looked 100 times a second, an idle node's CPU).
+        await Task.Delay(300);
+        Assert.Equal(0, time.TimersCreated);
+
+        await log.AppendAsync(ConfigCommand(), CancellationToken.None);
+        await Await.UntilAsync(() => log.State.Vips.GetValueOrDefault("api")?.Node == "lb1", Limit, "the VIP to be placed once configured");
+        Assert.True(time.TimersCreated > 0, "once a VIP is configured the leader looks again");
+    }
+
+    private static async Task<RunningAssigner> StartedAsync(RecordingLog log, FakeMembership membership, TimeProvider? time = null)
+    {
+        var assigner = new VipAssigner(log, membership, time ?? TimeProvider.System, NullLogger<VipAssigner>.Instance);
         await assigner.StartAsync(CancellationToken.None);
         return new RunningAssigner(assigner);
     }
 
-    private static SharedState Config() => SharedState.Empty.Apply(new ApplyConfigCommand
+    private static SharedState Config() => SharedState.Empty.Apply(ConfigCommand(), 1);
+
+    private static ApplyConfigCommand ConfigCommand() => new()
     {
         ChangeId = "c1", Author = "ops", ProposedAt = DateTimeOffset.UnixEpoch, ExpectedRevision = 0,
         Config = new SwitchmanConfig { Vips = ValueList.Create(new VipConfig { Name = "api", Address = "192.0.2.10/24", Interface = "eth0" }) },
-    }, 1);
+    };
+
+    /// <summary>The system clock, counting the timers made on it (each <c>Task.Delay</c> on it makes one).</summary>
+    private sealed class CountingTimeProvider : TimeProvider
+    {
+        private int _timers;
+
+        public int TimersCreated => Volatile.Read(ref _timers);
+
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+        {
+            Interlocked.Increment(ref _timers);
+            return System.CreateTimer(callback, state, dueTime, period);
+        }
+    }
 
     private sealed class RunningAssigner(VipAssigner assigner) : IAsyncDisposable
     {
@@ -138,11 +171,7 @@ public sealed class VipAssignerTests
 
         public bool IsReplicated => true;
 
-        public event Action<SharedState>? StateApplied
-        {
-            add { }
-            remove { }
-        }
+        public event Action<SharedState>? StateApplied;
 
         public SharedState State => Volatile.Read(ref _state);
 
@@ -158,6 +187,7 @@ public sealed class VipAssignerTests
             Appending?.Invoke(command);
             var next = State.Apply(command, State.AppliedIndex + 1);
             Volatile.Write(ref _state, next);
+            StateApplied?.Invoke(next);
             return new AppendResult(next.FindChange(command.ChangeId)!, []);
         }
     }

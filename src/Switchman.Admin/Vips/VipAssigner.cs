@@ -14,7 +14,8 @@ namespace Switchman.Admin.Vips;
 /// (its lease renewals stop), then given to the next one only once it surely let go (it reported the release, or its
 /// lease has ended; see <see cref="IVipMembership.SurelyReleased"/>). From a holder that is lost, it moves in one
 /// commit once that holder's lease has surely ended. A holder that is merely unhealthy keeps its VIP when no other node
-/// can serve it either. Looks every 10 ms while leading (a look reads memory only); writes only when something changes.
+/// can serve it either. Looks every 10 ms while leading and a VIP is configured (a look reads memory only); writes only when
+/// something changes.
 /// </summary>
 public sealed class VipAssigner(IChangeLog log, IVipMembership membership, TimeProvider time, ILogger<VipAssigner> logger) : BackgroundService
 {
@@ -52,6 +53,10 @@ public sealed class VipAssigner(IChangeLog log, IVipMembership membership, TimeP
                     membership.StartGranting(membership.Term, log.State.AppliedIndex);
                     while (!leading.IsCancellationRequested)
                     {
+                        if (!HasVips(log.State))
+                        {
+                            await WaitForVipsAsync(leading.Token).ConfigureAwait(false);
+                        }
                         await StepAsync(leading.Token).ConfigureAwait(false);
                         await Task.Delay(LookEvery, time, leading.Token).ConfigureAwait(false);
                     }
@@ -68,6 +73,37 @@ public sealed class VipAssigner(IChangeLog log, IVipMembership membership, TimeP
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
+        }
+    }
+
+    private static bool HasVips(SharedState state) => state.Config is { Vips.Count: > 0 };
+
+    /// <summary>
+    /// Without a VIP there is nothing to look at: waits for a configuration that has one rather than looking 100 times a
+    /// second (which kept an idle node's thread pool waking up and spinning: 4–5% of a core).
+    /// </summary>
+    private async Task WaitForVipsAsync(CancellationToken leading)
+    {
+        var configured = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        void OnApplied(SharedState state)
+        {
+            if (HasVips(state))
+            {
+                configured.TrySetResult();
+            }
+        }
+        log.StateApplied += OnApplied;
+        try
+        {
+            // Looked at again once subscribed: a configuration applied in between is not missed.
+            if (!HasVips(log.State))
+            {
+                await configured.Task.WaitAsync(leading).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            log.StateApplied -= OnApplied;
         }
     }
 
