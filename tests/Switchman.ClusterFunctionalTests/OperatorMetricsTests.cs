@@ -70,10 +70,25 @@ public sealed partial class OperatorMetricsTests(ITestOutputHelper output)
         await Await.UntilAsync(async () =>
         {
             scrape = await ScrapeAllAsync(cluster);
-            return names.All(n => Exported(scrape, n))
-                && cluster.Nodes.All(n => cluster.Node(n).DataPlane.GetStatus().Backends.Single(b => b.Name == "api").Servers
-                    .All(s => s.Health == (s.Name == "dead" ? "down" : "up")));
-        }, Settle, "every referenced metric on /metrics, the dead server down and the live one up on every node");
+            if (!names.All(n => Exported(scrape, n))
+                || !cluster.Nodes.All(n => cluster.Node(n).DataPlane.GetStatus().Backends.Single(b => b.Name == "api").Servers
+                    .All(s => s.Health == (s.Name == "dead" ? "down" : "up"))))
+            {
+                return false;
+            }
+            // The exporter answers a scrape from a cache for a moment (300 ms): until each node's /metrics has caught up
+            // with the health checks, it may still say what was true before.
+            foreach (var node in cluster.Nodes)
+            {
+                var metrics = await cluster.Node(node).MetricsAsync();
+                if (!Samples(metrics, "switchman_server_state", ("backend", "api"), ("server", "dead"), ("state", "down")).All(v => v == 1)
+                    || !Samples(metrics, "switchman_server_state", ("backend", "api"), ("server", "live"), ("state", "up")).All(v => v == 1))
+                {
+                    return false;
+                }
+            }
+            return true;
+        }, Settle, "every referenced metric on /metrics, the dead server down and the live one up on every node and in its metrics");
         Assert.All(names, n => Assert.True(Exported(scrape, n), $"{n} is not on /metrics"));
 
         // In-process nodes share one process, and the OpenTelemetry SDK listens to every meter of that name in it: a node's
@@ -103,13 +118,17 @@ public sealed partial class OperatorMetricsTests(ITestOutputHelper output)
     /// <summary>There is at least one sample of <paramref name="name"/> with <paramref name="labels"/>, and each is <paramref name="expected"/>.</summary>
     private static void AllEqual(double expected, string metrics, string name, params (string Label, string Value)[] labels)
     {
-        var values = metrics.Split('\n')
-            .Where(l => l.StartsWith(name + "{", StringComparison.Ordinal) && labels.All(p => l.Contains($"{p.Label}=\"{p.Value}\"", StringComparison.Ordinal)))
-            .Select(l => double.Parse(l[(l.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture))
-            .ToList();
+        var values = Samples(metrics, name, labels);
         Assert.True(values.Count > 0, $"no {name} with {string.Join(", ", labels)}");
         Assert.All(values, v => Assert.Equal(expected, v));
     }
+
+    /// <summary>The values of the samples of <paramref name="name"/> with <paramref name="labels"/>.</summary>
+    private static List<double> Samples(string metrics, string name, params (string Label, string Value)[] labels) =>
+        metrics.Split('\n')
+            .Where(l => l.StartsWith(name + "{", StringComparison.Ordinal) && labels.All(p => l.Contains($"{p.Label}=\"{p.Value}\"", StringComparison.Ordinal)))
+            .Select(l => double.Parse(l[(l.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture))
+            .ToList();
 
     /// <summary>Scrapes every node (as Prometheus does) and returns the texts one after the other.</summary>
     private static async Task<string> ScrapeAllAsync(SwitchmanTestCluster cluster)
