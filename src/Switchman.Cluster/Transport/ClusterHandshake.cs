@@ -298,7 +298,8 @@ internal static class ClusterHandshake
     private static ClusterHandshakeException Refused(string peerName, string why) =>
         new($"Cluster peer {peerName} refused the connection: {why}.");
 
-    private static ClusterHandshakeException TlsCertificateRefused(string peerName, string how, IOException? cause)
+    /// <summary>The peer refused this node's certificate: <paramref name="how"/> it showed it (an alert, a close, a reset).</summary>
+    internal static ClusterHandshakeException TlsCertificateRefused(string peerName, string how, Exception? cause)
     {
         var message = $"Cluster peer {peerName} refused this node's TLS certificate: {how} "
             + "(is the certificate issued by the peer's CA, valid now, and to this node's id? The peer's log says which).";

@@ -394,11 +394,7 @@ public sealed class ClusterTransport : IConnectionListenerFactory, IConnectionFa
         catch (AuthenticationException e)
         {
             // TLS was set up, then the peer sent an alert instead of its hello: it refused this node's certificate.
-            throw Failed(peerName, new ClusterHandshakeException(
-                $"Cluster peer {peerName} refused this node's TLS certificate: {e.Message} (is it issued by the peer's CA, valid now, and to this node's id?).", e)
-            {
-                IsAuthenticationFailure = true,
-            });
+            throw Failed(peerName, ClusterHandshake.TlsCertificateRefused(peerName, e.Message, e));
         }
         catch (Exception e) when (linked.IsCancellationRequested && !cancellationToken.IsCancellationRequested
             && e is OperationCanceledException or SocketException or IOException or ObjectDisposedException)
