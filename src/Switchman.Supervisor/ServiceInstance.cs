@@ -135,7 +135,7 @@ public sealed class ServiceInstance : IAsyncDisposable
     private async Task StepAsync(CancellationToken stopping)
     {
         var desire = Volatile.Read(ref _desire);
-        if (_process is { } fenced && desire.RightRemaining is { } fence && FenceRemaining(fence) is var left && left != Timeout.InfiniteTimeSpan && left <= TimeSpan.Zero)
+        if (_process is { } fenced && desire.RightRemaining is { } fence && !DeadlineGuard.StillHolds(FenceRemaining(fence)))
         {
             // Self-fencing: no graceful stop, the right may be about to pass to another node.
             fenced.Kill();
@@ -290,7 +290,7 @@ public sealed class ServiceInstance : IAsyncDisposable
     private bool MayStartUnder(Func<TimeSpan> right)
     {
         var remaining = right();
-        if (remaining != Timeout.InfiniteTimeSpan && remaining <= TimeSpan.Zero)
+        if (!DeadlineGuard.StillHolds(remaining))
         {
             return false;
         }

@@ -26,16 +26,37 @@ public sealed class VipKeeperTests : IDisposable
     [Fact]
     public async Task A_keeper_frozen_while_it_adds_the_address_leaves_it_guarded_and_the_guard_removes_it_when_the_right_ends()
     {
-        // The add never returns, as for a process frozen (SIGSTOP) right after the kernel took the address: only the
-        // guard can remove it, so it must be armed with the lease's end before the address is added.
+        // The add never returns, as for a process frozen (SIGSTOP) right after the kernel took the address, and the
+        // right ends meanwhile: only the guard can remove it, so it must be armed before the address is added.
         var removals = _directory.Combine("removed");
-        var links = new FakeLinks(["sh", "-c", "echo \"$*\" >> \"$0\"", removals]) { HangAdds = true };
+        var links = new FakeLinks(["sh", "-c", "echo \"$*\" >> \"$0\"", removals]) { AddTakes = Timeout.InfiniteTimeSpan };
         var membership = new FakeMembership { Right = TimeSpan.FromMilliseconds(300) };
         await using var keeper = await StartedAsync(links, membership, TimeProvider.System);
 
         await Await.UntilAsync(() => links.Adds > 0, Limit, "the keeper to add the address");
+        membership.Right = TimeSpan.Zero;
         await Await.UntilAsync(() => File.Exists(removals) && File.ReadAllText(removals).Contains("addr del 192.0.2.10/24 dev eth0", StringComparison.Ordinal),
             Limit, "the guard to remove the address the frozen keeper added");
+    }
+
+    [Fact]
+    public async Task An_add_slower_than_the_right_read_before_it_keeps_its_address_while_the_right_is_renewed()
+    {
+        // A leader's right reaches 75 ms ahead and is renewed by every heartbeat round; the first add after a cluster
+        // starts took 86 ms once (compiled as it ran). The guard is kept at the right's end while the add runs, so it
+        // does not remove the address the add is putting on.
+        var removals = _directory.Combine("removed");
+        var links = new FakeLinks(["sh", "-c", "echo \"$*\" >> \"$0\"", removals]) { AddTakes = TimeSpan.FromMilliseconds(300) };
+        var membership = new FakeMembership { Right = TimeSpan.FromMilliseconds(75) };
+        await using var keeper = await StartedAsync(links, membership, TimeProvider.System);
+
+        await Await.UntilAsync(() => keeper.Keeper.Held.ContainsKey("api"), Limit, "the VIP to be taken");
+        var looks = membership.Reports;
+        await Await.UntilAsync(() => membership.Reports > looks + 10, Limit, "ten more looks");
+        Assert.True(keeper.Keeper.Held.ContainsKey("api"));
+        Assert.False(File.Exists(removals), $"the guard removed the address: {(File.Exists(removals) ? File.ReadAllText(removals) : "")}");
+        Assert.DoesNotContain(keeper.Events.Since(0), e => e.Type == "vip_released");
+        Assert.Equal(1, links.Adds);
     }
 
     [Fact]
@@ -72,6 +93,29 @@ public sealed class VipKeeperTests : IDisposable
         await Await.UntilAsync(() => membership.Reports > looks, Limit, "the look after the stall");
         Assert.True(keeper.Keeper.Held.ContainsKey("api"));
         Assert.Equal(removes, links.Removes);
+    }
+
+    [Fact]
+    public async Task A_right_in_its_last_moments_is_over_for_the_keeper_it_lets_go_saying_lease_lost_and_takes_nothing_under_it()
+    {
+        // The guard reads a clock in hundredths of a second and may act up to 10 ms before the right's end. Found in the
+        // netns suite: a leader cut off from the others had its address removed by its guard a few milliseconds before
+        // its own look, which then said "its guard removed it: this process did not renew it within its lease" (a stall
+        // that never happened) and took the VIP again for what was left. Here the right drops to 5 ms and stays there,
+        // as a lease nobody renews does in its last look.
+        var (time, links, membership) = (new FakeTimeProvider(), new FakeLinks(["true"]), new FakeMembership { Right = TimeSpan.FromSeconds(10) });
+        await using var keeper = await StartedAsync(links, membership, time);
+        await AdvanceUntilAsync(time, () => keeper.Keeper.Held.ContainsKey("api"), "the VIP to be taken");
+        var adds = links.Adds;
+
+        membership.Right = TimeSpan.FromMilliseconds(5);
+        await AdvanceUntilAsync(time, () => !keeper.Keeper.Held.ContainsKey("api"), "the VIP to be released");
+        var looks = membership.Reports;
+        await AdvanceUntilAsync(time, () => membership.Reports > looks + 5, "five more looks");
+
+        var released = Assert.Single(keeper.Events.Since(0), e => e.Type == "vip_released");
+        Assert.Equal("VIP api (192.0.2.10/24) released: lease lost", released.Message);
+        Assert.Equal(adds, links.Adds);
     }
 
     [Fact]
@@ -132,15 +176,19 @@ public sealed class VipKeeperTests : IDisposable
             Config = new SwitchmanConfig { Vips = ValueList.Create(new VipConfig { Name = "api", Address = "192.0.2.10/24", Interface = "eth0" }) },
         }, 1).Apply(new AssignVipCommand { ChangeId = "a1", Author = "leader", ProposedAt = DateTimeOffset.UnixEpoch, Vip = "api", Node = "lb1", Term = 1, Reason = "placed" }, 2);
         var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        var events = new NodeEvents(time);
         var keeper = new VipKeeper(
-            new FixedLog(state), new LinkAddresses(links, time), new NodeEvents(time), time, NullLogger<VipKeeper>.Instance, services.GetRequiredService<IMeterFactory>(), membership);
+            new FixedLog(state), new LinkAddresses(links, time), events, time, NullLogger<VipKeeper>.Instance, services.GetRequiredService<IMeterFactory>(), membership);
         await keeper.StartAsync(CancellationToken.None);
-        return new RunningKeeper(keeper, services);
+        return new RunningKeeper(keeper, events, services);
     }
 
-    private sealed class RunningKeeper(VipKeeper keeper, ServiceProvider services) : IAsyncDisposable
+    private sealed class RunningKeeper(VipKeeper keeper, NodeEvents events, ServiceProvider services) : IAsyncDisposable
     {
         public VipKeeper Keeper => keeper;
+
+        /// <summary>What the keeper published: taken, released, and why.</summary>
+        public NodeEvents Events => events;
 
         public async ValueTask DisposeAsync()
         {
@@ -150,13 +198,14 @@ public sealed class VipKeeperTests : IDisposable
         }
     }
 
-    /// <summary>Counts adds and removes; an add can be made to hang until the keeper stops.</summary>
+    /// <summary>Counts adds and removes; an add can be made slow, or to hang until the keeper stops.</summary>
     private sealed class FakeLinks(IReadOnlyList<string> ipCommandLine) : ILinkOperations
     {
         private int _adds;
         private int _removes;
 
-        public bool HangAdds { get; init; }
+        /// <summary>How long an add takes (<see cref="Timeout.InfiniteTimeSpan"/>: until the keeper stops).</summary>
+        public TimeSpan AddTakes { get; init; }
 
         public int Adds => Volatile.Read(ref _adds);
 
@@ -167,9 +216,9 @@ public sealed class VipKeeperTests : IDisposable
         public async Task AddAsync(VipAddress vip, string device, CancellationToken cancellationToken)
         {
             Interlocked.Increment(ref _adds);
-            if (HangAdds)
+            if (AddTakes != TimeSpan.Zero)
             {
-                await Task.Delay(Timeout.InfiniteTimeSpan, cancellationToken);
+                await Task.Delay(AddTakes, cancellationToken);
             }
         }
 

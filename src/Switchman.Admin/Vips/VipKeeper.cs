@@ -181,7 +181,9 @@ public sealed class VipKeeper : IHostedService, IAsyncDisposable
         // later by however long this look takes to reach them (releasing another VIP first, a stall).
         var lookedAt = GuardInstant.Now();
         var rightRemaining = quarantined ? TimeSpan.Zero : _stallFence.RightRemaining();
-        var mayHold = rightRemaining != TimeSpan.Zero;
+        // Over a little early: its guard may act up to that much before the right's end, and the release is then this
+        // look's, with its true reason, rather than the guard's, read by the next look as a renewal this process missed.
+        var mayHold = DeadlineGuard.StillHolds(rightRemaining);
         _everMayHold |= mayHold;
         WatchRight(mayHold && configured.Count > 0);
         var caughtUp = true;
@@ -325,13 +327,15 @@ public sealed class VipKeeper : IHostedService, IAsyncDisposable
         }
         var armedAt = GuardInstant.Now();
         var right = _stallFence.RightRemaining();
-        if (right == TimeSpan.Zero)
+        if (!DeadlineGuard.StillHolds(right))
         {
             await guard.DisposeAsync().ConfigureAwait(false);
             return;
         }
         await guard.RenewAsync(right, armedAt).ConfigureAwait(false);
-        if (!await TryAsync(vip.Name, "add", () => _addresses.AddAsync(address, vip.Interface, cancellationToken)).ConfigureAwait(false))
+        var adding = TryAsync(vip.Name, "add", () => _addresses.AddAsync(address, vip.Interface, cancellationToken));
+        await RenewingUntilDoneAsync(adding, guard).ConfigureAwait(false);
+        if (!await adding.ConfigureAwait(false))
         {
             await guard.DisposeAsync().ConfigureAwait(false);
             if (_lastError.TryGetValue(vip.Name + "add", out var error))
@@ -341,10 +345,7 @@ public sealed class VipKeeper : IHostedService, IAsyncDisposable
             return;
         }
         // Clients move to this node on the first announcement: it goes before anything else.
-        await AnnounceOnceAsync(vip, address).ConfigureAwait(false);
-        // Read again: adding, announcing and starting the guard took time off the right this look saw.
-        var readAt = GuardInstant.Now();
-        guard.Renew(_stallFence.RightRemaining(), readAt);
+        await RenewingUntilDoneAsync(AnnounceOnceAsync(vip, address), guard).ConfigureAwait(false);
         _failures.TryRemove(vip.Name, out _);
         var since = _time.GetUtcNow();
         _held[vip.Name] = new HeldVip(address, vip.Interface, since, guard);
@@ -360,6 +361,38 @@ public sealed class VipKeeper : IHostedService, IAsyncDisposable
         _events.Publish("vip_acquired", $"VIP {vip.Name} ({address}) taken on {vip.Interface}: {assignment.Reason}",
             new Dictionary<string, object?> { ["vip"] = vip.Name, ["address"] = address.ToString(), ["node"] = _membership.NodeId, ["reason"] = assignment.Reason });
         AnnounceAgain(vip, address);
+    }
+
+    /// <summary>
+    /// Waits for <paramref name="step"/> of taking a VIP, renewing the guard of <paramref name="taking"/>, and of every VIP
+    /// held, every 10 ms while it waits and once when it is done, as each look does. A leader's right reaches at most
+    /// 75 ms ahead (¾ of election_timeout_min) and a step can take longer: the guard must end with the right, not with
+    /// the right as read before the step. A process frozen meanwhile renews nothing.
+    /// </summary>
+    private async Task RenewingUntilDoneAsync(Task step, AddressGuard taking)
+    {
+        using var renewing = new CancellationTokenSource();
+        while (true)
+        {
+            if (!step.IsCompleted)
+            {
+                await Task.WhenAny(step, Task.Delay(CheckEvery, _time, renewing.Token)).ConfigureAwait(false);
+            }
+            // Read before the right, as in each look: the deadline is the right's end, not later by the time between.
+            var readAt = GuardInstant.Now();
+            var right = _stallFence.RightRemaining();
+            taking.Renew(right, readAt);
+            foreach (var held in _held.Values)
+            {
+                held.Guard.Renew(right, readAt);
+            }
+            if (step.IsCompleted)
+            {
+                break;
+            }
+        }
+        await renewing.CancelAsync().ConfigureAwait(false);
+        await step.ConfigureAwait(false);
     }
 
     /// <returns>Whether the address is surely gone.</returns>

@@ -45,6 +45,19 @@ public sealed class DeadlineGuard : IAsyncDisposable
         """[ "$w" = released ] && exit 0; d=$w; """ +
         """done; exec "$@" 2>/dev/null""";
 
+    /// <summary>
+    /// How long before its deadline the guard may act: /proc/uptime's hundredth of a second (see the script above).
+    /// </summary>
+    public static readonly TimeSpan ActsEarlyBy = TimeSpan.FromMilliseconds(10);
+
+    /// <summary>
+    /// Whether a right with <paramref name="remaining"/> left (<see cref="Timeout.InfiniteTimeSpan"/>: unending) is still
+    /// one to hold under a guard: more than <see cref="ActsEarlyBy"/> is left. Whoever holds a right its guard enforces
+    /// counts it as ended that much early, so that it lets go itself, and says why, before its guard can; and it takes
+    /// nothing under a right its guard may already be ending.
+    /// </summary>
+    public static bool StillHolds(TimeSpan remaining) => remaining == Timeout.InfiniteTimeSpan || remaining > ActsEarlyBy;
+
     private readonly Process _process;
     private readonly TimeProvider _time;
     private Task _renewing = Task.CompletedTask;
