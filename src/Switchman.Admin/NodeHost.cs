@@ -54,8 +54,10 @@ public sealed class NodeHost : IAsyncDisposable
     /// <param name="time">The clock; the system's when null.</param>
     /// <param name="linkOperations">What adds, removes and announces VIP addresses; the host's own interfaces when null
     /// (tests pass operations on a network namespace, or ones that touch no interface).</param>
+    /// <param name="addParts">Parts of their own that tests add (one that fails, to see the node stop); none when null.</param>
     public static NodeHost Create(
-        SwitchmanConfig config, string? sourceFile = null, Action<ILoggingBuilder>? configureLogging = null, TimeProvider? time = null, ILinkOperations? linkOperations = null)
+        SwitchmanConfig config, string? sourceFile = null, Action<ILoggingBuilder>? configureLogging = null, TimeProvider? time = null,
+        ILinkOperations? linkOperations = null, Action<IServiceCollection>? addParts = null)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {
@@ -198,6 +200,7 @@ public sealed class NodeHost : IAsyncDisposable
         }
         builder.Services.AddHostedService<ReloadOnSignalService>();
         builder.Services.AddSwitchmanAdminApi();
+        addParts?.Invoke(builder.Services);
 
         var app = builder.Build();
         adminTls?.LogReloads(app.Services.GetRequiredService<ILoggerFactory>().CreateLogger<AdminTls>());
@@ -239,6 +242,20 @@ public sealed class NodeHost : IAsyncDisposable
     /// <summary>After <see cref="StartAsync"/>: waits for SIGTERM/SIGINT (or the token), then stops gracefully.</summary>
     public Task WaitForShutdownAsync(CancellationToken cancellationToken = default) => _app.WaitForShutdownAsync(cancellationToken);
 
+    /// <summary>
+    /// The node's parts that failed on their own (a background service that threw), with why: the host stops when one
+    /// does, as if asked to (BackgroundServiceExceptionBehavior.StopHost, logged at Critical as event 10). Empty after a
+    /// stop that was asked for; <c>switchman run</c> exits 1 when it is not, so that a supervisor (systemd's
+    /// Restart=on-failure) starts the node again rather than taking it for stopped on purpose.
+    /// </summary>
+    public IReadOnlyList<NodePartFailure> Failures =>
+    [
+        .. _app.Services.GetServices<IHostedService>()
+            .OfType<BackgroundService>()
+            .Where(part => part.ExecuteTask is { IsFaulted: true })
+            .Select(part => new NodePartFailure(part.GetType().Name, part.ExecuteTask!.Exception!.GetBaseException())),
+    ];
+
     public async ValueTask DisposeAsync() => await _app.DisposeAsync().ConfigureAwait(false);
 
     /// <summary>Starts the data plane with the host and stops it (letting requests finish) when the host stops.</summary>
@@ -256,3 +273,6 @@ public sealed class NodeHost : IAsyncDisposable
         public Task StopAsync(CancellationToken cancellationToken) => dataPlane.StopAsync(cancellationToken);
     }
 }
+
+/// <summary>A part of the node (a background service, by its type's name) that stopped the node by failing, and why.</summary>
+public sealed record NodePartFailure(string Part, Exception Error);

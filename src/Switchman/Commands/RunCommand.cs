@@ -94,7 +94,16 @@ internal static class RunCommand
         }
         output.Flush();
         await node.WaitForShutdownAsync(cancellationToken);
-        return ExitCodes.Ok;
+        if (node.Failures is not [_, ..] failures)
+        {
+            return ExitCodes.Ok;
+        }
+        // A part failed and the host stopped: not a stop anyone asked for, so not exit 0 (systemd's Restart=on-failure).
+        foreach (var failure in failures)
+        {
+            await error.WriteLineAsync($"switchman: {path}: stopped: {failure.Part} failed: {failure.Error.Message}");
+        }
+        return ExitCodes.Invalid;
     }
 
     private static bool IsStopping(NodeHost node) =>
