@@ -9,22 +9,6 @@ public class CliTests
 {
     private static readonly TimeSpan ExitTimeout = TimeSpan.FromSeconds(30);
 
-    /// <summary>A node whose only server is the discard port (nothing answers there), with a newline at the end.</summary>
-    private const string NodeWithoutLiveServer = """
-        admin:
-          listen: 127.0.0.1:0
-        frontends:
-          web:
-            listen: 127.0.0.1:0
-            default_backend: api
-        backends:
-          api:
-            servers:
-              - name: a
-                address: 127.0.0.1:9
-
-        """;
-
     public static TheoryData<string> BrokenConfigs()
     {
         var data = new TheoryData<string>();
@@ -134,7 +118,7 @@ public class CliTests
         Assert.True(Environment.ProcessorCount is > 1 and < 45, $"this test tells the two modes apart by their event threads: it needs 2–44 cores, not {Environment.ProcessorCount}");
         using var dir = new TempDirectory();
         var environmentFile = Path.Combine(dir.Path, "service-environment");
-        var config = dir.WriteFile("switchman.yaml", NodeWithoutLiveServer + $"""
+        var config = dir.WriteFile("switchman.yaml", TestConfig.NodeWithoutLiveServer + $"""
             services:
               printenv:
                 command: ["/bin/sh", "-c", "env > {environmentFile}.tmp && mv {environmentFile}.tmp {environmentFile}; exec sleep 600"]
@@ -157,7 +141,7 @@ public class CliTests
     public async Task Run_SigtermWhileStarting_IsAStopNotAFailure_Exit0()
     {
         using var dir = new TempDirectory();
-        var config = dir.WriteFile("switchman.yaml", NodeWithoutLiveServer);
+        var config = dir.WriteFile("switchman.yaml", TestConfig.NodeWithoutLiveServer);
 
         await using var run = SwitchmanExecutable.Start("run", "-c", config);
         // Logged while the data plane starts, before the host has finished starting (the admin listener, the services

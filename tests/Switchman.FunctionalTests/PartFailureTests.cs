@@ -49,19 +49,7 @@ public sealed class PartFailureTests(ITestOutputHelper output) : IDisposable
 
     private async Task<NodeHost> StartedAsync(Action<IServiceCollection>? addParts)
     {
-        var file = _directory.WriteFile("switchman.yaml", """
-            admin:
-              listen: 127.0.0.1:0
-            frontends:
-              web:
-                listen: 127.0.0.1:0
-                default_backend: api
-            backends:
-              api:
-                servers:
-                  - name: a
-                    address: 127.0.0.1:9
-            """);
+        var file = _directory.WriteFile("switchman.yaml", TestConfig.NodeWithoutLiveServer);
         var loaded = ConfigLoader.LoadFile(file);
         Assert.True(loaded.IsValid, string.Join("\n", loaded.Errors));
         var node = NodeHost.Create(loaded.Config!, file, logging => logging.AddProvider(new TestOutputLoggerProvider(output)), addParts: addParts);

@@ -6,6 +6,22 @@ namespace Switchman.Testing;
 /// <summary>Shorthands for building test configurations: frontend "web" on loopback port 0 in front of backend "api".</summary>
 public static class TestConfig
 {
+    /// <summary>A configuration file: a node whose only server is the discard port (nothing answers there), with a newline at the end.</summary>
+    public const string NodeWithoutLiveServer = """
+        admin:
+          listen: 127.0.0.1:0
+        frontends:
+          web:
+            listen: 127.0.0.1:0
+            default_backend: api
+        backends:
+          api:
+            servers:
+              - name: a
+                address: 127.0.0.1:9
+
+        """;
+
     /// <summary>One frontend (by default "web" on loopback port 0, to <paramref name="backend"/>) and one backend.</summary>
     public static SwitchmanConfig Single(BackendConfig backend, FrontendConfig? frontend = null)
     {
