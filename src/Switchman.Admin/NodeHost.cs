@@ -199,6 +199,7 @@ public sealed class NodeHost : IAsyncDisposable
             builder.Services.AddHostedService<VipReadinessReporter>();
         }
         builder.Services.AddHostedService<ReloadOnSignalService>();
+        builder.Services.AddHostedService<RefusedConnectionsReport>();
         builder.Services.AddSwitchmanAdminApi();
         addParts?.Invoke(builder.Services);
 

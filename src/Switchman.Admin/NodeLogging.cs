@@ -22,6 +22,9 @@ public static class NodeLogging
         // is the operator's to fix, such as a port in use); a failed background service is logged again at Critical
         // (event 10) with its exception, so nothing is lost.
         logging.AddFilter(HostCategory, level => level >= LogLevel.Warning && level != LogLevel.Error);
+        // Kestrel logs each connection refused past the admin listener's limit as a warning (event 24): a flood of
+        // connections would be a flood of lines. RefusedConnectionsReport says it once, then a sum per minute (3003, 3004).
+        logging.AddFilter("Microsoft.AspNetCore.Server.Kestrel.Connections", LogLevel.Error);
         logging.AddFilter("Yarp", LogLevel.Warning);
         // YARP's forwarder logs every failed attempt at Warning with the exception's stack trace (~2 KB), also the ones
         // we retry and serve: 1 MB in 40 s with one black-holed server. Our attempt events (1201 retried, 1202 not
