@@ -38,7 +38,8 @@ public sealed class RefusedConnectionsReportTests
         {
             rejected.Add(1);
         }
-        await AdvanceUntilAsync(time, () => logs.Count > 1, "the minute's sum");
+        // The report's minute starts once it has said something: advanced until that minute has run out.
+        await Await.AdvancingUntilAsync(time, TimeSpan.FromSeconds(10), () => logs.Count > 1, Limit, "the minute's sum");
         Assert.Equal("Admin API: refused 500 more connection(s) in the last 60 s", logs.LatestRecord.Message);
 
         // A quiet minute ends the flood; quiet minutes say nothing; a later refusal is a new one, said at once.
@@ -53,13 +54,6 @@ public sealed class RefusedConnectionsReportTests
         Assert.Equal(3003, logs.LatestRecord.Id.Id);
         await report.StopAsync(CancellationToken.None);
     }
-
-    /// <summary>The report's minute starts when it has said something: advanced until it has run out.</summary>
-    private static Task AdvanceUntilAsync(FakeTimeProvider time, Func<bool> condition, string what) => Await.UntilAsync(() =>
-    {
-        time.Advance(TimeSpan.FromSeconds(10));
-        return condition();
-    }, Limit, what);
 
     private static Counter<long> KestrelCounter(IMeterFactory factory) =>
         factory.Create("Microsoft.AspNetCore.Server.Kestrel").CreateCounter<long>("kestrel.rejected_connections");

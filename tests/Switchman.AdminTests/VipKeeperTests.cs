@@ -159,14 +159,8 @@ public sealed class VipKeeperTests : IDisposable
         return before;
     }
 
-    private static async Task AdvanceUntilAsync(FakeTimeProvider time, Func<bool> condition, string what)
-    {
-        await Await.UntilAsync(() =>
-        {
-            time.Advance(TimeSpan.FromMilliseconds(10));
-            return condition();
-        }, Limit, what);
-    }
+    private static Task AdvanceUntilAsync(FakeTimeProvider time, Func<bool> condition, string what) =>
+        Await.AdvancingUntilAsync(time, TimeSpan.FromMilliseconds(10), condition, Limit, what);
 
     private static async Task<RunningKeeper> StartedAsync(FakeLinks links, FakeMembership membership, TimeProvider time)
     {

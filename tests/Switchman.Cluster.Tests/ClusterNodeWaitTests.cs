@@ -72,11 +72,7 @@ public sealed class ClusterNodeWaitTests : IAsyncLifetime
         var waiting = _node.WaitForViewAsync(() => Interlocked.Increment(ref asked) >= 3 ? "settled" : null, Timeout, CancellationToken.None, recheck);
 
         // Each look advances the clock by one recheck interval: the probe is asked again with no event at all.
-        await Await.UntilAsync(() =>
-        {
-            _time.Advance(recheck);
-            return Volatile.Read(ref asked) >= 3;
-        }, TimeSpan.FromSeconds(10), "the probe to be asked a third time");
+        await Await.AdvancingUntilAsync(_time, recheck, () => Volatile.Read(ref asked) >= 3, TimeSpan.FromSeconds(10), "the probe to be asked a third time");
 
         Assert.Equal("settled", await waiting.WaitAsync(TimeSpan.FromSeconds(10)));
         Assert.Equal(3, Volatile.Read(ref asked));

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Time.Testing;
+
 namespace Switchman.Testing;
 
 /// <summary>Waiting for a condition without fixed sleeps: poll briefly, give up with a message that says what we waited for.</summary>
@@ -33,5 +35,22 @@ public static class Await
     {
         ArgumentNullException.ThrowIfNull(condition);
         return UntilAsync(() => Task.FromResult(condition()), timeout, whatWeAwait, cancellationToken);
+    }
+
+    /// <summary>
+    /// Moves <paramref name="time"/> on by <paramref name="step"/> before each poll of <paramref name="condition"/>, until it
+    /// is true: a background loop arms its next timer only after the previous one fired, so fake time is given to it a
+    /// step at a time, with real time in between for its continuations to run.
+    /// </summary>
+    /// <exception cref="TimeoutException">The condition was still false after <paramref name="timeout"/> of real time.</exception>
+    public static Task AdvancingUntilAsync(FakeTimeProvider time, TimeSpan step, Func<bool> condition, TimeSpan timeout, string whatWeAwait)
+    {
+        ArgumentNullException.ThrowIfNull(time);
+        ArgumentNullException.ThrowIfNull(condition);
+        return UntilAsync(() =>
+        {
+            time.Advance(step);
+            return condition();
+        }, timeout, whatWeAwait);
     }
 }
