@@ -26,6 +26,7 @@ internal sealed class ClusterTls(TlsCredentialFiles files, TimeProvider time)
     {
         var (credentials, context) = Current();
         string? problem = null;
+        var peerCertificateAccepted = false;
         var tls = new SslStream(new ClusterSocketStream(socket), leaveInnerStreamOpen: false);
         var options = new SslClientAuthenticationOptions
         {
@@ -35,7 +36,7 @@ internal sealed class ClusterTls(TlsCredentialFiles files, TimeProvider time)
             CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
             AllowRenegotiation = false,
             RemoteCertificateValidationCallback = (_, certificate, chain, _) =>
-                (problem = Check(certificate, chain, credentials, CertificatePurpose.Server)) is null,
+                peerCertificateAccepted = (problem = Check(certificate, chain, credentials, CertificatePurpose.Server)) is null,
         };
         try
         {
@@ -51,6 +52,13 @@ internal sealed class ClusterTls(TlsCredentialFiles files, TimeProvider time)
             {
                 IsAuthenticationFailure = true,
             };
+        }
+        catch (IOException e) when (peerCertificateAccepted)
+        {
+            // TLS 1.3: this node's certificate goes after the peer's was accepted, and a peer that refuses it may reset the
+            // connection before its alert is read (a race; the alert is the AuthenticationException above).
+            await tls.DisposeAsync().ConfigureAwait(false);
+            throw ClusterHandshake.TlsCertificateRefused(peerName, "it reset the connection during the TLS handshake, after this node sent its certificate", e);
         }
         catch
         {
