@@ -3,6 +3,7 @@ using Switchman.Commands;
 using Switchman.Runtime;
 
 InlineSocketCompletions.EnableUnlessSet();
+NativeHeapRelease.ApplyUnlessTuned();
 
 // The executable is a thin shell: every command lives in its own file and calls into the libraries.
 var root = new RootCommand("Switchman: a highly available load balancer and cluster manager for REST services.")
