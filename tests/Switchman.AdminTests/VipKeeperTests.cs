@@ -1,5 +1,6 @@
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using Switchman.Admin.Control;
@@ -159,6 +160,29 @@ public sealed class VipKeeperTests : IDisposable
         return before;
     }
 
+    [Fact]
+    public async Task A_failure_of_the_keepers_own_loop_stops_the_node_it_runs_in_and_names_the_keeper()
+    {
+        // Whatever goes wrong in the loop (here the state cannot be read): a node whose VIPs nobody keeps must not go on
+        // as if healthy. As a background service of the node the keeper's failure stops the host, which is what makes
+        // `switchman run` exit 1 (NodeHost.Failures, PartFailureTests); before, the loop died and the node went on.
+        var log = new BreakableLog(SharedState.Empty);
+        using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        var keeper = new VipKeeper(log, new LinkAddresses(new FakeLinks(["true"]), TimeProvider.System), new NodeEvents(TimeProvider.System),
+            TimeProvider.System, NullLogger<VipKeeper>.Instance, services.GetRequiredService<IMeterFactory>(), new FakeMembership());
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.Services.AddHostedService(_ => keeper);
+        using var host = builder.Build();
+        await host.StartAsync();
+
+        log.Broken = new InvalidOperationException("the state cannot be read");
+        keeper.Wake();
+
+        await host.WaitForShutdownAsync().WaitAsync(Limit);
+        Assert.True(keeper.ExecuteTask is { IsFaulted: true }, "the keeper's loop did not fail");
+        Assert.Equal("the state cannot be read", keeper.ExecuteTask.Exception!.GetBaseException().Message);
+    }
+
     private static Task AdvanceUntilAsync(FakeTimeProvider time, Func<bool> condition, string what) =>
         Await.AdvancingUntilAsync(time, TimeSpan.FromMilliseconds(10), condition, Limit, what);
 
@@ -271,6 +295,26 @@ public sealed class VipKeeperTests : IDisposable
         public bool SurelyReleased(string node, long releaseIndex, TimeSpan extra = default) => true;
 
         public bool MembershipSettled() => true;
+    }
+
+    /// <summary>A log whose state can no longer be read once <see cref="Broken"/> is set.</summary>
+    private sealed class BreakableLog(SharedState state) : IChangeLog
+    {
+        public volatile Exception? Broken;
+
+        public bool IsReplicated => true;
+
+        public SharedState State => Broken is { } broken ? throw broken : state;
+
+        public event Action<SharedState>? StateApplied
+        {
+            add { }
+            remove { }
+        }
+
+        public Task CatchUpAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task<AppendResult> AppendAsync(ChangeCommand command, CancellationToken cancellationToken) => throw new NotSupportedException();
     }
 
     private sealed class FixedLog(SharedState state) : IChangeLog

@@ -19,7 +19,7 @@ namespace Switchman.Admin.Services;
 /// rolling restarts see them. Owns the instances: stops them, dependents first, when the node stops. Started before the
 /// data plane, so that a node's own backends are starting when its first health round runs, and stopped after it.
 /// </summary>
-public sealed class ServiceSupervisor : IHostedService, IAsyncDisposable
+public sealed class ServiceSupervisor : BackgroundService, IAsyncDisposable
 {
     /// <summary>How often the wanted state is looked at even without a new state (a dependency that came up).</summary>
     private static readonly TimeSpan LookEvery = TimeSpan.FromMilliseconds(250);
@@ -54,7 +54,6 @@ public sealed class ServiceSupervisor : IHostedService, IAsyncDisposable
     private readonly List<Task> _retiring = [];
     private readonly SemaphoreSlim _wake = new(0);
     private readonly CancellationTokenSource _stopping = new();
-    private Task _loop = Task.CompletedTask;
     private string? _lastProblem;
 
     /// <param name="log">The change log: the state to follow, and where reports go.</param>
@@ -105,7 +104,7 @@ public sealed class ServiceSupervisor : IHostedService, IAsyncDisposable
         }
     }
 
-    public async Task StartAsync(CancellationToken cancellationToken)
+    public override async Task StartAsync(CancellationToken cancellationToken)
     {
         if (!_runsServices)
         {
@@ -114,8 +113,14 @@ public sealed class ServiceSupervisor : IHostedService, IAsyncDisposable
         // Logs each group it kills (7020) and any that lingers (7022).
         await ProcessRecords.ReapLeftoversAsync(_recordsDirectory, _time, _logger, cancellationToken).ConfigureAwait(false);
         _log.StateApplied += OnStateApplied;
-        _loop = RunAsync(_stopping.Token);
+        await base.StartAsync(cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// The supervisor's loop, as a background service of the node: should it ever fail, the node stops and names it (and
+    /// <c>switchman run</c> exits 1), rather than go on with services nobody supervises.
+    /// </summary>
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) => RunAsync(_stopping.Token);
 
     /// <summary>
     /// Tells the leader (through <see cref="Vips.HolderReport"/>) how far this node has let go of its singletons: up to the
@@ -154,11 +159,12 @@ public sealed class ServiceSupervisor : IHostedService, IAsyncDisposable
     private bool PlacedHere(SharedState state, ServiceConfig? service) =>
         service is { Placement: ServicePlacement.Singleton, WithVip: { } vip } && state.Vips.GetValueOrDefault(vip)?.Node == _node;
 
-    public async Task StopAsync(CancellationToken cancellationToken)
+    public override async Task StopAsync(CancellationToken cancellationToken)
     {
         _log.StateApplied -= OnStateApplied;
         await _stopping.CancelAsync().ConfigureAwait(false);
-        await _loop.ConfigureAwait(false);
+        // Waits for the loop to end (a failure of it was the host's to report).
+        await base.StopAsync(cancellationToken).ConfigureAwait(false);
         await StopAllAsync().ConfigureAwait(false);
         if (_removeDirectoryAtStop && Directory.Exists(_directory))
         {
@@ -174,6 +180,7 @@ public sealed class ServiceSupervisor : IHostedService, IAsyncDisposable
         }
         _stopping.Dispose();
         _wake.Dispose();
+        Dispose();
     }
 
     private void OnStateApplied(SharedState state) => Wake();
@@ -195,7 +202,6 @@ public sealed class ServiceSupervisor : IHostedService, IAsyncDisposable
 
     private async Task RunAsync(CancellationToken stopping)
     {
-        await Task.Yield();
         try
         {
             while (!stopping.IsCancellationRequested)

@@ -21,7 +21,7 @@ namespace Switchman.Admin.Vips;
 /// SIGKILL. An address it cannot add is remembered (<see cref="Failures"/>) so that the node reports itself unable to
 /// serve that VIP and the leader places it elsewhere.
 /// </summary>
-public sealed class VipKeeper : IHostedService, IAsyncDisposable
+public sealed class VipKeeper : BackgroundService, IAsyncDisposable
 {
     public const string MeterName = "Switchman.Vips";
 
@@ -74,7 +74,6 @@ public sealed class VipKeeper : IHostedService, IAsyncDisposable
 
     /// <summary>The right this node holds VIPs under, withheld for a moment after a stall; this keeper beats it.</summary>
     private readonly StallFence _stallFence;
-    private Task? _loop;
 
     public VipKeeper(
         IChangeLog log, LinkAddresses addresses, NodeEvents events, TimeProvider time, ILogger<VipKeeper> logger, IMeterFactory meterFactory,
@@ -106,23 +105,27 @@ public sealed class VipKeeper : IHostedService, IAsyncDisposable
     /// <summary>VIPs this node could not put on its interface, with the error; kept until it succeeds or the VIP changes.</summary>
     public IReadOnlyDictionary<string, string> Failures => _failures.ToDictionary(f => f.Key, f => f.Value.Error, StringComparer.Ordinal);
 
-    public async Task StartAsync(CancellationToken cancellationToken)
+    public override async Task StartAsync(CancellationToken cancellationToken)
     {
         // An address left on an interface by a previous run that crashed: not ours until a lease says so.
         foreach (var (vip, address) in Configured(_log.State))
         {
             await TryAsync(vip.Name, "remove a leftover of", () => _addresses.RemoveAsync(address, vip.Interface, cancellationToken)).ConfigureAwait(false);
         }
-        _loop = RunAsync(_stopping.Token);
+        await base.StartAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    public async Task StopAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// The keeper's loop, as a background service of the node: should it ever fail, the node stops and names it (and
+    /// <c>switchman run</c> exits 1), rather than go on serving with VIPs nobody keeps.
+    /// </summary>
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) => RunAsync(_stopping.Token);
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
     {
         await _stopping.CancelAsync().ConfigureAwait(false);
-        if (_loop is { } loop)
-        {
-            await loop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        }
+        // Waits for the loop to end (a failure of it was the host's to report).
+        await base.StopAsync(cancellationToken).ConfigureAwait(false);
         foreach (var name in _held.Keys.ToList())
         {
             await ReleaseAsync(name, "node stopping", cancellationToken).ConfigureAwait(false);
@@ -510,6 +513,7 @@ public sealed class VipKeeper : IHostedService, IAsyncDisposable
     {
         _rightEnds.Dispose();
         _stopping.Dispose();
+        Dispose();
         return ValueTask.CompletedTask;
     }
 
