@@ -31,8 +31,9 @@ public class WarmUpTests(ITestOutputHelper output)
         var warm = a.ReceivedRequests.First(r => r.Header("X-Request-Id") is not null);
         Assert.Equal(("GET", "/items/check", "?deep=1", "api.example"), (warm.Method, warm.Path, warm.Query, warm.Header("Host")));
         Assert.Equal("http", warm.Header("X-Forwarded-Proto"));
-        Assert.Contains(node.Logs.GetSnapshot(), r => r.Id.Id == 1402 && r.Message.Contains("api/a", StringComparison.Ordinal)
-            && r.Message.Contains("HTTP 200", StringComparison.Ordinal));
+        // Logged once the answer is read, a moment after the backend saw the request.
+        await Await.UntilAsync(() => node.Logs.GetSnapshot().Any(r => r.Id.Id == 1402 && r.Message.Contains("api/a", StringComparison.Ordinal)
+            && r.Message.Contains("HTTP 200", StringComparison.Ordinal)), TimeSpan.FromSeconds(10), "the node to log the warm-up's answer");
 
         // Once only, and never for a check that is not a GET or a HEAD (a POST could change something).
         await Task.Delay(TimeSpan.FromSeconds(1));
