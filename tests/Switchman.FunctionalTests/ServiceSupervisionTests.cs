@@ -302,6 +302,17 @@ public sealed class ServiceSupervisionTests(ITestOutputHelper output)
         Assert.Equal("stopped", late.GetProperty("state").GetString());
         Assert.Equal("waiting for early to run", late.GetProperty("problem").GetString());
         Assert.EndsWith(" early-started", (await node.Reader.GetStringAsync("/api/v1/services/early/log?lines=1")).Trim(), StringComparison.Ordinal);
+
+        // A bad query value is a 400 that names it, like every other (docs/admin-api.md, Conventions), and changes nothing.
+        using var badLines = await node.Reader.GetAsync("/api/v1/services/early/log?lines=0");
+        Assert.Equal(HttpStatusCode.BadRequest, badLines.StatusCode);
+        Assert.Contains("?lines must be a number from 1 to", await badLines.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        using var badDrain = await node.Admin.PostAsync("/api/v1/services/early/restart?rolling=true&drain_timeout=forever", null);
+        Assert.Equal(HttpStatusCode.BadRequest, badDrain.StatusCode);
+        Assert.Contains("?drain_timeout must be a duration", await badDrain.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        using var rollingOnOneNode = await node.Admin.PostAsync("/api/v1/services/early/restart?rolling=true&node=n1", null);
+        Assert.Equal(HttpStatusCode.BadRequest, rollingOnOneNode.StatusCode);
+        Assert.Equal("starting", (await InstanceAsync(node, "early")).GetProperty("state").GetString());
     }
 
     [Fact]

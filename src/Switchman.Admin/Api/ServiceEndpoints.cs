@@ -46,11 +46,11 @@ internal static class ServiceEndpoints
         }
         if (isRolling && node.Length > 0)
         {
-            return ApiResults.Error(StatusCodes.Status422UnprocessableEntity, "a rolling restart goes through every node: leave out ?node, or leave out ?rolling to restart one node's instance");
+            return ApiResults.Error(StatusCodes.Status400BadRequest, "a rolling restart goes through every node: leave out ?node, or leave out ?rolling to restart one node's instance");
         }
         if (!TryParseDrainLimit(request, out var drainLimit))
         {
-            return ApiResults.Error(StatusCodes.Status422UnprocessableEntity, $"?drain_timeout must be a duration such as 30s, at most {MaxDrainLimit.TotalMinutes:0}m");
+            return ApiResults.Error(StatusCodes.Status400BadRequest, $"?drain_timeout must be a duration such as 30s, at most {MaxDrainLimit.TotalMinutes:0}m");
         }
         var author = ConfigEndpoints.Author(user);
         if (isRolling)
@@ -163,7 +163,7 @@ internal static class ServiceEndpoints
         var lines = DefaultLogLines;
         if (text.Length > 0 && (!int.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, out lines) || lines is < 1 or > MaxLogLines))
         {
-            return ApiResults.Error(StatusCodes.Status422UnprocessableEntity, $"?lines must be a number from 1 to {MaxLogLines}");
+            return ApiResults.Error(StatusCodes.Status400BadRequest, $"?lines must be a number from 1 to {MaxLogLines}");
         }
         var file = supervisor.LogFileOf(service);
         if (!File.Exists(file))
