@@ -128,9 +128,12 @@ public class CliTests
             ["run", "-c", config], new ChildProcessOptions { Environment = new Dictionary<string, string?> { [variable] = operatorSetting } });
         await Await.UntilAsync(() => File.Exists(environmentFile), ExitTimeout, "the service to write its environment");
 
-        var eventThreads = Directory.GetDirectories($"/proc/{run.Pid}/task")
+        // The runtime starts its event threads, all at once, when a socket first waits: with the operator's 0 that is the
+        // frontend's first accept, which may come after the service (started first) wrote its file.
+        int EventThreads() => Directory.GetDirectories($"/proc/{run.Pid}/task")
             .Count(task => File.ReadAllText(Path.Combine(task, "comm")).TrimEnd('\n') == ".NET Sockets");
-        Assert.Equal(inline ? Environment.ProcessorCount : 1, eventThreads);
+        await Await.UntilAsync(() => EventThreads() > 0, ExitTimeout, "the runtime's socket event threads to start");
+        Assert.Equal(inline ? Environment.ProcessorCount : 1, EventThreads());
         var inherited = File.ReadAllLines(environmentFile).Where(line => line.StartsWith(variable + "=", StringComparison.Ordinal));
         Assert.Equal(operatorSetting is null ? [] : [$"{variable}={operatorSetting}"], inherited);
         run.Terminate();
