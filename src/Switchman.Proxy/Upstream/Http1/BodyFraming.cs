@@ -1,3 +1,4 @@
+using Microsoft.Net.Http.Headers;
 namespace Switchman.Proxy.Upstream.Http1;
 
 /// <summary>What a parsed head means for the exchange.</summary>
@@ -76,14 +77,14 @@ internal readonly record struct BodyFraming(FramingOutcome Outcome, BodyKind Bod
         var keepAlive = false;
         foreach (var (name, value) in head.Headers)
         {
-            if (name.Equals(KnownHeaderNames.ContentLength, StringComparison.OrdinalIgnoreCase))
+            if (name.Equals(HeaderNames.ContentLength, StringComparison.OrdinalIgnoreCase))
             {
                 if (ContentLengthError(value, ref contentLength) is { } error)
                 {
                     return Refuse(error);
                 }
             }
-            else if (name.Equals(KnownHeaderNames.TransferEncoding, StringComparison.OrdinalIgnoreCase))
+            else if (name.Equals(HeaderNames.TransferEncoding, StringComparison.OrdinalIgnoreCase))
             {
                 transferEncoding = true;
                 foreach (var range in value.AsSpan().Split(','))
@@ -107,7 +108,7 @@ internal readonly record struct BodyFraming(FramingOutcome Outcome, BodyKind Bod
                     }
                 }
             }
-            else if (name.Equals(KnownHeaderNames.Connection, StringComparison.OrdinalIgnoreCase))
+            else if (name.Equals(HeaderNames.Connection, StringComparison.OrdinalIgnoreCase))
             {
                 close |= HasToken(value, "close");
                 keepAlive |= HasToken(value, "keep-alive");

@@ -1,3 +1,4 @@
+using Microsoft.Net.Http.Headers;
 using Switchman.Proxy.Upstream.Http1;
 
 namespace Switchman.Proxy.Tests.Upstream.Http1;
@@ -270,8 +271,8 @@ public sealed class ResponseCorpusTests
     {
         var head = ExchangeReader.Read("HTTP/1.1 200 OK\r\ncontent-length: 0\r\nCONTENT-TYPE: a/b\r\nX-Custom: 1\r\n\r\n").Single().Head;
 
-        Assert.Same(KnownHeaderNames.ContentLength, head.Headers[0].Name);
-        Assert.Same(KnownHeaderNames.ContentType, head.Headers[1].Name);
+        Assert.Same(HeaderNames.ContentLength, head.Headers[0].Name);
+        Assert.Same(HeaderNames.ContentType, head.Headers[1].Name);
         Assert.Equal("X-Custom", head.Headers[2].Name);
         Assert.Same("OK", head.ReasonPhrase);
     }

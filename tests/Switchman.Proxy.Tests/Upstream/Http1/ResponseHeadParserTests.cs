@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Text;
+using Microsoft.Net.Http.Headers;
 using Switchman.Proxy.Upstream.Http1;
 
 namespace Switchman.Proxy.Tests.Upstream.Http1;
@@ -158,7 +159,7 @@ public sealed class ResponseHeadParserTests
 
         Assert.False(pipe.Buffer.IsSingleSegment);
         Assert.Equal(HeadParseStatus.Done, result.Status);
-        Assert.Equal(new HeaderField(KnownHeaderNames.ContentType, "text/plain"), Assert.Single(result.Head!.Headers));
+        Assert.Equal(new HeaderField(HeaderNames.ContentType, "text/plain"), Assert.Single(result.Head!.Headers));
     }
 
     [Fact]
