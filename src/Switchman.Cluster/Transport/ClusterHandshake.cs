@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -70,7 +71,7 @@ internal static class ClusterHandshake
             await SendAsync(link, clientHello, cancellationToken).ConfigureAwait(false);
             answered = await ReceiveAsync(link, header, cancellationToken).ConfigureAwait(false);
         }
-        catch (IOException e) when (e is not ClusterHandshakeException && link.Tls is not null && !cancellationToken.IsCancellationRequested)
+        catch (Exception e) when (e is IOException or SocketException && e is not ClusterHandshakeException && link.Tls is not null && !cancellationToken.IsCancellationRequested)
         {
             // The same refusal as a close: whether the peer's close arrives as a FIN or, with our hello still unread
             // on its side, as a reset is a race.

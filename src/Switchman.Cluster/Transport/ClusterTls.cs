@@ -53,10 +53,11 @@ internal sealed class ClusterTls(TlsCredentialFiles files, TimeProvider time)
                 IsAuthenticationFailure = true,
             };
         }
-        catch (IOException e) when (peerCertificateAccepted)
+        catch (Exception e) when (peerCertificateAccepted && e is IOException or SocketException)
         {
             // TLS 1.3: this node's certificate goes after the peer's was accepted, and a peer that refuses it may reset the
-            // connection before its alert is read (a race; the alert is the AuthenticationException above).
+            // connection before its alert is read (a race; the alert is the AuthenticationException above). The reset
+            // comes as an IOException or, from the cluster's own socket stream, as the SocketException itself.
             await tls.DisposeAsync().ConfigureAwait(false);
             throw ClusterHandshake.TlsCertificateRefused(peerName, "it reset the connection during the TLS handshake, after this node sent its certificate", e);
         }
